@@ -242,9 +242,13 @@ pub struct OwnedRef {
 pub struct Replicas {
     /// `spec.replicas` (1 when absent, §2.1).
     pub spec: i64,
-    /// The count asked for: the Deployment's `spec.replicas`, else the FeatureStore's view.
+    /// The count the store should run: `spec.replicas`, or in `hpa` and `conflict` modes the
+    /// Deployment's count (the HPA's choice), else `status.scalingStatus.desiredReplicas`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub desired: Option<i64>,
+    /// The Deployment's `spec.replicas`, when the Deployment was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<i64>,
     /// Ready pods: the Deployment's `status.readyReplicas`, else `status.replicas`.
     pub ready: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -710,7 +714,7 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         unknown.push("mode: HPAs could not be read, an external autoscaler may exist".into());
     }
 
-    let replicas = replicas(&fs, deployment);
+    let replicas = replicas(&fs, mode, deployment);
     let autoscaler = autoscaler(
         &fs,
         mode,
@@ -767,55 +771,59 @@ fn is_feast_target(h: &HorizontalPodAutoscaler) -> bool {
         .is_none_or(|v| v.starts_with("feast.dev/"))
 }
 
-fn replicas(fs: &FeatureStore, deployment: Option<&Deployment>) -> Replicas {
+fn replicas(fs: &FeatureStore, mode: Mode, deployment: Option<&Deployment>) -> Replicas {
     let scaling_status = fs.get("status.scalingStatus").filter(|v| v.is_object());
     let scaling_status = scaling_status.map(|s| ScalingStatus {
         current_replicas: int(s.get("currentReplicas")),
         desired_replicas: int(s.get("desiredReplicas")),
     });
-    match deployment {
-        Some(d) => {
-            let status = d.status.as_ref();
-            // The API server defaults a Deployment's replicas to 1 (§4.3).
-            let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-            let observed = match (
-                d.metadata.generation,
-                status.and_then(|s| s.observed_generation),
-            ) {
-                (Some(g), Some(o)) => Some(o >= g),
-                (Some(_), None) => Some(false),
-                _ => None,
-            };
-            Replicas {
-                spec: fs.replicas(),
-                desired: Some(i64::from(desired)),
-                ready: i64::from(status.and_then(|s| s.ready_replicas).unwrap_or(0)),
-                updated: status.and_then(|s| s.updated_replicas).map(i64::from),
-                available: status.and_then(|s| s.available_replicas).map(i64::from),
-                source: "deployment",
-                scaling_status,
-                rollout_observed: observed,
-            }
+    let status = deployment.and_then(|d| d.status.as_ref());
+    // The API server defaults a Deployment's replicas to 1 (§4.3).
+    let deployment_replicas =
+        deployment.map(|d| i64::from(d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)));
+    let rollout_observed = deployment.and_then(|d| {
+        match (
+            d.metadata.generation,
+            status.and_then(|s| s.observed_generation),
+        ) {
+            (Some(g), Some(o)) => Some(o >= g),
+            (Some(_), None) => Some(false),
+            _ => None,
         }
-        None => {
-            // §7: desired is scalingStatus.desiredReplicas when scaling, else spec.replicas;
-            // ready is status.replicas (absent means 0).
-            let desired = if fs.scaling_enabled() {
-                scaling_status.as_ref().and_then(|s| s.desired_replicas)
-            } else {
-                Some(fs.replicas())
-            };
-            Replicas {
-                spec: fs.replicas(),
-                desired,
-                ready: int(fs.get("status.replicas")).unwrap_or(0),
-                updated: None,
-                available: None,
-                source: "featurestore",
-                scaling_status,
-                rollout_observed: None,
-            }
+    });
+    // What the count should be: spec.replicas unless an HPA on the Deployment decides it (KEDA
+    // writes spec.replicas itself). Then the Deployment's count, or failing that what the
+    // operator last saw (§7).
+    let desired = match mode {
+        Mode::Single | Mode::Static | Mode::External => Some(fs.replicas()),
+        Mode::Hpa | Mode::Conflict => {
+            deployment_replicas.or_else(|| scaling_status.as_ref().and_then(|s| s.desired_replicas))
         }
+    };
+    match status.filter(|_| deployment.is_some()) {
+        Some(st) => Replicas {
+            spec: fs.replicas(),
+            desired,
+            deployment: deployment_replicas,
+            ready: i64::from(st.ready_replicas.unwrap_or(0)),
+            updated: st.updated_replicas.map(i64::from),
+            available: st.available_replicas.map(i64::from),
+            source: "deployment",
+            scaling_status,
+            rollout_observed,
+        },
+        None => Replicas {
+            spec: fs.replicas(),
+            desired,
+            deployment: deployment_replicas,
+            // status.replicas counts ready pods; absent means 0 (§5).
+            ready: int(fs.get("status.replicas")).unwrap_or(0),
+            updated: None,
+            available: None,
+            source: "featurestore",
+            scaling_status,
+            rollout_observed,
+        },
     }
 }
 
@@ -1024,15 +1032,9 @@ fn from_hpa(
         .iter()
         .find(|c| c.type_ == "AbleToScale" && c.status == "False");
     let verdict = if let Some(c) = unable {
-        verdict(
-            Level::Critical,
-            format!("cannot scale: {}", condition_words(c)),
-        )
+        verdict(Level::Critical, format!("cannot scale: {}", c.summary()))
     } else if let Some(c) = inactive {
-        verdict(
-            Level::Critical,
-            format!("not scaling: {}", condition_words(c)),
-        )
+        verdict(Level::Critical, format!("not scaling: {}", c.summary()))
     } else if at_limit == Some("max") {
         verdict(
             Level::Warning,
@@ -1067,12 +1069,15 @@ fn from_hpa(
     }
 }
 
-fn condition_words(c: &Condition) -> String {
-    match (&c.reason, &c.message) {
-        (Some(r), Some(m)) => format!("{r}: {m}"),
-        (Some(r), None) => r.clone(),
-        (None, Some(m)) => m.clone(),
-        (None, None) => format!("{}={}", c.type_, c.status),
+impl Condition {
+    /// `Reason: message`, or whichever of the two is set.
+    pub fn summary(&self) -> String {
+        match (&self.reason, &self.message) {
+            (Some(r), Some(m)) => format!("{r}: {m}"),
+            (Some(r), None) => r.clone(),
+            (None, Some(m)) => m.clone(),
+            (None, None) => format!("{}={}", self.type_, self.status),
+        }
     }
 }
 
@@ -1427,16 +1432,15 @@ fn strategy(fs: &FeatureStore, deployment: Option<&Deployment>) -> Strategy {
     let (origin, why) = match explicit {
         Some(_) => (
             "explicit",
-            "set in spec.services.deploymentStrategy, used unchanged".to_string(),
+            "spec.services.deploymentStrategy is set; the operator uses it unchanged".to_string(),
         ),
         None if scaling => (
             "operator default",
-            "the operator's default while scaling: RollingUpdate keeps replicas serving".into(),
+            "scaling is on, so RollingUpdate: replicas keep serving during a rollout".into(),
         ),
         None => (
             "operator default",
-            "the operator's default without scaling: Recreate (one pod at a time for file stores)"
-                .into(),
+            "scaling is off, so Recreate: the old pod stops before the new one starts".into(),
         ),
     };
     match deployment.and_then(|d| d.spec.as_ref()) {
