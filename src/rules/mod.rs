@@ -175,14 +175,25 @@ mod docs_tests {
             include_str!("crd.rs"),
         ];
         let prefixes = [
-            "scaling/", "pdb/", "persistence/", "pvc/", "registry/", "schema/", "autoscaling/",
-            "strategy/", "version/", "init/", "crd/",
+            "scaling/",
+            "pdb/",
+            "persistence/",
+            "pvc/",
+            "registry/",
+            "schema/",
+            "autoscaling/",
+            "strategy/",
+            "version/",
+            "init/",
+            "crd/",
         ];
         let mut in_code = std::collections::BTreeSet::new();
         for src in sources {
             for piece in src.split('"').skip(1).step_by(2) {
                 if prefixes.iter().any(|p| piece.starts_with(p))
-                    && piece.chars().all(|c| c.is_ascii_lowercase() || c == '/' || c == '-' || c.is_ascii_digit())
+                    && piece.chars().all(|c| {
+                        c.is_ascii_lowercase() || c == '/' || c == '-' || c.is_ascii_digit()
+                    })
                 {
                     in_code.insert(piece.to_string());
                 }
