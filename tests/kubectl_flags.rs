@@ -173,7 +173,7 @@ async fn v_logs_every_request_to_stderr() {
         .args(["validate", "logged", "-n", &ns, "-v"])
         .assert()
         .success()
-        .stderr(predicate::str::contains(format!("GET https://127.0.0.1")))
+        .stderr(predicate::str::contains("GET https://127.0.0.1"))
         .stderr(predicate::str::contains(format!(
             "/apis/feast.dev/v1/namespaces/{ns}/featurestores/logged"
         )))
