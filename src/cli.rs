@@ -1,0 +1,225 @@
+//! The command line: kubectl's global flags and the top-level parser.
+//!
+//! kubectl hands every argument to a plugin unparsed, so the plugin implements kubectl's
+//! conventions itself (`-n`, `-A`, `--context`, `--kubeconfig`, `--as`, `-o`, `--color`, `-v`).
+//! These flags are global: they may stand before or after the subcommand, as with kubectl.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, ValueEnum};
+
+use crate::commands::Command;
+
+pub const EXAMPLES_AND_EXIT_CODES: &str = "\
+Examples:
+  kubectl feast validate -f examples/                 check manifests before applying them
+  kubectl feast status -A                             scaling status of every FeatureStore
+  kubectl feast scale my-feast --replicas 3           run 3 replicas (DB-backed persistence needed)
+  kubectl feast autoscale my-feast --min 2 --max 10   let an HPA manage the replica count
+  kubectl feast pdb my-feast --max-unavailable 1      keep pods up during node drains
+
+Exit codes:
+  0  success
+  1  the objects are invalid or the change was refused (validation errors, pre-flight
+     refusal, server rejection)
+  2  bad usage (unknown flag, missing or contradictory arguments)
+  3  the command could not complete (unreadable input, cluster unreachable, not found,
+     forbidden, any other API error)";
+
+/// Operate the horizontal scaling and high availability of Feast Operator FeatureStores.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-feast",
+    bin_name = "kubectl feast",
+    version,
+    about = "Operate the horizontal scaling and high availability of Feast Operator FeatureStores (feast.dev/v1)",
+    after_help = EXAMPLES_AND_EXIT_CODES,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// kubectl's conventions, accepted on every command.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "kubectl options")]
+pub struct GlobalArgs {
+    /// Namespace to use (default: the context's namespace, then "default")
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Act on FeatureStores in every namespace
+    #[arg(short = 'A', long = "all-namespaces", global = true)]
+    pub all_namespaces: bool,
+    /// The kubeconfig context to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Path to the kubeconfig file (default: $KUBECONFIG, a colon-separated list, then ~/.kube/config)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig cluster to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// The kubeconfig user to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Username to impersonate for the operation
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub as_user: Option<String>,
+    /// Group to impersonate (repeatable)
+    #[arg(long = "as-group", global = true, value_name = "GROUP")]
+    pub as_group: Vec<String>,
+    /// How long to wait for one API request (e.g. 30s, 1m; 0 means the client's default)
+    #[arg(long = "request-timeout", global = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub request_timeout: Option<Duration>,
+    /// Output format (each command lists the ones it supports)
+    #[arg(short = 'o', long, global = true, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+    /// When to colour the output; NO_COLOR in the environment also turns it off
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+    /// Log every API request to stderr (-v or -v=6; higher levels add response bodies' sizes)
+    #[arg(
+        short = 'v',
+        long = "v",
+        global = true,
+        value_name = "LEVEL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "6"
+    )]
+    pub verbosity: Option<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Json,
+    Yaml,
+    Name,
+    Wide,
+}
+
+impl OutputFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Json => "json",
+            OutputFormat::Yaml => "yaml",
+            OutputFormat::Name => "name",
+            OutputFormat::Wide => "wide",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl GlobalArgs {
+    /// Whether to colour stdout: `--color`, then NO_COLOR, then whether stdout is a terminal.
+    pub fn color_enabled(&self) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+
+    /// The output format, refused with exit 2 unless the command supports it.
+    pub fn output_in(
+        &self,
+        command: &str,
+        allowed: &[OutputFormat],
+    ) -> crate::error::Result<Option<OutputFormat>> {
+        match self.output {
+            Some(o) if !allowed.contains(&o) => {
+                let list = allowed
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Err(crate::error::Error::usage(format!(
+                    "-o {} is not supported by `kubectl feast {command}`",
+                    o.as_str()
+                ))
+                .with_hint(format!("use one of: {list}")))
+            }
+            other => Ok(other),
+        }
+    }
+}
+
+/// Parses a kubectl-style duration: `30s`, `5m`, `1h`, `500ms`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (digits, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((s, ""), |i| s.split_at(i));
+    let n: f64 = digits
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?}: use e.g. 30s, 5m or 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "invalid duration {s:?}: unknown unit {unit:?} (use ms, s, m or h)"
+            ));
+        }
+    };
+    if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
+        return Err(format!("invalid duration {s:?}"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_parse_like_kubectl() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3d").is_err());
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "kubectl-feast",
+            "status",
+            "-n",
+            "prod",
+            "--context",
+            "c",
+            "-v",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.namespace.as_deref(), Some("prod"));
+        assert_eq!(cli.global.context.as_deref(), Some("c"));
+        assert_eq!(cli.global.verbosity, Some(6));
+    }
+}

@@ -1,0 +1,41 @@
+//! One module per subcommand, each with its arguments and one `run` function. This list is the
+//! whole CLI at a glance.
+
+pub mod autoscale;
+pub mod pdb;
+pub mod scale;
+pub mod status;
+pub mod validate;
+pub mod version;
+
+use clap::Subcommand;
+
+use crate::cli::GlobalArgs;
+use crate::error::Result;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set a fixed replica count (spec.replicas)
+    Scale(scale::ScaleArgs),
+    /// Configure the operator-managed HPA (spec.services.scaling.autoscaling)
+    Autoscale(autoscale::AutoscaleArgs),
+    /// Configure the PodDisruptionBudget (spec.services.podDisruptionBudgets)
+    Pdb(pdb::PdbArgs),
+    /// Check persistence safety and every scaling rule, from files or live objects
+    Validate(validate::ValidateArgs),
+    /// Show scaling status: mode, ready/desired replicas, HPA, PDB, spread, safety
+    Status(status::StatusArgs),
+    /// Print the plugin's version
+    Version,
+}
+
+pub async fn run(command: &Command, global: &GlobalArgs) -> Result<()> {
+    match command {
+        Command::Scale(args) => scale::run(args, global).await,
+        Command::Autoscale(args) => autoscale::run(args, global).await,
+        Command::Pdb(args) => pdb::run(args, global).await,
+        Command::Validate(args) => validate::run(args, global).await,
+        Command::Status(args) => status::run(args, global).await,
+        Command::Version => version::run(global),
+    }
+}

@@ -1,0 +1,283 @@
+//! `kubectl feast validate`: would the API server accept these FeatureStores, and are they
+//! safe to run with more than one replica? From files (`-f`) with no cluster, or from live
+//! objects (`NAME...`, `-A`) together with the installed CRD's own rules.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, ListParams};
+use serde_json::Value;
+
+use crate::cli::{GlobalArgs, OutputFormat};
+use crate::cluster::Cluster;
+use crate::error::{Error, ErrorKind, Result};
+use crate::manifests::{self, Document};
+use crate::plan::{self, AutoscalingRequest};
+use crate::render::{self, style::Style};
+use crate::report::{ObjectResult, Report, is_featurestore};
+use crate::rules::{self, crd::CrdRules};
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  kubectl feast validate -f examples/                  every manifest under a directory
+  kubectl feast validate -f store.yaml --replicas 3    would it be safe with 3 replicas?
+  kubectl feast validate -f store.yaml --autoscale --min 2 --max 8
+  kubectl feast validate -f store.yaml --crd feast.dev_featurestores.yaml
+  kubectl feast validate -A                            live FeatureStores, with the cluster's CRD
+  kubectl get feast -o yaml | kubectl feast validate -f - -o json
+
+Exit codes: 0 all valid; 1 some object invalid (or warnings with --strict);
+2 bad usage; 3 input unreadable or the cluster unreachable.")]
+pub struct ValidateArgs {
+    /// Live FeatureStores to validate (with no -f; -A for every namespace)
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Manifest files or directories (recursive: .yaml, .yml, .json); - reads stdin.
+    /// Repeatable, comma-separated, or several paths after one -f
+    #[arg(short = 'f', long = "filename", value_name = "PATH", num_args = 1.., value_delimiter = ',')]
+    pub filenames: Vec<String>,
+    /// Check each store as if scaled to N static replicas
+    #[arg(long, value_name = "N", conflicts_with = "autoscale")]
+    pub replicas: Option<i64>,
+    /// Check each store as if autoscaled (with --max, and --min)
+    #[arg(long, requires = "max")]
+    pub autoscale: bool,
+    /// With --autoscale: the HPA's minimum replicas
+    #[arg(long, value_name = "A", requires = "autoscale")]
+    pub min: Option<i64>,
+    /// With --autoscale: the HPA's maximum replicas
+    #[arg(long, value_name = "B", requires = "autoscale")]
+    pub max: Option<i64>,
+    /// Also evaluate this FeatureStore CRD's own CEL rules (live objects use the cluster's CRD)
+    #[arg(long, value_name = "FILE")]
+    pub crd: Option<PathBuf>,
+    /// Fail (exit 1) on warnings too
+    #[arg(long)]
+    pub strict: bool,
+}
+
+pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
+    let output = global.output_in("validate", &[OutputFormat::Json, OutputFormat::Yaml])?;
+    let live = !args.names.is_empty() || global.all_namespaces;
+    if args.filenames.is_empty() && !live {
+        return Err(Error::usage("nothing to validate").with_hint(
+            "give -f PATH for manifests, or NAME... / -A for FeatureStores in the cluster",
+        ));
+    }
+    if !args.filenames.is_empty() && live {
+        return Err(Error::usage("-f cannot be combined with NAME or -A")
+            .with_hint("validate files or live objects, one at a time"));
+    }
+    let what_if = what_if_patch(args);
+    let report = if args.filenames.is_empty() {
+        live_report(args, global, what_if.as_ref()).await?
+    } else {
+        let crd = args.crd.as_deref().map(load_crd_file).transpose()?;
+        let docs = manifests::read_paths(&args.filenames, &mut std::io::stdin().lock())?;
+        files_report(&docs, what_if.as_ref(), crd.as_ref())
+    };
+    match output {
+        Some(OutputFormat::Json) => print!("{}", render::json(&report)),
+        Some(_) => print!("{}", render::yaml(&report)),
+        None => print!(
+            "{}",
+            render::validate::text(
+                &report,
+                Style {
+                    color: global.color_enabled()
+                }
+            )
+        ),
+    }
+    if report.passes(args.strict) {
+        Ok(())
+    } else {
+        Err(Error::already_reported(ErrorKind::Refused))
+    }
+}
+
+/// The patch `scale` or `autoscale` would send, for the what-if flags.
+fn what_if_patch(args: &ValidateArgs) -> Option<Value> {
+    if let Some(n) = args.replicas {
+        return Some(plan::scale_patch(n, false));
+    }
+    let max = args.max.filter(|_| args.autoscale)?;
+    Some(plan::autoscale_patch(&AutoscalingRequest {
+        min: args.min,
+        max,
+        ..Default::default()
+    }))
+}
+
+/// Checks one object (after the what-if patch) with our rules and, if given, the CRD's own.
+fn evaluate(
+    object: &Value,
+    what_if: Option<&Value>,
+    crd: Option<&CrdRules>,
+) -> (Value, Vec<rules::Finding>) {
+    let object = match what_if {
+        Some(patch) => plan::patched(object, patch),
+        None => object.clone(),
+    };
+    let mut findings = rules::check(&object);
+    if let Some(crd) = crd {
+        let errors = crd.evaluate(&crate::featurestore::without_nulls(&object));
+        rules::crd::reconcile(&mut findings, &errors, &crd.source);
+    }
+    (object, findings)
+}
+
+pub fn files_report(docs: &[Document], what_if: Option<&Value>, crd: Option<&CrdRules>) -> Report {
+    let mut results = Vec::new();
+    let mut skipped = 0;
+    for doc in docs {
+        if !is_featurestore(&doc.value) {
+            skipped += 1;
+            continue;
+        }
+        let (object, findings) = evaluate(&doc.value, what_if, crd);
+        results.push(ObjectResult::new(
+            &doc.source,
+            Some(doc.line),
+            &object,
+            findings,
+            &|path| Some(doc.line_of(path)),
+        ));
+    }
+    Report::new(results, skipped)
+}
+
+fn load_crd_file(path: &std::path::Path) -> Result<CrdRules> {
+    let shown = path.display().to_string();
+    let docs = manifests::read_paths(std::slice::from_ref(&shown), &mut std::io::empty())?;
+    let doc = docs.first().ok_or_else(|| {
+        Error::incomplete(format!("--crd {shown} holds no document"))
+            .with_hint("pass the FeatureStore CRD, e.g. feast.dev_featurestores.yaml")
+    })?;
+    CrdRules::from_crd(&doc.value, &shown).map_err(|e| {
+        Error::incomplete(format!("--crd: {e}"))
+            .with_hint("pass the FeatureStore CRD, e.g. feast.dev_featurestores.yaml")
+    })
+}
+
+async fn live_report(
+    args: &ValidateArgs,
+    global: &GlobalArgs,
+    what_if: Option<&Value>,
+) -> Result<Report> {
+    let cluster = Cluster::connect(global).await?;
+    let objects = fetch(&cluster, &args.names, global.all_namespaces).await?;
+    let crd = match &args.crd {
+        Some(path) => Some(load_crd_file(path)?),
+        None => installed_crd(&cluster).await,
+    };
+    let results = objects
+        .iter()
+        .map(|obj| {
+            let (object, findings) = evaluate(obj, what_if, crd.as_ref());
+            ObjectResult::new("cluster", None, &object, findings, &|_| None)
+        })
+        .collect();
+    Ok(Report::new(results, 0))
+}
+
+async fn fetch(cluster: &Cluster, names: &[String], all: bool) -> Result<Vec<Value>> {
+    let to_value = |o| {
+        serde_json::to_value(o)
+            .map_err(|e| Error::incomplete(format!("cannot read the server's answer: {e}")))
+    };
+    if names.is_empty() {
+        let ns = (!all).then_some(cluster.namespace.as_str());
+        let api = cluster.featurestores(ns);
+        let where_ = ns.map_or("all namespaces".into(), |n| format!("namespace {n:?}"));
+        let list = api.list(&ListParams::default()).await.map_err(|e| {
+            cluster.api_error(e, &format!("list featurestores.feast.dev in {where_}"))
+        })?;
+        return list.items.into_iter().map(to_value).collect();
+    }
+    let api = cluster.featurestores(Some(&cluster.namespace));
+    let mut out = Vec::new();
+    for name in names {
+        let name = crate::featurestore::resource_name(name).map_err(Error::usage)?;
+        let obj = api.get(name).await.map_err(|e| {
+            cluster.api_error(
+                e,
+                &format!(
+                    "get featurestore.feast.dev {name:?} in namespace {:?}",
+                    cluster.namespace
+                ),
+            )
+        })?;
+        out.push(to_value(obj)?);
+    }
+    Ok(out)
+}
+
+/// The cluster's installed FeatureStore CRD, when this user may read it; parity is a bonus,
+/// so a refusal only costs that and a note on stderr.
+async fn installed_crd(cluster: &Cluster) -> Option<CrdRules> {
+    let api: Api<CustomResourceDefinition> = Api::all(cluster.client.clone());
+    match api.get("featurestores.feast.dev").await {
+        Ok(crd) => {
+            let value = serde_json::to_value(crd).ok()?;
+            match CrdRules::from_crd(&value, "cluster") {
+                Ok(rules) => Some(rules),
+                Err(e) => {
+                    eprintln!("note: the installed CRD's own rules were not evaluated: {e}");
+                    None
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!(
+                "note: the installed CRD's own rules were not evaluated (cannot read customresourcedefinitions: {})",
+                match e {
+                    kube::Error::Api(s) => s.message,
+                    other => other.to_string(),
+                }
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(value: Value) -> Document {
+        Document::new("t.yaml", 1, value)
+    }
+
+    #[test]
+    fn other_kinds_are_skipped_and_counted() {
+        let docs = vec![
+            doc(json!({"apiVersion": "v1", "kind": "Secret"})),
+            doc(
+                json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "metadata": {"name": "a"}, "spec": {"feastProject": "p"}}),
+            ),
+        ];
+        let r = files_report(&docs, None, None);
+        assert_eq!(r.summary.objects, 1);
+        assert_eq!(r.summary.skipped, 1);
+        assert!(r.passes(false));
+    }
+
+    #[test]
+    fn what_if_replicas_judges_the_scaled_object() {
+        let docs = vec![doc(
+            json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "metadata": {"name": "a"}, "spec": {"feastProject": "p"}}),
+        )];
+        let r = files_report(&docs, Some(&plan::scale_patch(3, false)), None);
+        assert!(!r.passes(false));
+        assert!(
+            r.results[0]
+                .findings
+                .iter()
+                .any(|f| f.finding.rule == "scaling/online-store-db")
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! The FeatureStore as the plugin reasons about it.
+//!
+//! A read-only view over the object's JSON: the fields that decide scaling, persistence and
+//! disruption budgets, with the operator's defaults applied the way the API server and the
+//! operator apply them (operator contract §2, §4). The JSON itself is never rebuilt from this
+//! view, so fields the plugin does not know survive untouched. Pure: no I/O.
+
+use serde_json::Value;
+
+pub const GROUP: &str = "feast.dev";
+pub const VERSION: &str = "v1";
+pub const API_VERSION: &str = "feast.dev/v1";
+pub const KIND: &str = "FeatureStore";
+pub const PLURAL: &str = "featurestores";
+/// The resource kubectl prints in messages such as `featurestore.feast.dev/NAME scaled`.
+pub const RESOURCE: &str = "featurestore.feast.dev";
+
+/// The operator's default HPA metric when `autoscaling.metrics` is unset or empty (§2.2).
+pub const DEFAULT_CPU_UTILIZATION: i64 = 80;
+
+/// Looks up a dotted path (`spec.services.registry`) in a JSON value; `None` when any step is
+/// missing or not an object. Presence is what CEL's `has()` tests, whatever the value.
+pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.')
+        .filter(|s| !s.is_empty())
+        .try_fold(value, |v, key| v.as_object()?.get(key))
+}
+
+/// A copy of `value` without null-valued keys, as the API server prunes them before defaulting
+/// and validation (a merge-patch `null` or a `null` in a body both end up absent, §2.1).
+pub fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+/// How the replica count of a store is decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScalingMode {
+    /// One replica, scaling off: the operator's default.
+    Single,
+    /// `spec.replicas` > 1.
+    Static { replicas: i64 },
+    /// `spec.services.scaling.autoscaling` is present: the operator manages an HPA.
+    Autoscaled { min: i64, max: Option<i64> },
+}
+
+impl ScalingMode {
+    pub fn is_scaling(&self) -> bool {
+        !matches!(self, ScalingMode::Single)
+    }
+
+    /// The fewest replicas the store runs with in this mode.
+    pub fn minimum_replicas(&self) -> i64 {
+        match self {
+            ScalingMode::Single => 1,
+            ScalingMode::Static { replicas } => *replicas,
+            ScalingMode::Autoscaled { min, .. } => *min,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            ScalingMode::Single => "single",
+            ScalingMode::Static { .. } => "static",
+            ScalingMode::Autoscaled { .. } => "hpa",
+        }
+    }
+}
+
+/// A read-only view of one FeatureStore object.
+#[derive(Debug, Clone, Copy)]
+pub struct FeatureStore<'a> {
+    pub object: &'a Value,
+}
+
+impl<'a> FeatureStore<'a> {
+    pub fn new(object: &'a Value) -> Self {
+        FeatureStore { object }
+    }
+
+    pub fn get(&self, path: &str) -> Option<&'a Value> {
+        lookup(self.object, path)
+    }
+
+    pub fn has(&self, path: &str) -> bool {
+        self.get(path).is_some()
+    }
+
+    pub fn name(&self) -> &'a str {
+        self.get("metadata.name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+
+    pub fn namespace(&self) -> Option<&'a str> {
+        self.get("metadata.namespace").and_then(Value::as_str)
+    }
+
+    pub fn api_version(&self) -> &'a str {
+        self.get("apiVersion").and_then(Value::as_str).unwrap_or("")
+    }
+
+    pub fn kind(&self) -> &'a str {
+        self.get("kind").and_then(Value::as_str).unwrap_or("")
+    }
+
+    pub fn is_v1(&self) -> bool {
+        self.api_version() == API_VERSION
+    }
+
+    /// `spec.replicas`, with the schema default of 1 when it is absent or null (§2.1). A value of
+    /// the wrong type also reads as 1 here; the schema rules report the type separately.
+    pub fn replicas(&self) -> i64 {
+        self.get("spec.replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1)
+    }
+
+    pub fn autoscaling(&self) -> Option<&'a Value> {
+        self.get("spec.services.scaling.autoscaling")
+            .filter(|v| !v.is_null())
+    }
+
+    pub fn scaling_mode(&self) -> ScalingMode {
+        if let Some(hpa) = self.autoscaling() {
+            ScalingMode::Autoscaled {
+                min: lookup(hpa, "minReplicas")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(1),
+                max: lookup(hpa, "maxReplicas").and_then(Value::as_i64),
+            }
+        } else if self.replicas() > 1 {
+            ScalingMode::Static {
+                replicas: self.replicas(),
+            }
+        } else {
+            ScalingMode::Single
+        }
+    }
+
+    /// The operator's `isScalingEnabled`: replicas > 1 or autoscaling present (§4.1).
+    pub fn scaling_enabled(&self) -> bool {
+        self.scaling_mode().is_scaling()
+    }
+
+    pub fn pdb(&self) -> Option<&'a Value> {
+        self.get("spec.services.podDisruptionBudgets")
+            .filter(|v| !v.is_null())
+    }
+
+    /// The serving containers' specs in the order the operator adds them to the Deployment,
+    /// with the container name the operator gives each (§4.3). The online server exists unless
+    /// disabled; the others only when their `server` block is set.
+    pub fn servers(&self) -> Vec<(&'static str, Option<&'a Value>)> {
+        let mut out = Vec::new();
+        let online_disabled = self
+            .get("spec.services.onlineStore.disabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if !online_disabled {
+            out.push(("online", self.get("spec.services.onlineStore.server")));
+        }
+        if let Some(s) = self.get("spec.services.offlineStore.server") {
+            out.push(("offline", Some(s)));
+        }
+        if let Some(s) = self.get("spec.services.registry.local.server") {
+            out.push(("registry", Some(s)));
+        }
+        if let Some(s) = self.get("spec.services.ui") {
+            out.push(("ui", Some(s)));
+        }
+        out
+    }
+}
+
+/// Accepts a FeatureStore as kubectl names it: `NAME`, `featurestore/NAME`, `feast/NAME`
+/// (the short name) or the plural, with or without the `.feast.dev` group.
+pub fn resource_name(arg: &str) -> Result<&str, String> {
+    let name = match arg.split_once('/') {
+        None => arg,
+        Some((kind, name)) => {
+            let kind = kind.strip_suffix(".feast.dev").unwrap_or(kind);
+            if !matches!(kind, "featurestore" | "featurestores" | "feast") {
+                return Err(format!(
+                    "{arg:?} is not a FeatureStore: use NAME, featurestore/NAME or feast/NAME"
+                ));
+            }
+            name
+        }
+    };
+    if name.is_empty() {
+        return Err(format!("{arg:?} has no name"));
+    }
+    Ok(name)
+}
+
+/// A human label for an object: `namespace/name`, or just `name` without a namespace.
+pub fn display_name(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
+        _ => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_are_accepted_in_kubectl_forms() {
+        for arg in [
+            "a",
+            "featurestore/a",
+            "feast/a",
+            "featurestores.feast.dev/a",
+        ] {
+            assert_eq!(resource_name(arg), Ok("a"));
+        }
+        assert!(resource_name("deployment/a").is_err());
+        assert!(resource_name("feast/").is_err());
+    }
+
+    #[test]
+    fn missing_replicas_means_one() {
+        let obj = json!({"spec": {"feastProject": "p"}});
+        assert_eq!(FeatureStore::new(&obj).replicas(), 1);
+        assert_eq!(FeatureStore::new(&obj).scaling_mode(), ScalingMode::Single);
+    }
+
+    #[test]
+    fn autoscaling_wins_over_replicas_for_the_mode() {
+        let obj = json!({"spec": {"replicas": 1, "services": {"scaling": {"autoscaling": {"maxReplicas": 4}}}}});
+        assert_eq!(
+            FeatureStore::new(&obj).scaling_mode(),
+            ScalingMode::Autoscaled {
+                min: 1,
+                max: Some(4)
+            }
+        );
+    }
+
+    #[test]
+    fn autoscaling_with_max_one_still_counts_as_scaling() {
+        let obj = json!({"spec": {"services": {"scaling": {"autoscaling": {"maxReplicas": 1}}}}});
+        assert!(FeatureStore::new(&obj).scaling_enabled());
+    }
+
+    #[test]
+    fn empty_scaling_block_is_not_autoscaling() {
+        let obj = json!({"spec": {"services": {"scaling": {}}}});
+        assert!(!FeatureStore::new(&obj).scaling_enabled());
+    }
+
+    #[test]
+    fn lookup_reports_presence_even_for_empty_objects() {
+        let obj = json!({"a": {"b": {}}});
+        assert!(lookup(&obj, "a.b").is_some());
+        assert!(lookup(&obj, "a.b.c").is_none());
+        assert!(lookup(&json!({"a": 3}), "a.b").is_none());
+    }
+
+    #[test]
+    fn disabled_online_store_has_no_online_container() {
+        let obj = json!({"spec": {"services": {"onlineStore": {"disabled": true}, "registry": {"local": {"server": {}}}}}});
+        let names: Vec<_> = FeatureStore::new(&obj)
+            .servers()
+            .into_iter()
+            .map(|s| s.0)
+            .collect();
+        assert_eq!(names, vec!["registry"]);
+    }
+}

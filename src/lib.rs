@@ -1,0 +1,30 @@
+//! kubectl-feast: a kubectl plugin for the horizontal scaling and high availability of the
+//! Feast Operator's FeatureStore (`feast.dev/v1`).
+//!
+//! The core (`featurestore`, `rules`, `plan`, `report`, `render`) is pure: plain data in, plain
+//! data out. The shell (`cli`, `cluster`, `manifests`, `commands`) reads files, talks to the
+//! API server and writes to the terminal. The core never imports the shell.
+
+pub mod cli;
+pub mod cluster;
+pub mod commands;
+pub mod error;
+pub mod featurestore;
+pub mod manifests;
+pub mod plan;
+pub mod render;
+pub mod report;
+pub mod rules;
+
+use cli::Cli;
+use error::Result;
+
+/// Runs a parsed command line on a fresh tokio runtime.
+pub fn run(cli: &Cli) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| error::Error::incomplete(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(commands::run(&cli.command, &cli.global))
+}

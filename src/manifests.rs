@@ -1,0 +1,460 @@
+//! Files and stdin → documents, each with where it came from.
+//!
+//! Reads files, directories (recursively: `.yaml`, `.yml`, `.json`) and `-` for stdin;
+//! splits multi-document YAML and `kind: List`; keeps the line of every field the YAML parser
+//! reports, so a finding can point at `file:line`. Hostile input is bounded: file size, YAML
+//! nesting depth, node count and alias expansion all have limits, and exceeding one is an
+//! error that names the file and the limit, never a panic or a hang.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+use serde_saphyr::{Budget, Options, Spanned};
+
+use crate::error::{Error, Result};
+
+/// The most bytes read from one file or from stdin.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+/// The deepest YAML nesting accepted; FeatureStores are far shallower.
+pub const MAX_DEPTH: usize = 64;
+/// The parsing thread's stack: ample for `MAX_DEPTH` levels in a debug build.
+const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// One object read from a manifest.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The file path, or `<stdin>`.
+    pub source: String,
+    /// The 1-based line where the object starts.
+    pub line: usize,
+    pub value: Value,
+    /// Dotted field path (`spec.services.registry`) → 1-based line.
+    lines: HashMap<String, usize>,
+}
+
+impl Document {
+    pub fn new(source: impl Into<String>, line: usize, value: Value) -> Self {
+        Document {
+            source: source.into(),
+            line,
+            value,
+            lines: HashMap::new(),
+        }
+    }
+
+    /// The line of a field, or of its nearest ancestor the parser located, or the object's.
+    pub fn line_of(&self, path: &str) -> usize {
+        let mut p = path;
+        loop {
+            if let Some(line) = self.lines.get(p) {
+                return *line;
+            }
+            match p.rfind('.') {
+                Some(i) => p = &p[..i],
+                None => return self.line,
+            }
+        }
+    }
+}
+
+/// Reads every path (`-` is stdin) into documents, in order. Directories are walked
+/// recursively in name order.
+pub fn read_paths(paths: &[String], stdin: &mut dyn Read) -> Result<Vec<Document>> {
+    let mut docs = Vec::new();
+    for p in paths {
+        if p == "-" {
+            let text = read_bounded(stdin, "<stdin>")?;
+            docs.extend(parse_documents("<stdin>", &text)?);
+            continue;
+        }
+        let path = Path::new(p);
+        let meta = std::fs::metadata(path).map_err(|e| {
+            Error::incomplete(format!("cannot read {p}: {e}"))
+                .with_hint("check the path given to -f/--filename")
+        })?;
+        let files = if meta.is_dir() {
+            let mut files = Vec::new();
+            walk(path, &mut files)?;
+            files
+        } else {
+            vec![path.to_path_buf()]
+        };
+        for file in files {
+            let name = file.display().to_string();
+            let handle = std::fs::File::open(&file)
+                .map_err(|e| Error::incomplete(format!("cannot read {name}: {e}")))?;
+            let text = read_bounded(&mut std::io::BufReader::new(handle), &name)?;
+            docs.extend(parse_documents(&name, &text)?);
+        }
+    }
+    Ok(docs)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let shown = dir.display();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::incomplete(format!("cannot read directory {shown}: {e}")))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            walk(&entry, out)?;
+        } else if entry
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        {
+            out.push(entry);
+        }
+    }
+    Ok(())
+}
+
+fn read_bounded(reader: &mut dyn Read, name: &str) -> Result<String> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::incomplete(format!("cannot read {name}: {e}")))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Error::incomplete(format!(
+            "{name} is larger than {} MiB, the most kubectl-feast reads from one input",
+            MAX_INPUT_BYTES / (1024 * 1024)
+        ))
+        .with_hint("split the manifests into smaller files, or validate the FeatureStores alone"));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::incomplete(format!(
+            "{name} is not UTF-8 text (invalid byte at offset {}): is it a binary file?",
+            e.utf8_error().valid_up_to()
+        ))
+        .with_hint("give -f a YAML or JSON manifest")
+    })
+}
+
+fn options() -> Options {
+    let mut budget = Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.flow_nesting_limit = MAX_DEPTH;
+    let mut options = Options::default();
+    options.budget = Some(budget);
+    options.with_snippet = false;
+    options
+}
+
+/// Parses a YAML (or JSON) text with any number of documents; `kind: List` is flattened into
+/// its items. Empty documents are dropped.
+pub fn parse_documents(source: &str, text: &str) -> Result<Vec<Document>> {
+    // The parser and the node tree recurse once per nesting level. Depth is bounded, but
+    // a caller's thread may have a small stack (test threads have 2 MiB), so parse on a
+    // thread whose stack is known to be enough.
+    let parsed = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(PARSER_STACK_BYTES)
+            .spawn_scoped(scope, || {
+                serde_saphyr::from_multiple_with_options::<Spanned<Node>>(text, options())
+                    .map_err(|e| parse_error(source, &e))
+            })
+            .map(|handle| handle.join())
+    });
+    let nodes = match parsed {
+        Ok(Ok(result)) => result?,
+        Ok(Err(_)) | Err(_) => {
+            return Err(Error::incomplete(format!(
+                "cannot parse {source}: the YAML parser failed"
+            )));
+        }
+    };
+    let mut docs = Vec::new();
+    for node in nodes {
+        let line = node.referenced.line() as usize;
+        let mut lines = HashMap::new();
+        let value = node.value.into_json(String::new(), &mut lines);
+        if value.is_null() {
+            continue;
+        }
+        let is_list = value
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+            && value.get("items").is_some_and(Value::is_array);
+        if is_list {
+            if let Some(Value::Array(items)) = value.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    let prefix = format!("items.{i}");
+                    let item_lines = lines
+                        .iter()
+                        .filter_map(|(k, v)| {
+                            let rest = k.strip_prefix(&prefix)?;
+                            let rest = rest.strip_prefix('.').or(rest.is_empty().then_some(""))?;
+                            Some((rest.to_string(), *v))
+                        })
+                        .collect::<HashMap<_, _>>();
+                    let item_line = item_lines.get("").copied().unwrap_or(line);
+                    docs.push(Document {
+                        source: source.to_string(),
+                        line: item_line,
+                        value: item.clone(),
+                        lines: item_lines,
+                    });
+                }
+            }
+        } else {
+            docs.push(Document {
+                source: source.to_string(),
+                line,
+                value,
+                lines,
+            });
+        }
+    }
+    Ok(docs)
+}
+
+fn parse_error(source: &str, e: &serde_saphyr::Error) -> Error {
+    let at = e
+        .location()
+        .map(|l| format!("{source}:{}:{}", l.line(), l.column()))
+        .unwrap_or_else(|| source.to_string());
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("").trim();
+    let hint = if first.contains("budget") || first.contains("limit") {
+        format!(
+            "kubectl-feast bounds YAML nesting ({MAX_DEPTH} levels), aliases and node counts to stay \
+             safe on hostile input; a FeatureStore manifest never comes near them"
+        )
+    } else {
+        "fix the YAML/JSON syntax at that line; kubectl-feast reads Kubernetes manifests".into()
+    };
+    Error::incomplete(format!("cannot parse {at}: {first}")).with_hint(hint)
+}
+
+/// A YAML node with the locations of its children, turned into JSON once parsed.
+enum Node {
+    Scalar(Value),
+    Seq(Vec<Spanned<Node>>),
+    /// Entries with the line of each key.
+    Map(Vec<(String, usize, Spanned<Node>)>),
+}
+
+impl Node {
+    fn into_json(self, path: String, lines: &mut HashMap<String, usize>) -> Value {
+        let child = |path: &str, key: &str| {
+            if path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{path}.{key}")
+            }
+        };
+        match self {
+            Node::Scalar(v) => v,
+            Node::Seq(items) => Value::Array(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let p = child(&path, &i.to_string());
+                        lines.insert(p.clone(), item.referenced.line() as usize);
+                        item.value.into_json(p, lines)
+                    })
+                    .collect(),
+            ),
+            Node::Map(entries) => {
+                let mut map = Map::new();
+                for (key, key_line, value) in entries {
+                    let p = child(&path, &key);
+                    lines.insert(p.clone(), key_line);
+                    map.insert(key, value.value.into_json(p, lines));
+                }
+                Value::Object(map)
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Node, E> {
+        Ok(Node::Scalar(Value::Bool(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Node, E> {
+        Ok(Node::Scalar(Value::from(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Node, E> {
+        Ok(Node::Scalar(Value::from(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Node, E> {
+        // JSON has no NaN or infinity; keep such a value as its text.
+        Ok(Node::Scalar(Number::from_f64(v).map_or_else(
+            || Value::String(v.to_string()),
+            Value::Number,
+        )))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Node, E> {
+        Ok(Node::Scalar(Value::String(v.to_string())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Node, E> {
+        Ok(Node::Scalar(Value::String(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<Node, E> {
+        Ok(Node::Scalar(Value::Null))
+    }
+    fn visit_none<E: de::Error>(self) -> std::result::Result<Node, E> {
+        Ok(Node::Scalar(Value::Null))
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Node, D::Error> {
+        Node::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<Node>>()? {
+            items.push(item);
+        }
+        Ok(Node::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<Key>>()? {
+            let line = key.referenced.line() as usize;
+            entries.push((key.value.0, line, map.next_value::<Spanned<Node>>()?));
+        }
+        Ok(Node::Map(entries))
+    }
+}
+
+/// A mapping key: Kubernetes keys are strings, but YAML allows `1:` or `true:`; those become
+/// their text, as JSON would need.
+struct Key(String);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scalar mapping key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Key, E> {
+                Ok(Key("null".into()))
+            }
+        }
+        d.deserialize_any(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn multi_document_yaml_keeps_document_and_field_lines() {
+        let text = "apiVersion: v1\nkind: ConfigMap\n---\napiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata:\n  name: a\nspec:\n  replicas: 3\n";
+        let docs = parse_documents("f.yaml", text).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].value["spec"]["replicas"], json!(3));
+        assert_eq!(docs[1].line_of("spec.replicas"), 9);
+        assert_eq!(
+            docs[1].line_of("spec.services.registry"),
+            8,
+            "falls back to the nearest ancestor"
+        );
+        assert!(docs[1].line >= 3 && docs[1].line <= 4, "{}", docs[1].line);
+    }
+
+    #[test]
+    fn kind_list_is_flattened_with_item_lines() {
+        let text = "kind: List\napiVersion: v1\nitems:\n- kind: FeatureStore\n  metadata: {name: a}\n- kind: FeatureStore\n  metadata:\n    name: b\n  spec:\n    replicas: 2\n";
+        let docs = parse_documents("l.yaml", text).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].value["metadata"]["name"], json!("b"));
+        assert_eq!(docs[1].line_of("spec.replicas"), 10);
+    }
+
+    #[test]
+    fn json_input_parses_too() {
+        let docs =
+            parse_documents("x.json", r#"{"kind":"FeatureStore","spec":{"replicas":2}}"#).unwrap();
+        assert_eq!(docs[0].value["spec"]["replicas"], json!(2));
+    }
+
+    #[test]
+    fn syntax_errors_name_file_and_line() {
+        let err = parse_documents("bad.yaml", "a: b\n  c: [\n").unwrap_err();
+        assert!(err.message.contains("bad.yaml:"), "{}", err.message);
+        assert_eq!(err.exit_code(), 3);
+    }
+
+    #[test]
+    fn yaml_bombs_are_refused() {
+        let mut bomb =
+            String::from("a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");
+        let mut prev = 'a';
+        for c in 'b'..='j' {
+            bomb.push_str(&format!("{c}: &{c} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+            prev = c;
+        }
+        let err = parse_documents("bomb.yaml", &bomb).unwrap_err();
+        assert!(err.message.contains("bomb.yaml"), "{}", err.message);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(parse_documents("deep.yaml", &deep).is_err());
+        let deep_block: String = (0..200)
+            .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+            .collect();
+        assert!(parse_documents("deep2.yaml", &deep_block).is_err());
+    }
+
+    #[test]
+    fn binary_input_is_refused_with_a_message() {
+        let mut bytes: &[u8] = &[0xff, 0xfe, 0x00, 0x01];
+        let err = read_bounded(&mut bytes, "bin").unwrap_err();
+        assert!(err.message.contains("not UTF-8"), "{}", err.message);
+    }
+
+    #[test]
+    fn oversized_input_is_refused() {
+        let big = vec![b'a'; (MAX_INPUT_BYTES + 10) as usize];
+        let err = read_bounded(&mut big.as_slice(), "big.yaml").unwrap_err();
+        assert!(
+            err.message.contains("larger than 16 MiB"),
+            "{}",
+            err.message
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! The human report of `validate`: objects grouped with their findings, a persistence table
+//! each, and a summary line.
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+
+use super::style::Style;
+use crate::featurestore::display_name;
+use crate::report::{ObjectResult, Report};
+
+pub fn text(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    for r in &report.results {
+        object(&mut out, r, style);
+        out.push('\n');
+    }
+    out.push_str(&summary_line(report, style));
+    out.push('\n');
+    out
+}
+
+fn location(source: &str, line: Option<usize>) -> String {
+    match line {
+        Some(l) => format!("{source}:{l}"),
+        None => source.to_string(),
+    }
+}
+
+fn object(out: &mut String, r: &ObjectResult, style: Style) {
+    let verdict = if r.valid {
+        style.green("VALID")
+    } else {
+        style.red("INVALID")
+    };
+    out.push_str(&format!(
+        "{}  {} {}  {}\n",
+        style.bold(&location(&r.source, r.line)),
+        r.kind,
+        display_name(r.namespace.as_deref(), &r.name),
+        verdict
+    ));
+    for f in &r.findings {
+        let sev = f.finding.severity.as_str();
+        out.push_str(&format!(
+            "  {:<8} {}  {}{}\n",
+            style.severity(f.finding.severity, &sev.to_uppercase()),
+            f.finding.rule,
+            f.finding.path,
+            f.line.map(|l| format!(" (line {l})")).unwrap_or_default(),
+        ));
+        out.push_str(&format!("           {}\n", f.finding.message));
+        out.push_str(&format!(
+            "           {} {}\n",
+            style.dim("fix:"),
+            f.finding.hint
+        ));
+    }
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_header(vec!["SERVICE", "BACKEND", "SAFE TO SCALE", "WHY"]);
+    for p in &r.persistence {
+        let safe = if p.scalable {
+            style.green("yes")
+        } else {
+            style.yellow("no")
+        };
+        table.add_row(vec![
+            p.service.to_string(),
+            p.backend.clone(),
+            safe,
+            p.reason.clone(),
+        ]);
+    }
+    for line in table.to_string().lines() {
+        out.push_str("  ");
+        out.push_str(line);
+        out.push('\n');
+    }
+}
+
+pub fn summary_line(report: &Report, style: Style) -> String {
+    let s = &report.summary;
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    let mut line = format!(
+        "{}: {} valid, {} invalid; {}, {}",
+        plural(s.objects, "FeatureStore"),
+        s.valid,
+        s.invalid,
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+    );
+    if s.skipped > 0 {
+        line.push_str(&format!(
+            "; {} of other kinds skipped",
+            plural(s.skipped, "document")
+        ));
+    }
+    if s.invalid > 0 {
+        style.red(&line)
+    } else if s.warnings > 0 {
+        style.yellow(&line)
+    } else {
+        style.green(&line)
+    }
+}

@@ -1,0 +1,168 @@
+//! The outcome of validating objects: per object its findings (with lines where the source is
+//! a file) and persistence table, plus a summary. Built purely from documents and findings;
+//! `render` turns it into text or the JSON that CI systems gate on.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::featurestore::FeatureStore;
+use crate::rules::{self, Finding, PersistenceVerdict, Severity};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LocatedFinding {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub line: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectResult {
+    pub source: String,
+    pub line: Option<usize>,
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub valid: bool,
+    pub findings: Vec<LocatedFinding>,
+    pub persistence: Vec<PersistenceVerdict>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub objects: usize,
+    pub valid: usize,
+    pub invalid: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub skipped: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub results: Vec<ObjectResult>,
+    pub summary: Summary,
+}
+
+/// Whether a document is a FeatureStore the plugin checks (any served feast.dev version).
+pub fn is_featurestore(object: &Value) -> bool {
+    let fs = FeatureStore::new(object);
+    fs.kind() == crate::featurestore::KIND && fs.api_version().starts_with("feast.dev/")
+}
+
+impl ObjectResult {
+    /// `line_of` maps a field path to its line; `None` for live objects.
+    pub fn new(
+        source: &str,
+        line: Option<usize>,
+        object: &Value,
+        findings: Vec<Finding>,
+        line_of: &dyn Fn(&str) -> Option<usize>,
+    ) -> ObjectResult {
+        let fs = FeatureStore::new(object);
+        ObjectResult {
+            source: source.to_string(),
+            line,
+            api_version: fs.api_version().to_string(),
+            kind: fs.kind().to_string(),
+            namespace: fs.namespace().map(str::to_string),
+            name: fs.name().to_string(),
+            valid: rules::is_valid(&findings),
+            findings: findings
+                .into_iter()
+                .map(|f| LocatedFinding {
+                    line: line_of(&f.path),
+                    finding: f,
+                })
+                .collect(),
+            persistence: rules::persistence_table(object),
+        }
+    }
+}
+
+impl Report {
+    pub fn new(results: Vec<ObjectResult>, skipped: usize) -> Report {
+        let count = |s: Severity| {
+            results
+                .iter()
+                .flat_map(|r| &r.findings)
+                .filter(|f| f.finding.severity == s)
+                .count()
+        };
+        let summary = Summary {
+            objects: results.len(),
+            valid: results.iter().filter(|r| r.valid).count(),
+            invalid: results.iter().filter(|r| !r.valid).count(),
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            skipped,
+        };
+        Report { results, summary }
+    }
+
+    /// Exit status: invalid objects fail; with `strict`, warnings do too.
+    pub fn passes(&self, strict: bool) -> bool {
+        self.summary.invalid == 0 && !(strict && self.summary.warnings > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_shape_matches_the_documented_contract() {
+        let obj = json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+            "metadata": {"name": "a", "namespace": "ns"}, "spec": {"feastProject": "p", "replicas": 2}});
+        let r = ObjectResult::new("f.yaml", Some(3), &obj, rules::check(&obj), &|_| Some(7));
+        let report = Report::new(vec![r], 1);
+        let v = serde_json::to_value(&report).unwrap();
+        let res = &v["results"][0];
+        for key in [
+            "source",
+            "line",
+            "apiVersion",
+            "kind",
+            "namespace",
+            "name",
+            "valid",
+            "findings",
+            "persistence",
+        ] {
+            assert!(res.get(key).is_some(), "missing {key}");
+        }
+        let f = &res["findings"][0];
+        for key in ["severity", "rule", "path", "message", "hint", "line"] {
+            assert!(f.get(key).is_some(), "missing finding {key}");
+        }
+        assert_eq!(f["severity"], json!("error"));
+        assert_eq!(res["valid"], json!(false));
+        assert_eq!(
+            v["summary"],
+            json!({"objects": 1, "valid": 0, "invalid": 1, "errors": 2, "warnings": 0, "skipped": 1})
+        );
+        let p = &res["persistence"][0];
+        for key in ["service", "backend", "scalable", "reason"] {
+            assert!(p.get(key).is_some(), "missing persistence {key}");
+        }
+    }
+
+    #[test]
+    fn strict_fails_on_warnings() {
+        let obj = json!({"apiVersion": "feast.dev/v1alpha1", "kind": "FeatureStore", "metadata": {"name": "a"}, "spec": {"feastProject": "p"}});
+        let report = Report::new(
+            vec![ObjectResult::new(
+                "x",
+                None,
+                &obj,
+                rules::check(&obj),
+                &|_| None,
+            )],
+            0,
+        );
+        assert!(report.passes(false));
+        assert!(!report.passes(true));
+    }
+}

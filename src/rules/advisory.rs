@@ -1,0 +1,603 @@
+//! Checks the CRD does not make, where the operator's reconcile would fail (the HPA and PDB
+//! APIs reject what the operator applies) or where the result would surprise (operator
+//! contract §2.2–§2.4, §4.3, §4.5, §4.6, §7). Reconcile failures are errors; the rest are
+//! warnings or information.
+
+use serde_json::Value;
+
+use super::{Findings, Severity};
+use crate::featurestore::{DEFAULT_CPU_UTILIZATION, FeatureStore, ScalingMode, lookup};
+
+const HPA: &str = "spec.services.scaling.autoscaling";
+const PDB: &str = "spec.services.podDisruptionBudgets";
+
+pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
+    if !fs.is_v1() {
+        v1alpha1(fs, out);
+        return;
+    }
+    let mode = fs.scaling_mode();
+    if let ScalingMode::Autoscaled {
+        min,
+        max: Some(max),
+    } = mode
+        && min > max
+    {
+        out.operator(
+            Severity::Error,
+            "autoscaling/min-exceeds-max",
+            &format!("{HPA}.minReplicas"),
+            format!(
+                "minReplicas ({min}) is greater than maxReplicas ({max}): the HPA API rejects it \
+                 (maxReplicas must be greater than or equal to minReplicas), so the operator's \
+                 reconcile fails"
+            ),
+            format!("Lower minReplicas to {max} or less, or raise maxReplicas to {min} or more."),
+        );
+    }
+    if let Some(hpa) = fs.autoscaling() {
+        metrics(fs, hpa, out);
+        behavior(hpa, out);
+    }
+    if let Some(pdb) = fs.pdb() {
+        pdb_checks(fs, pdb, &mode, out);
+    }
+    if mode.is_scaling() {
+        scaled_surprises(fs, &mode, out);
+    }
+}
+
+fn v1alpha1(fs: &FeatureStore, out: &mut Findings) {
+    let scaling_fields: Vec<&str> = [
+        "spec.replicas",
+        "spec.services.scaling",
+        "spec.services.podDisruptionBudgets",
+        "spec.services.topologySpreadConstraints",
+        "spec.services.affinity",
+    ]
+    .into_iter()
+    .filter(|p| fs.has(p))
+    .collect();
+    let (severity, extra) = if scaling_fields.is_empty() {
+        (Severity::Warning, String::new())
+    } else {
+        (
+            Severity::Warning,
+            format!(
+                " The server prunes {} from a v1alpha1 object, so they would be silently lost.",
+                scaling_fields.join(", ")
+            ),
+        )
+    };
+    out.operator(
+        severity,
+        "version/v1alpha1",
+        "apiVersion",
+        format!(
+            "feast.dev/v1alpha1 is deprecated and has no scaling fields, no scale subresource and \
+             no scaling rules.{extra}"
+        ),
+        "Change apiVersion to feast.dev/v1 (the fields are the same; conversion is None).",
+    );
+}
+
+/// A Kubernetes int-or-percent value as the PDB API accepts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IntOrPercent {
+    Int(i64),
+    Percent(i64),
+}
+
+impl IntOrPercent {
+    /// Parses an int ≥ 0 or a string of digits followed by `%`, no more than 100%.
+    pub(crate) fn parse(v: &Value) -> Option<IntOrPercent> {
+        match v {
+            Value::Number(n) => n.as_i64().filter(|i| *i >= 0).map(IntOrPercent::Int),
+            Value::String(s) => {
+                let digits = s.strip_suffix('%')?;
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                digits
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|p| *p <= 100)
+                    .map(IntOrPercent::Percent)
+            }
+            _ => None,
+        }
+    }
+
+    /// The value scaled to `replicas` pods, rounding up as the disruption controller does.
+    pub(crate) fn scaled(self, replicas: i64) -> i64 {
+        match self {
+            IntOrPercent::Int(i) => i,
+            IntOrPercent::Percent(p) => (p * replicas + 99) / 100,
+        }
+    }
+}
+
+/// Whether a PDB with this field and value lets no pod be evicted at `replicas` pods.
+pub(crate) fn blocks_all_evictions(field: &str, value: IntOrPercent, replicas: i64) -> bool {
+    match field {
+        "maxUnavailable" => value.scaled(replicas) == 0,
+        _ => value.scaled(replicas) >= replicas,
+    }
+}
+
+fn pdb_checks(fs: &FeatureStore, pdb: &Value, mode: &ScalingMode, out: &mut Findings) {
+    let name = fs.name();
+    let mut parsed = None;
+    for field in ["minAvailable", "maxUnavailable"] {
+        let Some(v) = lookup(pdb, field) else {
+            continue;
+        };
+        if !(v.is_string() || v.is_i64() || v.is_u64()) {
+            continue; // a type error, reported by the schema rules
+        }
+        match IntOrPercent::parse(v) {
+            Some(p) => parsed = Some((field, p)),
+            None => out.operator(
+                Severity::Error,
+                "pdb/malformed-value",
+                &format!("{PDB}.{field}"),
+                format!(
+                    "Invalid value: {v}: must be a non-negative integer or a percentage from 0% \
+                     to 100% (e.g. \"50%\"); the PDB API rejects it, so the operator's reconcile \
+                     fails"
+                ),
+                format!("Use e.g. `kubectl feast pdb {name} --{} 1`.", kebab(field)),
+            ),
+        }
+    }
+    if !mode.is_scaling() {
+        out.operator(
+            Severity::Warning,
+            "pdb/inactive",
+            PDB,
+            "a disruption budget is configured but scaling is off (1 replica, no autoscaling): \
+             the operator creates no PDB until the store scales",
+            format!(
+                "Scale the store (`kubectl feast scale {name} --replicas 2`) or remove the block \
+                 (`kubectl feast pdb {name} --off`)."
+            ),
+        );
+        return;
+    }
+    if let Some((field, value)) = parsed {
+        let replicas = mode.minimum_replicas();
+        if blocks_all_evictions(field, value, replicas) {
+            out.operator(
+                Severity::Warning,
+                "pdb/blocks-evictions",
+                &format!("{PDB}.{field}"),
+                format!(
+                    "{field} {} with {replicas} replica(s) allows no voluntary eviction: node \
+                     drains and cluster upgrades will stall on this store",
+                    display(value)
+                ),
+                format!(
+                    "Allow at least one disruption, e.g. `kubectl feast pdb {name} --max-unavailable 1`."
+                ),
+            );
+        }
+    }
+}
+
+fn display(v: IntOrPercent) -> String {
+    match v {
+        IntOrPercent::Int(i) => i.to_string(),
+        IntOrPercent::Percent(p) => format!("{p}%"),
+    }
+}
+
+fn kebab(field: &str) -> &'static str {
+    if field == "minAvailable" {
+        "min-available"
+    } else {
+        "max-unavailable"
+    }
+}
+
+const METRIC_SOURCES: &[(&str, &str)] = &[
+    ("Resource", "resource"),
+    ("Pods", "pods"),
+    ("Object", "object"),
+    ("External", "external"),
+    ("ContainerResource", "containerResource"),
+];
+
+/// Metric shapes the HPA API rejects, and Utilization targets the HPA can't compute because a
+/// serving container has no matching resource request.
+fn metrics(fs: &FeatureStore, hpa: &Value, out: &mut Findings) {
+    let list = lookup(hpa, "metrics").and_then(Value::as_array);
+    let mut utilization: Vec<(String, Option<String>, String)> = Vec::new();
+    match list {
+        Some(list) if !list.is_empty() => {
+            for (i, m) in list.iter().enumerate() {
+                let at = format!("{HPA}.metrics.{i}");
+                let Some(ty) = lookup(m, "type").and_then(Value::as_str) else {
+                    continue;
+                };
+                let Some((_, field)) = METRIC_SOURCES.iter().find(|(t, _)| *t == ty) else {
+                    metric_error(
+                        out,
+                        &format!("{at}.type"),
+                        format!(
+                            "Unsupported value: \"{ty}\": supported values: \"ContainerResource\", \
+                             \"External\", \"Object\", \"Pods\", \"Resource\""
+                        ),
+                    );
+                    continue;
+                };
+                let Some(source) = lookup(m, field) else {
+                    metric_error(
+                        out,
+                        &format!("{at}.{field}"),
+                        format!(
+                            "Required value: must populate information for the given metric source ({ty})"
+                        ),
+                    );
+                    continue;
+                };
+                let target_type = lookup(source, "target.type").and_then(Value::as_str);
+                if target_type == Some("Utilization") {
+                    if !matches!(ty, "Resource" | "ContainerResource") {
+                        metric_error(
+                            out,
+                            &format!("{at}.{field}.target.type"),
+                            format!(
+                                "Invalid value: \"Utilization\": Utilization targets are only for Resource and ContainerResource metrics, not {ty}"
+                            ),
+                        );
+                    } else if let Some(resource) = lookup(source, "name").and_then(Value::as_str) {
+                        let container = lookup(source, "container")
+                            .and_then(Value::as_str)
+                            .map(str::to_string);
+                        utilization.push((resource.to_string(), container, at.clone()));
+                    }
+                }
+                if let Some(t) = target_type {
+                    let needed = match t {
+                        "Utilization" => "averageUtilization",
+                        "Value" => "value",
+                        "AverageValue" => "averageValue",
+                        other => {
+                            metric_error(
+                                out,
+                                &format!("{at}.{field}.target.type"),
+                                format!(
+                                    "Unsupported value: \"{other}\": supported values: \"AverageValue\", \"Utilization\", \"Value\""
+                                ),
+                            );
+                            continue;
+                        }
+                    };
+                    if lookup(source, &format!("target.{needed}")).is_none() {
+                        metric_error(
+                            out,
+                            &format!("{at}.{field}.target.{needed}"),
+                            format!("Required value: must set {needed} when target.type is {t}"),
+                        );
+                    }
+                }
+            }
+        }
+        _ => utilization.push(("cpu".into(), None, HPA.to_string())),
+    }
+    let default_metric = !matches!(list, Some(l) if !l.is_empty());
+    for (resource, only_container, at) in utilization {
+        if resource != "cpu" && resource != "memory" {
+            continue;
+        }
+        for (container, server) in fs.servers() {
+            if only_container.as_deref().is_some_and(|c| c != container) {
+                continue;
+            }
+            let has_request = server
+                .and_then(|s| lookup(s, &format!("resources.requests.{resource}")))
+                .is_some();
+            if !has_request {
+                let what = if default_metric {
+                    format!(
+                        "the operator's default metric ({resource} at {DEFAULT_CPU_UTILIZATION}% utilization)"
+                    )
+                } else {
+                    format!("a {resource} Utilization metric ({at})")
+                };
+                out.operator(
+                    Severity::Warning,
+                    "autoscaling/missing-resource-request",
+                    &at,
+                    format!(
+                        "the HPA can't compute {resource} utilization: {what} needs a {resource} \
+                         request on container \"{container}\", which sets none"
+                    ),
+                    format!(
+                        "Set {} {resource} request, or scale on a Value/AverageValue metric.",
+                        server_path(container)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn server_path(container: &str) -> String {
+    let base = match container {
+        "online" => "spec.services.onlineStore.server",
+        "offline" => "spec.services.offlineStore.server",
+        "registry" => "spec.services.registry.local.server",
+        _ => "spec.services.ui",
+    };
+    format!("{base}.resources.requests with a")
+}
+
+fn metric_error(out: &mut Findings, path: &str, message: String) {
+    out.operator(
+        Severity::Error,
+        "autoscaling/invalid-metric",
+        path,
+        format!("{message}; the HPA API rejects it, so the operator's reconcile fails"),
+        "Fix the metric to the autoscaling/v2 MetricSpec shape (see `kubectl explain hpa.spec.metrics`).",
+    );
+}
+
+/// HPA behaviour ranges that the HPA API enforces (autoscaling/v2 validation).
+fn behavior(hpa: &Value, out: &mut Findings) {
+    for direction in ["scaleUp", "scaleDown"] {
+        let Some(rules) = lookup(hpa, &format!("behavior.{direction}")) else {
+            continue;
+        };
+        let at = format!("{HPA}.behavior.{direction}");
+        let mut bad = |path: String, message: String| {
+            out.operator(
+                Severity::Error,
+                "autoscaling/invalid-behavior",
+                &path,
+                format!("{message}; the HPA API rejects it, so the operator's reconcile fails"),
+                "Fix the value into the range the HPA API accepts.",
+            )
+        };
+        if let Some(w) = lookup(rules, "stabilizationWindowSeconds").and_then(Value::as_i64)
+            && !(0..=3600).contains(&w)
+        {
+            bad(
+                format!("{at}.stabilizationWindowSeconds"),
+                format!("Invalid value: {w}: must be between 0 and 3600 seconds"),
+            );
+        }
+        if let Some(p) = lookup(rules, "selectPolicy").and_then(Value::as_str)
+            && !["Max", "Min", "Disabled"].contains(&p)
+        {
+            bad(
+                format!("{at}.selectPolicy"),
+                format!(
+                    "Unsupported value: \"{p}\": supported values: \"Disabled\", \"Max\", \"Min\""
+                ),
+            );
+        }
+        for (i, policy) in lookup(rules, "policies")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let p = format!("{at}.policies.{i}");
+            if let Some(t) = lookup(policy, "type").and_then(Value::as_str)
+                && !["Pods", "Percent"].contains(&t)
+            {
+                bad(
+                    format!("{p}.type"),
+                    format!("Unsupported value: \"{t}\": supported values: \"Percent\", \"Pods\""),
+                );
+            }
+            if let Some(v) = lookup(policy, "value").and_then(Value::as_i64)
+                && v <= 0
+            {
+                bad(
+                    format!("{p}.value"),
+                    format!("Invalid value: {v}: must be greater than zero"),
+                );
+            }
+            if let Some(s) = lookup(policy, "periodSeconds").and_then(Value::as_i64)
+                && !(1..=1800).contains(&s)
+            {
+                bad(
+                    format!("{p}.periodSeconds"),
+                    format!("Invalid value: {s}: must be between 1 and 1800 seconds"),
+                );
+            }
+        }
+    }
+}
+
+fn scaled_surprises(fs: &FeatureStore, mode: &ScalingMode, out: &mut Findings) {
+    if fs
+        .get("spec.services.deploymentStrategy.type")
+        .and_then(Value::as_str)
+        == Some("Recreate")
+    {
+        out.operator(
+            Severity::Warning,
+            "strategy/recreate-while-scaling",
+            "spec.services.deploymentStrategy.type",
+            "an explicit Recreate strategy while scaling stops every replica before starting new \
+             ones: each rollout is downtime",
+            "Remove spec.services.deploymentStrategy (the operator then uses RollingUpdate while \
+             scaling) or set type: RollingUpdate.",
+        );
+    }
+    let apply_on_init = fs
+        .get("spec.services.runFeastApplyOnInit")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let no_init = fs
+        .get("spec.services.disableInitContainers")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if apply_on_init && !no_init {
+        out.operator(
+            Severity::Info,
+            "init/feast-apply-every-pod",
+            "spec.services.runFeastApplyOnInit",
+            format!(
+                "`feast apply` runs in every pod at every start: up to {} concurrent applies \
+                 against the registry during a rollout or scale-up",
+                match mode {
+                    ScalingMode::Autoscaled { max: Some(m), .. } => *m,
+                    other => other.minimum_replicas(),
+                }
+            ),
+            "Set spec.services.runFeastApplyOnInit: false if the registry is applied elsewhere.",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{errors, finding, rules_with};
+    use serde_json::json;
+
+    fn scaled(services: Value) -> Value {
+        let mut obj = json!({
+            "apiVersion": "feast.dev/v1", "kind": "FeatureStore", "metadata": {"name": "fs"},
+            "spec": {"feastProject": "p", "services": {
+                "onlineStore": {"persistence": {"store": {"type": "redis", "secretRef": {"name": "s"}}},
+                                "server": {"resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}},
+                "registry": {"remote": {"hostname": "reg:80"}},
+                "runFeastApplyOnInit": false
+            }}
+        });
+        crate::plan::merge_patch(&mut obj, &json!({"spec": {"services": services}}));
+        obj
+    }
+
+    #[test]
+    fn min_above_max_is_an_error() {
+        let obj = scaled(json!({"scaling": {"autoscaling": {"minReplicas": 5, "maxReplicas": 3}}}));
+        assert_eq!(errors(&obj), vec!["autoscaling/min-exceeds-max"]);
+    }
+
+    #[test]
+    fn pdb_values_must_be_int_or_percent() {
+        for bad in [
+            json!("abc"),
+            json!("150%"),
+            json!("5"),
+            json!(-1),
+            json!("%"),
+        ] {
+            let obj = scaled(
+                json!({"scaling": {"autoscaling": {"maxReplicas": 3}}, "podDisruptionBudgets": {"maxUnavailable": bad}}),
+            );
+            assert_eq!(errors(&obj), vec!["pdb/malformed-value"], "{bad}");
+        }
+        for good in [json!(0), json!("0%"), json!("100%"), json!(2)] {
+            assert!(IntOrPercent::parse(&good).is_some(), "{good}");
+        }
+    }
+
+    #[test]
+    fn pdb_that_blocks_every_eviction_is_a_warning() {
+        let cases = [
+            (json!({"maxUnavailable": 0}), true),
+            (json!({"minAvailable": 2}), true),
+            (json!({"minAvailable": "100%"}), true),
+            (json!({"minAvailable": 1}), false),
+            (json!({"minAvailable": "50%"}), false),
+            (json!({"maxUnavailable": 1}), false),
+        ];
+        for (pdb, blocks) in cases {
+            let obj = scaled(
+                json!({"scaling": {"autoscaling": {"minReplicas": 2, "maxReplicas": 4}}, "podDisruptionBudgets": pdb}),
+            );
+            let warned = rules_with(&obj, Severity::Warning).contains(&"pdb/blocks-evictions");
+            assert_eq!(warned, blocks, "{pdb}");
+        }
+    }
+
+    #[test]
+    fn pdb_while_scaling_is_off_is_inactive() {
+        let obj = scaled(json!({"podDisruptionBudgets": {"maxUnavailable": 1}}));
+        assert_eq!(rules_with(&obj, Severity::Warning), vec!["pdb/inactive"]);
+    }
+
+    #[test]
+    fn default_cpu_metric_without_cpu_request_is_a_warning() {
+        let mut obj = scaled(json!({"scaling": {"autoscaling": {"maxReplicas": 3}}}));
+        assert!(rules_with(&obj, Severity::Warning).is_empty());
+        obj["spec"]["services"]["onlineStore"]["server"] = json!({});
+        let f = finding(&obj, "autoscaling/missing-resource-request");
+        assert!(f.message.contains("default metric"), "{}", f.message);
+        assert!(f.message.contains("\"online\""));
+    }
+
+    #[test]
+    fn memory_metric_checks_memory_requests_only() {
+        let obj = scaled(
+            json!({"scaling": {"autoscaling": {"maxReplicas": 3, "metrics": [
+            {"type": "Resource", "resource": {"name": "memory", "target": {"type": "Utilization", "averageUtilization": 70}}}]}},
+            "onlineStore": {"server": {"resources": {"requests": {"memory": null}}}}}),
+        );
+        assert_eq!(
+            rules_with(&obj, Severity::Warning),
+            vec!["autoscaling/missing-resource-request"]
+        );
+    }
+
+    #[test]
+    fn malformed_metrics_and_behavior_are_errors() {
+        let obj = scaled(json!({"scaling": {"autoscaling": {"maxReplicas": 3,
+            "metrics": [{"type": "Bogus"}, {"type": "Pods"}, {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization"}}}],
+            "behavior": {"scaleDown": {"stabilizationWindowSeconds": 7200, "selectPolicy": "Sometimes",
+                "policies": [{"type": "Pods", "value": 0, "periodSeconds": 60}]}}}}}));
+        let errs = errors(&obj);
+        assert_eq!(
+            errs.iter()
+                .filter(|e| **e == "autoscaling/invalid-metric")
+                .count(),
+            3,
+            "{errs:?}"
+        );
+        assert_eq!(
+            errs.iter()
+                .filter(|e| **e == "autoscaling/invalid-behavior")
+                .count(),
+            3,
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn recreate_while_scaling_is_a_warning() {
+        let obj = scaled(
+            json!({"scaling": {"autoscaling": {"maxReplicas": 3}}, "deploymentStrategy": {"type": "Recreate"}}),
+        );
+        assert_eq!(
+            rules_with(&obj, Severity::Warning),
+            vec!["strategy/recreate-while-scaling"]
+        );
+    }
+
+    #[test]
+    fn v1alpha1_objects_get_a_migration_warning() {
+        let obj = json!({"apiVersion": "feast.dev/v1alpha1", "kind": "FeatureStore", "metadata": {"name": "a"},
+            "spec": {"feastProject": "p", "replicas": 3}});
+        let f = finding(&obj, "version/v1alpha1");
+        assert!(f.message.contains("spec.replicas"));
+        assert!(errors(&obj).is_empty(), "v1alpha1 has no scaling rules");
+    }
+
+    #[test]
+    fn percent_scales_round_up() {
+        assert_eq!(IntOrPercent::Percent(50).scaled(3), 2);
+        assert_eq!(IntOrPercent::Percent(10).scaled(3), 1);
+        assert!(blocks_all_evictions(
+            "minAvailable",
+            IntOrPercent::Percent(67),
+            2
+        ));
+    }
+}

@@ -1,0 +1,212 @@
+//! CRD-driven parity: evaluates a FeatureStore CRD's own `x-kubernetes-validations` through
+//! kube's `cel` feature (kube-cel), after applying the schema's defaults, and lines the result
+//! up with our mirrored rules. Rules a newer operator adds are caught this way, and any place
+//! where our mirror and the CRD disagree is said out loud rather than hidden. Pure: the CRD
+//! arrives as JSON, read by the shell from a file or the cluster.
+
+use kube::core::cel::{CompiledSchema, ErrorKind, ValidationError, Validator, compile_schema};
+use serde_json::Value;
+
+use super::{Finding, Origin, Severity};
+use crate::featurestore::lookup;
+
+/// The compiled rules of one CRD, per served version.
+pub struct CrdRules {
+    /// Where the CRD came from, for messages: a file path or `cluster`.
+    pub source: String,
+    versions: Vec<(String, CompiledSchema)>,
+    validator: Validator,
+}
+
+impl std::fmt::Debug for CrdRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CrdRules")
+            .field("source", &self.source)
+            .field(
+                "versions",
+                &self.versions.iter().map(|v| &v.0).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl CrdRules {
+    /// Compiles the schemas of a `CustomResourceDefinition` for `featurestores.feast.dev`.
+    pub fn from_crd(crd: &Value, source: impl Into<String>) -> Result<CrdRules, String> {
+        let source = source.into();
+        if lookup(crd, "kind").and_then(Value::as_str) != Some("CustomResourceDefinition") {
+            return Err(format!("{source} is not a CustomResourceDefinition"));
+        }
+        let name = lookup(crd, "metadata.name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if name != "featurestores.feast.dev" {
+            return Err(format!(
+                "{source} defines {name:?}, not featurestores.feast.dev"
+            ));
+        }
+        let versions = lookup(crd, "spec.versions")
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("{source} has no spec.versions"))?
+            .iter()
+            .filter_map(|v| {
+                let name = lookup(v, "name")?.as_str()?.to_string();
+                let schema = lookup(v, "schema.openAPIV3Schema")?;
+                Some((name, compile_schema(schema)))
+            })
+            .collect::<Vec<_>>();
+        if versions.is_empty() {
+            return Err(format!("{source} has no version with an openAPIV3Schema"));
+        }
+        Ok(CrdRules {
+            source,
+            versions,
+            validator: Validator::new(),
+        })
+    }
+
+    /// The CRD's rule failures for one object (spec only: status rules run on status writes).
+    pub fn evaluate(&self, object: &Value) -> Vec<ValidationError> {
+        let version = lookup(object, "apiVersion")
+            .and_then(Value::as_str)
+            .and_then(|a| a.strip_prefix("feast.dev/"))
+            .unwrap_or("");
+        let Some((_, compiled)) = self.versions.iter().find(|(v, _)| v == version) else {
+            return Vec::new();
+        };
+        let mut object = object.clone();
+        if let Some(map) = object.as_object_mut() {
+            map.remove("status");
+        }
+        match self.validator.validate_compiled(compiled, &object, None) {
+            Ok(()) => Vec::new(),
+            Err(errors) => errors.into_vec(),
+        }
+    }
+
+    pub fn has_version(&self, version: &str) -> bool {
+        self.versions.iter().any(|(v, _)| v == version)
+    }
+}
+
+/// Lines the CRD's own verdict up with our findings: a CRD rule we don't mirror becomes an
+/// error of its own; a mirrored rule the CRD doesn't fail, or a CRD rule that couldn't be
+/// evaluated here, becomes a finding that says so.
+pub fn reconcile(findings: &mut Vec<Finding>, crd_errors: &[ValidationError], source: &str) {
+    let mut matched = vec![false; findings.len()];
+    let mut extra = Vec::new();
+    for e in crd_errors {
+        if e.kind != ErrorKind::ValidationFailure {
+            extra.push(Finding {
+                severity: Severity::Info,
+                rule: "crd/not-evaluated",
+                path: e.field_path.clone(),
+                message: format!(
+                    "the CRD rule `{}` could not be evaluated locally: {}",
+                    e.rule, e.message
+                ),
+                hint: "The API server still runs it: use `--dry-run=server` against a cluster to be sure."
+                    .into(),
+                origin: Origin::Cel,
+            });
+            continue;
+        }
+        let ours = findings
+            .iter()
+            .position(|f| f.origin == Origin::Cel && f.message.ends_with(e.message.as_str()));
+        match ours {
+            Some(i) => matched[i] = true,
+            None => extra.push(Finding {
+                severity: Severity::Error,
+                rule: "crd/rule",
+                path: e.field_path.clone(),
+                message: format!("Invalid value: \"object\": {}", e.message),
+                hint: format!(
+                    "This rule comes from the CRD ({source}) and kubectl-feast has no rule of its \
+                     own for it (a newer operator?): the API server will reject the object until \
+                     it passes. Rule: {}",
+                    e.rule
+                ),
+                origin: Origin::Cel,
+            }),
+        }
+    }
+    for (i, f) in findings.clone().iter().enumerate() {
+        if f.origin == Origin::Cel && !matched[i] {
+            extra.push(Finding {
+                severity: Severity::Warning,
+                rule: "crd/disagreement",
+                path: f.path.clone(),
+                message: format!(
+                    "kubectl-feast's rule {} fails, but the CRD ({source}) does not fail it: \
+                     this CRD may predate the rule, and its API server would accept the object",
+                    f.rule
+                ),
+                hint: "Check the installed Feast Operator version (scaling needs ≥ 0.61); \
+                       the operator's reconcile still follows the newer semantics."
+                    .into(),
+                origin: Origin::Operator,
+            });
+        }
+    }
+    findings.extend(extra);
+    findings.sort_by_key(|f| f.severity);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tiny_crd(rule: &str, message: &str) -> Value {
+        json!({
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "featurestores.feast.dev"},
+            "spec": {"versions": [{"name": "v1", "schema": {"openAPIV3Schema": {
+                "type": "object",
+                "properties": {"spec": {"type": "object",
+                    "properties": {"replicas": {"type": "integer", "default": 1}, "feastProject": {"type": "string"}},
+                    "x-kubernetes-validations": [{"rule": rule, "message": message}]}}
+            }}}]}
+        })
+    }
+
+    #[test]
+    fn an_unknown_crd_rule_becomes_an_error_of_its_own() {
+        let rules =
+            CrdRules::from_crd(&tiny_crd("self.replicas <= 2", "at most two"), "crd.yaml").unwrap();
+        let obj =
+            json!({"apiVersion": "feast.dev/v1", "spec": {"feastProject": "p", "replicas": 3}});
+        let errs = rules.evaluate(&obj);
+        let mut findings = crate::rules::check(&obj);
+        reconcile(&mut findings, &errs, "crd.yaml");
+        let f = findings
+            .iter()
+            .find(|f| f.rule == "crd/rule")
+            .expect("crd/rule finding");
+        assert!(f.message.contains("at most two"));
+    }
+
+    #[test]
+    fn defaults_are_applied_before_the_rules_run() {
+        let rules =
+            CrdRules::from_crd(&tiny_crd("self.replicas == 1", "defaulted"), "crd.yaml").unwrap();
+        let obj = json!({"apiVersion": "feast.dev/v1", "spec": {"feastProject": "p"}});
+        assert!(rules.evaluate(&obj).is_empty());
+    }
+
+    #[test]
+    fn a_mirrored_rule_the_crd_lacks_is_a_disagreement() {
+        let rules = CrdRules::from_crd(&tiny_crd("true", "never"), "old.yaml").unwrap();
+        let obj = json!({"apiVersion": "feast.dev/v1", "metadata": {"name": "a"}, "spec": {"feastProject": "p", "replicas": 3}});
+        let mut findings = crate::rules::check(&obj);
+        reconcile(&mut findings, &rules.evaluate(&obj), "old.yaml");
+        assert!(findings.iter().any(|f| f.rule == "crd/disagreement"));
+    }
+
+    #[test]
+    fn a_non_crd_document_is_refused() {
+        let err = CrdRules::from_crd(&json!({"kind": "ConfigMap"}), "x.yaml").unwrap_err();
+        assert!(err.contains("not a CustomResourceDefinition"));
+    }
+}

@@ -1,0 +1,210 @@
+//! Pure checks over a FeatureStore's JSON: the CRD's own rules mirrored in our code, and the
+//! checks the CRD does not make but the operator's reconcile (or the HPA and PDB APIs behind
+//! it) would trip over.
+//!
+//! Each finding has a stable rule id, a field path, the message as the API server words it
+//! (so users can search for it), and a hint that says what to change. Nothing here does I/O;
+//! `crd` evaluates a CRD's own CEL rules for parity, also without I/O.
+
+mod advisory;
+pub mod crd;
+mod persistence;
+mod scaling;
+mod schema;
+mod verdict;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::featurestore::FeatureStore;
+
+pub use verdict::{PersistenceVerdict, persistence_table};
+
+/// How serious a finding is. Only errors make an object invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// Where a rule comes from: the CRD (its CEL rules or its OpenAPI schema), or the operator's
+/// behaviour beyond the CRD. CEL-mirrored rules are compared with a CRD's own evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Cel,
+    Schema,
+    Operator,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub rule: &'static str,
+    pub path: String,
+    pub message: String,
+    pub hint: String,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// Runs every rule on one FeatureStore object and returns the findings, errors first.
+pub fn check(object: &Value) -> Vec<Finding> {
+    let object = &crate::featurestore::without_nulls(object);
+    let fs = FeatureStore::new(object);
+    let mut out = Findings::default();
+    schema::check(&fs, &mut out);
+    if fs.is_v1() {
+        scaling::check(&fs, &mut out);
+    }
+    persistence::check(&fs, &mut out);
+    advisory::check(&fs, &mut out);
+    let mut findings = out.0;
+    findings.sort_by_key(|f| f.severity);
+    findings
+}
+
+/// True when no finding is an error.
+pub fn is_valid(findings: &[Finding]) -> bool {
+    !findings.iter().any(|f| f.severity == Severity::Error)
+}
+
+/// The findings collected by the rule modules.
+#[derive(Debug, Default)]
+pub(crate) struct Findings(pub Vec<Finding>);
+
+impl Findings {
+    fn push(
+        &mut self,
+        severity: Severity,
+        origin: Origin,
+        rule: &'static str,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.0.push(Finding {
+            severity,
+            rule,
+            path: path.into(),
+            message: message.into(),
+            hint: hint.into(),
+            origin,
+        });
+    }
+
+    /// A failed CEL rule, worded as the API server words it (`Invalid value: "object": …`).
+    fn cel(&mut self, rule: &'static str, path: &str, message: &str, hint: impl Into<String>) {
+        self.push(
+            Severity::Error,
+            Origin::Cel,
+            rule,
+            path,
+            format!("Invalid value: \"object\": {message}"),
+            hint,
+        );
+    }
+
+    fn schema(&mut self, rule: &'static str, path: &str, message: String, hint: impl Into<String>) {
+        self.push(Severity::Error, Origin::Schema, rule, path, message, hint);
+    }
+
+    fn operator(
+        &mut self,
+        severity: Severity,
+        rule: &'static str,
+        path: &str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.push(severity, Origin::Operator, rule, path, message, hint);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// The rule ids of the error-level findings, for terse assertions.
+    pub fn errors(object: &Value) -> Vec<&'static str> {
+        check(object)
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    pub fn rules_with(object: &Value, severity: Severity) -> Vec<&'static str> {
+        check(object)
+            .into_iter()
+            .filter(|f| f.severity == severity)
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    pub fn finding(object: &Value, rule: &str) -> Finding {
+        check(object)
+            .into_iter()
+            .find(|f| f.rule == rule)
+            .unwrap_or_else(|| panic!("no finding {rule} in {:#?}", check(object)))
+    }
+}
+
+#[cfg(test)]
+mod docs_tests {
+    /// Every rule id in the code is documented in docs/rules.md, and nothing else is.
+    #[test]
+    fn every_rule_id_is_documented() {
+        let docs = include_str!("../../docs/rules.md");
+        let sources = [
+            include_str!("scaling.rs"),
+            include_str!("persistence.rs"),
+            include_str!("schema.rs"),
+            include_str!("advisory.rs"),
+            include_str!("crd.rs"),
+        ];
+        let prefixes = [
+            "scaling/",
+            "pdb/",
+            "persistence/",
+            "pvc/",
+            "registry/",
+            "schema/",
+            "autoscaling/",
+            "strategy/",
+            "version/",
+            "init/",
+            "crd/",
+        ];
+        let mut in_code = std::collections::BTreeSet::new();
+        for src in sources {
+            for piece in src.split('"').skip(1).step_by(2) {
+                if prefixes.iter().any(|p| piece.starts_with(p))
+                    && piece.chars().all(|c| {
+                        c.is_ascii_lowercase() || c == '/' || c == '-' || c.is_ascii_digit()
+                    })
+                {
+                    in_code.insert(piece.to_string());
+                }
+            }
+        }
+        let documented: std::collections::BTreeSet<String> = docs
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .map(str::to_string)
+            .collect();
+        assert_eq!(in_code, documented);
+    }
+}

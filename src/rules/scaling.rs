@@ -1,0 +1,250 @@
+//! The CRD's four scaling rules (R1–R4, on `spec`) and the PDB exactly-one rule, mirrored from
+//! the operator contract §3.1, §3.2 and §3.4. Presence means the key exists (CEL `has()`),
+//! whatever its value; a missing `spec.replicas` is the schema default, 1.
+
+use serde_json::Value;
+
+use super::Findings;
+use crate::featurestore::FeatureStore;
+
+pub const MUTUAL_EXCLUSION: &str =
+    "replicas > 1 and services.scaling.autoscaling are mutually exclusive.";
+pub const ONLINE_DB: &str = "Scaling requires DB-backed persistence for the online store. Configure services.onlineStore.persistence.store when using replicas > 1 or autoscaling.";
+pub const OFFLINE_DB: &str = "Scaling requires DB-backed persistence for the offline store. Configure services.offlineStore.persistence.store when using replicas > 1 or autoscaling.";
+pub const REGISTRY_DB: &str = "Scaling requires DB-backed or remote registry. Configure registry.local.persistence.store or use a remote registry when using replicas > 1 or autoscaling. S3/GCS-backed registry is also allowed.";
+pub const PDB_EXACTLY_ONE: &str = "Exactly one of minAvailable or maxUnavailable must be set.";
+
+pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
+    let replicas = fs.replicas();
+    let autoscaling = fs.has("spec.services.scaling.autoscaling");
+    if replicas > 1 && autoscaling {
+        out.cel(
+            "scaling/mutual-exclusion",
+            "spec",
+            MUTUAL_EXCLUSION,
+            format!(
+                "Choose one: remove spec.replicas ({replicas}) to keep the HPA \
+                 (`kubectl feast autoscale {n} --max N`), or drop the HPA and scale statically \
+                 (`kubectl feast autoscale {n} --off --replicas {replicas}`).",
+                n = fs.name()
+            ),
+        );
+    }
+    if replicas > 1 || autoscaling {
+        scaled_persistence(fs, out);
+    }
+    pdb_exactly_one(fs, out);
+}
+
+fn scaled_persistence(fs: &FeatureStore, out: &mut Findings) {
+    if !fs.has("spec.services.onlineStore.persistence.store") {
+        let disabled = fs
+            .get("spec.services.onlineStore.disabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let why = if disabled {
+            " The CRD asks for it even though the online store is disabled."
+        } else {
+            " A sqlite file lives in each pod, so replicas would each serve their own copy."
+        };
+        out.cel(
+            "scaling/online-store-db",
+            "spec",
+            ONLINE_DB,
+            format!(
+                "Set spec.services.onlineStore.persistence.store with a type (e.g. redis or \
+                 postgres) and a secretRef.{why}"
+            ),
+        );
+    }
+    if fs.has("spec.services.offlineStore")
+        && !fs.has("spec.services.offlineStore.persistence.store")
+    {
+        out.cel(
+            "scaling/offline-store-db",
+            "spec",
+            OFFLINE_DB,
+            "Set spec.services.offlineStore.persistence.store (type and secretRef), or remove \
+             spec.services.offlineStore if this store needs no offline server.",
+        );
+    }
+    if !registry_scalable(fs) {
+        let path = fs
+            .get("spec.services.registry.local.persistence.file.path")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let lower = path.to_ascii_lowercase();
+        let case_hint = if lower.starts_with("s3://") || lower.starts_with("gs://") {
+            format!(
+                " The scheme is case-sensitive: write \"{}\" in lower case.",
+                &path[..5]
+            )
+        } else {
+            String::new()
+        };
+        out.cel(
+            "scaling/registry-db-or-remote",
+            "spec",
+            REGISTRY_DB,
+            format!(
+                "Use spec.services.registry.remote (hostname or feastRef), \
+                 registry.local.persistence.store (type sql), or a registry file path that \
+                 starts with s3:// or gs://.{case_hint}"
+            ),
+        );
+    }
+}
+
+/// R4's passing forms: remote, a DB store, or an object-store path (case-sensitive).
+pub(super) fn registry_scalable(fs: &FeatureStore) -> bool {
+    if fs.has("spec.services.registry.remote")
+        || fs.has("spec.services.registry.local.persistence.store")
+    {
+        return true;
+    }
+    fs.get("spec.services.registry.local.persistence.file.path")
+        .and_then(Value::as_str)
+        .is_some_and(|p| p.starts_with("s3://") || p.starts_with("gs://"))
+}
+
+fn pdb_exactly_one(fs: &FeatureStore, out: &mut Findings) {
+    let Some(pdb) = fs.get("spec.services.podDisruptionBudgets") else {
+        return;
+    };
+    let Some(map) = pdb.as_object() else {
+        return; // a type error, reported by the schema rules
+    };
+    let set = ["minAvailable", "maxUnavailable"]
+        .iter()
+        .filter(|k| map.contains_key(**k))
+        .count();
+    if set != 1 {
+        let what = if set == 0 {
+            "neither is set"
+        } else {
+            "both are set"
+        };
+        out.cel(
+            "pdb/exactly-one",
+            "spec.services.podDisruptionBudgets",
+            PDB_EXACTLY_ONE,
+            format!(
+                "{what}: keep exactly one, e.g. `kubectl feast pdb {} --max-unavailable 1`.",
+                fs.name()
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{errors, finding};
+    use serde_json::{Value, json};
+
+    fn db_backed(extra: Value) -> Value {
+        let mut obj = json!({
+            "apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+            "metadata": {"name": "fs"},
+            "spec": {"feastProject": "p", "services": {
+                "onlineStore": {"persistence": {"store": {"type": "redis", "secretRef": {"name": "s"}}}},
+                "registry": {"remote": {"hostname": "reg:80"}}
+            }}
+        });
+        crate::plan::merge_patch(&mut obj, &extra);
+        obj
+    }
+
+    fn bare(spec: Value) -> Value {
+        json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "metadata": {"name": "fs"}, "spec": spec})
+    }
+
+    #[test]
+    fn single_replica_with_file_persistence_is_fine() {
+        assert!(errors(&bare(json!({"feastProject": "p"}))).is_empty());
+    }
+
+    #[test]
+    fn replicas_with_autoscaling_are_mutually_exclusive() {
+        let obj = db_backed(
+            json!({"spec": {"replicas": 3, "services": {"scaling": {"autoscaling": {"maxReplicas": 5}}}}}),
+        );
+        assert_eq!(errors(&obj), vec!["scaling/mutual-exclusion"]);
+        let f = finding(&obj, "scaling/mutual-exclusion");
+        assert_eq!(f.path, "spec");
+        assert!(f.message.contains("mutually exclusive"));
+    }
+
+    #[test]
+    fn replicas_one_with_autoscaling_is_the_normal_hpa_shape() {
+        let obj = db_backed(
+            json!({"spec": {"replicas": 1, "services": {"scaling": {"autoscaling": {"maxReplicas": 5}}}}}),
+        );
+        assert!(errors(&obj).is_empty());
+    }
+
+    #[test]
+    fn scaling_without_services_fails_online_and_registry_but_not_offline() {
+        let obj = bare(json!({"feastProject": "p", "replicas": 2}));
+        assert_eq!(
+            errors(&obj),
+            vec!["scaling/online-store-db", "scaling/registry-db-or-remote"]
+        );
+    }
+
+    #[test]
+    fn disabled_online_store_still_needs_a_db_store() {
+        let obj = db_backed(
+            json!({"spec": {"replicas": 2, "services": {"onlineStore": {"disabled": true, "persistence": null}}}}),
+        );
+        assert_eq!(errors(&obj), vec!["scaling/online-store-db"]);
+        assert!(
+            finding(&obj, "scaling/online-store-db")
+                .hint
+                .contains("disabled")
+        );
+    }
+
+    #[test]
+    fn present_offline_store_without_db_fails_when_scaling() {
+        let obj = db_backed(
+            json!({"spec": {"replicas": 2, "services": {"offlineStore": {"server": {}}}}}),
+        );
+        assert_eq!(errors(&obj), vec!["scaling/offline-store-db"]);
+    }
+
+    #[test]
+    fn registry_object_store_prefix_is_case_sensitive() {
+        let upper = db_backed(
+            json!({"spec": {"replicas": 2, "services": {"registry": {"remote": null,
+            "local": {"persistence": {"file": {"path": "S3://bucket/registry.db"}}}}}}}),
+        );
+        let errs = errors(&upper);
+        assert!(errs.contains(&"scaling/registry-db-or-remote"), "{errs:?}");
+        assert!(
+            finding(&upper, "scaling/registry-db-or-remote")
+                .hint
+                .contains("case-sensitive")
+        );
+        let lower = db_backed(
+            json!({"spec": {"replicas": 2, "services": {"registry": {"remote": null,
+            "local": {"persistence": {"file": {"path": "gs://bucket/registry.db"}}}}}}}),
+        );
+        assert!(errors(&lower).is_empty(), "{:?}", errors(&lower));
+    }
+
+    #[test]
+    fn absent_registry_is_rejected_when_scaling() {
+        let obj = db_backed(json!({"spec": {"replicas": 2, "services": {"registry": null}}}));
+        assert_eq!(errors(&obj), vec!["scaling/registry-db-or-remote"]);
+    }
+
+    #[test]
+    fn pdb_needs_exactly_one_field() {
+        for pdb in [json!({}), json!({"minAvailable": 1, "maxUnavailable": 1})] {
+            let obj = db_backed(
+                json!({"spec": {"replicas": 2, "services": {"podDisruptionBudgets": pdb}}}),
+            );
+            assert_eq!(errors(&obj), vec!["pdb/exactly-one"]);
+        }
+    }
+}
