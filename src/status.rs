@@ -925,7 +925,23 @@ fn autoscaler(
         .first()
         .and_then(|so| text(lookup(so, "metadata.name")));
     match hpa {
-        Some(h) => Some(from_hpa(kind, h, scaled_object)),
+        Some(h) => {
+            // Name the ScaledObject only when it is the one behind this HPA.
+            let behind = h
+                .metadata
+                .owner_references
+                .as_deref()
+                .unwrap_or(&[])
+                .iter()
+                .find(|r| r.kind == "ScaledObject")
+                .map(|r| r.name.clone());
+            let so = behind.filter(|b| {
+                scaled_objects
+                    .iter()
+                    .any(|so| lookup(so, "metadata.name").and_then(Value::as_str) == Some(b))
+            });
+            Some(from_hpa(kind, h, so))
+        }
         None if fs.autoscaling().is_some() => {
             // The spec asks for an HPA that is not (or not visibly) there.
             let spec = fs.autoscaling();

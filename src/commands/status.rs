@@ -1,18 +1,600 @@
-//! `kubectl feast status` (being built: see its issue).
+//! `kubectl feast status`: is each FeatureStore scaled the way its owner thinks, is it highly
+//! available, and if not, why?
+//!
+//! The shell around `crate::status` (the derivation) and `crate::render::status` (the text):
+//! one LIST per kind, all at once, whatever the number of stores; a kind the user may not read
+//! becomes "unknown, because …" rather than a failure. `--watch` keeps one reflector per kind
+//! and redraws, at most four times a second, when any of them changes.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
+use futures::{Stream, StreamExt};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use kube::core::PartialObjectMeta;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, OutputFormat, parse_duration};
+use crate::cluster::Cluster;
 use crate::error::{Error, Result};
+use crate::featurestore::{RESOURCE, resource_name};
+use crate::render::status::{self as text, Columns};
+use crate::render::{self, style::Style};
+use crate::status::{self, Inventory, NAME_LABEL, Source, StatusReport};
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  kubectl feast status                     every FeatureStore in the current namespace
+  kubectl feast status -A -o wide          every namespace, with strategy, affinity, sync, version
+  kubectl feast status my-feast            the detail view: scaling, HPA, PDB, placement, ...
+  kubectl feast status -l team=ml -o json  the same data, structured (see docs/status.md)
+  kubectl feast status -A --watch          redraw on every change until Ctrl-C
+
+Exit codes: 0 shown (even when some kinds could not be read: they are marked unknown);
+2 bad usage; 3 the FeatureStores could not be read, or a named one does not exist.")]
 pub struct StatusArgs {
-    /// FeatureStore name(s)
+    /// FeatureStores to show in detail (NAME, featurestore/NAME or feast/NAME); none lists all
+    #[arg(value_name = "NAME")]
     pub names: Vec<String>,
+    /// Only FeatureStores matching this label selector (e.g. team=ml,tier!=dev)
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Keep watching and redraw when anything changes (until Ctrl-C or --timeout)
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// With --watch: stop after this long (e.g. 30s, 5m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "watch")]
+    pub timeout: Option<Duration>,
 }
 
-pub async fn run(_args: &StatusArgs, _global: &GlobalArgs) -> Result<()> {
-    Err(Error::incomplete(
-        "`kubectl feast status` is not available in this build yet",
-    ))
+/// KEDA's ScaledObject, read only to learn who else sets a store's replica count.
+fn scaled_object_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("keda.sh", "v1alpha1", "ScaledObject"),
+        "scaledobjects",
+    )
+}
+
+/// What to read: the namespace (None for all) and the stores' filters.
+struct Scope {
+    namespace: Option<String>,
+    names: Vec<String>,
+    selector: Option<String>,
+}
+
+impl Scope {
+    fn where_(&self) -> String {
+        self.namespace
+            .as_ref()
+            .map_or("all namespaces".into(), |n| format!("namespace {n:?}"))
+    }
+
+    fn stores_params(&self) -> ListParams {
+        let mut lp = ListParams::default();
+        if let Some(sel) = &self.selector {
+            lp = lp.labels(sel);
+        }
+        if let [one] = self.names.as_slice() {
+            lp = lp.fields(&format!("metadata.name={one}"));
+        }
+        lp
+    }
+
+    /// Pods and Deployments carry `feast.dev/name` in every operator version (§0, §4.3): the
+    /// label narrows the list; ownership is still decided by name and owner UID.
+    fn owned_selector(&self) -> String {
+        match self.names.as_slice() {
+            [] => NAME_LABEL.to_string(),
+            names => format!("{NAME_LABEL} in ({})", names.join(",")),
+        }
+    }
+
+    fn api<K>(&self, client: &kube::Client) -> Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+        K::DynamicType: Default,
+    {
+        match &self.namespace {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        }
+    }
+
+    fn dynamic_api(&self, client: &kube::Client, ar: &ApiResource) -> Api<DynamicObject> {
+        match &self.namespace {
+            Some(ns) => Api::namespaced_with(client.clone(), ns, ar),
+            None => Api::all_with(client.clone(), ar),
+        }
+    }
+}
+
+pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
+    let output = global.output_in(
+        "status",
+        &[OutputFormat::Wide, OutputFormat::Json, OutputFormat::Yaml],
+    )?;
+    if global.all_namespaces && !args.names.is_empty() {
+        return Err(
+            Error::usage("a FeatureStore cannot be shown by name across all namespaces")
+                .with_hint("drop -A and give the namespace with -n NAMESPACE"),
+        );
+    }
+    let names = args
+        .names
+        .iter()
+        .map(|n| resource_name(n).map(str::to_string))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(Error::usage)?;
+    let cluster = Cluster::connect(global).await?;
+    let scope = Scope {
+        namespace: (!global.all_namespaces).then(|| cluster.namespace.clone()),
+        names,
+        selector: args.selector.clone(),
+    };
+    let view = View {
+        output,
+        columns: Columns {
+            namespace: scope.namespace.is_none(),
+            wide: output == Some(OutputFormat::Wide),
+        },
+        style: Style {
+            color: global.color_enabled(),
+        },
+        names: scope.names.clone(),
+    };
+    let inventory = fetch(&cluster, &scope).await?;
+    let report = status::derive(&inventory);
+    let first = view.render(&report, Timestamp::now());
+    print!("{}", first.text);
+    flush();
+    if args.watch {
+        watch(&cluster, &scope, &view, first, args.timeout).await?;
+    }
+    view.check_found(&report, &scope)
+}
+
+/// How the report is shown.
+struct View {
+    output: Option<OutputFormat>,
+    columns: Columns,
+    style: Style,
+    names: Vec<String>,
+}
+
+/// One drawing, and its rows for the line-by-line watch output.
+struct Drawing {
+    text: String,
+    rows: BTreeMap<(String, String), String>,
+}
+
+impl View {
+    fn render(&self, report: &StatusReport, now: Timestamp) -> Drawing {
+        let selected: Vec<&status::StoreStatus> = report
+            .stores
+            .iter()
+            .filter(|s| self.names.is_empty() || self.names.contains(&s.name))
+            .collect();
+        let rows = selected
+            .iter()
+            .map(|s| {
+                (
+                    (s.namespace.clone(), s.name.clone()),
+                    text::plain_line(s, self.columns, now),
+                )
+            })
+            .collect();
+        let text = match self.output {
+            Some(OutputFormat::Json) => render::json(report),
+            Some(OutputFormat::Yaml) => render::yaml(report),
+            _ if !self.names.is_empty() => {
+                let mut out = String::new();
+                for (i, s) in selected.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str("\n\n");
+                    }
+                    out.push_str(&text::detail(s, &report.sources, now, self.style));
+                }
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out
+            }
+            _ => text::list(report, self.columns, now, self.style),
+        };
+        Drawing { text, rows }
+    }
+
+    /// Named stores that do not exist are an error (exit 3), after the others were shown.
+    fn check_found(&self, report: &StatusReport, scope: &Scope) -> Result<()> {
+        let missing: Vec<&String> = self
+            .names
+            .iter()
+            .filter(|n| !report.stores.iter().any(|s| &s.name == *n))
+            .collect();
+        match missing.as_slice() {
+            [] => Ok(()),
+            names => {
+                let list = names
+                    .iter()
+                    .map(|n| format!("{n:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Err(Error::incomplete(format!(
+                    "{RESOURCE} {list} not found in {}{}",
+                    scope.where_(),
+                    scope
+                        .selector
+                        .as_ref()
+                        .map_or(String::new(), |s| format!(" with labels {s:?}"))
+                ))
+                .with_hint("list them with `kubectl feast status`, or pick the namespace with -n"))
+            }
+        }
+    }
+}
+
+fn flush() {
+    // A closed stdout (a pipe to `head`) is not worth an error.
+    let _ = std::io::stdout().flush();
+}
+
+/// Why a kind could not be listed, as the API server said it.
+fn reason(err: kube::Error) -> String {
+    match err {
+        kube::Error::Api(s) => s.message,
+        other => other.to_string(),
+    }
+}
+
+/// One LIST of a namespaced kind: a refusal becomes `Unreadable`, not a failure.
+async fn list_kind<K>(api: Api<K>, lp: ListParams) -> Source<K>
+where
+    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    match api.list(&lp).await {
+        Ok(list) => Source::listed(list.items),
+        Err(e) => Source::Unreadable(reason(e)),
+    }
+}
+
+/// Nodes are read for their zone label only: metadata is enough and far smaller.
+async fn list_nodes(client: &kube::Client) -> Source<Node> {
+    let api: Api<Node> = Api::all(client.clone());
+    match api.list_metadata(&ListParams::default()).await {
+        Ok(list) => Source::listed(list.items.into_iter().map(node_of).collect()),
+        Err(e) => Source::Unreadable(reason(e)),
+    }
+}
+
+fn node_of(meta: PartialObjectMeta<Node>) -> Node {
+    Node {
+        metadata: meta.metadata,
+        ..Node::default()
+    }
+}
+
+fn value_of(obj: &DynamicObject) -> Option<Value> {
+    serde_json::to_value(obj).ok()
+}
+
+async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Inventory> {
+    let client = &cluster.client;
+    let owned = ListParams::default().labels(&scope.owned_selector());
+    let stores_api = scope.dynamic_api(client, &crate::cluster::featurestore_resource());
+    let keda_api = scope.dynamic_api(client, &scaled_object_resource());
+    let stores_params = scope.stores_params();
+    let all = ListParams::default();
+    let (stores, deployments, hpas, pdbs, pods, nodes, scaled_objects) = tokio::join!(
+        stores_api.list(&stores_params),
+        list_kind(scope.api::<Deployment>(client), owned.clone()),
+        list_kind(
+            scope.api::<HorizontalPodAutoscaler>(client),
+            ListParams::default()
+        ),
+        list_kind(
+            scope.api::<PodDisruptionBudget>(client),
+            ListParams::default()
+        ),
+        list_kind(scope.api::<Pod>(client), owned.clone()),
+        list_nodes(client),
+        keda_api.list(&all),
+    );
+    let stores = stores
+        .map_err(|e| cluster.api_error(e, &format!("list {RESOURCE} in {}", scope.where_())))?;
+    let scaled_objects = match scaled_objects {
+        Ok(list) => Source::listed(list.items.iter().filter_map(value_of).collect()),
+        // No KEDA: the API is not served, which is not a problem.
+        Err(kube::Error::Api(s)) if s.code == 404 => Source::NotServed,
+        Err(e) => Source::Unreadable(reason(e)),
+    };
+    Ok(Inventory {
+        stores: stores
+            .items
+            .iter()
+            .filter_map(value_of)
+            .map(Arc::new)
+            .collect(),
+        deployments,
+        hpas,
+        pdbs,
+        pods,
+        nodes,
+        scaled_objects,
+    })
+}
+
+type Changes = Pin<Box<dyn Stream<Item = ()> + Send>>;
+
+/// A reflector for one kind, and the stream that feeds it (one item per event).
+fn reflect<K>(api: Api<K>, config: watcher::Config) -> (Store<K>, Changes)
+where
+    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let (reader, writer) = reflector::store();
+    let stream = reflector::reflector(writer, watcher(api, config).default_backoff())
+        .map(|_| ())
+        .boxed();
+    (reader, stream)
+}
+
+/// The live inventory behind `--watch`: a store per kind that could be listed at first.
+struct Live {
+    stores: Store<DynamicObject>,
+    deployments: Option<Store<Deployment>>,
+    hpas: Option<Store<HorizontalPodAutoscaler>>,
+    pdbs: Option<Store<PodDisruptionBudget>>,
+    pods: Option<Store<Pod>>,
+    nodes: Option<Store<PartialObjectMeta<Node>>>,
+    scaled_objects: Option<Store<DynamicObject>>,
+    /// How each kind was at the first LIST, kept for the kinds not watched.
+    first: Inventory,
+}
+
+impl Live {
+    async fn ready(&self) {
+        let _ = self.stores.wait_until_ready().await;
+        macro_rules! wait {
+            ($($s:expr),*) => {$(
+                if let Some(s) = &$s { let _ = s.wait_until_ready().await; }
+            )*};
+        }
+        wait!(
+            self.deployments,
+            self.hpas,
+            self.pdbs,
+            self.pods,
+            self.nodes,
+            self.scaled_objects
+        );
+    }
+
+    fn inventory(&self) -> Inventory {
+        fn kept<K>(store: &Option<Store<K>>, first: &Source<K>) -> Source<K>
+        where
+            K: kube::Resource + Clone + 'static,
+            K::DynamicType: Eq + std::hash::Hash + Clone,
+        {
+            match store {
+                Some(s) => Source::Listed(s.state()),
+                None => first.clone(),
+            }
+        }
+        Inventory {
+            stores: self
+                .stores
+                .state()
+                .iter()
+                .filter_map(|o| value_of(o))
+                .map(Arc::new)
+                .collect(),
+            deployments: kept(&self.deployments, &self.first.deployments),
+            hpas: kept(&self.hpas, &self.first.hpas),
+            pdbs: kept(&self.pdbs, &self.first.pdbs),
+            pods: kept(&self.pods, &self.first.pods),
+            nodes: match &self.nodes {
+                Some(s) => Source::Listed(
+                    s.state()
+                        .iter()
+                        .map(|m| Arc::new(node_of(m.as_ref().clone())))
+                        .collect(),
+                ),
+                None => self.first.nodes.clone(),
+            },
+            scaled_objects: match &self.scaled_objects {
+                Some(s) => Source::Listed(
+                    s.state()
+                        .iter()
+                        .filter_map(|o| value_of(o))
+                        .map(Arc::new)
+                        .collect(),
+                ),
+                None => self.first.scaled_objects.clone(),
+            },
+        }
+    }
+}
+
+/// Starts one watcher per kind that the first LIST could read.
+async fn start_watchers(cluster: &Cluster, scope: &Scope) -> Result<(Live, Changes)> {
+    let client = &cluster.client;
+    let first = fetch(cluster, scope).await?;
+    let mut streams: Vec<Changes> = Vec::new();
+    let owned = watcher::Config::default().labels(&scope.owned_selector());
+
+    let fs_ar = crate::cluster::featurestore_resource();
+    let mut fs_config = watcher::Config::default();
+    if let Some(sel) = &scope.selector {
+        fs_config = fs_config.labels(sel);
+    }
+    if let [one] = scope.names.as_slice() {
+        fs_config = fs_config.fields(&format!("metadata.name={one}"));
+    }
+    let writer = reflector::store::Writer::new(fs_ar.clone());
+    let stores = writer.as_reader();
+    streams.push(
+        reflector::reflector(
+            writer,
+            watcher(scope.dynamic_api(client, &fs_ar), fs_config).default_backoff(),
+        )
+        .map(|_| ())
+        .boxed(),
+    );
+
+    macro_rules! watch_if_listed {
+        ($field:ident, $ty:ty, $config:expr) => {
+            match &first.$field {
+                Source::Listed(_) => {
+                    let (store, stream) = reflect(scope.api::<$ty>(client), $config);
+                    streams.push(stream);
+                    Some(store)
+                }
+                _ => None,
+            }
+        };
+    }
+    let deployments = watch_if_listed!(deployments, Deployment, owned.clone());
+    let hpas = watch_if_listed!(hpas, HorizontalPodAutoscaler, watcher::Config::default());
+    let pdbs = watch_if_listed!(pdbs, PodDisruptionBudget, watcher::Config::default());
+    let pods = watch_if_listed!(pods, Pod, owned.clone());
+    let nodes = match &first.nodes {
+        Source::Listed(_) => {
+            let (reader, writer) = reflector::store();
+            // Api<PartialObjectMeta<_>> makes metadata-only requests: the zone label is all
+            // that is needed.
+            let api: Api<PartialObjectMeta<Node>> = Api::all(client.clone());
+            streams.push(
+                reflector::reflector(
+                    writer,
+                    watcher(api, watcher::Config::default()).default_backoff(),
+                )
+                .map(|_| ())
+                .boxed(),
+            );
+            Some(reader)
+        }
+        _ => None,
+    };
+    let scaled_objects = match &first.scaled_objects {
+        Source::Listed(_) => {
+            let ar = scaled_object_resource();
+            let writer = reflector::store::Writer::new(ar.clone());
+            let reader = writer.as_reader();
+            streams.push(
+                reflector::reflector(
+                    writer,
+                    watcher(scope.dynamic_api(client, &ar), watcher::Config::default())
+                        .default_backoff(),
+                )
+                .map(|_| ())
+                .boxed(),
+            );
+            Some(reader)
+        }
+        _ => None,
+    };
+    let live = Live {
+        stores,
+        deployments,
+        hpas,
+        pdbs,
+        pods,
+        nodes,
+        scaled_objects,
+        first,
+    };
+    Ok((live, futures::stream::select_all(streams).boxed()))
+}
+
+/// At most four redraws a second, however busy the cluster.
+const REDRAW_EVERY: Duration = Duration::from_millis(250);
+
+async fn watch(
+    cluster: &Cluster,
+    scope: &Scope,
+    view: &View,
+    first: Drawing,
+    timeout: Option<Duration>,
+) -> Result<()> {
+    let deadline =
+        tokio::time::Instant::now() + timeout.unwrap_or(Duration::from_secs(u32::MAX.into()));
+    let terminal = std::io::stdout().is_terminal();
+    let stop = async {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = tokio::time::sleep_until(deadline) => {},
+        }
+    };
+    tokio::pin!(stop);
+
+    let (live, mut changes) = tokio::select! {
+        r = start_watchers(cluster, scope) => r?,
+        _ = &mut stop => return Ok(()),
+    };
+    let mut last = first;
+    let mut dirty = false;
+    let mut ready = false;
+    let mut tick = tokio::time::interval(REDRAW_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            change = changes.next() => match change {
+                Some(()) => dirty = true,
+                None => break,
+            },
+            _ = live.ready(), if !ready => { ready = true; dirty = true; },
+            _ = tick.tick(), if dirty && ready => {
+                dirty = false;
+                let report = status::derive(&live.inventory());
+                let next = view.render(&report, Timestamp::now());
+                if next.text != last.text {
+                    print!("{}", redraw(&last, &next, view, terminal));
+                    flush();
+                    last = next;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What to print for a change: the whole view again on a terminal (cleared first); without
+/// one, the changed rows only (list view) or the whole view after a separator (detail, JSON).
+fn redraw(last: &Drawing, next: &Drawing, view: &View, terminal: bool) -> String {
+    if terminal {
+        return format!("\x1b[H\x1b[2J{}", next.text);
+    }
+    let list = view.output.is_none_or(|o| o == OutputFormat::Wide) && view.names.is_empty();
+    if !list {
+        return format!("---\n{}", next.text);
+    }
+    let mut out = String::new();
+    for (key, line) in &next.rows {
+        if last.rows.get(key) != Some(line) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    for (ns, name) in last.rows.keys().filter(|k| !next.rows.contains_key(*k)) {
+        if view.columns.namespace {
+            out.push_str(&format!("{ns}   {name}   (deleted)\n"));
+        } else {
+            out.push_str(&format!("{name}   (deleted)\n"));
+        }
+    }
+    out
 }

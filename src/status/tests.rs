@@ -346,3 +346,19 @@ fn json_shape_of_one_store() {
     let s = derive_one(&scenario("hpa-at-limit"));
     insta::assert_snapshot!(crate::render::json(&s));
 }
+
+#[test]
+fn in_a_conflict_the_operator_hpa_is_not_labelled_with_the_scaled_object() {
+    let mut o = scenario("conflict");
+    o.scaled_objects.push(fixtures::scaled_object(
+        "ns",
+        "conflict",
+        "conflict-so",
+        2,
+        8,
+    ));
+    let s = derive_one(&o);
+    assert_eq!(s.mode, Mode::Conflict);
+    let a = s.autoscaler.expect("operator HPA");
+    assert_eq!((a.kind, a.scaled_object), ("operator", None));
+}
