@@ -174,10 +174,11 @@ struct View {
     names: Vec<String>,
 }
 
-/// One drawing, and its rows for the line-by-line watch output.
+/// One drawing, and its rows for the line-by-line watch output: (what identifies a change,
+/// the line to print).
 struct Drawing {
     text: String,
-    rows: BTreeMap<(String, String), String>,
+    rows: BTreeMap<(String, String), (String, String)>,
 }
 
 impl View {
@@ -192,7 +193,10 @@ impl View {
             .map(|s| {
                 (
                     (s.namespace.clone(), s.name.clone()),
-                    text::plain_line(s, self.columns, now),
+                    (
+                        text::change_key(s, self.columns, now),
+                        text::plain_line(s, self.columns, now),
+                    ),
                 )
             })
             .collect();
@@ -215,6 +219,11 @@ impl View {
             _ => text::list(report, self.columns, now, self.style),
         };
         Drawing { text, rows }
+    }
+
+    /// The list table (not the detail view, nor JSON or YAML).
+    fn is_list(&self) -> bool {
+        self.output.is_none_or(|o| o == OutputFormat::Wide) && self.names.is_empty()
     }
 
     /// Named stores that do not exist are an error (exit 3), after the others were shown.
@@ -561,7 +570,13 @@ async fn watch(
                 dirty = false;
                 let report = status::derive(&live.inventory());
                 let next = view.render(&report, Timestamp::now());
-                if next.text != last.text {
+                // On a terminal any difference redraws; line by line, only real changes print.
+                let changed = if terminal || !view.is_list() {
+                    next.text != last.text
+                } else {
+                    next.rows.iter().map(|(k, v)| (k, &v.0)).ne(last.rows.iter().map(|(k, v)| (k, &v.0)))
+                };
+                if changed {
                     print!("{}", redraw(&last, &next, view, terminal));
                     flush();
                     last = next;
@@ -578,13 +593,12 @@ fn redraw(last: &Drawing, next: &Drawing, view: &View, terminal: bool) -> String
     if terminal {
         return format!("\x1b[H\x1b[2J{}", next.text);
     }
-    let list = view.output.is_none_or(|o| o == OutputFormat::Wide) && view.names.is_empty();
-    if !list {
+    if !view.is_list() {
         return format!("---\n{}", next.text);
     }
     let mut out = String::new();
-    for (key, line) in &next.rows {
-        if last.rows.get(key) != Some(line) {
+    for (key, (change, line)) in &next.rows {
+        if last.rows.get(key).map(|(c, _)| c) != Some(change) {
             out.push_str(line);
             out.push('\n');
         }

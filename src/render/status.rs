@@ -302,6 +302,17 @@ pub fn plain_line(s: &StoreStatus, cols: Columns, now: Timestamp) -> String {
         .join("   ")
 }
 
+/// What identifies a change in a row for `--watch`: every cell but AGE, which moves on its own.
+pub fn change_key(s: &StoreStatus, cols: Columns, now: Timestamp) -> String {
+    headers(cols)
+        .into_iter()
+        .zip(row(s, cols, now))
+        .filter(|(h, _)| *h != "AGE")
+        .map(|(_, f)| f.text)
+        .collect::<Vec<_>>()
+        .join("\u{1f}")
+}
+
 /// kubectl's age format: `45s`, `5m30s`, `2h`, `3d4h`, `120d`, `2y3d`.
 pub fn age(timestamp: &str, now: Timestamp) -> String {
     let Ok(t) = timestamp.parse::<Timestamp>() else {

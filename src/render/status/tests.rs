@@ -108,3 +108,17 @@ fn plain_line_has_the_row_cells_in_order() {
         "one-node   static   3/3   -   -   all on 1 node   yes   Ready   5d"
     );
 }
+
+#[test]
+fn the_watch_change_key_ignores_age_only() {
+    let r = report();
+    let s = store(&r, "static");
+    let later: Timestamp = "2026-11-26T12:00:00Z".parse().expect("valid");
+    let cols = Columns::default();
+    assert_eq!(change_key(s, cols, now()), change_key(s, cols, later));
+    assert_ne!(plain_line(s, cols, now()), plain_line(s, cols, later));
+    assert_ne!(
+        change_key(s, cols, now()),
+        change_key(store(&r, "one-node"), cols, now())
+    );
+}
