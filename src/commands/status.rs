@@ -200,9 +200,20 @@ impl View {
                 )
             })
             .collect();
+        // With NAMEs, only those; without, the report as it is (no copy of 2,000 stores).
+        let named;
+        let structured = if self.names.is_empty() {
+            report
+        } else {
+            named = StatusReport {
+                sources: report.sources.clone(),
+                stores: selected.iter().map(|s| (*s).clone()).collect(),
+            };
+            &named
+        };
         let text = match self.output {
-            Some(OutputFormat::Json) => render::json(report),
-            Some(OutputFormat::Yaml) => render::yaml(report),
+            Some(OutputFormat::Json) => render::json(structured),
+            Some(OutputFormat::Yaml) => render::yaml(structured),
             _ if !self.names.is_empty() => {
                 let mut out = String::new();
                 for (i, s) in selected.iter().enumerate() {
