@@ -310,6 +310,10 @@ fn value_of(obj: &DynamicObject) -> Option<Value> {
     serde_json::to_value(obj).ok()
 }
 
+fn into_value(obj: DynamicObject) -> Option<Value> {
+    serde_json::to_value(obj).ok()
+}
+
 async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Inventory> {
     let client = &cluster.client;
     let owned = ListParams::default().labels(&scope.owned_selector());
@@ -335,16 +339,17 @@ async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Inventory> {
     let stores = stores
         .map_err(|e| cluster.api_error(e, &format!("list {RESOURCE} in {}", scope.where_())))?;
     let scaled_objects = match scaled_objects {
-        Ok(list) => Source::listed(list.items.iter().filter_map(value_of).collect()),
+        Ok(list) => Source::listed(list.items.into_iter().filter_map(into_value).collect()),
         // No KEDA: the API is not served, which is not a problem.
         Err(kube::Error::Api(s)) if s.code == 404 => Source::NotServed,
         Err(e) => Source::Unreadable(reason(e)),
     };
     Ok(Inventory {
+        // One object at a time, so the typed list and its JSON never both exist whole.
         stores: stores
             .items
-            .iter()
-            .filter_map(value_of)
+            .into_iter()
+            .filter_map(into_value)
             .map(Arc::new)
             .collect(),
         deployments,
