@@ -36,12 +36,18 @@ fn time(what: &str, mut f: impl FnMut()) {
 fn main() {
     let mut objects = Objects::default();
     for ns in 0..20 {
-        objects.nodes.extend(fixtures::nodes(&format!("bench-{ns}"), 4));
+        objects
+            .nodes
+            .extend(fixtures::nodes(&format!("bench-{ns}"), 4));
     }
     for i in 0..STORES {
         let ns = format!("bench-{}", i % 20);
         let scenario = SCENARIOS[i % SCENARIOS.len()];
-        objects.extend(fixtures::scenario_named(&ns, scenario, &format!("store-{i:05}")));
+        objects.extend(fixtures::scenario_named(
+            &ns,
+            scenario,
+            &format!("store-{i:05}"),
+        ));
     }
     let inventory = objects.inventory();
     println!(

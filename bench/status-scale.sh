@@ -55,7 +55,7 @@ kc() { "$KUBECTL" "$@"; }
 # status subresource (what the operator, the controllers and the kubelet would write).
 load() {
   local prefix="$1" verb="$2" pids=() f
-  for f in "$WORK/$prefix"-*.json; do
+  for f in "$WORK/$prefix"-[0-9]*.json; do
     if [[ "$verb" == status ]]; then
       kc replace --subresource=status -f "$f" >/dev/null &
     else

@@ -14,10 +14,8 @@ use std::time::Duration;
 
 use clap::Args;
 use futures::{Stream, StreamExt};
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Node, Pod};
-use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::core::PartialObjectMeta;
@@ -33,6 +31,9 @@ use crate::featurestore::{RESOURCE, resource_name};
 use crate::render::status::{self as text, Columns};
 use crate::render::{self, style::Style};
 use crate::status::{self, Inventory, NAME_LABEL, Source, StatusReport};
+
+mod wire;
+use wire::{WireDeployment, WireHpa, WirePdb, WirePod, WireStore};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -158,8 +159,9 @@ pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
     let inventory = fetch(&cluster, &scope).await?;
     let report = status::derive(&inventory);
     let first = view.render(&report, Timestamp::now());
-    print!("{}", first.text);
-    flush();
+    if !emit(&first.text)? {
+        return Ok(());
+    }
     if args.watch {
         watch(&cluster, &scope, &view, first, args.timeout).await?;
     }
@@ -266,9 +268,15 @@ impl View {
     }
 }
 
-fn flush() {
-    // A closed stdout (a pipe to `head`) is not worth an error.
-    let _ = std::io::stdout().flush();
+/// Writes to stdout; `false` when the reader has gone away (a pipe to `head`), which ends the
+/// command quietly, as kubectl does.
+fn emit(text: &str) -> Result<bool> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(Error::incomplete(format!("cannot write the output: {e}"))),
+    }
 }
 
 /// Why a kind could not be listed, as the API server said it.
@@ -279,29 +287,54 @@ fn reason(err: kube::Error) -> String {
     }
 }
 
-/// One LIST of a namespaced kind: a refusal becomes `Unreadable`, not a failure.
-async fn list_kind<K>(api: Api<K>, lp: ListParams) -> Source<K>
+/// Items per LIST page, as kubectl uses: a page's body is all that is ever held in full.
+const PAGE: u32 = 500;
+
+/// Every page of one LIST, each item converted as soon as its page arrives.
+async fn list_pages<K, T>(
+    api: &Api<K>,
+    lp: &ListParams,
+    convert: impl Fn(K) -> T,
+) -> kube::Result<Vec<T>>
 where
     K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
 {
-    match api.list(&lp).await {
-        Ok(list) => Source::listed(list.items),
+    let mut lp = lp.clone().limit(PAGE);
+    let mut out = Vec::new();
+    loop {
+        let page = api.list(&lp).await?;
+        out.extend(page.items.into_iter().map(&convert));
+        match page.metadata.continue_ {
+            Some(token) if !token.is_empty() => lp = lp.continue_token(&token),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// One LIST of a kind that may be refused: a refusal becomes `Unreadable`, not a failure.
+async fn list_kind<K, T>(api: Api<K>, lp: ListParams, convert: impl Fn(K) -> T) -> Source<T>
+where
+    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    match list_pages(&api, &lp, convert).await {
+        Ok(items) => Source::listed(items),
         Err(e) => Source::Unreadable(reason(e)),
     }
 }
 
 /// Nodes are read for their zone label only: metadata is enough and far smaller.
 async fn list_nodes(client: &kube::Client) -> Source<Node> {
-    let api: Api<Node> = Api::all(client.clone());
-    match api.list_metadata(&ListParams::default()).await {
-        Ok(list) => Source::listed(list.items.into_iter().map(node_of).collect()),
-        Err(e) => Source::Unreadable(reason(e)),
-    }
+    let api: Api<PartialObjectMeta<Node>> = Api::all(client.clone());
+    list_kind(api, ListParams::default(), node_of).await
 }
 
 fn node_of(meta: PartialObjectMeta<Node>) -> Node {
     Node {
-        metadata: meta.metadata,
+        metadata: ObjectMeta {
+            name: meta.metadata.name,
+            labels: meta.metadata.labels,
+            ..ObjectMeta::default()
+        },
         ..Node::default()
     }
 }
@@ -310,48 +343,33 @@ fn value_of(obj: &DynamicObject) -> Option<Value> {
     serde_json::to_value(obj).ok()
 }
 
-fn into_value(obj: DynamicObject) -> Option<Value> {
-    serde_json::to_value(obj).ok()
-}
-
 async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Inventory> {
     let client = &cluster.client;
     let owned = ListParams::default().labels(&scope.owned_selector());
-    let stores_api = scope.dynamic_api(client, &crate::cluster::featurestore_resource());
+    let all = ListParams::default();
+    let stores_api: Api<WireStore> = scope.api(client);
     let keda_api = scope.dynamic_api(client, &scaled_object_resource());
     let stores_params = scope.stores_params();
-    let all = ListParams::default();
     let (stores, deployments, hpas, pdbs, pods, nodes, scaled_objects) = tokio::join!(
-        stores_api.list(&stores_params),
-        list_kind(scope.api::<Deployment>(client), owned.clone()),
-        list_kind(
-            scope.api::<HorizontalPodAutoscaler>(client),
-            ListParams::default()
-        ),
-        list_kind(
-            scope.api::<PodDisruptionBudget>(client),
-            ListParams::default()
-        ),
-        list_kind(scope.api::<Pod>(client), owned.clone()),
+        list_pages(&stores_api, &stores_params, |s| Arc::new(s.to_value())),
+        list_kind(scope.api(client), owned.clone(), |d: WireDeployment| d
+            .to_deployment()),
+        list_kind(scope.api(client), all.clone(), |h: WireHpa| h.to_hpa()),
+        list_kind(scope.api(client), all.clone(), |p: WirePdb| p.to_pdb()),
+        list_kind(scope.api(client), owned.clone(), |p: WirePod| p.to_pod()),
         list_nodes(client),
-        keda_api.list(&all),
+        list_pages(&keda_api, &all, |o| value_of(&o)),
     );
     let stores = stores
         .map_err(|e| cluster.api_error(e, &format!("list {RESOURCE} in {}", scope.where_())))?;
     let scaled_objects = match scaled_objects {
-        Ok(list) => Source::listed(list.items.into_iter().filter_map(into_value).collect()),
+        Ok(items) => Source::listed(items.into_iter().flatten().collect()),
         // No KEDA: the API is not served, which is not a problem.
         Err(kube::Error::Api(s)) if s.code == 404 => Source::NotServed,
         Err(e) => Source::Unreadable(reason(e)),
     };
     Ok(Inventory {
-        // One object at a time, so the typed list and its JSON never both exist whole.
-        stores: stores
-            .items
-            .into_iter()
-            .filter_map(into_value)
-            .map(Arc::new)
-            .collect(),
+        stores,
         deployments,
         hpas,
         pdbs,
@@ -378,15 +396,28 @@ where
 
 /// The live inventory behind `--watch`: a store per kind that could be listed at first.
 struct Live {
-    stores: Store<DynamicObject>,
-    deployments: Option<Store<Deployment>>,
-    hpas: Option<Store<HorizontalPodAutoscaler>>,
-    pdbs: Option<Store<PodDisruptionBudget>>,
-    pods: Option<Store<Pod>>,
+    stores: Store<WireStore>,
+    deployments: Option<Store<WireDeployment>>,
+    hpas: Option<Store<WireHpa>>,
+    pdbs: Option<Store<WirePdb>>,
+    pods: Option<Store<WirePod>>,
     nodes: Option<Store<PartialObjectMeta<Node>>>,
     scaled_objects: Option<Store<DynamicObject>>,
     /// How each kind was at the first LIST, kept for the kinds not watched.
     first: Inventory,
+}
+
+/// The objects of a watched kind, converted; or what the first LIST said of an unwatched one.
+fn kept<W, T>(store: &Option<Store<W>>, first: &Source<T>, convert: impl Fn(&W) -> T) -> Source<T>
+where
+    W: kube::Resource + Clone + 'static,
+    W::DynamicType: Eq + std::hash::Hash + Clone,
+    T: Clone,
+{
+    match store {
+        Some(s) => Source::listed(s.state().iter().map(|w| convert(w)).collect()),
+        None => first.clone(),
+    }
 }
 
 impl Live {
@@ -408,45 +439,22 @@ impl Live {
     }
 
     fn inventory(&self) -> Inventory {
-        fn kept<K>(store: &Option<Store<K>>, first: &Source<K>) -> Source<K>
-        where
-            K: kube::Resource + Clone + 'static,
-            K::DynamicType: Eq + std::hash::Hash + Clone,
-        {
-            match store {
-                Some(s) => Source::Listed(s.state()),
-                None => first.clone(),
-            }
-        }
         Inventory {
             stores: self
                 .stores
                 .state()
                 .iter()
-                .filter_map(|o| value_of(o))
-                .map(Arc::new)
+                .map(|s| Arc::new(s.to_value()))
                 .collect(),
-            deployments: kept(&self.deployments, &self.first.deployments),
-            hpas: kept(&self.hpas, &self.first.hpas),
-            pdbs: kept(&self.pdbs, &self.first.pdbs),
-            pods: kept(&self.pods, &self.first.pods),
-            nodes: match &self.nodes {
-                Some(s) => Source::Listed(
-                    s.state()
-                        .iter()
-                        .map(|m| Arc::new(node_of(m.as_ref().clone())))
-                        .collect(),
-                ),
-                None => self.first.nodes.clone(),
-            },
+            deployments: kept(&self.deployments, &self.first.deployments, |d| {
+                d.to_deployment()
+            }),
+            hpas: kept(&self.hpas, &self.first.hpas, |h| h.to_hpa()),
+            pdbs: kept(&self.pdbs, &self.first.pdbs, |p| p.to_pdb()),
+            pods: kept(&self.pods, &self.first.pods, |p| p.to_pod()),
+            nodes: kept(&self.nodes, &self.first.nodes, |m| node_of(m.clone())),
             scaled_objects: match &self.scaled_objects {
-                Some(s) => Source::Listed(
-                    s.state()
-                        .iter()
-                        .filter_map(|o| value_of(o))
-                        .map(Arc::new)
-                        .collect(),
-                ),
+                Some(s) => Source::listed(s.state().iter().filter_map(|o| value_of(o)).collect()),
                 None => self.first.scaled_objects.clone(),
             },
         }
@@ -460,7 +468,6 @@ async fn start_watchers(cluster: &Cluster, scope: &Scope) -> Result<(Live, Chang
     let mut streams: Vec<Changes> = Vec::new();
     let owned = watcher::Config::default().labels(&scope.owned_selector());
 
-    let fs_ar = crate::cluster::featurestore_resource();
     let mut fs_config = watcher::Config::default();
     if let Some(sel) = &scope.selector {
         fs_config = fs_config.labels(sel);
@@ -468,16 +475,8 @@ async fn start_watchers(cluster: &Cluster, scope: &Scope) -> Result<(Live, Chang
     if let [one] = scope.names.as_slice() {
         fs_config = fs_config.fields(&format!("metadata.name={one}"));
     }
-    let writer = reflector::store::Writer::new(fs_ar.clone());
-    let stores = writer.as_reader();
-    streams.push(
-        reflector::reflector(
-            writer,
-            watcher(scope.dynamic_api(client, &fs_ar), fs_config).default_backoff(),
-        )
-        .map(|_| ())
-        .boxed(),
-    );
+    let (stores, stream) = reflect(scope.api::<WireStore>(client), fs_config);
+    streams.push(stream);
 
     macro_rules! watch_if_listed {
         ($field:ident, $ty:ty, $config:expr) => {
@@ -491,25 +490,18 @@ async fn start_watchers(cluster: &Cluster, scope: &Scope) -> Result<(Live, Chang
             }
         };
     }
-    let deployments = watch_if_listed!(deployments, Deployment, owned.clone());
-    let hpas = watch_if_listed!(hpas, HorizontalPodAutoscaler, watcher::Config::default());
-    let pdbs = watch_if_listed!(pdbs, PodDisruptionBudget, watcher::Config::default());
-    let pods = watch_if_listed!(pods, Pod, owned.clone());
+    let deployments = watch_if_listed!(deployments, WireDeployment, owned.clone());
+    let hpas = watch_if_listed!(hpas, WireHpa, watcher::Config::default());
+    let pdbs = watch_if_listed!(pdbs, WirePdb, watcher::Config::default());
+    let pods = watch_if_listed!(pods, WirePod, owned.clone());
     let nodes = match &first.nodes {
         Source::Listed(_) => {
-            let (reader, writer) = reflector::store();
             // Api<PartialObjectMeta<_>> makes metadata-only requests: the zone label is all
             // that is needed.
             let api: Api<PartialObjectMeta<Node>> = Api::all(client.clone());
-            streams.push(
-                reflector::reflector(
-                    writer,
-                    watcher(api, watcher::Config::default()).default_backoff(),
-                )
-                .map(|_| ())
-                .boxed(),
-            );
-            Some(reader)
+            let (store, stream) = reflect(api, watcher::Config::default());
+            streams.push(stream);
+            Some(store)
         }
         _ => None,
     };
@@ -593,8 +585,9 @@ async fn watch(
                     next.rows.iter().map(|(k, v)| (k, &v.0)).ne(last.rows.iter().map(|(k, v)| (k, &v.0)))
                 };
                 if changed {
-                    print!("{}", redraw(&last, &next, view, terminal));
-                    flush();
+                    if !emit(&redraw(&last, &next, view, terminal))? {
+                        break;
+                    }
                     last = next;
                 }
             }
