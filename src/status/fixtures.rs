@@ -252,16 +252,17 @@ impl Objects {
     /// Every kind readable; KEDA served.
     pub fn inventory(&self) -> Inventory {
         Inventory {
-            stores: self
-                .stores
-                .iter()
-                .cloned()
-                .map(std::sync::Arc::new)
-                .collect(),
+            stores: self.stores.iter().map(Value::to_string).collect(),
             deployments: Source::listed(self.deployments.iter().cloned().map(typed).collect()),
             hpas: Source::listed(self.hpas.iter().cloned().map(typed).collect()),
             pdbs: Source::listed(self.pdbs.iter().cloned().map(typed).collect()),
-            pods: Source::listed(self.pods.iter().cloned().map(typed).collect()),
+            pods: Source::listed(
+                self.pods
+                    .iter()
+                    .cloned()
+                    .map(|p| super::PodInfo::from_pod(&typed(p)))
+                    .collect(),
+            ),
             nodes: Source::listed(self.nodes.iter().cloned().map(typed).collect()),
             scaled_objects: Source::listed(self.scaled_objects.clone()),
         }

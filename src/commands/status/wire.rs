@@ -14,10 +14,7 @@ use k8s_openapi::api::apps::v1::{
 use k8s_openapi::api::autoscaling::v2::{
     HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, HorizontalPodAutoscalerStatus,
 };
-use k8s_openapi::api::core::v1::{
-    Affinity, ContainerStatus, Pod, PodCondition, PodSpec, PodStatus, PodTemplateSpec,
-    TopologySpreadConstraint,
-};
+use k8s_openapi::api::core::v1::{Affinity, PodSpec, PodTemplateSpec, TopologySpreadConstraint};
 use k8s_openapi::api::policy::v1::{
     PodDisruptionBudget, PodDisruptionBudgetSpec, PodDisruptionBudgetStatus,
 };
@@ -26,6 +23,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
 use crate::featurestore::{API_VERSION, GROUP, KIND, PLURAL, VERSION};
+use crate::status::{NAME_LABEL, PodInfo};
 
 /// The metadata fields the derivation reads; managedFields, annotations and the rest are skipped.
 #[derive(Deserialize)]
@@ -82,15 +80,58 @@ macro_rules! resource {
     };
 }
 
-/// A FeatureStore: its spec and status whole (the rules read any field), slim metadata.
+/// The part of `status.applied` that the sync check compares with the spec (§5, §7): the
+/// rest is a defaulted copy of the spec, as large as the spec itself.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AppliedServices {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scaling: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod_disruption_budgets: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deployment_strategy: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topology_spread_constraints: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    affinity: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+struct Applied {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replicas: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    services: Option<AppliedServices>,
+}
+
+/// The status fields `status` reads; serviceHostnames and most of `applied` are skipped.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StoreStatus {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    applied: Option<Applied>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phase: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    feast_version: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replicas: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scaling_status: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conditions: Option<Value>,
+}
+
+/// A FeatureStore: its spec whole (the rules read any field), the status fields `status`
+/// reads, slim metadata.
 #[derive(Debug, Clone, Deserialize)]
 pub struct WireStore {
     #[serde(deserialize_with = "slim_meta")]
     pub metadata: ObjectMeta,
     #[serde(default)]
     pub spec: Value,
-    #[serde(default)]
-    pub status: Value,
+    status: Option<StoreStatus>,
 }
 resource!(WireStore, GROUP, VERSION, KIND, PLURAL);
 
@@ -118,8 +159,8 @@ impl WireStore {
             "metadata": metadata,
             "spec": self.spec,
         });
-        if !self.status.is_null() {
-            object["status"] = self.status.clone();
+        if let Some(status) = &self.status {
+            object["status"] = serde_json::to_value(status).unwrap_or(Value::Null);
         }
         object
     }
@@ -248,7 +289,6 @@ struct WireCondition {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireContainerStatus {
-    name: String,
     #[serde(default)]
     restart_count: i32,
 }
@@ -272,35 +312,30 @@ pub struct WirePod {
 resource!(WirePod, "", "v1", "Pod", "pods");
 
 impl WirePod {
-    pub fn to_pod(&self) -> Pod {
-        Pod {
-            metadata: self.metadata.clone(),
-            spec: self.spec.as_ref().map(|s| PodSpec {
-                node_name: s.node_name.clone(),
-                ..PodSpec::default()
-            }),
-            status: self.status.as_ref().map(|s| PodStatus {
-                phase: s.phase.clone(),
-                conditions: s.conditions.as_ref().map(|cs| {
-                    cs.iter()
-                        .map(|c| PodCondition {
-                            type_: c.type_.clone(),
-                            status: c.status.clone(),
-                            ..PodCondition::default()
-                        })
-                        .collect()
-                }),
-                container_statuses: s.container_statuses.as_ref().map(|cs| {
-                    cs.iter()
-                        .map(|c| ContainerStatus {
-                            name: c.name.clone(),
-                            restart_count: c.restart_count,
-                            ..ContainerStatus::default()
-                        })
-                        .collect()
-                }),
-                ..PodStatus::default()
-            }),
+    pub fn to_pod_info(&self) -> PodInfo {
+        let status = self.status.as_ref();
+        PodInfo {
+            namespace: self.metadata.namespace.clone().unwrap_or_default(),
+            name: self.metadata.name.clone().unwrap_or_default(),
+            store: self
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(NAME_LABEL))
+                .cloned(),
+            node: self.spec.as_ref().and_then(|s| s.node_name.clone()),
+            ready: status
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True")),
+            phase: status.and_then(|s| s.phase.clone()),
+            restarts: status
+                .and_then(|s| s.container_statuses.as_ref())
+                .map_or(0, |cs| cs.iter().map(|c| i64::from(c.restart_count)).sum()),
+            creation_timestamp: self
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.to_string()),
         }
     }
 }
@@ -311,36 +346,63 @@ mod tests {
     use crate::status::fixtures;
 
     #[test]
-    fn a_pod_keeps_what_placement_reads_and_drops_managed_fields() {
-        let mut v = fixtures::pod("ns", "s", 1, "node-a", false);
-        v["metadata"]["managedFields"] =
-            json!([{"manager": "kubelet", "fieldsV1": {"f:status": {}}}]);
-        let wire: WirePod = serde_json::from_value(v.clone()).expect("a pod");
-        let pod = wire.to_pod();
-        assert_eq!(pod.metadata.managed_fields, None);
-        assert_eq!(
-            pod.metadata
-                .labels
-                .as_ref()
-                .map(|l| l["feast.dev/name"].as_str()),
-            Some("s")
-        );
-        let full: Pod = serde_json::from_value(v).expect("a pod");
-        assert_eq!(
-            pod.spec.and_then(|s| s.node_name),
-            full.spec.and_then(|s| s.node_name)
-        );
-        let (a, b) = (pod.status.expect("status"), full.status.expect("status"));
-        assert_eq!(a.phase, b.phase);
-        assert_eq!(a.container_statuses.expect("cs")[0].restart_count, 3);
-        assert_eq!(a.conditions.expect("c")[0].status, "False");
+    fn a_slim_pod_reads_as_the_full_one() {
+        for ready in [true, false] {
+            let mut v = fixtures::pod("ns", "s", 1, "node-a", ready);
+            v["metadata"]["managedFields"] =
+                json!([{"manager": "kubelet", "fieldsV1": {"f:status": {}}}]);
+            let wire: WirePod = serde_json::from_value(v.clone()).expect("a pod");
+            let full: k8s_openapi::api::core::v1::Pod = serde_json::from_value(v).expect("a pod");
+            let info = wire.to_pod_info();
+            assert_eq!(info, PodInfo::from_pod(&full));
+            assert_eq!((info.store.as_deref(), info.ready), (Some("s"), ready));
+        }
     }
 
     #[test]
-    fn a_store_round_trips_to_the_json_the_core_reads() {
-        let v = fixtures::scenario("ns", "hpa").stores.remove(0);
+    fn a_store_keeps_what_the_core_reads() {
+        let mut v = fixtures::scenario("ns", "hpa").stores.remove(0);
+        v["status"]["serviceHostnames"] = json!({"onlineStore": "x:80"});
+        v["status"]["applied"]["feastProject"] = json!("p");
         let wire: WireStore = serde_json::from_value(v.clone()).expect("a store");
-        assert_eq!(wire.to_value(), v);
+        let slim = wire.to_value();
+        assert_eq!(slim["spec"], v["spec"]);
+        assert_eq!(slim["metadata"], v["metadata"]);
+        assert_eq!(slim["status"].get("serviceHostnames"), None);
+        assert_eq!(slim["status"]["applied"].get("feastProject"), None);
+        for key in [
+            "phase",
+            "feastVersion",
+            "replicas",
+            "scalingStatus",
+            "conditions",
+        ] {
+            assert_eq!(slim["status"][key], v["status"][key], "{key}");
+        }
+        assert_eq!(
+            slim["status"]["applied"]["services"]["scaling"],
+            v["status"]["applied"]["services"]["scaling"]
+        );
+    }
+
+    #[test]
+    fn slim_stores_derive_the_same_status_as_full_ones() {
+        let mut full = fixtures::all("ns");
+        for s in &mut full.stores {
+            s["status"]["serviceHostnames"] = json!({"onlineStore": "x:80"});
+        }
+        let mut slim = full.clone();
+        slim.stores = slim
+            .stores
+            .into_iter()
+            .map(|v| {
+                let w: WireStore = serde_json::from_value(v).expect("a store");
+                w.to_value()
+            })
+            .collect();
+        let a = crate::render::json(&crate::status::derive(&full.inventory()));
+        let b = crate::render::json(&crate::status::derive(&slim.inventory()));
+        assert_eq!(a, b);
     }
 
     #[test]
