@@ -291,12 +291,6 @@ fn reason(err: kube::Error) -> String {
 /// 80 MB; whole lists are faster but peak above 200 MB, since kube holds each body twice while
 /// decoding it.
 const PAGE: u32 = 500;
-fn page() -> u32 {
-    std::env::var("XPAGE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(PAGE)
-}
 
 /// Every page of one LIST, each item converted as soon as its page arrives.
 async fn list_pages<K, T>(
