@@ -429,6 +429,81 @@ fn budget(pdb: &Value) -> String {
         .join(", ")
 }
 
+/// How far a store is towards `target` ready replicas, from its status (§5): the operator has
+/// caught up when `status.applied` shows the target count without autoscaling; the ready count
+/// is `status.scalingStatus.currentReplicas` while scaling, else `status.replicas`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    pub ready: i64,
+    pub target: i64,
+    /// `status.scalingStatus.desiredReplicas`, when the status has it.
+    pub desired: Option<i64>,
+    pub caught_up: bool,
+}
+
+impl Readiness {
+    pub fn done(&self) -> bool {
+        self.caught_up && self.ready == self.target && self.desired.is_none_or(|d| d == self.target)
+    }
+}
+
+pub fn readiness(object: &Value, target: i64) -> Readiness {
+    let fs = FeatureStore::new(object);
+    let int = |path: &str| fs.get(path).and_then(Value::as_i64);
+    let scaling = fs.get("status.scalingStatus").filter(|v| !v.is_null());
+    let ready = match scaling {
+        Some(s) => s
+            .get("currentReplicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
+        None => int("status.replicas").unwrap_or(0),
+    };
+    let desired = scaling
+        .and_then(|s| s.get("desiredReplicas"))
+        .and_then(Value::as_i64);
+    let caught_up = fs.get("status.applied").is_some_and(|applied| {
+        applied.get("replicas").and_then(Value::as_i64).unwrap_or(1) == target
+            && applied
+                .pointer("/services/scaling/autoscaling")
+                .is_none_or(Value::is_null)
+    });
+    Readiness {
+        ready,
+        target,
+        desired,
+        caught_up,
+    }
+}
+
+/// Why a store may not be ready: its phase and the `FeatureStore` condition, where reconcile
+/// errors such as an HPA or PDB apply failure appear (§5).
+pub fn stuck_reason(object: &Value) -> String {
+    let fs = FeatureStore::new(object);
+    let phase = fs
+        .get("status.phase")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    let condition = fs
+        .get("status.conditions")
+        .and_then(Value::as_array)
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c.get("type").and_then(Value::as_str) == Some("FeatureStore"))
+        });
+    match condition {
+        Some(c) => {
+            let field = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("");
+            format!(
+                "phase {phase}; condition FeatureStore={} ({}): {}",
+                field("status"),
+                field("reason"),
+                field("message")
+            )
+        }
+        None => format!("phase {phase}; no FeatureStore condition yet (has the operator seen it?)"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -758,5 +833,37 @@ mod tests {
         assert!(r[0].contains("blocks every eviction"));
         let same = patched(&blocking, &json!({"metadata": {"labels": {"a": "b"}}}));
         assert!(risks(&blocking, &same, &Surroundings::default()).is_empty());
+    }
+
+    #[test]
+    fn readiness_needs_the_operator_to_catch_up_and_the_pods_to_be_ready() {
+        let mut obj = scalable(json!({"replicas": 3}));
+        obj["status"] = json!({"applied": {"replicas": 1}, "replicas": 1});
+        let r = readiness(&obj, 3);
+        assert!(!r.caught_up && !r.done());
+        obj["status"] = json!({"applied": {"replicas": 3}, "replicas": 2,
+            "scalingStatus": {"currentReplicas": 2, "desiredReplicas": 3}});
+        let r = readiness(&obj, 3);
+        assert_eq!((r.ready, r.caught_up, r.done()), (2, true, false));
+        obj["status"]["scalingStatus"]["currentReplicas"] = json!(3);
+        assert!(readiness(&obj, 3).done());
+    }
+
+    #[test]
+    fn readiness_at_one_replica_reads_status_replicas() {
+        let mut obj = scalable(json!({}));
+        obj["status"] = json!({"applied": {}, "replicas": 1, "scalingStatus": null});
+        assert!(readiness(&obj, 1).done());
+    }
+
+    #[test]
+    fn stuck_reason_quotes_the_featurestore_condition() {
+        let mut obj = scalable(json!({}));
+        obj["status"] = json!({"phase": "Pending", "conditions": [{"type": "FeatureStore",
+            "status": "Unknown", "reason": "DeploymentNotAvailable", "message": "Deployment is not available"}]});
+        assert_eq!(
+            stuck_reason(&obj),
+            "phase Pending; condition FeatureStore=Unknown (DeploymentNotAvailable): Deployment is not available"
+        );
     }
 }
