@@ -1,0 +1,218 @@
+//! Shared support for the cluster tests: one real control plane (etcd + kube-apiserver with the
+//! FeatureStore CRD, see docs/control-plane.md) per test binary, or one shared by all test
+//! binaries when `KUBECTL_FEAST_TEST_KUBECONFIG` names its kubeconfig (as `scripts/test` does).
+//!
+//! Use it as `mod support;` from a test binary. Each test takes its own namespace from
+//! [`TestCluster::namespace`], so tests run in parallel without seeing each other.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, ObjectMeta, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+/// Names the kubeconfig of an already running control plane to use instead of starting one.
+pub const KUBECONFIG_ENV: &str = "KUBECTL_FEAST_TEST_KUBECONFIG";
+/// Optionally names the kubectl binary to use (otherwise the one `scripts/dev-cluster` built).
+pub const KUBECTL_ENV: &str = "KUBECTL_FEAST_TEST_KUBECTL";
+
+/// The control plane the tests of this binary run against.
+pub struct TestCluster {
+    kubeconfig: PathBuf,
+    kubectl: PathBuf,
+}
+
+static CLUSTER: OnceLock<Result<TestCluster, String>> = OnceLock::new();
+static NAMESPACE_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The control plane for this test binary, started on first use.
+///
+/// With `KUBECTL_FEAST_TEST_KUBECONFIG` set, that cluster is used as is. Otherwise this runs
+/// `scripts/dev-cluster up` on a private state dir with `--owner-pid` set to this process, so the
+/// control plane is torn down by its reaper when the test binary exits, however it exits.
+pub fn cluster() -> &'static TestCluster {
+    match CLUSTER.get_or_init(start) {
+        Ok(cluster) => cluster,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// The repository's root (where Cargo.toml is).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared folder with the operator's CRD and samples: `$FEAST_SHARED_DIR`, or `../shared`
+/// beside the repository.
+pub fn shared_dir() -> PathBuf {
+    match std::env::var_os("FEAST_SHARED_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => repo_root().join("..").join("shared"),
+    }
+}
+
+fn dev_cluster_script() -> PathBuf {
+    repo_root().join("scripts").join("dev-cluster")
+}
+
+fn start() -> Result<TestCluster, String> {
+    let kubeconfig = match std::env::var_os(KUBECONFIG_ENV) {
+        Some(path) if !path.is_empty() => {
+            let path = PathBuf::from(path);
+            if !path.is_file() {
+                return Err(format!(
+                    "{KUBECONFIG_ENV}={} does not name a kubeconfig file",
+                    path.display()
+                ));
+            }
+            path
+        }
+        _ => start_own_control_plane()?,
+    };
+    let kubectl = match std::env::var_os(KUBECTL_ENV) {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => {
+            let out = run(Command::new(dev_cluster_script()).arg("bin-dir"))?;
+            PathBuf::from(out.trim()).join("kubectl")
+        }
+    };
+    if !kubectl.is_file() {
+        return Err(format!(
+            "kubectl not found at {} (run scripts/dev-cluster build)",
+            kubectl.display()
+        ));
+    }
+    Ok(TestCluster {
+        kubeconfig,
+        kubectl,
+    })
+}
+
+fn start_own_control_plane() -> Result<PathBuf, String> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let state_dir = std::env::temp_dir().join(format!(
+        "kubectl-feast-test-{}-{nanos:x}",
+        std::process::id()
+    ));
+    let out = run(Command::new(dev_cluster_script())
+        .arg("up")
+        .arg("--state-dir")
+        .arg(&state_dir)
+        .arg("--owner-pid")
+        .arg(std::process::id().to_string()))?;
+    let last = out.lines().last().unwrap_or_default().trim();
+    if last.is_empty() {
+        return Err("scripts/dev-cluster up printed no kubeconfig path".to_string());
+    }
+    Ok(PathBuf::from(last))
+}
+
+/// Runs a command to completion; stdout on success, a message with its stderr otherwise.
+fn run(command: &mut Command) -> Result<String, String> {
+    let shown = format!("{command:?}");
+    let output = command
+        .output()
+        .map_err(|e| format!("could not run {shown}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{shown} failed ({}):\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("{shown} printed non-UTF-8: {e}"))
+}
+
+impl TestCluster {
+    /// The kubeconfig with the contexts `admin` (current), `editor`, `viewer` and `exec`.
+    pub fn kubeconfig(&self) -> &Path {
+        &self.kubeconfig
+    }
+
+    /// A new client for one of the kubeconfig's contexts: "admin", "editor", "viewer", "exec".
+    /// Built fresh on each call, so that no client crosses tokio runtimes (each test has its own).
+    pub async fn client(&self, context: &str) -> Client {
+        let kubeconfig = Kubeconfig::read_from(&self.kubeconfig)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", self.kubeconfig.display()));
+        let options = KubeConfigOptions {
+            context: Some(context.to_string()),
+            ..KubeConfigOptions::default()
+        };
+        let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .unwrap_or_else(|e| panic!("kubeconfig context {context}: {e}"));
+        Client::try_from(config).unwrap_or_else(|e| panic!("client for context {context}: {e}"))
+    }
+
+    /// Creates a namespace with a unique name starting with `prefix` (as admin) and returns it.
+    /// The name includes this process's id, so test binaries sharing one cluster never collide.
+    pub async fn namespace(&self, prefix: &str) -> String {
+        let mut clean: String = prefix
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        clean.truncate(40);
+        let clean = clean.trim_matches('-');
+        let clean = if clean.is_empty() { "test" } else { clean };
+        let n = NAMESPACE_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{clean}-{}-{n}", std::process::id());
+        let namespaces: Api<Namespace> = Api::all(self.client("admin").await);
+        let ns = Namespace {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                labels: Some([("kubectl-feast.dev/test".to_string(), "true".to_string())].into()),
+                ..ObjectMeta::default()
+            },
+            ..Namespace::default()
+        };
+        namespaces
+            .create(&PostParams::default(), &ns)
+            .await
+            .unwrap_or_else(|e| panic!("creating namespace {name}: {e}"));
+        name
+    }
+
+    /// The kubectl built with the control plane, with `--kubeconfig` set (context admin).
+    pub fn kubectl(&self) -> Command {
+        let mut command = Command::new(&self.kubectl);
+        command.arg("--kubeconfig").arg(&self.kubeconfig);
+        command
+    }
+
+    /// Seeds FeatureStore scenarios (and what the operator and controllers would have written
+    /// for them) into `namespace` with `scripts/seed-scenarios`; panics with its stderr on failure.
+    pub fn seed(&self, namespace: &str, scenarios: &[&str]) {
+        let mut command = Command::new(repo_root().join("scripts").join("seed-scenarios"));
+        command
+            .arg(namespace)
+            .args(scenarios)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("KUBECTL", &self.kubectl);
+        if let Err(message) = run(&mut command) {
+            panic!("seeding {scenarios:?} into {namespace}: {message}");
+        }
+    }
+
+    /// The kubectl-feast binary under test, with `KUBECONFIG` set to this cluster's kubeconfig.
+    pub fn plugin(&self) -> assert_cmd::Command {
+        let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_kubectl-feast"));
+        command.env("KUBECONFIG", &self.kubeconfig);
+        command
+    }
+}
