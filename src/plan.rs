@@ -633,7 +633,7 @@ mod tests {
         assert!(got.contains(&Effect::AntiAffinity { injected: false }));
         assert!(got.contains(&Effect::PdbDeleted));
         assert!(
-            got.contains(&Effect::PdbInactive) == false,
+            !got.contains(&Effect::PdbInactive),
             "the block did not change"
         );
     }

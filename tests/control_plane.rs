@@ -73,7 +73,11 @@ async fn spec_replicas_defaults_to_one() {
         )
         .await
         .expect("create a FeatureStore without replicas");
-    assert_eq!(spec_replicas(&created), Some(1), "create response: {created:?}");
+    assert_eq!(
+        spec_replicas(&created),
+        Some(1),
+        "create response: {created:?}"
+    );
 
     let read = api.get("plain").await.expect("get it back");
     assert_eq!(spec_replicas(&read), Some(1));
@@ -99,13 +103,19 @@ async fn cel_rejects_scaling_with_file_persistence() {
     let (code, message) = api_error(
         api.create(
             &PostParams::default(),
-            &featurestore("filebacked", json!({ "feastProject": "filebacked", "replicas": 3 })),
+            &featurestore(
+                "filebacked",
+                json!({ "feastProject": "filebacked", "replicas": 3 }),
+            ),
         )
         .await,
     );
     assert_eq!(code, 422, "{message}");
     assert!(message.contains("DB-backed persistence"), "{message}");
-    assert!(message.contains("registry"), "every failing rule is reported: {message}");
+    assert!(
+        message.contains("registry"),
+        "every failing rule is reported: {message}"
+    );
 
     // The same rules guard updates: an accepted single-replica store cannot be patched to 2.
     api.create(
@@ -129,8 +139,10 @@ async fn cel_rejects_scaling_with_file_persistence() {
     let mut spec = db_backed_spec("both");
     spec["replicas"] = json!(3);
     spec["services"]["scaling"] = json!({ "autoscaling": { "maxReplicas": 5 } });
-    let (code, message) =
-        api_error(api.create(&PostParams::default(), &featurestore("both", spec)).await);
+    let (code, message) = api_error(
+        api.create(&PostParams::default(), &featurestore("both", spec))
+            .await,
+    );
     assert_eq!(code, 422, "{message}");
     assert!(message.contains("mutually exclusive"), "{message}");
 }
@@ -172,7 +184,9 @@ async fn scale_subresource_writes_spec_replicas() {
     api.patch_status(
         "scalable",
         &PatchParams::default(),
-        &Patch::Merge(json!({ "status": { "replicas": 2, "selector": "feast.dev/name=scalable" } })),
+        &Patch::Merge(
+            json!({ "status": { "replicas": 2, "selector": "feast.dev/name=scalable" } }),
+        ),
     )
     .await
     .expect("patch status");
@@ -206,7 +220,10 @@ async fn stale_resource_version_is_a_conflict() {
     let ns = cluster.namespace("conflict").await;
     let api = featurestores(cluster.client("admin").await, &ns);
     let original = api
-        .create(&PostParams::default(), &featurestore("store", db_backed_spec("store")))
+        .create(
+            &PostParams::default(),
+            &featurestore("store", db_backed_spec("store")),
+        )
         .await
         .unwrap();
     assert!(original.resource_version().is_some());
@@ -221,8 +238,7 @@ async fn stale_resource_version_is_a_conflict() {
 
     let mut stale = original.clone();
     stale.data["spec"]["replicas"] = json!(4);
-    let (code, message) =
-        api_error(api.replace("store", &PostParams::default(), &stale).await);
+    let (code, message) = api_error(api.replace("store", &PostParams::default(), &stale).await);
     assert_eq!(code, 409, "{message}");
 
     // A merge patch that carries the stale resourceVersion is refused the same way.
@@ -247,7 +263,10 @@ async fn viewer_may_read_but_not_patch() {
     let ns = cluster.namespace("viewer").await;
     let admin = featurestores(cluster.client("admin").await, &ns);
     admin
-        .create(&PostParams::default(), &featurestore("store", db_backed_spec("store")))
+        .create(
+            &PostParams::default(),
+            &featurestore("store", db_backed_spec("store")),
+        )
         .await
         .unwrap();
 
@@ -281,7 +300,10 @@ async fn editor_may_patch_replicas_but_not_scale() {
     let ns = cluster.namespace("editor").await;
     let editor = featurestores(cluster.client("editor").await, &ns);
     editor
-        .create(&PostParams::default(), &featurestore("store", db_backed_spec("store")))
+        .create(
+            &PostParams::default(),
+            &featurestore("store", db_backed_spec("store")),
+        )
         .await
         .expect("editor can create");
 
@@ -343,9 +365,13 @@ async fn every_context_authenticates_as_its_user() {
     // exec: a bearer token from the kubeconfig's exec credential plugin.
     let (user, groups) = whoami(cluster.client("exec").await).await;
     assert_eq!(user, "exec-user");
-    assert!(groups.contains(&"kubectl-feast:exec".to_string()), "{groups:?}");
+    assert!(
+        groups.contains(&"kubectl-feast:exec".to_string()),
+        "{groups:?}"
+    );
     // exec-user is bound to cluster-admin: it can list across namespaces.
-    let all: Api<DynamicObject> = Api::all_with(cluster.client("exec").await, &featurestore_resource());
+    let all: Api<DynamicObject> =
+        Api::all_with(cluster.client("exec").await, &featurestore_resource());
     all.list(&ListParams::default())
         .await
         .expect("exec-user lists FeatureStores");
@@ -390,7 +416,11 @@ async fn seeded_scenarios_are_what_the_operator_would_write() {
     for store in &stores.items {
         let name = store.name_any();
         let status = &store.data["status"];
-        assert_eq!(status["selector"], json!(format!("feast.dev/name={name}")), "{name}");
+        assert_eq!(
+            status["selector"],
+            json!(format!("feast.dev/name={name}")),
+            "{name}"
+        );
         assert_eq!(status["feastVersion"], json!("0.66.0"), "{name}");
         // The Deployment is controller-owned by the CR's UID.
         let deployment = deployments.get(&format!("feast-{name}")).await.unwrap();
@@ -413,25 +443,39 @@ async fn seeded_scenarios_are_what_the_operator_would_write() {
             })
             .count();
         assert_eq!(status["replicas"].as_u64(), Some(ready as u64), "{name}");
-        assert!(selected.items.iter().all(|p| p
-            .spec
-            .as_ref()
-            .and_then(|s| s.node_name.as_deref())
-            .is_some_and(|n| n.starts_with(&format!("{ns}-node-")))));
+        assert!(selected.items.iter().all(|p| {
+            p.spec
+                .as_ref()
+                .and_then(|s| s.node_name.as_deref())
+                .is_some_and(|n| n.starts_with(&format!("{ns}-node-")))
+        }));
     }
 
     let get = |name: &str| stores.items.iter().find(|s| s.name_any() == name).unwrap();
     assert_eq!(get("single").data["spec"]["replicas"], json!(1));
     assert_eq!(get("single").data["status"]["scalingStatus"], Value::Null);
     assert_eq!(get("lagging").data["spec"]["replicas"], json!(4));
-    assert_eq!(get("lagging").data["status"]["applied"]["replicas"], json!(2));
+    assert_eq!(
+        get("lagging").data["status"]["applied"]["replicas"],
+        json!(2)
+    );
     assert_eq!(get("failed").data["status"]["phase"], json!("Failed"));
     let failed_condition = &get("failed").data["status"]["conditions"][0];
     assert_eq!(failed_condition["reason"], json!("FeatureStoreFailed"));
-    assert!(failed_condition["message"].as_str().unwrap().starts_with("Error: "));
+    assert!(
+        failed_condition["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Error: ")
+    );
 
     let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(client.clone(), &ns);
-    let at_limit = hpas.get("feast-hpa-at-limit").await.unwrap().status.unwrap();
+    let at_limit = hpas
+        .get("feast-hpa-at-limit")
+        .await
+        .unwrap()
+        .status
+        .unwrap();
     assert_eq!(at_limit.desired_replicas, 5);
     let limited = at_limit
         .conditions
@@ -439,15 +483,26 @@ async fn seeded_scenarios_are_what_the_operator_would_write() {
         .into_iter()
         .find(|c| c.type_ == "ScalingLimited")
         .unwrap();
-    assert_eq!((limited.status.as_str(), limited.reason.as_deref()), ("True", Some("TooManyReplicas")));
+    assert_eq!(
+        (limited.status.as_str(), limited.reason.as_deref()),
+        ("True", Some("TooManyReplicas"))
+    );
     let keda = hpas.get("keda-hpa-keda").await.unwrap().spec.unwrap();
     assert_eq!(keda.scale_target_ref.kind, "FeatureStore");
-    assert_eq!(keda.scale_target_ref.api_version.as_deref(), Some("feast.dev/v1"));
+    assert_eq!(
+        keda.scale_target_ref.api_version.as_deref(),
+        Some("feast.dev/v1")
+    );
     assert!(hpas.get("keda-hpa-conflict").await.is_ok());
     assert!(hpas.get("feast-conflict").await.is_ok());
 
     let pdbs: Api<PodDisruptionBudget> = Api::namespaced(client.clone(), &ns);
-    let blocking = pdbs.get("feast-pdb-blocks-drain").await.unwrap().status.unwrap();
+    let blocking = pdbs
+        .get("feast-pdb-blocks-drain")
+        .await
+        .unwrap()
+        .status
+        .unwrap();
     assert_eq!(blocking.disruptions_allowed, 0);
     assert_eq!(blocking.expected_pods, 3);
 

@@ -336,17 +336,11 @@ fn prepare(req: &Request<'_>, live: &Value, around: &Surroundings) -> Result<Pre
     let fs = FeatureStore::new(live);
     if !rules::is_valid(&findings) {
         let ns = fs.namespace().unwrap_or_default();
-        let first_hint = findings
-            .iter()
-            .find(|f| f.severity == Severity::Error)
-            .map(|f| f.hint.clone())
-            .unwrap_or_default();
         return Err(Error::refused(
             out::refusal(ns, fs.name(), &findings)
                 .trim_end()
                 .to_string(),
-        )
-        .with_hint(first_hint));
+        ));
     }
     let changes = plan::spec_changes(live, &after);
     let risks = plan::risks(live, &after, around);
@@ -631,9 +625,9 @@ fn confirm(command: &str, risks: &[(String, String)], yes: bool, style: Style) -
         return Ok(());
     }
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(Error::refused(format!(
-            "this change needs confirmation and there is no terminal to ask on; nothing was sent"
-        ))
+        return Err(Error::refused(
+            "this change needs confirmation and there is no terminal to ask on; nothing was sent",
+        )
         .with_hint(format!(
             "read the warnings above, then re-run `kubectl feast {command}` with --yes to confirm"
         )));
