@@ -347,9 +347,11 @@ fn prepare(req: &Request<'_>, live: &Value, around: &Surroundings) -> Result<Pre
     Ok(Prepared {
         planned,
         changes,
+        // A warning that is also a risk is said once, with the risks.
         warnings: findings
             .into_iter()
             .filter(|f| f.severity == Severity::Warning)
+            .filter(|f| !risks.iter().any(|r| r.contains(&f.message)))
             .collect(),
         risks,
         after,
@@ -566,7 +568,7 @@ async fn list_autoscalers(cluster: &Cluster) -> Vec<(String, Value)> {
         }
         // No KEDA in this cluster: nothing to find.
         Err(kube::Error::Api(s)) if s.code == 404 => {}
-        Err(e) => lookup_note("scaledobjects.keda.sh", ns, &e),
+        Err(e) => lookup_note("scaledobjects.keda.sh", ns, &e, "KEDA autoscalers"),
     }
     let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(cluster.client.clone(), ns);
     match hpas.list(&ListParams::default()).await {
@@ -589,7 +591,12 @@ async fn list_autoscalers(cluster: &Cluster) -> Vec<(String, Value)> {
                 out.push((format!("HorizontalPodAutoscaler {name:?}"), target));
             }
         }
-        Err(e) => lookup_note("horizontalpodautoscalers.autoscaling", ns, &e),
+        Err(e) => lookup_note(
+            "horizontalpodautoscalers.autoscaling",
+            ns,
+            &e,
+            "HPAs targeting the FeatureStore",
+        ),
     }
     out
 }
@@ -600,20 +607,27 @@ async fn deployment_replicas(cluster: &Cluster, name: &str) -> Option<i64> {
         Ok(d) => d.spec.and_then(|s| s.replicas).map(i64::from),
         Err(kube::Error::Api(s)) if s.code == 404 => None,
         Err(e) => {
-            lookup_note("deployments.apps", &cluster.namespace, &e);
+            lookup_note(
+                "deployments.apps",
+                &cluster.namespace,
+                &e,
+                "the Deployment's replica count",
+            );
             None
         }
     }
 }
 
 /// A look-up this user may not make never blocks the change: one line says what was not checked.
-fn lookup_note(resource: &str, ns: &str, err: &kube::Error) {
+fn lookup_note(resource: &str, ns: &str, err: &kube::Error, unchecked: &str) {
     let why = match err {
         kube::Error::Api(s) if s.code == 403 => "forbidden for this user".to_string(),
         kube::Error::Api(s) => s.message.clone(),
         other => other.to_string(),
     };
-    eprintln!("note: could not read {resource} in namespace {ns:?} ({why}); not checked");
+    eprintln!(
+        "note: could not read {resource} in namespace {ns:?} ({why}); {unchecked} not checked"
+    );
 }
 
 /// Asks once for every risk on a terminal; without one, `--yes` is required.
