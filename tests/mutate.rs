@@ -1074,6 +1074,124 @@ async fn racing_autoscale_and_scale_never_mix_their_patches() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// confirmation on a terminal
+
+/// Runs the plugin on a pseudo-terminal (util-linux `script`), answers each prompt once it
+/// shows, and returns the exit status and everything the terminal showed.
+fn on_terminal(
+    ns: &str,
+    args: &[&str],
+    answers: &[(&str, &str)],
+) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    let mut line = format!(
+        "{} --kubeconfig {} -n {ns}",
+        env!("CARGO_BIN_EXE_kubectl-feast"),
+        cluster().kubeconfig().display()
+    );
+    for a in args {
+        line.push(' ');
+        line.push_str(a);
+    }
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("util-linux `script` provides the pseudo-terminal for this test");
+    let shown = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = {
+        let shown = Arc::clone(&shown);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Ok(mut s) = shown.lock() {
+                    s.push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            }
+        })
+    };
+    let mut stdin = child.stdin.take().expect("stdin");
+    for (prompt, answer) in answers {
+        let started = Instant::now();
+        while !shown.lock().map(|s| s.contains(prompt)).unwrap_or(false) {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no prompt {prompt:?}; the terminal showed: {}",
+                shown.lock().map(|s| s.clone()).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        stdin
+            .write_all(answer.as_bytes())
+            .expect("answer the prompt");
+        stdin.flush().expect("flush");
+    }
+    let status = child.wait().expect("wait for script");
+    drop(stdin);
+    reader.join().expect("reader");
+    let text = shown.lock().map(|s| s.clone()).unwrap_or_default();
+    (status, text)
+}
+
+#[tokio::test]
+async fn on_a_terminal_a_risky_change_is_asked_for_and_no_cancels_it() {
+    let ns = seeded("prompt-no", &["static"]).await;
+    let rv = resource_version(&ns, "static");
+    let (status, shown) = on_terminal(
+        &ns,
+        &["scale", "static", "--replicas", "1"],
+        &[("Apply this change?", "n")],
+    );
+    assert_eq!(status.code(), Some(1), "{shown}");
+    assert!(shown.contains("static goes down to 1 replica"), "{shown}");
+    assert!(shown.contains("cancelled; nothing was sent"), "{shown}");
+    assert_eq!(resource_version(&ns, "static"), rv);
+}
+
+#[tokio::test]
+async fn on_a_terminal_yes_sends_the_risky_change() {
+    let ns = seeded("prompt-yes", &["hpa"]).await;
+    let (status, shown) = on_terminal(
+        &ns,
+        &["autoscale", "hpa", "--off"],
+        &[("Apply this change?", "y")],
+    );
+    assert_eq!(status.code(), Some(0), "{shown}");
+    assert!(
+        shown.contains("featurestore.feast.dev/hpa configured"),
+        "{shown}"
+    );
+    assert_eq!(spec(&ns, "hpa")["replicas"], json!(3));
+}
+
+#[tokio::test]
+async fn on_a_terminal_autoscale_off_asks_for_the_count_it_cannot_find() {
+    let ns = cluster().namespace("prompt-count").await;
+    create_store(
+        &ns,
+        "fs",
+        json!({"services": {"scaling": {"autoscaling": {"maxReplicas": 5}}}}),
+    );
+    let (status, shown) = on_terminal(
+        &ns,
+        &["autoscale", "fs", "--off"],
+        &[
+            ("How many replicas should fs keep", "4\r"),
+            ("Apply this change?", "y"),
+        ],
+    );
+    assert_eq!(status.code(), Some(0), "{shown}");
+    assert_eq!(spec(&ns, "fs")["replicas"], json!(4));
+}
+
+// ---------------------------------------------------------------------------------------------
 // --wait
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use kube::api::{
 };
 use serde_json::Value;
 
-use crate::cli::{GlobalArgs, OutputFormat};
+use crate::cli::{ColorChoice, GlobalArgs, OutputFormat};
 use crate::cluster::Cluster;
 use crate::error::{Error, ErrorKind, Result};
 use crate::featurestore::{FeatureStore, RESOURCE, lookup, resource_name};
@@ -145,7 +145,8 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
         color: global.color_enabled(),
     };
     let err_style = Style {
-        color: style.color && std::io::stderr().is_terminal(),
+        color: style.color
+            && (global.color == ColorChoice::Always || std::io::stderr().is_terminal()),
     };
     let cluster = Cluster::connect(global).await?;
     let ns = cluster.namespace.clone();
