@@ -829,4 +829,41 @@ mod tests {
         let kept = plan::patched(&before, &patch);
         assert!(verify_kept("a", &before, &patch, &kept).is_ok());
     }
+
+    #[test]
+    fn the_command_reference_names_every_flag() {
+        use clap::CommandFactory;
+        let docs = include_str!("../../docs/commands.md");
+        let commands = [
+            (
+                "scale",
+                crate::cli::Cli::command().find_subcommand("scale").cloned(),
+            ),
+            (
+                "autoscale",
+                crate::cli::Cli::command()
+                    .find_subcommand("autoscale")
+                    .cloned(),
+            ),
+            (
+                "pdb",
+                crate::cli::Cli::command().find_subcommand("pdb").cloned(),
+            ),
+        ];
+        for (name, command) in commands {
+            let command = command.unwrap_or_else(|| panic!("no subcommand {name}"));
+            assert!(
+                docs.contains(&format!("## `kubectl feast {name}")),
+                "{name}"
+            );
+            for arg in command.get_arguments().filter(|a| !a.is_global_set()) {
+                if let Some(long) = arg.get_long().filter(|l| !matches!(*l, "help" | "version")) {
+                    assert!(
+                        docs.contains(&format!("--{long}")),
+                        "docs/commands.md does not mention {name} --{long}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -18,7 +18,7 @@ use crate::plan::{self, Surroundings};
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  kubectl feast scale my-feast --replicas 3                 3 replicas (DB-backed persistence needed)
+  kubectl feast scale my-feast --replicas 3                 3 replicas (needs DB-backed stores)
   kubectl feast scale my-feast --replicas 3 --wait          ... and wait until 3 pods are ready
   kubectl feast scale my-feast --replicas 1 --yes           back to one pod, without asking
   kubectl feast scale my-feast --replicas 4 --current-replicas 3
