@@ -463,6 +463,74 @@ async fn an_unreachable_server_is_named_with_exit_3() {
         .stderr(contains("unreachable"));
 }
 
+/// Stops a private control plane when the test ends, however it ends.
+struct PrivateControlPlane(std::path::PathBuf);
+
+impl Drop for PrivateControlPlane {
+    fn drop(&mut self) {
+        let _ = Command::new(support::repo_root().join("scripts/dev-cluster"))
+            .arg("down")
+            .arg("--state-dir")
+            .arg(&self.0)
+            .output();
+    }
+}
+
+#[tokio::test]
+async fn a_cluster_without_the_crd_asks_whether_the_feast_operator_is_installed() {
+    // Its own control plane, so removing the CRD disturbs no other test.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("control-plane");
+    let _down = PrivateControlPlane(state.clone());
+    let up = Command::new(support::repo_root().join("scripts/dev-cluster"))
+        .arg("up")
+        .arg("--state-dir")
+        .arg(&state)
+        .arg("--owner-pid")
+        .arg(std::process::id().to_string())
+        .output()
+        .expect("run scripts/dev-cluster up");
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&up.stdout);
+    let kubeconfig = stdout
+        .lines()
+        .last()
+        .expect("kubeconfig path")
+        .trim()
+        .to_string();
+    let deleted = Command::new(cluster().kubectl().get_program())
+        .args([
+            "--kubeconfig",
+            &kubeconfig,
+            "delete",
+            "crd",
+            "featurestores.feast.dev",
+        ])
+        .output()
+        .expect("run kubectl");
+    assert!(
+        deleted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deleted.stderr)
+    );
+    for command in [
+        vec!["scale", "fs", "--replicas", "2"],
+        vec!["pdb", "--all", "--off"],
+    ] {
+        cluster()
+            .plugin()
+            .env("KUBECONFIG", &kubeconfig)
+            .args(&command)
+            .assert()
+            .code(3)
+            .stderr(contains("is the Feast Operator installed?"));
+    }
+}
+
 #[tokio::test]
 async fn selectors_and_all_check_every_store_before_sending_any() {
     let ns = seeded("scale-all", &["static", "single"]).await;
@@ -629,6 +697,15 @@ async fn autoscale_off_never_drops_silently_to_one() {
     )
     .success();
     assert_eq!(spec(&ns, "fs")["replicas"], json!(2));
+}
+
+#[tokio::test]
+async fn autoscale_warns_when_a_serving_container_has_no_cpu_request() {
+    let ns = cluster().namespace("autoscale-requests").await;
+    create_store(&ns, "fs", json!({}));
+    feast(&ns, &["autoscale", "fs", "--max", "3"])
+        .success()
+        .stderr(contains("autoscaling/missing-resource-request"));
 }
 
 #[tokio::test]

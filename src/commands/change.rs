@@ -438,10 +438,7 @@ async fn get(cluster: &Cluster, api: &Api<DynamicObject>, name: &str) -> Result<
             ))
         }),
         Err(kube::Error::Api(status))
-            if status.code == 404
-                && !status
-                    .message
-                    .contains("could not find the requested resource") =>
+            if status.code == 404 && !crate::cluster::is_unserved_resource(&status.message) =>
         {
             let others: Vec<String> = api
                 .list(&ListParams::default())
