@@ -88,8 +88,14 @@ impl Cluster {
             ))
         })?;
         let client = if global.verbosity.unwrap_or(0) > 0 {
+            // The layer sees the path only; the base URL is added below it.
+            let base = server.trim_end_matches('/').to_string();
             let log = tower_http::trace::TraceLayer::new_for_http()
-                .on_request(log_request)
+                .on_request(
+                    move |req: &http::Request<kube::client::Body>, _: &tracing::Span| {
+                        eprintln!("{} {base}{}", req.method(), req.uri());
+                    },
+                )
                 .on_response(log_response);
             builder.with_layer(&log).build()
         } else {
@@ -166,8 +172,28 @@ fn load_kubeconfig(global: &GlobalArgs) -> Result<Option<Kubeconfig>> {
             .map(Some)
             .map_err(|e| bad(path.display().to_string(), e));
     }
-    if std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty()) {
-        return Kubeconfig::from_env().map_err(|e| bad("from $KUBECONFIG".into(), e));
+    if let Some(list) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        // As kubectl does: merge the files in order (the first to set a value wins) and skip
+        // the ones that don't exist.
+        let mut merged: Option<Kubeconfig> = None;
+        for path in std::env::split_paths(&list).filter(|p| p.exists()) {
+            let next =
+                Kubeconfig::read_from(&path).map_err(|e| bad(path.display().to_string(), e))?;
+            merged = Some(match merged {
+                None => next,
+                Some(kc) => kc
+                    .merge(next)
+                    .map_err(|e| bad("from $KUBECONFIG".into(), e))?,
+            });
+        }
+        if merged.is_none() {
+            return Err(Error::incomplete(format!(
+                "none of the files in KUBECONFIG ({}) exists",
+                list.to_string_lossy()
+            ))
+            .with_hint("point KUBECONFIG or --kubeconfig at your kubeconfig file"));
+        }
+        return Ok(merged);
     }
     let default = std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".kube/config"));
     match default {
@@ -178,11 +204,7 @@ fn load_kubeconfig(global: &GlobalArgs) -> Result<Option<Kubeconfig>> {
     }
 }
 
-/// `-v`: one stderr line per request and per response, like kubectl's `-v=6`.
-fn log_request<B>(req: &http::Request<B>, _: &tracing::Span) {
-    eprintln!("{} {}", req.method(), req.uri());
-}
-
+/// `-v`: one stderr line per response, after the request line.
 fn log_response<B>(res: &http::Response<B>, latency: Duration, _: &tracing::Span) {
     eprintln!("  -> {} in {} ms", res.status(), latency.as_millis());
 }

@@ -16,15 +16,15 @@ use crate::error::Result;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Set a fixed replica count (spec.replicas)   e.g. scale my-feast --replicas 3
+    /// Set a fixed replica count (spec.replicas)
     Scale(scale::ScaleArgs),
-    /// Configure the operator-managed HPA          e.g. autoscale my-feast --min 2 --max 10
+    /// Configure the operator-managed HPA (spec.services.scaling.autoscaling)
     Autoscale(autoscale::AutoscaleArgs),
-    /// Configure the PodDisruptionBudget           e.g. pdb my-feast --max-unavailable 1
+    /// Configure the PodDisruptionBudget (spec.services.podDisruptionBudgets)
     Pdb(pdb::PdbArgs),
-    /// Check FeatureStores before the API server does   e.g. validate -f examples/
+    /// Check persistence safety and every scaling rule, from files or live objects
     Validate(validate::ValidateArgs),
-    /// Show scaling status: mode, replicas, HPA, PDB, spread   e.g. status -A
+    /// Show scaling status: mode, ready/desired replicas, HPA, PDB, spread, safety
     Status(status::StatusArgs),
     /// Print the plugin's version
     Version,

@@ -34,8 +34,9 @@ pub struct ValidateArgs {
     /// Live FeatureStores to validate (with no -f; -A for every namespace)
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
-    /// Manifest files or directories (recursive: .yaml, .yml, .json); - reads stdin
-    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    /// Manifest files or directories (recursive: .yaml, .yml, .json); - reads stdin.
+    /// Repeatable, comma-separated, or several paths after one -f
+    #[arg(short = 'f', long = "filename", value_name = "PATH", num_args = 1.., value_delimiter = ',')]
     pub filenames: Vec<String>,
     /// Check each store as if scaled to N static replicas
     #[arg(long, value_name = "N", conflicts_with = "autoscale")]

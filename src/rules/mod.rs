@@ -160,3 +160,51 @@ pub(crate) mod testing {
             .unwrap_or_else(|| panic!("no finding {rule} in {:#?}", check(object)))
     }
 }
+
+#[cfg(test)]
+mod docs_tests {
+    /// Every rule id in the code is documented in docs/rules.md, and nothing else is.
+    #[test]
+    fn every_rule_id_is_documented() {
+        let docs = include_str!("../../docs/rules.md");
+        let sources = [
+            include_str!("scaling.rs"),
+            include_str!("persistence.rs"),
+            include_str!("schema.rs"),
+            include_str!("advisory.rs"),
+            include_str!("crd.rs"),
+        ];
+        let prefixes = [
+            "scaling/",
+            "pdb/",
+            "persistence/",
+            "pvc/",
+            "registry/",
+            "schema/",
+            "autoscaling/",
+            "strategy/",
+            "version/",
+            "init/",
+            "crd/",
+        ];
+        let mut in_code = std::collections::BTreeSet::new();
+        for src in sources {
+            for piece in src.split('"').skip(1).step_by(2) {
+                if prefixes.iter().any(|p| piece.starts_with(p))
+                    && piece.chars().all(|c| {
+                        c.is_ascii_lowercase() || c == '/' || c == '-' || c.is_ascii_digit()
+                    })
+                {
+                    in_code.insert(piece.to_string());
+                }
+            }
+        }
+        let documented: std::collections::BTreeSet<String> = docs
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .map(str::to_string)
+            .collect();
+        assert_eq!(in_code, documented);
+    }
+}

@@ -87,7 +87,7 @@ fn registry_file(file: &Value, out: &mut Findings) {
     let Some(path) = str_at(file, "path") else {
         return;
     };
-    if !has_pvc && !(path.starts_with('/') || is_object_store(path)) {
+    if !(has_pvc || path.starts_with('/') || is_object_store(path)) {
         out.cel(
             "persistence/registry-path",
             AT,
@@ -140,7 +140,7 @@ fn check_pvc(at: &str, pvc: &Value, out: &mut Findings) {
             "Required value".into(),
             format!("Set {at}.mountPath, e.g. /data."),
         ),
-        Some(Value::String(m)) if !(m.starts_with('/') && !m.contains(':')) => out.cel(
+        Some(Value::String(m)) if !m.starts_with('/') || m.contains(':') => out.cel(
             "pvc/mount-path",
             at,
             "Mount path must start with '/' and must not contain ':'",

@@ -198,9 +198,9 @@ mod tests {
     #[test]
     fn bare_store_is_unsafe_to_scale_except_offline() {
         let t = table(json!({"feastProject": "p"}));
-        assert_eq!(t[0].1, false);
+        assert!(!t[0].1);
         assert_eq!(t[1], ("none".to_string(), true));
-        assert_eq!(t[2].1, false);
+        assert!(!t[2].1);
     }
 
     #[test]

@@ -1,0 +1,390 @@
+//! `kubectl feast validate` on files, driven through the real binary: output, JSON shape and
+//! exit codes, including hostile input. No cluster needed.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn plugin() -> Command {
+    let mut cmd = Command::cargo_bin("kubectl-feast").expect("binary built");
+    cmd.env_remove("KUBECONFIG").env("NO_COLOR", "1");
+    cmd
+}
+
+fn repo(path: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(path)
+        .display()
+        .to_string()
+}
+
+fn shared(path: &str) -> String {
+    let base = std::env::var("FEAST_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    base.join(path).display().to_string()
+}
+
+fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.output().expect("runs");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn help_lists_every_subcommand_with_an_example_and_the_exit_codes() {
+    let out = plugin().arg("--help").assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for sub in ["scale", "autoscale", "pdb", "validate", "status", "version"] {
+        assert!(
+            text.contains(&format!("  {sub}")),
+            "{sub} missing from:\n{text}"
+        );
+    }
+    for example in [
+        "scale my-feast --replicas 3",
+        "autoscale my-feast --min 2 --max 10",
+        "pdb my-feast --max-unavailable 1",
+        "validate -f examples/",
+        "status -A",
+    ] {
+        assert!(text.contains(example), "example {example:?} missing");
+    }
+    assert!(text.contains("Exit codes:"));
+    assert!(text.contains("3  the command could not complete"));
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    let v = env!("CARGO_PKG_VERSION");
+    plugin()
+        .arg("version")
+        .assert()
+        .success()
+        .stdout(format!("kubectl-feast {v}\n"));
+    plugin()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(v));
+}
+
+#[test]
+fn bundled_examples_are_valid() {
+    let files: Vec<String> = [
+        "static-redis",
+        "hpa-remote-registry",
+        "s3-registry",
+        "single-default",
+        "pdb-needs-attention",
+    ]
+    .iter()
+    .map(|f| repo(&format!("examples/{f}.yaml")))
+    .collect();
+    plugin()
+        .arg("validate")
+        .arg("-f")
+        .args(&files)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "5 FeatureStores: 5 valid, 0 invalid",
+        ))
+        .stdout(predicate::str::contains(
+            "1 document of other kinds skipped",
+        ));
+}
+
+#[test]
+fn unsafe_examples_fail_with_exit_1_and_name_the_rules_and_lines() {
+    plugin()
+        .args(["validate", "-f", &repo("examples/unsafe")])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "FeatureStore feast/churn  INVALID",
+        ))
+        .stdout(predicate::str::contains(
+            "scaling/online-store-db  spec (line 8)",
+        ))
+        .stdout(predicate::str::contains(
+            "Scaling requires DB-backed persistence for the online store.",
+        ))
+        .stdout(predicate::str::contains("fix: "))
+        .stdout(predicate::str::contains("case-sensitive"));
+}
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let v = json_of(plugin().args([
+        "validate",
+        "-o",
+        "json",
+        "-f",
+        &repo("examples/unsafe/hpa-mistakes.yaml"),
+    ]));
+    let r = &v["results"][0];
+    assert_eq!(r["name"], "pricing");
+    assert_eq!(r["namespace"], "feast");
+    assert_eq!(r["apiVersion"], "feast.dev/v1");
+    assert_eq!(r["kind"], "FeatureStore");
+    assert_eq!(r["valid"], false);
+    assert!(
+        r["source"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("hpa-mistakes.yaml")
+    );
+    assert_eq!(r["line"], 4);
+    let rules: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"scaling/mutual-exclusion"));
+    assert!(rules.contains(&"autoscaling/min-exceeds-max"));
+    assert!(rules.contains(&"pdb/malformed-value"));
+    let malformed = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "pdb/malformed-value")
+        .unwrap();
+    assert_eq!(
+        malformed["path"],
+        "spec.services.podDisruptionBudgets.maxUnavailable"
+    );
+    assert_eq!(malformed["line"], 18);
+    assert_eq!(malformed["severity"], "error");
+    assert_eq!(r["persistence"].as_array().unwrap().len(), 3);
+    assert_eq!(v["summary"]["invalid"], 1);
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    plugin()
+        .args(["validate", "-f", "-"])
+        .write_stdin("apiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata: {name: a}\nspec:\n  feastProject: p\n  replicas: 0\n")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("<stdin>:1"))
+        .stdout(predicate::str::contains("spec.replicas in body should be greater than or equal to 1"));
+}
+
+#[test]
+fn what_if_flags_check_the_scaled_object() {
+    let sandbox = repo("examples/single-default.yaml");
+    plugin()
+        .args(["validate", "-f", &sandbox])
+        .assert()
+        .success();
+    plugin()
+        .args(["validate", "-f", &sandbox, "--replicas", "3"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("scaling/online-store-db"));
+    plugin()
+        .args([
+            "validate",
+            "-f",
+            &repo("examples/static-redis.yaml"),
+            "--autoscale",
+            "--min",
+            "2",
+            "--max",
+            "6",
+        ])
+        .assert()
+        .success();
+    plugin()
+        .args(["validate", "-f", &sandbox, "--autoscale"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--max"));
+}
+
+#[test]
+fn strict_turns_warnings_into_failure() {
+    let f = repo("examples/pdb-needs-attention.yaml");
+    plugin().args(["validate", "-f", &f]).assert().success();
+    plugin()
+        .args(["validate", "--strict", "-f", &f])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn the_real_crd_agrees_on_every_operator_sample_and_example() {
+    let crd = shared("feast-operator/feast.dev_featurestores.yaml");
+    for what_if in [
+        vec![],
+        vec!["--replicas", "3"],
+        vec!["--autoscale", "--min", "2", "--max", "4"],
+    ] {
+        let v = json_of(
+            plugin()
+                .args([
+                    "validate",
+                    "-o",
+                    "json",
+                    "--crd",
+                    &crd,
+                    "-f",
+                    &shared("feast-operator/samples"),
+                    &repo("examples"),
+                ])
+                .args(&what_if),
+        );
+        for r in v["results"].as_array().unwrap() {
+            for f in r["findings"].as_array().unwrap() {
+                let rule = f["rule"].as_str().unwrap();
+                assert!(!rule.starts_with("crd/"), "{what_if:?} {}: {f}", r["name"]);
+            }
+        }
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    plugin()
+        .args(["validate"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("-f PATH"));
+    plugin()
+        .args(["validate", "-o", "name", "-f", &repo("examples")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("-o name is not supported"));
+    plugin().args(["validate", "--bogus"]).assert().code(2);
+}
+
+#[test]
+fn unreadable_input_exits_3_naming_the_file() {
+    plugin()
+        .args(["validate", "-f", "/nonexistent/store.yaml"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "cannot read /nonexistent/store.yaml",
+        ));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "kind: FeatureStore\nspec: [\n").unwrap();
+    plugin()
+        .args(["validate", "-f", &bad.display().to_string()])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("bad.yaml:"));
+    plugin()
+        .args([
+            "validate",
+            "--crd",
+            &repo("examples/single-default.yaml"),
+            "-f",
+            &repo("examples"),
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("not a CustomResourceDefinition"));
+}
+
+#[test]
+fn hostile_input_is_bounded_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::File::create(&p).unwrap().write_all(bytes).unwrap();
+        p.display().to_string()
+    };
+    let binary: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 256) as u8).collect();
+    let mut bomb = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+    for (prev, c) in ('a'..='i').zip('b'..='j') {
+        bomb.push_str(&format!("{c}: &{c} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+    }
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let big = vec![b'#'; 50 * 1024 * 1024];
+    let wrong_types = "apiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata: {name: [1]}\nspec:\n  replicas: {a: b}\n  services: [1, 2]\n";
+    let cases = [
+        (write("binary.yaml", &binary), "not UTF-8"),
+        (write("bomb.yaml", bomb.as_bytes()), "bomb.yaml"),
+        (write("deep.yaml", deep.as_bytes()), "deep.yaml"),
+        (write("big.yaml", &big), "larger than 16 MiB"),
+    ];
+    for (path, says) in cases {
+        plugin()
+            .args(["validate", "-f", &path])
+            .timeout(std::time::Duration::from_secs(30))
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(says));
+    }
+    plugin()
+        .args([
+            "validate",
+            "-f",
+            &write("types.yaml", wrong_types.as_bytes()),
+        ])
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("must be of type integer"));
+}
+
+#[test]
+fn krew_manifest_is_a_complete_plugin_manifest() {
+    let text = std::fs::read_to_string(repo("krew-manifest.yaml")).unwrap();
+    let m: Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(
+        m["apiVersion"],
+        "krew.googlecontainertools.github.com/v1alpha2"
+    );
+    assert_eq!(m["kind"], "Plugin");
+    assert_eq!(m["metadata"]["name"], "feast");
+    assert!(
+        m["spec"]["shortDescription"]
+            .as_str()
+            .is_some_and(|s| s.len() <= 50 && !s.is_empty())
+    );
+    assert!(m["spec"]["caveats"].as_str().unwrap_or("").contains("0.61"));
+    let platforms = m["spec"]["platforms"].as_array().unwrap();
+    let mut seen = Vec::new();
+    for p in platforms {
+        let labels = &p["selector"]["matchLabels"];
+        let (os, arch) = (
+            labels["os"].as_str().unwrap(),
+            labels["arch"].as_str().unwrap(),
+        );
+        let bin = p["bin"].as_str().unwrap();
+        assert_eq!(
+            bin,
+            if os == "windows" {
+                "kubectl-feast.exe"
+            } else {
+                "kubectl-feast"
+            }
+        );
+        assert!(
+            p["uri"].as_str().unwrap().contains(&format!("{os}-{arch}"))
+                || p["uri"].as_str().unwrap().contains(arch)
+        );
+        assert!(p["sha256"].as_str().is_some());
+        seen.push(format!("{os}/{arch}"));
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "darwin/amd64",
+            "darwin/arm64",
+            "linux/amd64",
+            "linux/arm64",
+            "windows/amd64",
+            "windows/arm64"
+        ]
+    );
+}

@@ -1,0 +1,220 @@
+//! kubectl's conventions on a cluster command, through the real binary against the real API
+//! server: namespace from the context, `--kubeconfig`, a colon-separated `KUBECONFIG`,
+//! `--context`, `--user`, `--cluster`, `--as`/`--as-group`, `-v` request logging, the exec
+//! credential plugin, and the messages for an unreachable server. `validate NAME` is the vehicle:
+//! it only reads.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use kube::api::{Api, DynamicObject, PostParams};
+use kubectl_feast::cluster::featurestore_resource;
+use predicates::prelude::*;
+use serde_json::{Value, json};
+
+async fn store_in(ns: &str, name: &str) {
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        support::cluster().client("admin").await,
+        ns,
+        &featurestore_resource(),
+    );
+    let obj: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+        "metadata": {"name": name, "namespace": ns}, "spec": {"feastProject": "p"}
+    }))
+    .expect("object");
+    api.create(&PostParams::default(), &obj)
+        .await
+        .expect("created");
+}
+
+fn kubeconfig() -> Value {
+    let text = std::fs::read_to_string(support::cluster().kubeconfig()).expect("kubeconfig");
+    serde_saphyr::from_str(&text).expect("kubeconfig parses")
+}
+
+/// Writes a kubeconfig (JSON is YAML) into a temp dir and returns its path.
+fn write(dir: &Path, name: &str, config: &Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec(config).expect("json")).expect("write");
+    path
+}
+
+fn with_context_namespace(mut config: Value, context: &str, ns: &str) -> Value {
+    for c in config["contexts"].as_array_mut().expect("contexts") {
+        if c["name"] == context {
+            c["context"]["namespace"] = json!(ns);
+        }
+    }
+    config
+}
+
+#[tokio::test]
+async fn namespace_comes_from_the_context_unless_n_is_given() {
+    let ns = support::cluster().namespace("flags-ns").await;
+    store_in(&ns, "from-context").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = write(
+        dir.path(),
+        "kc.json",
+        &with_context_namespace(kubeconfig(), "admin", &ns),
+    );
+    support::cluster()
+        .plugin()
+        .env_remove("KUBECONFIG")
+        .args(["validate", "from-context", "--kubeconfig"])
+        .arg(&kc)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "FeatureStore {ns}/from-context  VALID"
+        )));
+    support::cluster()
+        .plugin()
+        .args(["validate", "from-context", "-n", "default"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("not found"));
+}
+
+#[tokio::test]
+async fn kubeconfig_env_is_a_merged_list_that_skips_missing_files() {
+    let ns = support::cluster().namespace("flags-env").await;
+    store_in(&ns, "merged").await;
+    let full = with_context_namespace(kubeconfig(), "viewer", &ns);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let contexts = write(
+        dir.path(),
+        "contexts.json",
+        &json!({
+            "apiVersion": "v1", "kind": "Config", "current-context": "viewer", "contexts": full["contexts"]
+        }),
+    );
+    let creds = write(
+        dir.path(),
+        "creds.json",
+        &json!({
+            "apiVersion": "v1", "kind": "Config", "clusters": full["clusters"], "users": full["users"]
+        }),
+    );
+    let list =
+        std::env::join_paths([dir.path().join("missing.yaml"), contexts, creds]).expect("paths");
+    support::cluster()
+        .plugin()
+        .env("KUBECONFIG", list)
+        .args(["validate", "merged"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("{ns}/merged")));
+}
+
+#[tokio::test]
+async fn context_user_and_impersonation_decide_who_asks() {
+    let ns = support::cluster().namespace("flags-who").await;
+    store_in(&ns, "who").await;
+    for context in ["viewer", "editor", "exec"] {
+        support::cluster()
+            .plugin()
+            .args(["--context", context, "validate", "who", "-n", &ns])
+            .assert()
+            .success();
+    }
+    support::cluster()
+        .plugin()
+        .args(["validate", "who", "-n", &ns, "--as", "nobody"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("forbidden"))
+        .stderr(predicate::str::contains("\"nobody\""))
+        .stderr(predicate::str::contains("hint:"));
+    support::cluster()
+        .plugin()
+        .args([
+            "validate",
+            "who",
+            "-n",
+            &ns,
+            "--as",
+            "somebody",
+            "--as-group",
+            "system:masters",
+        ])
+        .assert()
+        .success();
+    support::cluster()
+        .plugin()
+        .args([
+            "validate",
+            "who",
+            "-n",
+            &ns,
+            "--context",
+            "admin",
+            "--user",
+            "viewer",
+        ])
+        .assert()
+        .success();
+    support::cluster()
+        .plugin()
+        .args(["validate", "who", "-n", &ns, "--cluster", "no-such-cluster"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("no-such-cluster"));
+}
+
+#[tokio::test]
+async fn v_logs_every_request_to_stderr() {
+    let ns = support::cluster().namespace("flags-v").await;
+    store_in(&ns, "logged").await;
+    support::cluster()
+        .plugin()
+        .args(["validate", "logged", "-n", &ns, "-v"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("GET https://127.0.0.1"))
+        .stderr(predicate::str::contains(format!(
+            "/apis/feast.dev/v1/namespaces/{ns}/featurestores/logged"
+        )))
+        .stderr(predicate::str::contains("-> 200 OK in"));
+}
+
+#[test]
+fn an_unreachable_server_names_the_context_and_the_server() {
+    let mut config = kubeconfig();
+    for c in config["clusters"].as_array_mut().expect("clusters") {
+        c["cluster"]["server"] = json!("https://127.0.0.1:1");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = write(dir.path(), "down.json", &config);
+    support::cluster()
+        .plugin()
+        .env("KUBECONFIG", &kc)
+        .args(["validate", "-A", "--request-timeout", "5s"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("https://127.0.0.1:1"))
+        .stderr(predicate::str::contains("context \"admin\""))
+        .stderr(predicate::str::contains("unreachable"));
+    support::cluster()
+        .plugin()
+        .args(["validate", "-A", "--request-timeout", "soon"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid duration"));
+}
+
+#[test]
+fn a_broken_kubeconfig_is_reported_with_its_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad-kubeconfig");
+    std::fs::write(&bad, "clusters: [\n").expect("write");
+    support::cluster()
+        .plugin()
+        .args(["validate", "-A", "--kubeconfig"])
+        .arg(&bad)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("bad-kubeconfig"));
+}
