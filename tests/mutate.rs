@@ -417,6 +417,15 @@ async fn output_formats_print_the_resulting_object_like_kubectl() {
     let text = stdout_of(&yaml);
     assert!(text.starts_with("apiVersion: feast.dev/v1"), "{text}");
     assert!(text.contains("replicas: 5"), "{text}");
+    // With -o the diff goes to stderr, so stdout stays the object alone.
+    let json_out = feast(
+        &ns,
+        &["scale", "static", "--replicas", "6", "--diff", "-o", "json"],
+    )
+    .success()
+    .stderr(contains("+ spec.replicas: 6"));
+    let object: Value = serde_json::from_str(&stdout_of(&json_out)).expect("stdout is JSON");
+    assert_eq!(object["spec"]["replicas"], json!(6));
     feast(&ns, &["scale", "static", "--replicas", "5", "-o", "wide"])
         .code(2)
         .stderr(contains("-o wide is not supported"));

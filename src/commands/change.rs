@@ -697,9 +697,16 @@ pub async fn send(
         attempts += 1;
         let rv = match fixed_resource_version {
             Some(rv) => rv.to_string(),
+            // Without it the patch would overwrite concurrent changes unseen: never send one.
             None => lookup(&before, "metadata.resourceVersion")
                 .and_then(Value::as_str)
-                .unwrap_or_default()
+                .filter(|rv| !rv.is_empty())
+                .ok_or_else(|| {
+                    Error::incomplete(format!(
+                        "the server's copy of {RESOURCE}/{name} has no metadata.resourceVersion; nothing was sent"
+                    ))
+                    .with_hint("retry; if it persists, the API server or a proxy in front of it is dropping metadata")
+                })?
                 .to_string(),
         };
         let patch = plan::with_resource_version(planned.patch.clone(), &rv);

@@ -161,6 +161,7 @@ async fn wait_ready(
         bar.set_style(style);
     }
     bar.set_message(format!("{RESOURCE}/{name}"));
+    bar.enable_steady_tick(Duration::from_millis(120));
     let started = Instant::now();
     let doing = format!(
         "get {RESOURCE} {name:?} in namespace {:?}",
