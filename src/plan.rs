@@ -179,20 +179,16 @@ pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<String
     let mut out = Vec::new();
     let replicas_touched = b.replicas() != a.replicas() || b.autoscaling() != a.autoscaling();
     if replicas_touched && !around.external_autoscalers.is_empty() {
+        let one = around.external_autoscalers.len() == 1;
         out.push(format!(
-            "{} target{} this FeatureStore and own{} its replica count: a manual change is undone \
-             at the next evaluation (or fights it)",
+            "{} target{} this FeatureStore and own{} its replica count: {} undo a manual count \
+             at the next evaluation and fight a second autoscaler (change {} instead, or remove {} first)",
             around.external_autoscalers.join(" and "),
-            if around.external_autoscalers.len() == 1 {
-                "s"
-            } else {
-                ""
-            },
-            if around.external_autoscalers.len() == 1 {
-                "s"
-            } else {
-                ""
-            },
+            if one { "s" } else { "" },
+            if one { "s" } else { "" },
+            if one { "it will" } else { "they will" },
+            if one { "it" } else { "them" },
+            if one { "it" } else { "them" },
         ));
     }
     if b.autoscaling().is_some() && a.autoscaling().is_none() {

@@ -636,10 +636,16 @@ fn confirm(command: &str, risks: &[(String, String)], yes: bool, style: Style) -
     if yes {
         return Ok(());
     }
+    let mut stores: Vec<String> = risks
+        .iter()
+        .map(|(name, _)| format!("{RESOURCE}/{name}"))
+        .collect();
+    stores.dedup();
+    let stores = stores.join(", ");
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(Error::refused(
-            "this change needs confirmation and there is no terminal to ask on; nothing was sent",
-        )
+        return Err(Error::refused(format!(
+            "the change to {stores} needs confirmation and there is no terminal to ask on; nothing was sent"
+        ))
         .with_hint(format!(
             "read the warnings above, then re-run `kubectl feast {command}` with --yes to confirm"
         )));
@@ -648,11 +654,20 @@ fn confirm(command: &str, risks: &[(String, String)], yes: bool, style: Style) -
         .with_prompt("Apply this change?")
         .default(false)
         .interact()
-        .map_err(|e| Error::incomplete(format!("cannot ask for confirmation: {e}")))?;
+        .map_err(|e| {
+            Error::incomplete(format!(
+                "cannot ask for confirmation of the change to {stores}: {e}"
+            ))
+            .with_hint(format!(
+                "re-run `kubectl feast {command}` with --yes to confirm without a prompt"
+            ))
+        })?;
     if go {
         Ok(())
     } else {
-        Err(Error::refused("cancelled; nothing was sent"))
+        Err(Error::refused(format!(
+            "cancelled at the prompt; nothing was sent to {stores}"
+        )))
     }
 }
 
