@@ -1237,7 +1237,11 @@ async fn on_a_terminal_a_risky_change_is_asked_for_and_no_cancels_it() {
     );
     assert_eq!(status.code(), Some(1), "{shown}");
     assert!(shown.contains("static goes down to 1 replica"), "{shown}");
-    assert!(shown.contains("cancelled at the prompt; nothing was sent to featurestore.feast.dev/static"), "{shown}");
+    assert!(
+        shown
+            .contains("cancelled at the prompt; nothing was sent to featurestore.feast.dev/static"),
+        "{shown}"
+    );
     assert_eq!(resource_version(&ns, "static"), rv);
 }
 

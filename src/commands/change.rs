@@ -309,7 +309,7 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
     if !failures.is_empty() {
         if !outcomes.is_empty() {
             eprintln!(
-                "note: {} of {} FeatureStores were changed before the failure below",
+                "note: {} of {} FeatureStores went through before the failure below",
                 outcomes.len(),
                 outcomes.len() + failures.len()
             );
