@@ -864,6 +864,48 @@ async fn scaling_down_into_a_blocking_budget_needs_confirmation() {
 }
 
 #[tokio::test]
+async fn an_existing_reconcile_error_does_not_block_an_unrelated_change_but_a_new_one_does() {
+    // `failed` already has minReplicas 5 > maxReplicas 3: the CRD accepts it, the reconcile fails.
+    let ns = seeded("preexisting", &["failed"]).await;
+    feast(&ns, &["pdb", "failed", "--max-unavailable", "1"])
+        .success()
+        .stderr(contains("minReplicas (5) is greater than maxReplicas (3)"));
+    assert_eq!(
+        spec(&ns, "failed")["services"]["podDisruptionBudgets"],
+        json!({"maxUnavailable": 1})
+    );
+    // The fix goes through too; then introducing the same mistake again is refused.
+    feast(&ns, &["autoscale", "failed", "--min", "2", "--max", "3"]).success();
+    let rv = resource_version(&ns, "failed");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let behavior = dir.path().join("behavior.yaml");
+    std::fs::write(
+        &behavior,
+        "scaleDown:\n  stabilizationWindowSeconds: 7200\n",
+    )
+    .expect("write");
+    let behavior = behavior.display().to_string();
+    feast(
+        &ns,
+        &[
+            "autoscale",
+            "failed",
+            "--min",
+            "2",
+            "--max",
+            "3",
+            "--behavior-file",
+            &behavior,
+        ],
+    )
+    .code(1)
+    .stderr(
+        contains("autoscaling/invalid-behavior").or(contains("must be between 0 and 3600 seconds")),
+    );
+    assert_eq!(resource_version(&ns, "failed"), rv, "nothing was sent");
+}
+
+#[tokio::test]
 async fn bad_budgets_are_usage_errors() {
     let ns = seeded("pdb-bad", &["static"]).await;
     feast(&ns, &["pdb", "static", "--min-available", "150%"])

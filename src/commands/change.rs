@@ -335,10 +335,11 @@ fn prepare(req: &Request<'_>, live: &Value, around: &Surroundings) -> Result<Pre
     let after = plan::patched(live, &planned.patch);
     let findings = rules::check(&after);
     let fs = FeatureStore::new(live);
-    if !rules::is_valid(&findings) {
+    let blocking = blocking_errors(&rules::check(live), &findings);
+    if !blocking.is_empty() {
         let ns = fs.namespace().unwrap_or_default();
         return Err(Error::refused(
-            out::refusal(ns, fs.name(), &findings)
+            out::refusal(ns, fs.name(), &blocking)
                 .trim_end()
                 .to_string(),
         ));
@@ -349,14 +350,32 @@ fn prepare(req: &Request<'_>, live: &Value, around: &Surroundings) -> Result<Pre
         planned,
         changes,
         // A warning that is also a risk is said once, with the risks.
+        // Errors left here were there before and the CRD does not enforce them: they don't
+        // block this change, but they are said.
         warnings: findings
             .into_iter()
-            .filter(|f| f.severity == Severity::Warning)
+            .filter(|f| f.severity != Severity::Info)
             .filter(|f| !risks.iter().any(|r| r.contains(&f.message)))
             .collect(),
         risks,
         after,
     })
+}
+
+/// The errors that refuse a change: every one the CRD enforces (any spec change makes the API
+/// server re-check them all), and operator-level errors the change introduces. An operator-level
+/// error the store already had does not stop an unrelated change (e.g. `pdb --off` on a store
+/// whose HPA has min > max); it is reported as a warning instead.
+fn blocking_errors(before: &[rules::Finding], after: &[rules::Finding]) -> Vec<rules::Finding> {
+    after
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .filter(|f| {
+            f.origin != rules::Origin::Operator
+                || !before.iter().any(|b| b.rule == f.rule && b.path == f.path)
+        })
+        .cloned()
+        .collect()
 }
 
 fn check_target(command: &str, target: &Target, global: &GlobalArgs) -> Result<()> {
