@@ -56,6 +56,28 @@ async fn live_stores_get_the_same_report_as_files() {
 }
 
 #[tokio::test]
+async fn a_namespace_alone_validates_every_store_in_it() {
+    let ns = seeded("validate-ns", &["static", "single"]).await;
+    let out = feast(&ns, &["validate", "-o", "json"]).success();
+    let v = json_of(&out);
+    let mut names: Vec<&str> = v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["single", "static"]);
+    assert!(
+        v["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .all(|r| r["namespace"] == json!(ns))
+    );
+}
+
+#[tokio::test]
 async fn all_namespaces_includes_every_seeded_store() {
     let ns = seeded("validate-all", &["static", "single", "failed"]).await;
     let out = cluster()
@@ -91,7 +113,12 @@ async fn all_namespaces_includes_every_seeded_store() {
 #[tokio::test]
 async fn nothing_named_is_a_usage_error_and_a_missing_store_is_not_found() {
     let ns = seeded("validate-usage", &["static"]).await;
-    feast(&ns, &["validate"]).code(2);
+    cluster()
+        .plugin()
+        .args(["validate"])
+        .assert()
+        .code(2)
+        .stderr(contains("-n NAMESPACE"));
     feast(&ns, &["validate", "nope"])
         .code(3)
         .stderr(contains("nope"));
