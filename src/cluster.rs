@@ -123,7 +123,7 @@ impl Cluster {
     pub fn api_error(&self, err: kube::Error, doing: &str) -> Error {
         match err {
             kube::Error::Api(status) => match status.code {
-                404 if status.message.contains("could not find the requested resource") => {
+                404 if is_unserved_resource(&status.message) => {
                     Error::incomplete(format!(
                         "cannot {doing}: the server has no {RESOURCE} resource ({}): is the Feast Operator installed?",
                         self.server
@@ -152,6 +152,14 @@ impl Cluster {
             .with_hint("check that the cluster is up and that --context/KUBECONFIG point at it"),
         }
     }
+}
+
+/// Whether a 404's message says the resource itself is not served (its CRD is not installed),
+/// rather than that one object is missing. A list answers with a Status ("the server could not
+/// find the requested resource"); a get by name gets a bare "404 page not found" body.
+pub fn is_unserved_resource(message: &str) -> bool {
+    message.contains("could not find the requested resource")
+        || message.trim() == "404 page not found"
 }
 
 fn load_kubeconfig(global: &GlobalArgs) -> Result<Option<Kubeconfig>> {

@@ -141,6 +141,10 @@ fn options() -> Options {
     let mut budget = Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.flow_nesting_limit = MAX_DEPTH;
+    // A cluster export holds thousands of documents; the input size already bounds these
+    // two, while the alias limits keep their defaults against expansion bombs.
+    budget.max_documents = 100_000;
+    budget.max_nodes = 4_000_000;
     let mut options = Options::default();
     options.budget = Some(budget);
     options.with_snippet = false;

@@ -7,6 +7,9 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::featurestore::{DEFAULT_CPU_UTILIZATION, FeatureStore, ScalingMode};
+use crate::rules;
+
 /// Applies an RFC 7386 JSON merge patch to `target`, in place.
 pub fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(patch_map) = patch else {
@@ -111,6 +114,392 @@ pub fn with_resource_version(mut patch: Value, resource_version: &str) -> Value 
     patch
 }
 
+/// One spec field that a change adds, removes or alters (objects are walked; arrays and
+/// scalars compare whole, as a merge patch replaces them whole).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldChange {
+    pub path: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// What `--diff` shows: the fields of `spec` that differ between two objects, in path order.
+pub fn spec_changes(before: &Value, after: &Value) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    diff_values(
+        "spec",
+        before.get("spec").filter(|v| !v.is_null()),
+        after.get("spec").filter(|v| !v.is_null()),
+        &mut out,
+    );
+    out
+}
+
+fn diff_values(
+    path: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    out: &mut Vec<FieldChange>,
+) {
+    match (before, after) {
+        (Some(Value::Object(b)), Some(Value::Object(a))) => {
+            let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                diff_values(&format!("{path}.{key}"), b.get(key), a.get(key), out);
+            }
+        }
+        (b, a) if b == a => {}
+        (b, a) => out.push(FieldChange {
+            path: path.to_string(),
+            before: b.cloned(),
+            after: a.cloned(),
+        }),
+    }
+}
+
+/// What the shell learnt about a store's surroundings before planning. Every look-up may have
+/// been refused to the user (the editor role reads only FeatureStores): then its field is empty
+/// and the shell has said so in a note.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Surroundings {
+    /// Autoscalers other than the operator's own HPA whose target is this FeatureStore, e.g.
+    /// `KEDA ScaledObject "x"` or `HPA "keda-hpa-x"`: they own `spec.replicas` (§7).
+    pub external_autoscalers: Vec<String>,
+    /// The operator's Deployment `feast-<name>`'s `spec.replicas`, when it could be read.
+    pub deployment_replicas: Option<i64>,
+}
+
+/// Why a change needs the user's confirmation (a prompt on a terminal, `--yes` otherwise).
+/// Pure: judged from the object before and after the patch, and its surroundings.
+pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<String> {
+    let (b, a) = (FeatureStore::new(before), FeatureStore::new(after));
+    let name = a.name();
+    let mut out = Vec::new();
+    let replicas_touched = b.replicas() != a.replicas() || b.autoscaling() != a.autoscaling();
+    if replicas_touched && !around.external_autoscalers.is_empty() {
+        let one = around.external_autoscalers.len() == 1;
+        out.push(format!(
+            "{} target{} this FeatureStore and own{} its replica count: {} undo a manual count \
+             at the next evaluation and fight a second autoscaler (change {} instead, or remove {} first)",
+            around.external_autoscalers.join(" and "),
+            if one { "s" } else { "" },
+            if one { "s" } else { "" },
+            if one { "it will" } else { "they will" },
+            if one { "it" } else { "them" },
+            if one { "it" } else { "them" },
+        ));
+    }
+    if b.autoscaling().is_some() && a.autoscaling().is_none() {
+        out.push(format!(
+            "autoscaling is dropped: the operator deletes HPA feast-{name} and fixes the count at {} \
+             replica(s)",
+            a.replicas()
+        ));
+    }
+    if b.scaling_enabled() && !a.scaling_enabled() {
+        out.push(format!(
+            "{name} goes down to 1 replica: high availability goes away (no PDB, no spread, strategy \
+             back to Recreate, so the next rollout has downtime)"
+        ));
+    }
+    let blocking = |obj: &Value| -> Vec<String> {
+        rules::check(obj)
+            .into_iter()
+            .filter(|f| f.rule == "pdb/blocks-evictions")
+            .map(|f| f.message)
+            .collect()
+    };
+    let before_blocking = blocking(before);
+    for message in blocking(after) {
+        if !before_blocking.contains(&message) {
+            out.push(format!(
+                "the disruption budget blocks every eviction: {message}"
+            ));
+        }
+    }
+    out
+}
+
+/// Something the operator does after a change, in the order it does it (§4.3–§4.6, §4.8).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// The Deployment's replica count is set from `spec.replicas`; `from` is `None` when an
+    /// HPA decided it before.
+    DeploymentReplicas {
+        from: Option<i64>,
+        to: i64,
+    },
+    /// Static → HPA: the Deployment keeps its count until the HPA clamps it into [min, max].
+    DeploymentKeepsCount {
+        current: i64,
+        min: i64,
+        max: Option<i64>,
+    },
+    Strategy {
+        from: String,
+        to: String,
+    },
+    ZoneSpread {
+        injected: bool,
+    },
+    AntiAffinity {
+        injected: bool,
+    },
+    /// The pod template changes, so every pod is replaced.
+    PodsRoll,
+    HpaCreated {
+        min: i64,
+        max: Option<i64>,
+        metrics: String,
+    },
+    HpaUpdated {
+        min: i64,
+        max: Option<i64>,
+        metrics: String,
+    },
+    HpaDeleted,
+    PdbCreated {
+        budget: String,
+    },
+    PdbUpdated {
+        budget: String,
+    },
+    PdbDeleted,
+    /// A budget is configured but scaling is off: no PDB exists until the store scales.
+    PdbInactive,
+}
+
+/// The operator's next steps when `before` becomes `after` (both full objects). Pure.
+pub fn effects(before: &Value, after: &Value) -> Vec<Effect> {
+    let (b, a) = (FeatureStore::new(before), FeatureStore::new(after));
+    let mut out = Vec::new();
+    match (b.scaling_mode(), a.scaling_mode()) {
+        (_, ScalingMode::Autoscaled { .. }) if b.autoscaling().is_some() => {}
+        (before_mode, ScalingMode::Autoscaled { min, max }) => {
+            out.push(Effect::DeploymentKeepsCount {
+                current: before_mode.minimum_replicas(),
+                min,
+                max,
+            });
+        }
+        (ScalingMode::Autoscaled { .. }, _) => out.push(Effect::DeploymentReplicas {
+            from: None,
+            to: a.replicas(),
+        }),
+        _ if b.replicas() != a.replicas() => out.push(Effect::DeploymentReplicas {
+            from: Some(b.replicas()),
+            to: a.replicas(),
+        }),
+        _ => {}
+    }
+    let (bs, as_) = (strategy(&b), strategy(&a));
+    if bs != as_ {
+        out.push(Effect::Strategy { from: bs, to: as_ });
+    }
+    let spread = |fs: &FeatureStore| {
+        !fs.has("spec.services.topologySpreadConstraints") && fs.scaling_enabled()
+    };
+    if spread(&b) != spread(&a) {
+        out.push(Effect::ZoneSpread {
+            injected: spread(&a),
+        });
+    }
+    let anti = |fs: &FeatureStore| !fs.has("spec.services.affinity") && fs.scaling_enabled();
+    if anti(&b) != anti(&a) {
+        out.push(Effect::AntiAffinity { injected: anti(&a) });
+    }
+    if pod_placement(&b) != pod_placement(&a) {
+        out.push(Effect::PodsRoll);
+    }
+    match (b.autoscaling(), a.autoscaling()) {
+        (None, Some(hpa)) => {
+            let (min, max) = bounds(&a);
+            out.push(Effect::HpaCreated {
+                min,
+                max,
+                metrics: metrics_summary(hpa),
+            });
+        }
+        (Some(old), Some(new)) if old != new => {
+            let (min, max) = bounds(&a);
+            out.push(Effect::HpaUpdated {
+                min,
+                max,
+                metrics: metrics_summary(new),
+            });
+        }
+        (Some(_), None) => out.push(Effect::HpaDeleted),
+        _ => {}
+    }
+    fn active<'a>(fs: &FeatureStore<'a>) -> Option<&'a Value> {
+        fs.pdb().filter(|_| fs.scaling_enabled())
+    }
+    match (active(&b), active(&a)) {
+        (None, Some(pdb)) => out.push(Effect::PdbCreated {
+            budget: budget(pdb),
+        }),
+        (Some(old), Some(new)) if old != new => out.push(Effect::PdbUpdated {
+            budget: budget(new),
+        }),
+        (Some(_), None) => out.push(Effect::PdbDeleted),
+        _ => {}
+    }
+    if a.pdb().is_some() && !a.scaling_enabled() && b.pdb() != a.pdb() {
+        out.push(Effect::PdbInactive);
+    }
+    out
+}
+
+/// The Deployment strategy the operator sets: the user's, else RollingUpdate while scaling and
+/// Recreate otherwise (§4.3). An explicit `{}` is defaulted to RollingUpdate by the API server.
+fn strategy(fs: &FeatureStore) -> String {
+    match fs.get("spec.services.deploymentStrategy") {
+        Some(s) => s
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("RollingUpdate")
+            .to_string(),
+        None if fs.scaling_enabled() => "RollingUpdate".into(),
+        None => "Recreate".into(),
+    }
+}
+
+/// The pod template's spread and affinity as the operator derives them (§4.3): a change here
+/// rolls every pod.
+fn pod_placement(fs: &FeatureStore) -> (Value, Value) {
+    let scaling = fs.scaling_enabled();
+    let derived = |path: &str| match fs.get(path) {
+        Some(v) => v.clone(),
+        None if scaling => json!("injected"),
+        None => Value::Null,
+    };
+    (
+        derived("spec.services.topologySpreadConstraints"),
+        derived("spec.services.affinity"),
+    )
+}
+
+fn bounds(fs: &FeatureStore) -> (i64, Option<i64>) {
+    match fs.scaling_mode() {
+        ScalingMode::Autoscaled { min, max } => (min, max),
+        other => (other.minimum_replicas(), None),
+    }
+}
+
+/// `cpu 70%, memory 80%`, or the operator's default when no metric is set (§2.2).
+fn metrics_summary(hpa: &Value) -> String {
+    let list = hpa
+        .get("metrics")
+        .and_then(Value::as_array)
+        .filter(|l| !l.is_empty());
+    let Some(list) = list else {
+        return format!("cpu {DEFAULT_CPU_UTILIZATION}% (the operator's default)");
+    };
+    list.iter()
+        .map(|m| {
+            let resource = m.get("resource");
+            let name = resource.and_then(|r| r.get("name")).and_then(Value::as_str);
+            let target = resource
+                .and_then(|r| r.pointer("/target/averageUtilization"))
+                .and_then(Value::as_i64);
+            match (name, target) {
+                (Some(n), Some(t)) => format!("{n} {t}%"),
+                _ => format!(
+                    "a {} metric",
+                    m.get("type").and_then(Value::as_str).unwrap_or("custom")
+                ),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `maxUnavailable: 1` or `minAvailable: "50%"`.
+fn budget(pdb: &Value) -> String {
+    ["minAvailable", "maxUnavailable"]
+        .iter()
+        .filter_map(|f| pdb.get(*f).map(|v| format!("{f}: {v}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How far a store is towards `target` ready replicas, from its status (§5): the operator has
+/// caught up when `status.applied` shows the target count without autoscaling; the ready count
+/// is `status.scalingStatus.currentReplicas` while scaling, else `status.replicas`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    pub ready: i64,
+    pub target: i64,
+    /// `status.scalingStatus.desiredReplicas`, when the status has it.
+    pub desired: Option<i64>,
+    pub caught_up: bool,
+}
+
+impl Readiness {
+    pub fn done(&self) -> bool {
+        self.caught_up && self.ready == self.target && self.desired.is_none_or(|d| d == self.target)
+    }
+}
+
+pub fn readiness(object: &Value, target: i64) -> Readiness {
+    let fs = FeatureStore::new(object);
+    let int = |path: &str| fs.get(path).and_then(Value::as_i64);
+    let scaling = fs.get("status.scalingStatus").filter(|v| !v.is_null());
+    let ready = match scaling {
+        Some(s) => s
+            .get("currentReplicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
+        None => int("status.replicas").unwrap_or(0),
+    };
+    let desired = scaling
+        .and_then(|s| s.get("desiredReplicas"))
+        .and_then(Value::as_i64);
+    let caught_up = fs.get("status.applied").is_some_and(|applied| {
+        applied.get("replicas").and_then(Value::as_i64).unwrap_or(1) == target
+            && applied
+                .pointer("/services/scaling/autoscaling")
+                .is_none_or(Value::is_null)
+    });
+    Readiness {
+        ready,
+        target,
+        desired,
+        caught_up,
+    }
+}
+
+/// Why a store may not be ready: its phase and the `FeatureStore` condition, where reconcile
+/// errors such as an HPA or PDB apply failure appear (§5).
+pub fn stuck_reason(object: &Value) -> String {
+    let fs = FeatureStore::new(object);
+    let phase = fs
+        .get("status.phase")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    let condition = fs
+        .get("status.conditions")
+        .and_then(Value::as_array)
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c.get("type").and_then(Value::as_str) == Some("FeatureStore"))
+        });
+    match condition {
+        Some(c) => {
+            let field = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("");
+            format!(
+                "phase {phase}; condition FeatureStore={} ({}): {}",
+                field("status"),
+                field("reason"),
+                field("message")
+            )
+        }
+        None => format!("phase {phase}; no FeatureStore condition yet (has the operator seen it?)"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,5 +572,294 @@ mod tests {
     fn resource_version_rides_along() {
         let p = with_resource_version(scale_patch(2, false), "42");
         assert_eq!(p["metadata"]["resourceVersion"], json!("42"));
+    }
+
+    /// A store that may scale: DB-backed online store and a remote registry.
+    fn scalable(extra_spec: Value) -> Value {
+        let mut obj = json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+            "metadata": {"name": "fs", "namespace": "ns", "resourceVersion": "7"},
+            "spec": {"feastProject": "p", "replicas": 1, "services": {
+                "onlineStore": {"persistence": {"store": {"type": "redis", "secretRef": {"name": "s"}}}},
+                "registry": {"remote": {"hostname": "r:80"}}}}});
+        merge_patch(&mut obj, &json!({ "spec": extra_spec }));
+        obj
+    }
+
+    #[test]
+    fn scaling_up_from_one_switches_strategy_injects_placement_and_rolls_pods() {
+        let before = scalable(json!({}));
+        let after = patched(&before, &scale_patch(3, false));
+        assert_eq!(
+            effects(&before, &after),
+            vec![
+                Effect::DeploymentReplicas {
+                    from: Some(1),
+                    to: 3
+                },
+                Effect::Strategy {
+                    from: "Recreate".into(),
+                    to: "RollingUpdate".into()
+                },
+                Effect::ZoneSpread { injected: true },
+                Effect::AntiAffinity { injected: true },
+                Effect::PodsRoll,
+            ]
+        );
+    }
+
+    #[test]
+    fn scaling_down_to_one_removes_injection_and_deletes_the_pdb() {
+        let before = scalable(
+            json!({"replicas": 3, "services": {"podDisruptionBudgets": {"maxUnavailable": 1}}}),
+        );
+        let after = patched(&before, &scale_patch(1, false));
+        let got = effects(&before, &after);
+        assert_eq!(
+            got[0],
+            Effect::DeploymentReplicas {
+                from: Some(3),
+                to: 1
+            }
+        );
+        assert!(got.contains(&Effect::Strategy {
+            from: "RollingUpdate".into(),
+            to: "Recreate".into()
+        }));
+        assert!(got.contains(&Effect::ZoneSpread { injected: false }));
+        assert!(got.contains(&Effect::AntiAffinity { injected: false }));
+        assert!(got.contains(&Effect::PdbDeleted));
+        assert!(
+            !got.contains(&Effect::PdbInactive),
+            "the block did not change"
+        );
+    }
+
+    #[test]
+    fn scaling_between_counts_above_one_only_changes_the_deployment() {
+        let before = scalable(json!({"replicas": 3}));
+        let after = patched(&before, &scale_patch(5, false));
+        assert_eq!(
+            effects(&before, &after),
+            vec![Effect::DeploymentReplicas {
+                from: Some(3),
+                to: 5
+            }]
+        );
+    }
+
+    #[test]
+    fn user_placement_is_not_injected_or_rolled() {
+        let before = scalable(
+            json!({"services": {"topologySpreadConstraints": [], "affinity": {},
+            "deploymentStrategy": {"type": "Recreate"}}}),
+        );
+        let after = patched(&before, &scale_patch(2, false));
+        assert_eq!(
+            effects(&before, &after),
+            vec![Effect::DeploymentReplicas {
+                from: Some(1),
+                to: 2
+            }]
+        );
+    }
+
+    #[test]
+    fn static_to_hpa_keeps_the_count_and_creates_the_hpa_with_the_default_metric() {
+        let before = scalable(json!({"replicas": 3}));
+        let after = patched(
+            &before,
+            &autoscale_patch(&AutoscalingRequest {
+                min: Some(2),
+                max: 6,
+                ..Default::default()
+            }),
+        );
+        assert_eq!(
+            effects(&before, &after),
+            vec![
+                Effect::DeploymentKeepsCount {
+                    current: 3,
+                    min: 2,
+                    max: Some(6)
+                },
+                Effect::HpaCreated {
+                    min: 2,
+                    max: Some(6),
+                    metrics: "cpu 80% (the operator's default)".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn hpa_to_static_deletes_the_hpa_and_sets_the_count() {
+        let before =
+            scalable(json!({"services": {"scaling": {"autoscaling": {"maxReplicas": 5}}}}));
+        let after = patched(&before, &autoscale_off_patch(4));
+        assert_eq!(
+            effects(&before, &after),
+            vec![
+                Effect::DeploymentReplicas { from: None, to: 4 },
+                Effect::HpaDeleted
+            ]
+        );
+    }
+
+    #[test]
+    fn changing_hpa_bounds_updates_it_and_names_the_metrics() {
+        let before =
+            scalable(json!({"services": {"scaling": {"autoscaling": {"maxReplicas": 5}}}}));
+        let cpu = json!({"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}});
+        let after = patched(
+            &before,
+            &autoscale_patch(&AutoscalingRequest {
+                min: Some(2),
+                max: 8,
+                metrics: Some(vec![cpu]),
+                behavior: None,
+            }),
+        );
+        assert_eq!(
+            effects(&before, &after),
+            vec![Effect::HpaUpdated {
+                min: 2,
+                max: Some(8),
+                metrics: "cpu 70%".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn pdb_is_created_updated_or_inactive_depending_on_scaling() {
+        let scaled = scalable(json!({"replicas": 2}));
+        let with_pdb = patched(&scaled, &pdb_patch(&PdbPolicy::MaxUnavailable(json!(1))));
+        assert_eq!(
+            effects(&scaled, &with_pdb),
+            vec![Effect::PdbCreated {
+                budget: "maxUnavailable: 1".into()
+            }]
+        );
+        let switched = patched(
+            &with_pdb,
+            &pdb_patch(&PdbPolicy::MinAvailable(json!("50%"))),
+        );
+        assert_eq!(
+            effects(&with_pdb, &switched),
+            vec![Effect::PdbUpdated {
+                budget: "minAvailable: \"50%\"".into()
+            }]
+        );
+        let single = scalable(json!({}));
+        let inactive = patched(&single, &pdb_patch(&PdbPolicy::MinAvailable(json!(1))));
+        assert_eq!(effects(&single, &inactive), vec![Effect::PdbInactive]);
+        let off = patched(&with_pdb, &pdb_patch(&PdbPolicy::Off));
+        assert_eq!(effects(&with_pdb, &off), vec![Effect::PdbDeleted]);
+    }
+
+    #[test]
+    fn diff_lists_only_the_changed_spec_fields() {
+        let before = scalable(json!({"replicas": 3}));
+        let after = patched(
+            &before,
+            &autoscale_patch(&AutoscalingRequest {
+                min: None,
+                max: 4,
+                ..Default::default()
+            }),
+        );
+        let changes = spec_changes(&before, &after);
+        assert_eq!(
+            changes,
+            vec![
+                FieldChange {
+                    path: "spec.replicas".into(),
+                    before: Some(json!(3)),
+                    after: Some(json!(1))
+                },
+                FieldChange {
+                    path: "spec.services.scaling".into(),
+                    before: None,
+                    after: Some(json!({"autoscaling": {"maxReplicas": 4}})),
+                },
+            ]
+        );
+        assert!(spec_changes(&before, &before).is_empty());
+    }
+
+    #[test]
+    fn scaling_down_to_one_is_a_risk() {
+        let before = scalable(json!({"replicas": 3}));
+        let after = patched(&before, &scale_patch(1, false));
+        let r = risks(&before, &after, &Surroundings::default());
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(r[0].contains("goes down to 1 replica"));
+        let up = patched(&before, &scale_patch(4, false));
+        assert!(risks(&before, &up, &Surroundings::default()).is_empty());
+    }
+
+    #[test]
+    fn dropping_autoscaling_is_a_risk() {
+        let before =
+            scalable(json!({"services": {"scaling": {"autoscaling": {"maxReplicas": 5}}}}));
+        let after = patched(&before, &autoscale_off_patch(3));
+        let r = risks(&before, &after, &Surroundings::default());
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(r[0].contains("HPA feast-fs"));
+    }
+
+    #[test]
+    fn an_external_autoscaler_makes_replica_changes_risky_but_not_pdb_changes() {
+        let around = Surroundings {
+            external_autoscalers: vec!["KEDA ScaledObject \"fs\"".into()],
+            deployment_replicas: None,
+        };
+        let before = scalable(json!({"replicas": 3}));
+        let scaled = patched(&before, &scale_patch(4, false));
+        assert!(risks(&before, &scaled, &around)[0].contains("KEDA ScaledObject \"fs\" targets"));
+        let pdb = patched(&before, &pdb_patch(&PdbPolicy::MaxUnavailable(json!(1))));
+        assert!(risks(&before, &pdb, &around).is_empty());
+    }
+
+    #[test]
+    fn a_new_budget_that_blocks_every_eviction_is_a_risk_but_an_old_one_is_not() {
+        let before = scalable(json!({"replicas": 3}));
+        let blocking = patched(&before, &pdb_patch(&PdbPolicy::MinAvailable(json!(3))));
+        let r = risks(&before, &blocking, &Surroundings::default());
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(r[0].contains("blocks every eviction"));
+        let same = patched(&blocking, &json!({"metadata": {"labels": {"a": "b"}}}));
+        assert!(risks(&blocking, &same, &Surroundings::default()).is_empty());
+    }
+
+    #[test]
+    fn readiness_needs_the_operator_to_catch_up_and_the_pods_to_be_ready() {
+        let mut obj = scalable(json!({"replicas": 3}));
+        obj["status"] = json!({"applied": {"replicas": 1}, "replicas": 1});
+        let r = readiness(&obj, 3);
+        assert!(!r.caught_up && !r.done());
+        obj["status"] = json!({"applied": {"replicas": 3}, "replicas": 2,
+            "scalingStatus": {"currentReplicas": 2, "desiredReplicas": 3}});
+        let r = readiness(&obj, 3);
+        assert_eq!((r.ready, r.caught_up, r.done()), (2, true, false));
+        obj["status"]["scalingStatus"]["currentReplicas"] = json!(3);
+        assert!(readiness(&obj, 3).done());
+    }
+
+    #[test]
+    fn readiness_at_one_replica_reads_status_replicas() {
+        let mut obj = scalable(json!({}));
+        obj["status"] = json!({"applied": {}, "replicas": 1, "scalingStatus": null});
+        assert!(readiness(&obj, 1).done());
+    }
+
+    #[test]
+    fn stuck_reason_quotes_the_featurestore_condition() {
+        let mut obj = scalable(json!({}));
+        obj["status"] = json!({"phase": "Pending", "conditions": [{"type": "FeatureStore",
+            "status": "Unknown", "reason": "DeploymentNotAvailable", "message": "Deployment is not available"}]});
+        assert_eq!(
+            stuck_reason(&obj),
+            "phase Pending; condition FeatureStore=Unknown (DeploymentNotAvailable): Deployment is not available"
+        );
     }
 }

@@ -1,18 +1,516 @@
-//! `kubectl feast autoscale` (being built: see its issue).
+//! `kubectl feast autoscale`: configure the operator-managed HPA
+//! (`spec.services.scaling.autoscaling`), or turn it off while keeping the current replica count.
+
+use std::cell::Cell;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
+use serde_json::{Value, json};
 
-use crate::cli::GlobalArgs;
+use super::change::{self, ChangeOptions, Lookups, Planned, Target};
+use crate::cli::{GlobalArgs, parse_duration};
 use crate::error::{Error, Result};
+use crate::featurestore::{DEFAULT_CPU_UTILIZATION, FeatureStore, RESOURCE};
+use crate::manifests;
+use crate::plan::{self, AutoscalingRequest, Surroundings};
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  kubectl feast autoscale my-feast --min 2 --max 10                 HPA on the default 80% CPU
+  kubectl feast autoscale my-feast --min 2 --max 10 --cpu 70% --memory 80%
+  kubectl feast autoscale my-feast --max 20 --metrics-file rps.yaml custom/external metrics
+  kubectl feast autoscale my-feast --max 10 --scale-down-stabilization 10m
+  kubectl feast autoscale my-feast --off                            keep today's count, drop the HPA
+  kubectl feast autoscale my-feast --off --replicas 3 --yes
+
+Exit codes: 0 done; 1 refused (rules, bounds, no confirmation); 2 bad usage;
+3 not found, forbidden, CRD missing or cluster unreachable.")]
 pub struct AutoscaleArgs {
-    /// FeatureStore name(s)
-    pub names: Vec<String>,
+    #[command(flatten)]
+    pub target: Target,
+    /// The HPA's maximum replicas
+    #[arg(
+        long,
+        value_name = "B",
+        required_unless_present = "off",
+        conflicts_with = "off"
+    )]
+    pub max: Option<i64>,
+    /// The HPA's minimum replicas (the operator uses 1 when unset)
+    #[arg(
+        long,
+        value_name = "A",
+        conflicts_with = "off",
+        allow_negative_numbers = true
+    )]
+    pub min: Option<i64>,
+    /// Target average CPU utilisation, e.g. 70%
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, conflicts_with = "off")]
+    pub cpu: Option<i64>,
+    /// Target average memory utilisation, e.g. 80%
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, conflicts_with = "off")]
+    pub memory: Option<i64>,
+    /// A YAML list of autoscaling/v2 MetricSpecs (custom, external, ... metrics)
+    #[arg(long, value_name = "FILE", conflicts_with = "off")]
+    pub metrics_file: Option<PathBuf>,
+    /// The HPA's scale-down stabilisation window (e.g. 5m; at most 1h)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "off")]
+    pub scale_down_stabilization: Option<Duration>,
+    /// A YAML autoscaling/v2 HorizontalPodAutoscalerBehavior (scaleUp, scaleDown)
+    #[arg(long, value_name = "FILE", conflicts_with = "off")]
+    pub behavior_file: Option<PathBuf>,
+    /// Turn autoscaling off: drop the HPA configuration and set spec.replicas in the same patch
+    #[arg(long)]
+    pub off: bool,
+    /// With --off: the fixed count (default: the count the HPA runs now)
+    #[arg(long, value_name = "N", conflicts_with_all = ["max", "min"], allow_negative_numbers = true)]
+    pub replicas: Option<i64>,
+    #[command(flatten)]
+    pub change: ChangeOptions,
 }
 
-pub async fn run(_args: &AutoscaleArgs, _global: &GlobalArgs) -> Result<()> {
-    Err(Error::incomplete(
-        "`kubectl feast autoscale` is not available in this build yet",
-    ))
+pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
+    if args.off {
+        return run_off(args, global).await;
+    }
+    let request = request(args, read_metrics(args)?, read_behavior(args)?)?;
+    let planner = |live: &Value, _: &Surroundings| Ok(plan_autoscale(&request, live));
+    change::run(
+        change::Request {
+            command: "autoscale",
+            target: &args.target,
+            options: &args.change,
+            lookups: Lookups {
+                autoscalers: true,
+                deployment: false,
+            },
+            resource_version: None,
+            plan: &planner,
+        },
+        global,
+    )
+    .await
+    .map(|_| ())
+}
+
+async fn run_off(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
+    if let Some(n) = args.replicas
+        && n < 1
+    {
+        return Err(Error::refused(format!(
+            "--replicas {n} is below the CRD's minimum of 1 (spec.replicas)"
+        ))
+        .with_hint("give --replicas 1 or more"));
+    }
+    // A count typed at the prompt is kept for re-plans after a conflict.
+    let asked: Cell<Option<i64>> = Cell::new(None);
+    let planner = |live: &Value, around: &Surroundings| {
+        let fs = FeatureStore::new(live);
+        if fs.autoscaling().is_none() {
+            return Ok(plan_off(live, 0));
+        }
+        let n = match args
+            .replicas
+            .or(asked.get())
+            .or_else(|| off_replicas(live, around))
+        {
+            Some(n) => n,
+            None => {
+                let n = ask_replicas(fs.name())?;
+                asked.set(Some(n));
+                n
+            }
+        };
+        Ok(plan_off(live, n))
+    };
+    change::run(
+        change::Request {
+            command: "autoscale",
+            target: &args.target,
+            options: &args.change,
+            lookups: Lookups {
+                autoscalers: false,
+                deployment: args.replicas.is_none(),
+            },
+            resource_version: None,
+            plan: &planner,
+        },
+        global,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `70%` or `70`: a utilisation target, more than 0.
+pub fn parse_percent(s: &str) -> std::result::Result<i64, String> {
+    let digits = s.trim().strip_suffix('%').unwrap_or(s.trim());
+    match digits.parse::<i64>() {
+        Ok(p) if p > 0 && p <= i64::from(i32::MAX) => Ok(p),
+        _ => Err(format!(
+            "{s:?} is not a utilisation target: use a whole percentage above 0, e.g. 70%"
+        )),
+    }
+}
+
+fn utilization(resource: &str, percent: i64) -> Value {
+    json!({"type": "Resource", "resource": {"name": resource,
+        "target": {"type": "Utilization", "averageUtilization": percent}}})
+}
+
+/// The HPA configuration the flags ask for, with the bounds the CRD and the HPA API demand.
+fn request(
+    args: &AutoscaleArgs,
+    file_metrics: Option<Vec<Value>>,
+    file_behavior: Option<Value>,
+) -> Result<AutoscalingRequest> {
+    let max = args.max.ok_or_else(|| {
+        Error::usage("--max is required (or --off)").with_hint("e.g. --min 2 --max 10")
+    })?;
+    if let Some(min) = args.min
+        && min < 1
+    {
+        return Err(Error::refused(format!(
+            "--min {min} is below the CRD's minimum of 1 (autoscaling.minReplicas)"
+        ))
+        .with_hint("use --min 1 or more; a FeatureStore cannot scale to zero"));
+    }
+    if max < 1 {
+        return Err(Error::refused(format!(
+            "--max {max} is below the CRD's minimum of 1 (autoscaling.maxReplicas)"
+        ))
+        .with_hint("use --max 1 or more"));
+    }
+    let min = args.min.unwrap_or(1);
+    if max < min {
+        return Err(Error::refused(format!(
+            "--max {max} is below --min {min}: the HPA API rejects maxReplicas < minReplicas, so the operator's reconcile would fail"
+        ))
+        .with_hint(format!("raise --max to {min} or more, or lower --min")));
+    }
+    let mut metrics = Vec::new();
+    if let Some(p) = args.cpu {
+        metrics.push(utilization("cpu", p));
+    }
+    if let Some(p) = args.memory {
+        metrics.push(utilization("memory", p));
+    }
+    metrics.extend(file_metrics.unwrap_or_default());
+    let mut behavior = file_behavior;
+    if let Some(window) = args.scale_down_stabilization {
+        let secs = window.as_secs();
+        if secs > 3600 {
+            return Err(Error::refused(format!(
+                "--scale-down-stabilization {secs}s is over the HPA API's limit of 3600s (1h)"
+            ))
+            .with_hint("use 1h or less"));
+        }
+        let b = behavior.get_or_insert_with(|| json!({}));
+        b["scaleDown"]["stabilizationWindowSeconds"] = json!(secs);
+    }
+    Ok(AutoscalingRequest {
+        min: args.min,
+        max,
+        metrics: (!metrics.is_empty()).then_some(metrics),
+        behavior,
+    })
+}
+
+/// The patch for one store: the whole autoscaling block, and `spec.replicas` removed (R1).
+fn plan_autoscale(request: &AutoscalingRequest, live: &Value) -> Planned {
+    let mut notes = Vec::new();
+    if request.metrics.is_none() {
+        let current = FeatureStore::new(live)
+            .autoscaling()
+            .and_then(|a| a.get("metrics"))
+            .and_then(Value::as_array)
+            .is_some_and(|m| !m.is_empty());
+        notes.push(format!(
+            "no metric given: the operator's default applies, {DEFAULT_CPU_UTILIZATION}% average CPU utilisation{} (choose with --cpu, --memory or --metrics-file)",
+            if current { ", replacing the metrics set now" } else { "" }
+        ));
+    }
+    Planned {
+        patch: plan::autoscale_patch(request),
+        verb: "autoscaled",
+        notes,
+    }
+}
+
+/// The count to keep when autoscaling is turned off: what the HPA asked for last
+/// (`status.scalingStatus.desiredReplicas`), else the Deployment's count. Never a silent 1.
+fn off_replicas(live: &Value, around: &Surroundings) -> Option<i64> {
+    FeatureStore::new(live)
+        .get("status.scalingStatus.desiredReplicas")
+        .and_then(Value::as_i64)
+        .filter(|n| *n >= 1)
+        .or(around.deployment_replicas.filter(|n| *n >= 1))
+}
+
+fn plan_off(live: &Value, replicas: i64) -> Planned {
+    let fs = FeatureStore::new(live);
+    if fs.autoscaling().is_none() {
+        return Planned {
+            patch: json!({}),
+            verb: "configured",
+            notes: vec![format!(
+                "{} is not autoscaled; nothing to turn off (change its count with `kubectl feast scale`)",
+                fs.name()
+            )],
+        };
+    }
+    Planned {
+        patch: plan::autoscale_off_patch(replicas),
+        verb: "configured",
+        notes: Vec::new(),
+    }
+}
+
+fn ask_replicas(name: &str) -> Result<i64> {
+    let missing = || {
+        Error::refused(format!(
+            "cannot tell how many replicas {RESOURCE}/{name} runs now (no status.scalingStatus, and the Deployment feast-{name} could not be read); turning autoscaling off without a count would drop it to 1 pod"
+        ))
+        .with_hint("give the count to keep with --replicas N")
+    };
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(missing());
+    }
+    dialoguer::Input::<i64>::new()
+        .with_prompt(format!(
+            "How many replicas should {name} keep once autoscaling is off?"
+        ))
+        .validate_with(|n: &i64| {
+            if *n >= 1 {
+                Ok(())
+            } else {
+                Err("1 or more (the CRD's minimum)")
+            }
+        })
+        .interact_text()
+        .map_err(|_| missing())
+}
+
+fn read_yaml(path: &Path, flag: &str) -> Result<Vec<Value>> {
+    let shown = path.display().to_string();
+    let docs = manifests::read_paths(std::slice::from_ref(&shown), &mut std::io::empty()).map_err(
+        |e| {
+            let hint = e.hint.clone();
+            let err = Error::incomplete(format!("{flag}: {e}"));
+            match hint {
+                Some(h) => err.with_hint(h),
+                None => err,
+            }
+        },
+    )?;
+    Ok(docs.into_iter().map(|d| d.value).collect())
+}
+
+fn read_metrics(args: &AutoscaleArgs) -> Result<Option<Vec<Value>>> {
+    let Some(path) = &args.metrics_file else {
+        return Ok(None);
+    };
+    metrics_from(
+        read_yaml(path, "--metrics-file")?,
+        &path.display().to_string(),
+    )
+    .map(Some)
+}
+
+/// A YAML list of MetricSpecs, a `metrics:` key holding one, or one MetricSpec per document.
+fn metrics_from(docs: Vec<Value>, shown: &str) -> Result<Vec<Value>> {
+    let bad = || {
+        Error::usage(format!(
+            "--metrics-file {shown} holds no autoscaling/v2 MetricSpec list"
+        ))
+        .with_hint("write a YAML list, e.g. `- type: Pods\\n  pods: {metric: {name: rps}, target: {type: AverageValue, averageValue: \"100\"}}`")
+    };
+    let items: Vec<Value> = match docs.as_slice() {
+        [Value::Array(items)] => items.clone(),
+        [Value::Object(map)] if map.get("metrics").is_some_and(Value::is_array) => map
+            .get("metrics")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+        many if many.iter().all(Value::is_object) => many.to_vec(),
+        _ => return Err(bad()),
+    };
+    if items.is_empty()
+        || !items
+            .iter()
+            .all(|m| m.get("type").is_some_and(Value::is_string))
+    {
+        return Err(bad());
+    }
+    Ok(items)
+}
+
+fn read_behavior(args: &AutoscaleArgs) -> Result<Option<Value>> {
+    let Some(path) = &args.behavior_file else {
+        return Ok(None);
+    };
+    let shown = path.display().to_string();
+    let docs = read_yaml(path, "--behavior-file")?;
+    let behavior = match docs.as_slice() {
+        [Value::Object(map)] => match map.get("behavior") {
+            Some(b @ Value::Object(_)) => b.clone(),
+            _ => Value::Object(map.clone()),
+        },
+        _ => {
+            return Err(Error::usage(format!(
+                "--behavior-file {shown} holds no autoscaling/v2 HorizontalPodAutoscalerBehavior"
+            ))
+            .with_hint("write one YAML object with scaleUp and/or scaleDown"));
+        }
+    };
+    Ok(Some(behavior))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: AutoscaleArgs,
+    }
+
+    fn args(line: &[&str]) -> AutoscaleArgs {
+        let mut argv = vec!["autoscale", "fs"];
+        argv.extend_from_slice(line);
+        Cli::try_parse_from(argv).expect("valid arguments").args
+    }
+
+    fn store(spec: Value) -> Value {
+        json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+            "metadata": {"name": "fs", "namespace": "ns"}, "spec": spec})
+    }
+
+    #[test]
+    fn percentages_parse_with_or_without_the_sign() {
+        assert_eq!(parse_percent("70%"), Ok(70));
+        assert_eq!(parse_percent("150"), Ok(150));
+        assert!(parse_percent("0%").is_err());
+        assert!(parse_percent("seventy").is_err());
+    }
+
+    #[test]
+    fn cpu_and_memory_flags_become_utilization_metrics() {
+        let r = request(
+            &args(&["--max", "5", "--cpu", "70%", "--memory", "80%"]),
+            None,
+            None,
+        )
+        .expect("request");
+        assert_eq!(
+            r.metrics,
+            Some(vec![utilization("cpu", 70), utilization("memory", 80)])
+        );
+    }
+
+    #[test]
+    fn no_metric_flags_leave_the_operator_default_and_say_so() {
+        let r = request(&args(&["--max", "5"]), None, None).expect("request");
+        assert_eq!(r.metrics, None);
+        let p = plan_autoscale(&r, &store(json!({"replicas": 3})));
+        assert!(p.notes[0].contains("80% average CPU"));
+        assert_eq!(p.patch["spec"]["replicas"], Value::Null);
+        assert!(
+            p.patch["spec"]
+                .as_object()
+                .is_some_and(|s| s.contains_key("replicas"))
+        );
+    }
+
+    #[test]
+    fn bounds_are_refused_below_one_or_inverted() {
+        let e = request(&args(&["--max", "5", "--min", "0"]), None, None).expect_err("min 0");
+        assert!(e.message.contains("--min 0"));
+        let e = request(&args(&["--max", "2", "--min", "3"]), None, None).expect_err("max < min");
+        assert!(e.message.contains("--max 2 is below --min 3"));
+        assert_eq!(e.exit_code(), 1);
+    }
+
+    #[test]
+    fn stabilization_merges_into_the_behavior_file() {
+        let file =
+            json!({"scaleUp": {"policies": [{"type": "Pods", "value": 2, "periodSeconds": 60}]}});
+        let r = request(
+            &args(&["--max", "5", "--scale-down-stabilization", "5m"]),
+            None,
+            Some(file),
+        )
+        .expect("request");
+        let b = r.behavior.expect("behavior");
+        assert_eq!(b["scaleDown"]["stabilizationWindowSeconds"], json!(300));
+        assert_eq!(b["scaleUp"]["policies"][0]["value"], json!(2));
+        let e = request(
+            &args(&["--max", "5", "--scale-down-stabilization", "2h"]),
+            None,
+            None,
+        )
+        .expect_err("over an hour");
+        assert!(e.message.contains("3600s"));
+    }
+
+    #[test]
+    fn metrics_files_may_be_a_list_a_metrics_key_or_documents() {
+        let m = json!({"type": "Pods", "pods": {}});
+        assert_eq!(
+            metrics_from(vec![json!([m.clone()])], "f").expect("list"),
+            vec![m.clone()]
+        );
+        assert_eq!(
+            metrics_from(vec![json!({"metrics": [m.clone()]})], "f").expect("key"),
+            vec![m.clone()]
+        );
+        assert_eq!(
+            metrics_from(vec![m.clone(), m.clone()], "f")
+                .expect("docs")
+                .len(),
+            2
+        );
+        assert!(metrics_from(vec![json!([{"pods": {}}])], "f").is_err());
+        assert!(metrics_from(vec![json!("text")], "f").is_err());
+    }
+
+    #[test]
+    fn off_keeps_the_hpas_desired_count_then_the_deployments() {
+        let mut live = store(json!({"services": {"scaling": {"autoscaling": {"maxReplicas": 5}}}}));
+        let around = Surroundings {
+            deployment_replicas: Some(3),
+            ..Default::default()
+        };
+        assert_eq!(off_replicas(&live, &around), Some(3));
+        live["status"] = json!({"scalingStatus": {"desiredReplicas": 4, "currentReplicas": 4}});
+        assert_eq!(off_replicas(&live, &around), Some(4));
+        assert_eq!(
+            off_replicas(&store(json!({})), &Surroundings::default()),
+            None
+        );
+        let p = plan_off(&live, 4);
+        assert_eq!(
+            p.patch,
+            json!({"spec": {"replicas": 4, "services": {"scaling": {"autoscaling": null}}}})
+        );
+    }
+
+    #[test]
+    fn off_on_a_store_without_autoscaling_changes_nothing() {
+        let p = plan_off(&store(json!({"replicas": 2})), 0);
+        assert_eq!(p.patch, json!({}));
+        assert!(p.notes[0].contains("not autoscaled"));
+    }
+
+    #[test]
+    fn off_conflicts_with_hpa_flags_and_replicas_needs_off() {
+        let mut argv = vec!["autoscale", "fs", "--off", "--max", "3"];
+        assert!(Cli::try_parse_from(&argv).is_err());
+        argv = vec!["autoscale", "fs", "--max", "3", "--replicas", "2"];
+        assert!(Cli::try_parse_from(&argv).is_err());
+    }
 }

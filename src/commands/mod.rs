@@ -2,6 +2,7 @@
 //! whole CLI at a glance.
 
 pub mod autoscale;
+pub mod change;
 pub mod pdb;
 pub mod scale;
 pub mod status;

@@ -1,18 +1,166 @@
-//! `kubectl feast pdb` (being built: see its issue).
+//! `kubectl feast pdb`: set the disruption budget the operator turns into a
+//! PodDisruptionBudget (`spec.services.podDisruptionBudgets`), or remove it.
 
-use clap::Args;
+use clap::{ArgGroup, Args};
+use serde_json::{Value, json};
 
+use super::change::{self, ChangeOptions, Lookups, Planned, Target};
 use crate::cli::GlobalArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::featurestore::FeatureStore;
+use crate::plan::{self, PdbPolicy, Surroundings};
 
 #[derive(Debug, Args)]
+#[command(
+    group(ArgGroup::new("budget").required(true).args(["min_available", "max_unavailable", "off"])),
+    after_help = "\
+Examples:
+  kubectl feast pdb my-feast --max-unavailable 1       one pod may be evicted at a time
+  kubectl feast pdb my-feast --min-available 50%       keep half the pods through drains
+  kubectl feast pdb my-feast --off                     remove the budget (the PDB is deleted)
+
+The operator creates the PDB only while the store scales (replicas > 1 or autoscaling).
+
+Exit codes: 0 done; 1 refused (rules, no confirmation); 2 bad usage;
+3 not found, forbidden, CRD missing or cluster unreachable."
+)]
 pub struct PdbArgs {
-    /// FeatureStore name(s)
-    pub names: Vec<String>,
+    #[command(flatten)]
+    pub target: Target,
+    /// Pods that must stay available: a count (e.g. 2) or a percentage up to 100% (e.g. 50%)
+    #[arg(long, value_name = "X", value_parser = parse_budget)]
+    pub min_available: Option<Value>,
+    /// Pods that may be unavailable: a count (e.g. 1) or a percentage up to 100% (e.g. 25%)
+    #[arg(long, value_name = "Y", value_parser = parse_budget)]
+    pub max_unavailable: Option<Value>,
+    /// Remove the disruption budget
+    #[arg(long)]
+    pub off: bool,
+    #[command(flatten)]
+    pub change: ChangeOptions,
 }
 
-pub async fn run(_args: &PdbArgs, _global: &GlobalArgs) -> Result<()> {
-    Err(Error::incomplete(
-        "`kubectl feast pdb` is not available in this build yet",
-    ))
+pub async fn run(args: &PdbArgs, global: &GlobalArgs) -> Result<()> {
+    let policy = policy(args);
+    let planner = |live: &Value, _: &Surroundings| Ok(plan_pdb(&policy, live));
+    change::run(
+        change::Request {
+            command: "pdb",
+            target: &args.target,
+            options: &args.change,
+            lookups: Lookups::default(),
+            resource_version: None,
+            plan: &planner,
+        },
+        global,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// An int-or-percent as the PDB API takes it: an integer ≥ 0, or digits and `%` up to 100%.
+pub fn parse_budget(s: &str) -> std::result::Result<Value, String> {
+    let s = s.trim();
+    let bad = || {
+        format!(
+            "{s:?} is not a disruption budget: use a whole number (e.g. 1) or a percentage from 0% to 100% (e.g. 50%)"
+        )
+    };
+    match s.strip_suffix('%') {
+        Some(digits) => {
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            match digits.parse::<u32>() {
+                Ok(p) if p <= 100 => Ok(json!(format!("{p}%"))),
+                _ => Err(bad()),
+            }
+        }
+        None => {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            s.parse::<i32>().map(|n| json!(n)).map_err(|_| bad())
+        }
+    }
+}
+
+fn policy(args: &PdbArgs) -> PdbPolicy {
+    match (&args.min_available, &args.max_unavailable) {
+        (Some(v), _) => PdbPolicy::MinAvailable(v.clone()),
+        (None, Some(v)) => PdbPolicy::MaxUnavailable(v.clone()),
+        (None, None) => PdbPolicy::Off,
+    }
+}
+
+fn plan_pdb(policy: &PdbPolicy, live: &Value) -> Planned {
+    let fs = FeatureStore::new(live);
+    let mut notes = Vec::new();
+    if *policy == PdbPolicy::Off && fs.pdb().is_none() {
+        notes.push(format!(
+            "{} has no disruption budget; nothing to remove",
+            fs.name()
+        ));
+    }
+    Planned {
+        patch: plan::pdb_patch(policy),
+        verb: "configured",
+        notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: PdbArgs,
+    }
+
+    fn parse(line: &[&str]) -> std::result::Result<PdbArgs, clap::Error> {
+        let mut argv = vec!["pdb", "fs"];
+        argv.extend_from_slice(line);
+        Cli::try_parse_from(argv).map(|c| c.args)
+    }
+
+    #[test]
+    fn budgets_are_counts_or_percentages_up_to_100() {
+        assert_eq!(parse_budget("0"), Ok(json!(0)));
+        assert_eq!(parse_budget("2"), Ok(json!(2)));
+        assert_eq!(parse_budget("50%"), Ok(json!("50%")));
+        assert_eq!(parse_budget("100%"), Ok(json!("100%")));
+        for bad in ["101%", "-1", "abc", "%", "1.5", "", "5 %"] {
+            assert!(parse_budget(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn exactly_one_of_the_budget_flags_is_required() {
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["--min-available", "1", "--max-unavailable", "1"]).is_err());
+        assert!(parse(&["--off", "--max-unavailable", "1"]).is_err());
+        assert!(parse(&["--off"]).is_ok());
+    }
+
+    #[test]
+    fn switching_fields_nulls_the_other_in_the_same_patch() {
+        let args = parse(&["--max-unavailable", "25%"]).expect("args");
+        let live = json!({"metadata": {"name": "fs"}, "spec": {"services": {"podDisruptionBudgets": {"minAvailable": 2}}}});
+        let p = plan_pdb(&policy(&args), &live);
+        assert_eq!(
+            p.patch,
+            json!({"spec": {"services": {"podDisruptionBudgets": {"maxUnavailable": "25%", "minAvailable": null}}}})
+        );
+        assert!(p.notes.is_empty());
+    }
+
+    #[test]
+    fn off_without_a_budget_says_there_is_nothing_to_remove() {
+        let live = json!({"metadata": {"name": "fs"}, "spec": {}});
+        let p = plan_pdb(&PdbPolicy::Off, &live);
+        assert!(p.notes[0].contains("nothing to remove"));
+    }
 }

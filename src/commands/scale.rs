@@ -1,18 +1,318 @@
-//! `kubectl feast scale` (being built: see its issue).
+//! `kubectl feast scale`: set a fixed replica count (`spec.replicas`) on FeatureStores, checked
+//! first with the same rules as `validate`, and optionally wait until the pods are ready.
+
+use std::time::{Duration, Instant};
 
 use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use kube::api::{Api, DynamicObject};
+use serde_json::Value;
 
-use crate::cli::GlobalArgs;
+use super::change::{self, ChangeOptions, Lookups, Planned, Target};
+use crate::cli::{GlobalArgs, parse_duration};
+use crate::cluster::Cluster;
 use crate::error::{Error, Result};
+use crate::featurestore::{FeatureStore, RESOURCE, ScalingMode, lookup};
+use crate::plan::{self, Surroundings};
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  kubectl feast scale my-feast --replicas 3                 3 replicas (needs DB-backed stores)
+  kubectl feast scale my-feast --replicas 3 --wait          ... and wait until 3 pods are ready
+  kubectl feast scale my-feast --replicas 1 --yes           back to one pod, without asking
+  kubectl feast scale my-feast --replicas 4 --current-replicas 3
+  kubectl feast scale my-feast --replicas 2 --replace-autoscaling --diff
+  kubectl feast scale -l team=ml --replicas 2 --dry-run=server
+
+Exit codes: 0 done; 1 refused (rules, preconditions, no confirmation, --wait timed out);
+2 bad usage; 3 not found, forbidden, CRD missing or cluster unreachable.")]
 pub struct ScaleArgs {
-    /// FeatureStore name(s)
-    pub names: Vec<String>,
+    #[command(flatten)]
+    pub target: Target,
+    /// The number of replicas (1 or more: the CRD's minimum; a FeatureStore cannot scale to zero)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub replicas: i64,
+    /// Precondition: only scale if spec.replicas is this now
+    #[arg(long, value_name = "M")]
+    pub current_replicas: Option<i64>,
+    /// Precondition: only scale if the store is at this resourceVersion (a conflict is not retried)
+    #[arg(long, value_name = "RV")]
+    pub resource_version: Option<String>,
+    /// On an autoscaled store, drop the HPA configuration in the same patch
+    #[arg(long)]
+    pub replace_autoscaling: bool,
+    /// Wait until the FeatureStore's status shows N ready replicas
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits (e.g. 90s, 5m)
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: Duration,
+    #[command(flatten)]
+    pub change: ChangeOptions,
 }
 
-pub async fn run(_args: &ScaleArgs, _global: &GlobalArgs) -> Result<()> {
-    Err(Error::incomplete(
-        "`kubectl feast scale` is not available in this build yet",
-    ))
+pub async fn run(args: &ScaleArgs, global: &GlobalArgs) -> Result<()> {
+    check_replicas(args.replicas)?;
+    let planner = |live: &Value, around: &Surroundings| plan_scale(args, live, around);
+    let (cluster, outcomes) = change::run(
+        change::Request {
+            command: "scale",
+            target: &args.target,
+            options: &args.change,
+            lookups: Lookups {
+                autoscalers: true,
+                deployment: false,
+            },
+            resource_version: args.resource_version.clone(),
+            plan: &planner,
+        },
+        global,
+    )
+    .await?;
+    if !args.wait {
+        return Ok(());
+    }
+    if args.change.dry_run != change::DryRunArg::None {
+        eprintln!("note: --wait has nothing to wait for on a dry run");
+        return Ok(());
+    }
+    let api = cluster.featurestores(Some(&cluster.namespace));
+    for outcome in &outcomes {
+        wait_ready(&cluster, &api, &outcome.name, args.replicas, args.timeout).await?;
+    }
+    Ok(())
+}
+
+/// The CRD's `minimum: 1` on spec.replicas, said before anything is read (§2.1).
+fn check_replicas(n: i64) -> Result<()> {
+    if n < 1 {
+        return Err(Error::refused(format!(
+            "--replicas {n} is below the CRD's minimum of 1: spec.replicas must be 1 or more, a FeatureStore cannot be scaled to zero"
+        ))
+        .with_hint("use --replicas 1 for a single pod; to stop serving, delete or disable the store instead"));
+    }
+    if n > i64::from(i32::MAX) {
+        return Err(Error::refused(format!(
+            "--replicas {n} does not fit spec.replicas (an int32)"
+        )));
+    }
+    Ok(())
+}
+
+/// The patch for one live store, or why it is refused. Pure.
+fn plan_scale(args: &ScaleArgs, live: &Value, _around: &Surroundings) -> Result<Planned> {
+    let fs = FeatureStore::new(live);
+    let name = fs.name();
+    if let Some(rv) = &args.resource_version {
+        let now = lookup(live, "metadata.resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if now != rv {
+            return Err(Error::refused(format!(
+                "{RESOURCE}/{name} is at resourceVersion {now}, not {rv} (--resource-version); nothing was sent"
+            ))
+            .with_hint("someone changed it since you read it: look again, then retry with the new resourceVersion"));
+        }
+    }
+    if let Some(expected) = args.current_replicas
+        && fs.replicas() != expected
+    {
+        return Err(Error::refused(format!(
+            "{RESOURCE}/{name} has spec.replicas {}, not {expected} (--current-replicas); nothing was sent",
+            fs.replicas()
+        ))
+        .with_hint("someone changed it since you looked: check `kubectl feast status`, then retry"));
+    }
+    let autoscaled = matches!(fs.scaling_mode(), ScalingMode::Autoscaled { .. });
+    if autoscaled && !args.replace_autoscaling {
+        let n = args.replicas;
+        return Err(Error::refused(format!(
+            "{RESOURCE}/{name} is autoscaled (spec.services.scaling.autoscaling is set): its HPA owns the replica count, and the CRD forbids replicas > 1 beside it"
+        ))
+        .with_hint(format!(
+            "switch to a fixed count with `kubectl feast autoscale {name} --off --replicas {n}`, \
+             or re-run with --replace-autoscaling to drop the HPA configuration in the same patch"
+        )));
+    }
+    Ok(Planned {
+        patch: plan::scale_patch(args.replicas, autoscaled),
+        verb: "scaled",
+        notes: Vec::new(),
+    })
+}
+
+/// Follows the store's status until it shows `target` ready replicas, with a progress bar on
+/// a terminal; on timeout, refuses with what was reached and the operator's condition.
+async fn wait_ready(
+    cluster: &Cluster,
+    api: &Api<DynamicObject>,
+    name: &str,
+    target: i64,
+    timeout: Duration,
+) -> Result<()> {
+    let bar = ProgressBar::with_draw_target(
+        Some(u64::try_from(target).unwrap_or(0)),
+        ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ready ({elapsed})")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message(format!("{RESOURCE}/{name}"));
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let started = Instant::now();
+    let doing = format!(
+        "get {RESOURCE} {name:?} in namespace {:?}",
+        cluster.namespace
+    );
+    loop {
+        let obj = api
+            .get(name)
+            .await
+            .map_err(|e| cluster.api_error(e, &doing))?;
+        let obj = serde_json::to_value(obj).map_err(|e| {
+            Error::incomplete(format!(
+                "cannot read the server's answer for {RESOURCE} {name:?}: {e}"
+            ))
+        })?;
+        let r = plan::readiness(&obj, target);
+        bar.set_position(u64::try_from(r.ready).unwrap_or(0));
+        if r.done() {
+            bar.finish_and_clear();
+            println!("{RESOURCE}/{name}: {}/{target} replicas ready", r.ready);
+            return Ok(());
+        }
+        let elapsed = started.elapsed();
+        if elapsed >= timeout {
+            bar.abandon();
+            let lag = if r.caught_up {
+                String::new()
+            } else {
+                " (the operator has not applied the new count yet: status.applied differs)".into()
+            };
+            return Err(Error::refused(format!(
+                "timed out after {}s waiting for {RESOURCE}/{name}: {} of {target} replicas ready{lag}; {}",
+                timeout.as_secs(),
+                r.ready,
+                plan::stuck_reason(&obj)
+            ))
+            .with_hint(format!(
+                "look at the pods (`kubectl get pods -l feast.dev/name={name}`) and `kubectl feast status {name}`; the change itself was stored"
+            )));
+        }
+        tokio::time::sleep((timeout - elapsed).min(Duration::from_millis(500))).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use serde_json::json;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ScaleArgs,
+    }
+
+    fn args(line: &[&str]) -> ScaleArgs {
+        let mut argv = vec!["scale"];
+        argv.extend_from_slice(line);
+        Cli::try_parse_from(argv).expect("valid arguments").args
+    }
+
+    fn store(spec: Value) -> Value {
+        json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+            "metadata": {"name": "fs", "namespace": "ns", "resourceVersion": "5"}, "spec": spec})
+    }
+
+    #[test]
+    fn zero_replicas_is_refused_with_the_crd_minimum() {
+        let e = check_replicas(0).expect_err("zero");
+        assert_eq!(e.exit_code(), 1);
+        assert!(e.message.contains("minimum of 1"));
+        assert!(check_replicas(1).is_ok());
+    }
+
+    #[test]
+    fn scale_sets_spec_replicas_only() {
+        let p = plan_scale(
+            &args(&["fs", "--replicas", "3"]),
+            &store(json!({"replicas": 1})),
+            &Surroundings::default(),
+        )
+        .expect("planned");
+        assert_eq!(p.patch, json!({"spec": {"replicas": 3}}));
+        assert_eq!(p.verb, "scaled");
+    }
+
+    #[test]
+    fn an_autoscaled_store_is_refused_unless_autoscaling_is_replaced() {
+        let hpa = store(json!({"services": {"scaling": {"autoscaling": {"maxReplicas": 5}}}}));
+        let e = plan_scale(
+            &args(&["fs", "--replicas", "3"]),
+            &hpa,
+            &Surroundings::default(),
+        )
+        .expect_err("refused");
+        assert!(e.message.contains("is autoscaled"));
+        let hint = e.hint.unwrap_or_default();
+        assert!(
+            hint.contains("autoscale fs --off --replicas 3")
+                && hint.contains("--replace-autoscaling")
+        );
+        let p = plan_scale(
+            &args(&["fs", "--replicas", "3", "--replace-autoscaling"]),
+            &hpa,
+            &Surroundings::default(),
+        )
+        .expect("planned");
+        assert_eq!(
+            p.patch,
+            json!({"spec": {"replicas": 3, "services": {"scaling": {"autoscaling": null}}}})
+        );
+    }
+
+    #[test]
+    fn current_replicas_precondition_is_checked_against_the_live_spec() {
+        let live = store(json!({"replicas": 2}));
+        let e = plan_scale(
+            &args(&["fs", "--replicas", "3", "--current-replicas", "4"]),
+            &live,
+            &Surroundings::default(),
+        )
+        .expect_err("refused");
+        assert!(e.message.contains("has spec.replicas 2, not 4"));
+        assert!(
+            plan_scale(
+                &args(&["fs", "--replicas", "3", "--current-replicas", "2"]),
+                &live,
+                &Surroundings::default()
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn resource_version_precondition_is_checked_before_sending() {
+        let live = store(json!({}));
+        let e = plan_scale(
+            &args(&["fs", "--replicas", "2", "--resource-version", "4"]),
+            &live,
+            &Surroundings::default(),
+        )
+        .expect_err("refused");
+        assert!(e.message.contains("is at resourceVersion 5, not 4"));
+    }
+
+    #[test]
+    fn dry_run_alone_means_client() {
+        let a = args(&["fs", "--replicas", "2", "--dry-run"]);
+        assert_eq!(a.change.dry_run, change::DryRunArg::Client);
+        let a = args(&["fs", "--replicas", "2", "--dry-run=server"]);
+        assert_eq!(a.change.dry_run, change::DryRunArg::Server);
+    }
 }

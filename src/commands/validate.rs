@@ -26,6 +26,7 @@ Examples:
   kubectl feast validate -f store.yaml --autoscale --min 2 --max 8
   kubectl feast validate -f store.yaml --crd feast.dev_featurestores.yaml
   kubectl feast validate -A                            live FeatureStores, with the cluster's CRD
+  kubectl feast validate -n feast                      every FeatureStore in one namespace
   kubectl get feast -o yaml | kubectl feast validate -f - -o json
 
 Exit codes: 0 all valid; 1 some object invalid (or warnings with --strict);
@@ -61,9 +62,12 @@ pub struct ValidateArgs {
 pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
     let output = global.output_in("validate", &[OutputFormat::Json, OutputFormat::Yaml])?;
     let live = !args.names.is_empty() || global.all_namespaces;
-    if args.filenames.is_empty() && !live {
+    // `-n NS` alone validates every FeatureStore of that namespace, as `kubectl get` lists
+    // them; with no flag at all, a usage error serves better than a connection attempt.
+    let whole_namespace = args.filenames.is_empty() && !live && global.namespace.is_some();
+    if args.filenames.is_empty() && !live && !whole_namespace {
         return Err(Error::usage("nothing to validate").with_hint(
-            "give -f PATH for manifests, or NAME... / -A for FeatureStores in the cluster",
+            "give -f PATH for manifests, or NAME..., -n NAMESPACE or -A for FeatureStores in the cluster",
         ));
     }
     if !args.filenames.is_empty() && live {

@@ -1,6 +1,7 @@
 //! Pure rendering: reports and status data → text, tables and JSON/YAML strings. Nothing here
 //! writes to the terminal or knows about the cluster; colour is a parameter.
 
+pub mod change;
 pub mod status;
 pub mod style;
 pub mod validate;
