@@ -256,6 +256,9 @@ pub struct StoreStatus {
     pub deployment: OwnedRef,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscaler: Option<Autoscaler>,
+    /// In `conflict` mode, the other HPAs that set the count (empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_autoscalers: Vec<Autoscaler>,
     pub disruption_budget: DisruptionBudget,
     pub placement: Placement,
     pub strategy: Strategy,
@@ -779,6 +782,17 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         &scaled_objects,
         &owned_name,
     );
+    let others = if mode == Mode::Conflict {
+        other_autoscalers(
+            autoscaler.as_ref(),
+            operator_hpa,
+            &external_hpas,
+            &foreign_hpas,
+            &scaled_objects,
+        )
+    } else {
+        Vec::new()
+    };
     let disruption_budget = disruption_budget(&fs, pdb, pdb_ownership, &owned_name, &replicas);
     let placement = placement(
         ix.pods.get(&(ns, name)).map(Vec::as_slice).unwrap_or(&[]),
@@ -808,6 +822,7 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         affinity: affinity(&fs, deployment),
         replicas,
         autoscaler,
+        other_autoscalers: others,
         disruption_budget,
         placement,
         persistence,
@@ -979,23 +994,7 @@ fn autoscaler(
         .first()
         .and_then(|so| text(lookup(so, "metadata.name")));
     match hpa {
-        Some(h) => {
-            // Name the ScaledObject only when it is the one behind this HPA.
-            let behind = h
-                .metadata
-                .owner_references
-                .as_deref()
-                .unwrap_or(&[])
-                .iter()
-                .find(|r| r.kind == "ScaledObject")
-                .map(|r| r.name.clone());
-            let so = behind.filter(|b| {
-                scaled_objects
-                    .iter()
-                    .any(|so| lookup(so, "metadata.name").and_then(Value::as_str) == Some(b))
-            });
-            Some(from_hpa(kind, h, so))
-        }
+        Some(h) => Some(from_hpa(kind, h, scaled_object_behind(h, scaled_objects))),
         None if fs.autoscaling().is_some() => {
             // The spec asks for an HPA that is not (or not visibly) there.
             let spec = fs.autoscaling();
@@ -1053,6 +1052,40 @@ fn autoscaler(
         }
         None => None,
     }
+}
+
+/// The ScaledObject behind a KEDA HPA: its controller owner, when that ScaledObject was listed.
+fn scaled_object_behind(h: &HorizontalPodAutoscaler, scaled_objects: &[&Value]) -> Option<String> {
+    let behind = h
+        .metadata
+        .owner_references
+        .as_deref()
+        .unwrap_or(&[])
+        .iter()
+        .find(|r| r.kind == "ScaledObject")?;
+    scaled_objects
+        .iter()
+        .any(|so| lookup(so, "metadata.name").and_then(Value::as_str) == Some(&behind.name))
+        .then(|| behind.name.clone())
+}
+
+/// In a conflict, the HPAs other than the one shown as the autoscaler: each one fights it.
+fn other_autoscalers(
+    shown: Option<&Autoscaler>,
+    operator_hpa: Option<&HorizontalPodAutoscaler>,
+    external_hpas: &[&HorizontalPodAutoscaler],
+    foreign_hpas: &[&HorizontalPodAutoscaler],
+    scaled_objects: &[&Value],
+) -> Vec<Autoscaler> {
+    let shown = shown.map(|a| a.name.as_str());
+    let all = operator_hpa
+        .map(|h| ("operator", h))
+        .into_iter()
+        .chain(external_hpas.iter().map(|h| ("external", *h)))
+        .chain(foreign_hpas.iter().map(|h| ("foreign", *h)));
+    all.filter(|(_, h)| h.metadata.name.as_deref() != shown)
+        .map(|(kind, h)| from_hpa(kind, h, scaled_object_behind(h, scaled_objects)))
+        .collect()
 }
 
 fn from_hpa(

@@ -101,6 +101,12 @@ async fn each_mode_is_recognised() {
         .filter_map(|o| o["kind"].as_str())
         .collect();
     assert_eq!(owners, ["operator-hpa", "scaledobject"]);
+    // KEDA's HPA in the conflict cannot write /scale (the CEL rule refuses replicas > 1 with
+    // autoscaling): shown beside the operator's, with its verdict.
+    let other = &store(&report, "conflict")["otherAutoscalers"][0];
+    assert_eq!(other["name"], "keda-hpa-conflict");
+    assert_eq!(other["scaledObject"], "conflict");
+    assert_eq!(other["verdict"]["level"], "critical", "{other:#}");
 
     let table = status(&["-n", &ns]);
     assert_eq!(table.code, 0, "{}", table.stderr);

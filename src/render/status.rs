@@ -463,6 +463,68 @@ fn injection_text(i: &Injection) -> String {
     }
 }
 
+/// One HPA's lines in the Autoscaler section.
+fn autoscaler_lines(sec: &mut Section, a: &Autoscaler, now: Timestamp, style: Style) {
+    let whose = match a.kind {
+        "operator" => "the operator's",
+        "external" => "external: targets the FeatureStore's scale subresource",
+        _ => "foreign: targets the Deployment, not the operator's",
+    };
+    sec.kv("HPA", format!("{} ({whose})", a.name));
+    if let Some(so) = &a.scaled_object {
+        sec.kv("ScaledObject", format!("{so} (keda.sh)"));
+    }
+    sec.kv(
+        "Min/max",
+        format!(
+            "{} / {}",
+            a.min_replicas,
+            a.max_replicas.map_or("?".into(), |m| m.to_string())
+        ),
+    );
+    // An HPA that is not there has no numbers to show, only its verdict.
+    let seen = a.current_replicas.is_some()
+        || a.desired_replicas.is_some()
+        || !a.metrics.is_empty()
+        || !a.conditions.is_empty();
+    if seen {
+        sec.kv(
+            "Replicas",
+            format!(
+                "current {}, desired {}",
+                opt(a.current_replicas),
+                opt(a.desired_replicas)
+            ),
+        );
+    }
+    if seen && a.metrics.is_empty() {
+        sec.kv("Metrics", "-");
+    }
+    for (i, m) in a.metrics.iter().enumerate() {
+        sec.kv(
+            if i == 0 { "Metrics" } else { "" },
+            format!(
+                "{} {} / {} (current / target)",
+                m.name,
+                m.current.as_deref().unwrap_or("<unknown>"),
+                m.target
+            ),
+        );
+    }
+    if seen {
+        sec.kv(
+            "Last scale",
+            a.last_scale_time
+                .as_deref()
+                .map_or("-".into(), |t| format!("{t} ({} ago)", age(t, now))),
+        );
+    }
+    sec.kv("Verdict", verdict_text(&a.verdict, style));
+    if !a.conditions.is_empty() {
+        sec.raw(&conditions_table(&a.conditions, now, style, "  "));
+    }
+}
+
 /// The detail view of one store, in sections.
 pub fn detail(s: &StoreStatus, sources: &[SourceState], now: Timestamp, style: Style) -> String {
     let mut out = String::new();
@@ -599,66 +661,18 @@ pub fn detail(s: &StoreStatus, sources: &[SourceState], now: Timestamp, style: S
     let mut sec = Section::new("Autoscaler", style);
     match &s.autoscaler {
         None => sec.raw("  none: the replica count is spec.replicas\n"),
-        Some(a) => {
-            let whose = match a.kind {
-                "operator" => "the operator's",
-                "external" => "external: targets the FeatureStore's scale subresource",
-                _ => "foreign: targets the Deployment, not the operator's",
-            };
-            sec.kv("HPA", format!("{} ({whose})", a.name));
-            if let Some(so) = &a.scaled_object {
-                sec.kv("ScaledObject", format!("{so} (keda.sh)"));
-            }
-            sec.kv(
-                "Min/max",
-                format!(
-                    "{} / {}",
-                    a.min_replicas,
-                    a.max_replicas.map_or("?".into(), |m| m.to_string())
-                ),
-            );
-            // An HPA that is not there has no numbers to show, only its verdict.
-            let seen = a.current_replicas.is_some()
-                || a.desired_replicas.is_some()
-                || !a.metrics.is_empty()
-                || !a.conditions.is_empty();
-            if seen {
-                sec.kv(
-                    "Replicas",
-                    format!(
-                        "current {}, desired {}",
-                        opt(a.current_replicas),
-                        opt(a.desired_replicas)
-                    ),
-                );
-            }
-            if seen && a.metrics.is_empty() {
-                sec.kv("Metrics", "-");
-            }
-            for (i, m) in a.metrics.iter().enumerate() {
-                sec.kv(
-                    if i == 0 { "Metrics" } else { "" },
-                    format!(
-                        "{} {} / {} (current / target)",
-                        m.name,
-                        m.current.as_deref().unwrap_or("<unknown>"),
-                        m.target
-                    ),
-                );
-            }
-            if seen {
-                sec.kv(
-                    "Last scale",
-                    a.last_scale_time
-                        .as_deref()
-                        .map_or("-".into(), |t| format!("{t} ({} ago)", age(t, now))),
-                );
-            }
-            sec.kv("Verdict", verdict_text(&a.verdict, style));
-            if !a.conditions.is_empty() {
-                sec.raw(&conditions_table(&a.conditions, now, style, "  "));
-            }
-        }
+        Some(a) => autoscaler_lines(&mut sec, a, now, style),
+    }
+    for a in &s.other_autoscalers {
+        sec.raw(&format!(
+            "  {}\n",
+            paint(
+                Level::Critical,
+                "Also setting the replica count (conflict):",
+                style
+            )
+        ));
+        autoscaler_lines(&mut sec, a, now, style);
     }
     out.push_str(&sec.end());
 

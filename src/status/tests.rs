@@ -362,3 +362,24 @@ fn in_a_conflict_the_operator_hpa_is_not_labelled_with_the_scaled_object() {
     let a = s.autoscaler.expect("operator HPA");
     assert_eq!((a.kind, a.scaled_object), ("operator", None));
 }
+
+#[test]
+fn in_a_conflict_the_other_autoscalers_are_shown_with_their_verdicts() {
+    let mut o = scenario("conflict");
+    o.hpas[1]["status"]["conditions"][0] = json!({"type": "AbleToScale", "status": "False", "reason": "FailedUpdateScale", "message": "the HPA controller was unable to update the target scale"});
+    let s = derive_one(&o);
+    assert_eq!(
+        s.autoscaler.as_ref().map(|a| a.name.as_str()),
+        Some("feast-conflict")
+    );
+    let others: Vec<(&str, &str, Level)> = s
+        .other_autoscalers
+        .iter()
+        .map(|a| (a.kind, a.name.as_str(), a.verdict.level))
+        .collect();
+    assert_eq!(
+        others,
+        [("external", "keda-hpa-conflict-so", Level::Critical)]
+    );
+    assert!(derive_one(&scenario("hpa")).other_autoscalers.is_empty());
+}
