@@ -8,7 +8,7 @@
 //! carried as [`Source::Unreadable`] and every field that depends on it says so instead of
 //! guessing. Pure: no client, no clock (the caller passes `now` to the renderers), no terminal.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -1656,15 +1656,6 @@ fn affinity(fs: &FeatureStore, deployment: Option<&Deployment>) -> Injection {
 
 fn template(deployment: Option<&Deployment>) -> Option<&k8s_openapi::api::core::v1::PodSpec> {
     deployment?.spec.as_ref()?.template.spec.as_ref()
-}
-
-/// Counts stores per mode, for summaries and benchmarks.
-pub fn modes(report: &StatusReport) -> BTreeMap<&'static str, usize> {
-    let mut out = BTreeMap::new();
-    for s in &report.stores {
-        *out.entry(s.mode.as_str()).or_default() += 1;
-    }
-    out
 }
 
 #[doc(hidden)]
