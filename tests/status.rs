@@ -311,6 +311,15 @@ async fn featurestores_that_cannot_be_read_or_do_not_exist_exit_3() {
     );
     let r = status(&["-A", "single"]);
     assert_eq!(r.code, 2, "a name with -A is bad usage");
+    let r = status(&["-n", &ns, "-l", "team in (ml"]);
+    assert_eq!(
+        r.code, 2,
+        "a selector the server cannot parse is bad usage: {}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("hint: check -l SELECTOR"), "{}", r.stderr);
+    let r = status(&["-n", &ns, "-o", "name"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
 }
 
 #[tokio::test]

@@ -363,8 +363,14 @@ async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Inventory> {
         list_nodes(client),
         list_pages(&keda_api, &all, |o| value_of(&o)),
     );
-    let stores = stores
-        .map_err(|e| cluster.api_error(e, &format!("list {RESOURCE} in {}", scope.where_())))?;
+    let stores = stores.map_err(|e| match e {
+        // A LIST changes nothing: a 400 here is the -l selector the server could not parse.
+        kube::Error::Api(s) if s.code == 400 => {
+            Error::usage(format!("cannot list {RESOURCE}: {}", s.message))
+                .with_hint("check -l SELECTOR, e.g. team=ml,tier!=dev or 'env in (prod,staging)'")
+        }
+        e => cluster.api_error(e, &format!("list {RESOURCE} in {}", scope.where_())),
+    })?;
     let scaled_objects = match scaled_objects {
         Ok(items) => Source::listed(items.into_iter().flatten().collect()),
         // No KEDA: the API is not served, which is not a problem.
