@@ -60,6 +60,11 @@ fn line<'a>(table: &'a str, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no row {name} in\n{table}"))
 }
 
+/// A key-value line of the detail view: the key and its colon padded to 22 columns.
+fn kv(key: &str, value: &str) -> String {
+    format!("{:<22}{value}", format!("{key}:"))
+}
+
 async fn seeded(prefix: &str, scenarios: &[&str]) -> String {
     let ns = cluster().namespace(prefix).await;
     cluster().seed(&ns, scenarios);
@@ -168,7 +173,7 @@ async fn a_pdb_that_blocks_drains_is_flagged() {
     let table = status(&["-n", &ns]).stdout;
     assert!(line(&table, "pdb-blocks-drain").contains("minAvailable 3 (blocks drains)"));
     let detail = status(&["-n", &ns, "pdb-blocks-drain"]).stdout;
-    assert!(detail.contains("Node drains:        BLOCKED"), "{detail}");
+    assert!(detail.contains(&kv("Node drains", "BLOCKED")), "{detail}");
 }
 
 #[tokio::test]
@@ -234,7 +239,7 @@ async fn a_failed_store_shows_its_condition_message() {
         reason.contains("FeatureStoreFailed: Error: HorizontalPodAutoscaler.autoscaling \"feast-failed\" is invalid"),
         "{reason}"
     );
-    assert!(detail.stdout.contains("Phase:              Failed"));
+    assert!(detail.stdout.contains(&kv("Phase", "Failed")));
     assert!(
         detail
             .stdout
@@ -299,7 +304,7 @@ async fn featurestores_that_cannot_be_read_or_do_not_exist_exit_3() {
     let r = status(&["-n", &ns, "single", "absent"]);
     assert_eq!(r.code, 3);
     assert!(
-        r.stdout.contains("Name:               single"),
+        r.stdout.contains(&kv("Name", "single")),
         "the found one is shown"
     );
     assert!(

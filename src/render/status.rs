@@ -381,7 +381,7 @@ struct Section {
     indent: &'static str,
 }
 
-const KEY_WIDTH: usize = 20;
+const KEY_WIDTH: usize = 22;
 
 impl Section {
     fn new(title: &str, style: Style) -> Self {
