@@ -15,6 +15,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod status;
 
 use cli::Cli;
 use error::Result;

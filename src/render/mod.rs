@@ -2,6 +2,7 @@
 //! writes to the terminal or knows about the cluster; colour is a parameter.
 
 pub mod change;
+pub mod status;
 pub mod style;
 pub mod validate;
 

@@ -1,0 +1,428 @@
+//! Slim shapes of the objects `status` lists, for reading 2,000 stores and 6,000 pods in little
+//! memory: serde reads only the fields the derivation uses and skips the rest of each object
+//! (managedFields alone are about half of every object) without building it. Each shape is a
+//! `kube::Resource`, so it is listed and watched through kube's own `Api` like any type, and it
+//! converts into the k8s-openapi type (or JSON, for FeatureStores) that `crate::status` takes.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentSpec, DeploymentStatus, DeploymentStrategy,
+};
+use k8s_openapi::api::autoscaling::v2::{
+    HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, HorizontalPodAutoscalerStatus,
+};
+use k8s_openapi::api::core::v1::{Affinity, PodSpec, PodTemplateSpec, TopologySpreadConstraint};
+use k8s_openapi::api::policy::v1::{
+    PodDisruptionBudget, PodDisruptionBudgetSpec, PodDisruptionBudgetStatus,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+use crate::featurestore::{API_VERSION, GROUP, KIND, PLURAL, VERSION};
+use crate::status::{NAME_LABEL, PodInfo};
+
+/// The metadata fields the derivation reads; managedFields, annotations and the rest are skipped.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Meta {
+    name: Option<String>,
+    namespace: Option<String>,
+    uid: Option<String>,
+    generation: Option<i64>,
+    creation_timestamp: Option<Time>,
+    labels: Option<BTreeMap<String, String>>,
+    owner_references: Option<Vec<OwnerReference>>,
+}
+
+fn slim_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+    let m = Meta::deserialize(d)?;
+    Ok(ObjectMeta {
+        name: m.name,
+        namespace: m.namespace,
+        uid: m.uid,
+        generation: m.generation,
+        creation_timestamp: m.creation_timestamp,
+        labels: m.labels,
+        owner_references: m.owner_references,
+        ..ObjectMeta::default()
+    })
+}
+
+/// Implements `kube::Resource` for a slim shape of a namespaced kind.
+macro_rules! resource {
+    ($ty:ty, $group:expr, $version:expr, $kind:expr, $plural:expr) => {
+        impl kube::Resource for $ty {
+            type DynamicType = ();
+            type Scope = NamespaceResourceScope;
+            fn kind(_: &()) -> Cow<'_, str> {
+                $kind.into()
+            }
+            fn group(_: &()) -> Cow<'_, str> {
+                $group.into()
+            }
+            fn version(_: &()) -> Cow<'_, str> {
+                $version.into()
+            }
+            fn plural(_: &()) -> Cow<'_, str> {
+                $plural.into()
+            }
+            fn meta(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+/// The part of `status.applied` that the sync check compares with the spec (§5, §7): the
+/// rest is a defaulted copy of the spec, as large as the spec itself.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AppliedServices {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scaling: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pod_disruption_budgets: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deployment_strategy: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topology_spread_constraints: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    affinity: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+struct Applied {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replicas: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    services: Option<AppliedServices>,
+}
+
+/// The status fields `status` reads; serviceHostnames and most of `applied` are skipped.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StoreStatus {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    applied: Option<Applied>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phase: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    feast_version: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replicas: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scaling_status: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conditions: Option<Value>,
+}
+
+/// A FeatureStore: its spec whole (the rules read any field), the status fields `status`
+/// reads, slim metadata.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WireStore {
+    #[serde(deserialize_with = "slim_meta")]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: Value,
+    status: Option<StoreStatus>,
+}
+resource!(WireStore, GROUP, VERSION, KIND, PLURAL);
+
+impl WireStore {
+    /// The object as JSON, as `crate::featurestore` reads it.
+    pub fn to_value(&self) -> Value {
+        let m = &self.metadata;
+        let mut metadata = json!({"name": m.name, "namespace": m.namespace});
+        let put = |key: &str, v: Value, metadata: &mut Value| {
+            if !v.is_null() {
+                metadata[key] = v;
+            }
+        };
+        put("uid", json!(m.uid), &mut metadata);
+        put("generation", json!(m.generation), &mut metadata);
+        put(
+            "creationTimestamp",
+            json!(m.creation_timestamp.as_ref().map(|t| t.0.to_string())),
+            &mut metadata,
+        );
+        put("labels", json!(m.labels), &mut metadata);
+        let mut object = json!({
+            "apiVersion": API_VERSION,
+            "kind": KIND,
+            "metadata": metadata,
+            "spec": self.spec,
+        });
+        if let Some(status) = &self.status {
+            object["status"] = serde_json::to_value(status).unwrap_or(Value::Null);
+        }
+        object
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireTemplateSpec {
+    affinity: Option<Affinity>,
+    topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WireTemplate {
+    spec: Option<WireTemplateSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WireDeploymentSpec {
+    replicas: Option<i32>,
+    strategy: Option<DeploymentStrategy>,
+    template: Option<WireTemplate>,
+}
+
+/// A Deployment: replicas, strategy, the template's spread and affinity, and its status.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WireDeployment {
+    #[serde(deserialize_with = "slim_meta")]
+    pub metadata: ObjectMeta,
+    spec: Option<WireDeploymentSpec>,
+    status: Option<DeploymentStatus>,
+}
+resource!(WireDeployment, "apps", "v1", "Deployment", "deployments");
+
+impl WireDeployment {
+    pub fn to_deployment(&self) -> Deployment {
+        let spec = self.spec.as_ref().map(|s| {
+            let tpl = s.template.as_ref().and_then(|t| t.spec.as_ref());
+            DeploymentSpec {
+                replicas: s.replicas,
+                strategy: s.strategy.clone(),
+                template: PodTemplateSpec {
+                    metadata: None,
+                    spec: tpl.map(|t| PodSpec {
+                        affinity: t.affinity.clone(),
+                        topology_spread_constraints: t.topology_spread_constraints.clone(),
+                        ..PodSpec::default()
+                    }),
+                },
+                ..DeploymentSpec::default()
+            }
+        });
+        Deployment {
+            metadata: self.metadata.clone(),
+            spec,
+            status: self.status.clone(),
+        }
+    }
+}
+
+/// An HPA: spec and status are small, only the metadata is slimmed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WireHpa {
+    #[serde(deserialize_with = "slim_meta")]
+    pub metadata: ObjectMeta,
+    spec: Option<HorizontalPodAutoscalerSpec>,
+    status: Option<HorizontalPodAutoscalerStatus>,
+}
+resource!(
+    WireHpa,
+    "autoscaling",
+    "v2",
+    "HorizontalPodAutoscaler",
+    "horizontalpodautoscalers"
+);
+
+impl WireHpa {
+    pub fn to_hpa(&self) -> HorizontalPodAutoscaler {
+        HorizontalPodAutoscaler {
+            metadata: self.metadata.clone(),
+            spec: self.spec.clone(),
+            status: self.status.clone(),
+        }
+    }
+}
+
+/// A PDB: spec and status, slim metadata.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WirePdb {
+    #[serde(deserialize_with = "slim_meta")]
+    pub metadata: ObjectMeta,
+    spec: Option<PodDisruptionBudgetSpec>,
+    status: Option<PodDisruptionBudgetStatus>,
+}
+resource!(
+    WirePdb,
+    "policy",
+    "v1",
+    "PodDisruptionBudget",
+    "poddisruptionbudgets"
+);
+
+impl WirePdb {
+    pub fn to_pdb(&self) -> PodDisruptionBudget {
+        PodDisruptionBudget {
+            metadata: self.metadata.clone(),
+            spec: self.spec.clone(),
+            status: self.status.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WirePodSpec {
+    node_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct WireCondition {
+    #[serde(rename = "type")]
+    type_: String,
+    status: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireContainerStatus {
+    #[serde(default)]
+    restart_count: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WirePodStatus {
+    phase: Option<String>,
+    conditions: Option<Vec<WireCondition>>,
+    container_statuses: Option<Vec<WireContainerStatus>>,
+}
+
+/// A Pod: its node, phase, conditions and restart counts.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WirePod {
+    #[serde(deserialize_with = "slim_meta")]
+    pub metadata: ObjectMeta,
+    spec: Option<WirePodSpec>,
+    status: Option<WirePodStatus>,
+}
+resource!(WirePod, "", "v1", "Pod", "pods");
+
+impl WirePod {
+    pub fn to_pod_info(&self) -> PodInfo {
+        let status = self.status.as_ref();
+        PodInfo {
+            namespace: self.metadata.namespace.clone().unwrap_or_default(),
+            name: self.metadata.name.clone().unwrap_or_default(),
+            store: self
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(NAME_LABEL))
+                .cloned(),
+            node: self.spec.as_ref().and_then(|s| s.node_name.clone()),
+            ready: status
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True")),
+            phase: status.and_then(|s| s.phase.clone()),
+            restarts: status
+                .and_then(|s| s.container_statuses.as_ref())
+                .map_or(0, |cs| cs.iter().map(|c| i64::from(c.restart_count)).sum()),
+            creation_timestamp: self
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::fixtures;
+
+    #[test]
+    fn a_slim_pod_reads_as_the_full_one() {
+        for ready in [true, false] {
+            let mut v = fixtures::pod("ns", "s", 1, "node-a", ready);
+            v["metadata"]["managedFields"] =
+                json!([{"manager": "kubelet", "fieldsV1": {"f:status": {}}}]);
+            let wire: WirePod = serde_json::from_value(v.clone()).expect("a pod");
+            let full: k8s_openapi::api::core::v1::Pod = serde_json::from_value(v).expect("a pod");
+            let info = wire.to_pod_info();
+            assert_eq!(info, PodInfo::from_pod(&full));
+            assert_eq!((info.store.as_deref(), info.ready), (Some("s"), ready));
+        }
+    }
+
+    #[test]
+    fn a_store_keeps_what_the_core_reads() {
+        let mut v = fixtures::scenario("ns", "hpa").stores.remove(0);
+        v["status"]["serviceHostnames"] = json!({"onlineStore": "x:80"});
+        v["status"]["applied"]["feastProject"] = json!("p");
+        let wire: WireStore = serde_json::from_value(v.clone()).expect("a store");
+        let slim = wire.to_value();
+        assert_eq!(slim["spec"], v["spec"]);
+        assert_eq!(slim["metadata"], v["metadata"]);
+        assert_eq!(slim["status"].get("serviceHostnames"), None);
+        assert_eq!(slim["status"]["applied"].get("feastProject"), None);
+        for key in [
+            "phase",
+            "feastVersion",
+            "replicas",
+            "scalingStatus",
+            "conditions",
+        ] {
+            assert_eq!(slim["status"][key], v["status"][key], "{key}");
+        }
+        assert_eq!(
+            slim["status"]["applied"]["services"]["scaling"],
+            v["status"]["applied"]["services"]["scaling"]
+        );
+    }
+
+    #[test]
+    fn slim_stores_derive_the_same_status_as_full_ones() {
+        let mut full = fixtures::all("ns");
+        for s in &mut full.stores {
+            s["status"]["serviceHostnames"] = json!({"onlineStore": "x:80"});
+        }
+        let mut slim = full.clone();
+        slim.stores = slim
+            .stores
+            .into_iter()
+            .map(|v| {
+                let w: WireStore = serde_json::from_value(v).expect("a store");
+                w.to_value()
+            })
+            .collect();
+        let a = crate::render::json(&crate::status::derive(&full.inventory()));
+        let b = crate::render::json(&crate::status::derive(&slim.inventory()));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_deployment_keeps_replicas_strategy_spread_and_affinity() {
+        let v = fixtures::deployment("ns", "s", 3, 2, true);
+        let wire: WireDeployment = serde_json::from_value(v.clone()).expect("a deployment");
+        let slim = wire.to_deployment();
+        let full: Deployment = serde_json::from_value(v).expect("a deployment");
+        let (s, f) = (slim.spec.expect("spec"), full.spec.expect("spec"));
+        assert_eq!((s.replicas, &s.strategy), (f.replicas, &f.strategy));
+        let (st, ft) = (s.template.spec.expect("tpl"), f.template.spec.expect("tpl"));
+        assert_eq!(st.affinity, ft.affinity);
+        assert_eq!(
+            st.topology_spread_constraints,
+            ft.topology_spread_constraints
+        );
+        assert_eq!(slim.status, full.status);
+        assert_eq!(
+            slim.metadata.owner_references,
+            full.metadata.owner_references
+        );
+    }
+}

@@ -1,0 +1,124 @@
+use super::*;
+use crate::status::fixtures::{self, NOW};
+use crate::status::{Source, derive};
+
+fn now() -> Timestamp {
+    NOW.parse().expect("NOW is a valid timestamp")
+}
+
+fn report() -> StatusReport {
+    derive(&fixtures::all("demo").inventory())
+}
+
+fn store<'a>(r: &'a StatusReport, name: &str) -> &'a StoreStatus {
+    r.stores
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no store {name}"))
+}
+
+#[test]
+fn list_table() {
+    insta::assert_snapshot!(list(&report(), Columns::default(), now(), Style::PLAIN));
+}
+
+#[test]
+fn list_table_all_namespaces_wide() {
+    let cols = Columns {
+        namespace: true,
+        wide: true,
+    };
+    insta::assert_snapshot!(list(&report(), cols, now(), Style::PLAIN));
+}
+
+#[test]
+fn list_marks_unknown_without_node_access() {
+    let mut inv = fixtures::all("demo").inventory();
+    inv.nodes = Source::Unreadable(
+        "nodes is forbidden: User \"viewer\" cannot list resource \"nodes\"".into(),
+    );
+    insta::assert_snapshot!(list(&derive(&inv), Columns::default(), now(), Style::PLAIN));
+}
+
+#[test]
+fn detail_of_each_scenario() {
+    let r = report();
+    for name in fixtures::SCENARIOS {
+        insta::assert_snapshot!(
+            format!("detail_{name}"),
+            detail(store(&r, name), &r.sources, now(), Style::PLAIN)
+        );
+    }
+}
+
+#[test]
+fn colour_never_carries_meaning_alone() {
+    let r = report();
+    let plain = list(&r, Columns::default(), now(), Style::PLAIN);
+    let coloured = list(&r, Columns::default(), now(), Style { color: true });
+    assert!(
+        coloured.contains('\u{1b}'),
+        "colour is applied when enabled"
+    );
+    let stripped: String = {
+        // Drop ANSI escape sequences: ESC [ ... letter.
+        let mut out = String::new();
+        let mut chars = coloured.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    assert_eq!(stripped, plain);
+}
+
+#[test]
+fn ages_read_like_kubectl() {
+    let now = now();
+    for (ts, want) in [
+        ("2026-11-25T11:59:15Z", "45s"),
+        ("2026-11-25T11:54:30Z", "5m30s"),
+        ("2026-11-25T10:00:00Z", "120m"),
+        ("2026-11-25T07:30:00Z", "4h30m"),
+        ("2026-11-24T12:00:00Z", "24h"),
+        ("2026-11-22T08:00:00Z", "3d4h"),
+        ("2026-07-28T12:00:00Z", "120d"),
+        ("2024-11-20T12:00:00Z", "2y5d"),
+        ("2026-11-25T12:00:30Z", "0s"),
+        ("yesterday", "?"),
+    ] {
+        assert_eq!(age(ts, now), want, "{ts}");
+    }
+}
+
+#[test]
+fn plain_line_has_the_row_cells_in_order() {
+    let r = report();
+    let line = plain_line(store(&r, "one-node"), Columns::default(), now());
+    assert_eq!(
+        line,
+        "one-node   static   3/3   -   -   all on 1 node   yes   Ready   5d"
+    );
+}
+
+#[test]
+fn the_watch_change_key_ignores_age_only() {
+    let r = report();
+    let s = store(&r, "static");
+    let later: Timestamp = "2026-11-26T12:00:00Z".parse().expect("valid");
+    let cols = Columns::default();
+    assert_eq!(change_key(s, cols, now()), change_key(s, cols, later));
+    assert_ne!(plain_line(s, cols, now()), plain_line(s, cols, later));
+    assert_ne!(
+        change_key(s, cols, now()),
+        change_key(store(&r, "one-node"), cols, now())
+    );
+}

@@ -1,0 +1,364 @@
+use serde_json::json;
+
+use super::fixtures::{self, Objects};
+use super::*;
+
+fn derive_one(o: &Objects) -> StoreStatus {
+    let mut r = derive(&o.inventory());
+    assert_eq!(r.stores.len(), 1);
+    r.stores.remove(0)
+}
+
+fn with_nodes(mut o: Objects) -> Objects {
+    o.nodes = fixtures::nodes("ns", 4);
+    o
+}
+
+fn scenario(which: &str) -> Objects {
+    with_nodes(fixtures::scenario("ns", which))
+}
+
+#[test]
+fn each_seeded_scenario_gets_its_mode() {
+    for (scenario_name, mode) in [
+        ("single", Mode::Single),
+        ("static", Mode::Static),
+        ("hpa", Mode::Hpa),
+        ("keda", Mode::External),
+        ("conflict", Mode::Conflict),
+    ] {
+        let s = derive_one(&scenario(scenario_name));
+        assert_eq!(s.mode, mode, "{scenario_name}: {}", s.mode_reason);
+    }
+}
+
+#[test]
+fn a_keda_hpa_behind_its_scaled_object_counts_once() {
+    let s = derive_one(&scenario("keda"));
+    assert_eq!(
+        s.replica_owners,
+        vec![ReplicaOwner {
+            kind: "scaledobject",
+            name: "keda".into()
+        }]
+    );
+    let a = s.autoscaler.expect("the KEDA HPA is shown");
+    assert_eq!(
+        (a.kind, a.scaled_object.as_deref()),
+        ("external", Some("keda"))
+    );
+    assert_eq!(a.metrics[0].current.as_deref(), Some("42"));
+}
+
+#[test]
+fn a_scaled_object_without_its_hpa_still_makes_the_mode_external() {
+    let mut o = scenario("keda");
+    o.hpas.clear();
+    let s = derive_one(&o);
+    assert_eq!(s.mode, Mode::External);
+    let a = s.autoscaler.expect("the ScaledObject is shown");
+    assert_eq!((a.min_replicas, a.max_replicas), (1, Some(6)));
+}
+
+#[test]
+fn an_hpa_on_the_deployment_that_the_operator_does_not_own_conflicts_with_static_replicas() {
+    let mut o = scenario("static");
+    let mut foreign = fixtures::hpa("ns", "static", 2, 6, 3, 50);
+    foreign["metadata"]["name"] = json!("my-own-hpa");
+    foreign["metadata"]["ownerReferences"] = json!([]);
+    o.hpas.push(foreign);
+    let s = derive_one(&o);
+    assert_eq!(s.mode, Mode::Conflict);
+    assert!(s.mode_reason.contains("my-own-hpa"), "{}", s.mode_reason);
+}
+
+#[test]
+fn two_external_autoscalers_conflict() {
+    let mut o = scenario("keda");
+    let mut second = fixtures::keda_hpa("ns", "keda", "other", 1, 3, 1);
+    second["metadata"]["ownerReferences"] = json!([]);
+    o.hpas.push(second);
+    assert_eq!(derive_one(&o).mode, Mode::Conflict);
+}
+
+#[test]
+fn owned_objects_are_matched_by_name_and_controller_uid_not_by_label() {
+    let mut o = scenario("static");
+    for d in &mut o.deployments {
+        d["metadata"]["labels"] = json!({});
+    }
+    let s = derive_one(&o);
+    assert_eq!(s.deployment.ownership, Ownership::Owned);
+    assert_eq!(s.replicas.source, "deployment");
+
+    let mut o = scenario("static");
+    o.deployments[0]["metadata"]["ownerReferences"][0]["uid"] = json!("someone-else");
+    o.pdbs[0]["metadata"]["ownerReferences"][0]["uid"] = json!("someone-else");
+    let s = derive_one(&o);
+    assert_eq!(s.deployment.ownership, Ownership::NotOwned);
+    assert_eq!(s.replicas.source, "featurestore");
+    assert_eq!(s.disruption_budget.object.ownership, Ownership::NotOwned);
+    assert_eq!(s.disruption_budget.verdict.level, Level::Warning);
+}
+
+#[test]
+fn an_hpa_at_its_maximum_is_flagged() {
+    let s = derive_one(&scenario("hpa-at-limit"));
+    let a = s.autoscaler.expect("operator HPA");
+    assert_eq!(a.at_limit, Some("max"));
+    assert_eq!(a.verdict.level, Level::Warning);
+    assert_eq!(a.metrics[0].current.as_deref(), Some("135%"));
+    assert_eq!(a.metrics[0].target, "80%");
+}
+
+#[test]
+fn an_hpa_that_cannot_read_its_metric_is_critical() {
+    let mut o = scenario("hpa");
+    o.hpas[0]["status"]["conditions"][1] = json!({"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric", "message": "missing request for cpu"});
+    let a = derive_one(&o).autoscaler.expect("operator HPA");
+    assert_eq!(a.verdict.level, Level::Critical);
+    assert!(a.verdict.message.contains("missing request for cpu"));
+}
+
+#[test]
+fn a_pdb_with_no_disruption_allowed_blocks_drains() {
+    let d = derive_one(&scenario("pdb-blocks-drain")).disruption_budget;
+    assert_eq!(d.blocks_drains, Some(true));
+    assert_eq!(d.verdict.level, Level::Critical);
+    assert!(
+        d.verdict.message.contains("minAvailable 2"),
+        "{}",
+        d.verdict.message
+    );
+}
+
+#[test]
+fn a_pdb_that_blocks_by_design_is_caught_before_its_status_is_filled() {
+    let mut o = scenario("pdb-blocks-drain");
+    o.pdbs[0].as_object_mut().map(|m| m.remove("status"));
+    let d = derive_one(&o).disruption_budget;
+    assert_eq!(d.blocks_drains, Some(true));
+
+    let mut o = scenario("static");
+    o.pdbs[0].as_object_mut().map(|m| m.remove("status"));
+    let d = derive_one(&o).disruption_budget;
+    assert_eq!(
+        d.blocks_drains, None,
+        "maxUnavailable 1 needs a status to judge"
+    );
+}
+
+#[test]
+fn a_configured_pdb_without_scaling_is_inactive_not_missing() {
+    let mut o = scenario("single");
+    o.stores[0]["spec"]["services"] = json!({"podDisruptionBudgets": {"maxUnavailable": 1}});
+    let d = derive_one(&o).disruption_budget;
+    assert_eq!(d.verdict.level, Level::Info);
+    assert_eq!(d.configured.as_deref(), Some("maxUnavailable 1"));
+}
+
+#[test]
+fn all_replicas_on_one_node_is_critical() {
+    let p = derive_one(&scenario("one-node")).placement;
+    assert_eq!((p.nodes, p.zones), (1, Some(1)));
+    assert_eq!(p.verdict.level, Level::Critical);
+    assert!(p.verdict.message.contains("all 3 replicas on one node"));
+}
+
+#[test]
+fn replicas_in_one_zone_are_a_warning() {
+    let mut o = scenario("static");
+    o.nodes = vec![
+        fixtures::node("ns-node-1", "zone-a"),
+        fixtures::node("ns-node-2", "zone-a"),
+        fixtures::node("ns-node-3", "zone-a"),
+    ];
+    let p = derive_one(&o).placement;
+    assert_eq!((p.nodes, p.zones), (3, Some(1)));
+    assert_eq!(p.verdict.level, Level::Warning);
+}
+
+#[test]
+fn without_node_access_zones_are_unknown_and_say_why() {
+    let mut inv = scenario("static").inventory();
+    inv.nodes = Source::Unreadable("forbidden".into());
+    let r = derive(&inv);
+    let s = &r.stores[0];
+    assert_eq!((s.placement.nodes, s.placement.zones), (3, None));
+    assert!(s.placement.verdict.message.contains("zones unknown"));
+    assert!(s.unknown.iter().any(|u| u.starts_with("nodes: forbidden")));
+    assert!(
+        r.sources
+            .iter()
+            .any(|x| x.kind == "nodes" && x.state == "unreadable")
+    );
+}
+
+#[test]
+fn unreadable_hpas_leave_the_autoscaler_unknown() {
+    let mut inv = scenario("hpa").inventory();
+    inv.hpas = Source::Unreadable("forbidden".into());
+    let s = derive(&inv).stores.remove(0);
+    let a = s.autoscaler.expect("spec asks for an HPA");
+    assert_eq!(a.verdict.level, Level::Unknown);
+    assert_eq!(s.mode, Mode::Hpa);
+}
+
+#[test]
+fn an_operator_that_has_not_caught_up_is_reported_with_the_difference() {
+    let s = derive_one(&scenario("lagging"));
+    assert!(!s.operator_synced.synced);
+    assert_eq!(
+        s.operator_synced.differences,
+        vec!["replicas: spec 4, applied 2"]
+    );
+    assert_eq!((s.replicas.ready, s.replicas.desired), (2, Some(4)));
+}
+
+#[test]
+fn a_store_never_reconciled_is_not_synced() {
+    let mut o = scenario("single");
+    o.stores[0].as_object_mut().map(|m| m.remove("status"));
+    o.deployments.clear();
+    o.pods.clear();
+    let s = derive_one(&o);
+    assert!(!s.operator_synced.synced);
+    assert_eq!(s.deployment.ownership, Ownership::Missing);
+    assert_eq!((s.replicas.ready, s.replicas.desired), (0, Some(1)));
+    assert_eq!(s.placement.verdict.level, Level::Critical);
+}
+
+#[test]
+fn every_scenario_but_lagging_is_synced() {
+    let r = derive(&fixtures::all("ns").inventory());
+    for s in &r.stores {
+        assert_eq!(
+            s.operator_synced.synced,
+            s.name != "lagging",
+            "{}: {:?}",
+            s.name,
+            s.operator_synced.differences
+        );
+    }
+}
+
+#[test]
+fn a_failed_store_keeps_its_condition_message() {
+    let s = derive_one(&scenario("failed"));
+    assert_eq!(s.phase.as_deref(), Some("Failed"));
+    let c = &s.conditions[0];
+    assert_eq!(
+        (c.type_.as_str(), c.status.as_str()),
+        ("FeatureStore", "False")
+    );
+    assert!(
+        c.summary()
+            .contains("must be greater than or equal to `minReplicas`")
+    );
+    assert!(
+        s.warnings
+            .iter()
+            .any(|f| f.rule == "autoscaling/min-exceeds-max")
+    );
+    assert_eq!(
+        s.autoscaler.expect("spec asks for an HPA").verdict.level,
+        Level::Critical
+    );
+}
+
+#[test]
+fn injection_states_follow_the_spec() {
+    let mut o = scenario("static");
+    o.stores[0]["spec"]["services"]["affinity"] = json!({});
+    o.stores[0]["spec"]["services"]["topologySpreadConstraints"] = json!([]);
+    let s = derive_one(&o);
+    assert_eq!(
+        (s.affinity.state, s.topology_spread.state),
+        ("disabled", "disabled")
+    );
+
+    o.stores[0]["spec"]["services"]["affinity"] = json!({"nodeAffinity": {}});
+    o.stores[0]["spec"]["services"]["topologySpreadConstraints"] = json!([{"maxSkew": 2, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule"}]);
+    let s = derive_one(&o);
+    assert_eq!(
+        (s.affinity.state, s.topology_spread.state),
+        ("custom", "custom")
+    );
+
+    let s = derive_one(&scenario("static"));
+    assert_eq!(
+        (s.affinity.state, s.topology_spread.state),
+        ("injected", "injected")
+    );
+    assert_eq!(
+        s.affinity.effective.as_deref(),
+        Some("podAntiAffinity (preferred by kubernetes.io/hostname)")
+    );
+    let s = derive_one(&scenario("single"));
+    assert_eq!(
+        (s.affinity.state, s.topology_spread.state),
+        ("none", "none")
+    );
+}
+
+#[test]
+fn strategy_says_whether_it_is_explicit_or_the_operator_default() {
+    let s = derive_one(&scenario("static")).strategy;
+    assert_eq!(s.origin, "operator default");
+    assert_eq!(
+        s.effective.as_deref(),
+        Some("RollingUpdate (maxSurge 25%, maxUnavailable 25%)")
+    );
+
+    let mut o = scenario("static");
+    o.stores[0]["spec"]["services"]["deploymentStrategy"] = json!({"type": "Recreate"});
+    o.deployments.clear();
+    let s = derive_one(&o).strategy;
+    assert_eq!((s.origin, s.source), ("explicit", "spec"));
+    assert_eq!(s.effective.as_deref(), Some("Recreate"));
+}
+
+#[test]
+fn lineage_and_other_stores_pods_are_not_counted() {
+    let mut o = scenario("single");
+    let mut lineage = fixtures::pod("ns", "single", 9, "ns-node-2", true);
+    lineage["metadata"]["labels"]["feast.dev/name"] = json!("single-lineage");
+    o.pods.push(lineage);
+    o.pods
+        .push(fixtures::pod("other-ns", "single", 8, "ns-node-3", true));
+    let p = derive_one(&o).placement;
+    assert_eq!(p.pods.len(), 1);
+}
+
+#[test]
+fn stores_are_sorted_and_sources_reported() {
+    let r = derive(&fixtures::all("ns").inventory());
+    let names: Vec<_> = r.stores.iter().map(|s| s.name.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    assert_eq!(r.sources.len(), 7);
+    assert!(r.sources.iter().all(|s| s.state == "listed"));
+}
+
+#[test]
+fn json_shape_of_one_store() {
+    let s = derive_one(&scenario("hpa-at-limit"));
+    insta::assert_snapshot!(crate::render::json(&s));
+}
+
+#[test]
+fn in_a_conflict_the_operator_hpa_is_not_labelled_with_the_scaled_object() {
+    let mut o = scenario("conflict");
+    o.scaled_objects.push(fixtures::scaled_object(
+        "ns",
+        "conflict",
+        "conflict-so",
+        2,
+        8,
+    ));
+    let s = derive_one(&o);
+    assert_eq!(s.mode, Mode::Conflict);
+    let a = s.autoscaler.expect("operator HPA");
+    assert_eq!((a.kind, a.scaled_object), ("operator", None));
+}

@@ -1,0 +1,426 @@
+//! `kubectl feast status` against the real kube-apiserver, with the operator's objects seeded as
+//! `scripts/seed-scenarios` writes them: each mode, an HPA at its limit, a PDB that blocks
+//! drains, all replicas on one node, an operator that has not caught up, a Failed store, a
+//! viewer without Node access, exit codes, one LIST per kind, and `--watch` seeing a change.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use serde_json::{Value, json};
+
+use support::cluster;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the plugin with these arguments.
+fn status(args: &[&str]) -> Run {
+    let out = cluster()
+        .plugin()
+        .arg("status")
+        .args(args)
+        .output()
+        .expect("the plugin runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `status -n NS -o json` (plus `extra`), parsed; asserts exit 0.
+fn status_json(ns: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["-n", ns, "-o", "json"];
+    args.extend_from_slice(extra);
+    let r = status(&args);
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.stdout))
+}
+
+fn store<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["stores"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == name))
+        .unwrap_or_else(|| panic!("no store {name} in {report:#}"))
+}
+
+/// The table line of one store (its NAME is the first column without -A).
+fn line<'a>(table: &'a str, name: &str) -> &'a str {
+    table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("no row {name} in\n{table}"))
+}
+
+async fn seeded(prefix: &str, scenarios: &[&str]) -> String {
+    let ns = cluster().namespace(prefix).await;
+    cluster().seed(&ns, scenarios);
+    ns
+}
+
+fn featurestores(client: kube::Client, ns: &str) -> Api<DynamicObject> {
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("feast.dev", "v1", "FeatureStore"),
+        "featurestores",
+    );
+    Api::namespaced_with(client, ns, &ar)
+}
+
+#[tokio::test]
+async fn each_mode_is_recognised() {
+    let ns = seeded(
+        "status-modes",
+        &["single", "static", "hpa", "keda", "conflict"],
+    )
+    .await;
+    let report = status_json(&ns, &[]);
+    for (name, mode) in [
+        ("single", "single"),
+        ("static", "static"),
+        ("hpa", "hpa"),
+        ("keda", "external"),
+        ("conflict", "conflict"),
+    ] {
+        assert_eq!(store(&report, name)["mode"], mode, "{name}");
+    }
+    let keda = store(&report, "keda");
+    assert_eq!(keda["autoscaler"]["kind"], "external");
+    assert_eq!(keda["autoscaler"]["scaledObject"], "keda");
+    let owners: Vec<&str> = store(&report, "conflict")["replicaOwners"]
+        .as_array()
+        .expect("owners")
+        .iter()
+        .filter_map(|o| o["kind"].as_str())
+        .collect();
+    assert_eq!(owners, ["operator-hpa", "scaledobject"]);
+
+    let table = status(&["-n", &ns]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    let header: Vec<&str> = table
+        .stdout
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAME", "MODE", "READY", "HPA", "PDB", "SPREAD", "SAFE", "PHASE", "AGE"
+        ]
+    );
+    assert!(line(&table.stdout, "static").contains("3/3"));
+    assert!(line(&table.stdout, "static").contains("maxUnavailable 1 (1 allowed)"));
+    assert!(line(&table.stdout, "static").contains("3 nodes/3 zones"));
+    assert!(line(&table.stdout, "keda").contains("external"));
+    assert!(line(&table.stdout, "conflict").contains("conflict"));
+}
+
+#[tokio::test]
+async fn an_hpa_at_its_limit_is_flagged() {
+    let ns = seeded("status-hpa-limit", &["hpa-at-limit", "hpa"]).await;
+    let report = status_json(&ns, &[]);
+    assert_eq!(
+        store(&report, "hpa-at-limit")["autoscaler"]["atLimit"],
+        "max"
+    );
+    assert_eq!(store(&report, "hpa")["autoscaler"].get("atLimit"), None);
+
+    let table = status(&["-n", &ns]).stdout;
+    assert!(
+        line(&table, "hpa-at-limit").contains("2-5 cpu 138%/70% at max"),
+        "{table}"
+    );
+    let detail = status(&["-n", &ns, "hpa-at-limit"]).stdout;
+    assert!(detail.contains("WARNING: at its maximum (5)"), "{detail}");
+    assert!(
+        detail.contains("ScalingLimited   True     TooManyReplicas"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn a_pdb_that_blocks_drains_is_flagged() {
+    let ns = seeded("status-pdb", &["pdb-blocks-drain", "static"]).await;
+    let report = status_json(&ns, &[]);
+    let pdb = &store(&report, "pdb-blocks-drain")["disruptionBudget"];
+    assert_eq!(pdb["blocksDrains"], true);
+    assert_eq!(pdb["disruptionsAllowed"], 0);
+    assert_eq!(
+        store(&report, "static")["disruptionBudget"]["blocksDrains"],
+        false
+    );
+
+    let table = status(&["-n", &ns]).stdout;
+    assert!(line(&table, "pdb-blocks-drain").contains("minAvailable 3 (blocks drains)"));
+    let detail = status(&["-n", &ns, "pdb-blocks-drain"]).stdout;
+    assert!(detail.contains("Node drains:        BLOCKED"), "{detail}");
+}
+
+#[tokio::test]
+async fn all_replicas_on_one_node_is_called_out() {
+    let ns = seeded("status-one-node", &["one-node"]).await;
+    let report = status_json(&ns, &[]);
+    let placement = &store(&report, "one-node")["placement"];
+    assert_eq!(placement["nodes"], 1);
+    assert_eq!(placement["verdict"]["level"], "critical");
+
+    let table = status(&["-n", &ns]).stdout;
+    assert!(
+        line(&table, "one-node").contains("all on 1 node"),
+        "{table}"
+    );
+    let detail = status(&["-n", &ns, "one-node"]).stdout;
+    assert!(
+        detail
+            .contains("CRITICAL: all 3 replicas on one node: a node failure takes the store down"),
+        "{detail}"
+    );
+    // One pod of the scenario restarted twice: the detail view shows it.
+    assert!(
+        detail
+            .lines()
+            .any(|l| l.contains(&format!("{ns}-node-1")) && l.contains("   2   ")),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn an_operator_that_has_not_caught_up_is_reported() {
+    let ns = seeded("status-lagging", &["lagging"]).await;
+    let report = status_json(&ns, &[]);
+    let s = store(&report, "lagging");
+    assert_eq!(s["operatorSynced"]["synced"], false);
+    assert_eq!(
+        s["operatorSynced"]["differences"],
+        json!(["replicas: spec 4, applied 2"])
+    );
+    let wide = status(&["-n", &ns, "-o", "wide"]).stdout;
+    let row = line(&wide, "lagging");
+    assert!(row.contains("2/4"), "{wide}");
+    assert!(row.contains(" no "), "SYNCED column: {wide}");
+    let detail = status(&["-n", &ns, "lagging"]).stdout;
+    assert!(
+        detail.contains("NO: the operator has not caught up with the spec"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_store_shows_its_condition_message() {
+    let ns = seeded("status-failed", &["failed"]).await;
+    let detail = status(&["-n", &ns, "featurestore/failed"]);
+    assert_eq!(detail.code, 0, "{}", detail.stderr);
+    let reason = detail
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Reason:"))
+        .unwrap_or_else(|| panic!("no Reason line:\n{}", detail.stdout));
+    assert!(
+        reason.contains("FeatureStoreFailed: Error: HorizontalPodAutoscaler.autoscaling \"feast-failed\" is invalid"),
+        "{reason}"
+    );
+    assert!(detail.stdout.contains("Phase:              Failed"));
+    assert!(
+        detail
+            .stdout
+            .contains("ERROR    autoscaling/min-exceeds-max"),
+        "the Warnings section runs validate's rules on the live object:\n{}",
+        detail.stdout
+    );
+    let table = status(&["-n", &ns]).stdout;
+    assert!(line(&table, "failed").contains("Failed"));
+}
+
+#[tokio::test]
+async fn a_viewer_without_node_access_still_gets_the_rest() {
+    let ns = seeded("status-viewer", &["static", "hpa"]).await;
+    let r = status(&["-n", &ns, "--context", "viewer"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        line(&r.stdout, "static").contains("3 nodes/? zones"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        line(&r.stdout, "hpa").contains("2-5 cpu 62%/70%"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("note: nodes could not be read (nodes is forbidden"),
+        "{}",
+        r.stdout
+    );
+
+    let report = status_json(&ns, &["--context", "viewer"]);
+    let nodes = report["sources"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["kind"] == "nodes"))
+        .expect("nodes source");
+    assert_eq!(nodes["state"], "unreadable");
+    let s = store(&report, "static");
+    assert_eq!(s["placement"]["nodes"], 3);
+    assert_eq!(s["placement"].get("zones"), None);
+
+    let detail = status(&["-n", &ns, "--context", "viewer", "static"]).stdout;
+    assert!(
+        detail.contains("zones unknown (nodes could not be read"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn featurestores_that_cannot_be_read_or_do_not_exist_exit_3() {
+    let ns = seeded("status-exit", &["single"]).await;
+    let r = status(&["-n", &ns, "--as", "nobody"]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("cannot list featurestore.feast.dev"),
+        "{}",
+        r.stderr
+    );
+
+    let r = status(&["-n", &ns, "single", "absent"]);
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stdout.contains("Name:               single"),
+        "the found one is shown"
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "featurestore.feast.dev \"absent\" not found in namespace \"{ns}\""
+        )),
+        "{}",
+        r.stderr
+    );
+    let r = status(&["-A", "single"]);
+    assert_eq!(r.code, 2, "a name with -A is bad usage");
+}
+
+#[tokio::test]
+async fn one_list_per_kind_whatever_the_number_of_stores() {
+    let ns = seeded(
+        "status-lists",
+        &[
+            "single",
+            "static",
+            "hpa",
+            "hpa-at-limit",
+            "keda",
+            "conflict",
+        ],
+    )
+    .await;
+    let r = status(&["-n", &ns, "-v"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let requests: Vec<&str> = r.stderr.lines().filter(|l| l.starts_with("GET ")).collect();
+    assert_eq!(requests.len(), 7, "{requests:#?}");
+    for kind in [
+        "/featurestores",
+        "/deployments?",
+        "/horizontalpodautoscalers",
+        "/poddisruptionbudgets",
+        "/pods?",
+        "/api/v1/nodes",
+        "/scaledobjects",
+    ] {
+        assert_eq!(
+            requests.iter().filter(|r| r.contains(kind)).count(),
+            1,
+            "{kind} in {requests:#?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_label_selector_picks_the_stores() {
+    let ns = seeded("status-selector", &["single", "static"]).await;
+    let fs = featurestores(cluster().client("admin").await, &ns);
+    fs.patch(
+        "static",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"team": "ml"}}})),
+    )
+    .await
+    .expect("label the store");
+    let report = status_json(&ns, &["-l", "team=ml"]);
+    let names: Vec<&str> = report["stores"]
+        .as_array()
+        .expect("stores")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["static"]);
+}
+
+#[tokio::test]
+async fn watch_picks_up_a_change() {
+    let ns = seeded("status-watch", &["static"]).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-feast"))
+        .env("KUBECONFIG", cluster().kubeconfig())
+        .args(["status", "-n", &ns, "--watch", "--timeout", "10s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start status --watch");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    // The first drawing: header and the static row at 3/3.
+    loop {
+        let l = rx
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("no first drawing ({e}); saw {seen:#?}"));
+        seen.push(l.clone());
+        if l.starts_with("static") {
+            assert!(l.contains("3/3"), "{l}");
+            break;
+        }
+    }
+    // Give the watchers a moment to start, then ask for 5 replicas.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    featurestores(cluster().client("admin").await, &ns)
+        .patch(
+            "static",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 5}})),
+        )
+        .await
+        .expect("scale the store");
+    let changed = loop {
+        match rx.recv_timeout(Duration::from_secs(8)) {
+            Ok(l) => {
+                seen.push(l.clone());
+                if l.starts_with("static") && l.contains("3/5") {
+                    break l;
+                }
+            }
+            Err(e) => panic!("the change never showed ({e}); saw {seen:#?}"),
+        }
+    };
+    assert!(changed.contains("static"), "{changed}");
+    let status = child.wait().expect("status --watch ends");
+    assert!(status.success(), "exit {status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "--timeout 10s ends the watch"
+    );
+}
