@@ -6,6 +6,7 @@ use clap::Parser;
 use kubectl_feast::cli::Cli;
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     match kubectl_feast::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -18,5 +19,16 @@ fn main() -> ExitCode {
             }
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// Dies quietly when the reader of stdout goes away (`kubectl feast status -A | head`), as
+/// kubectl and other Unix tools do, instead of panicking on the failed write: Rust ignores
+/// SIGPIPE by default, this puts back the default action.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -388,3 +388,27 @@ fn krew_manifest_is_a_complete_plugin_manifest() {
         ]
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    use std::io::Read;
+    let big = tempfile::tempdir().unwrap();
+    let path = big.path().join("many.yaml");
+    let store = std::fs::read_to_string(repo("examples/single-default.yaml")).unwrap();
+    let docs: Vec<String> = (0..2000)
+        .map(|i| store.replace("name: sandbox", &format!("name: s{i}")))
+        .collect();
+    std::fs::write(&path, docs.join("\n---\n")).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kubectl-feast"))
+        .args(["validate", "-f", &path.display().to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then the pipe is closed
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
