@@ -63,20 +63,25 @@ fn online_file(file: &Value, out: &mut Findings) {
             ),
         );
     }
-    if has_pvc && path.starts_with('/') {
-        out.cel(
-            "persistence/pvc-relative-path",
-            AT,
-            "PVC path must be a file name only, with no slashes.",
-            format!("With a PVC, {AT}.path is relative to pvc.mountPath: drop the leading '/'."),
-        );
-    }
+    pvc_relative_path(AT, has_pvc, path, out);
     if is_object_store(path) {
         out.cel(
             "persistence/online-object-store",
             AT,
             "Online store does not support S3 or GS buckets.",
             "Use a DB store for the online store: spec.services.onlineStore.persistence.store.",
+        );
+    }
+}
+
+/// Both file stores' rule: on a PVC, the path is a file name relative to the mount path.
+fn pvc_relative_path(at: &str, has_pvc: bool, path: &str, out: &mut Findings) {
+    if has_pvc && path.starts_with('/') {
+        out.cel(
+            "persistence/pvc-relative-path",
+            at,
+            "PVC path must be a file name only, with no slashes.",
+            format!("With a PVC, {at}.path is relative to pvc.mountPath: drop the leading '/'."),
         );
     }
 }
@@ -95,14 +100,7 @@ fn registry_file(file: &Value, out: &mut Findings) {
             format!("Set {AT}.path to an absolute path or an s3:// or gs:// URI (lower case)."),
         );
     }
-    if has_pvc && path.starts_with('/') {
-        out.cel(
-            "persistence/pvc-relative-path",
-            AT,
-            "PVC path must be a file name only, with no slashes.",
-            format!("With a PVC, {AT}.path is relative to pvc.mountPath: drop the leading '/'."),
-        );
-    }
+    pvc_relative_path(AT, has_pvc, path, out);
     if has_pvc && is_object_store(path) {
         out.cel(
             "persistence/pvc-object-store",
