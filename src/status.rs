@@ -118,31 +118,53 @@ pub struct PodInfo {
 }
 
 impl PodInfo {
-    pub fn from_pod(p: &Pod) -> Self {
-        let status = p.status.as_ref();
+    /// The one place a Pod's facts become a `PodInfo`, whichever shape they were read in (a
+    /// k8s-openapi Pod here, the slim wire shape in the shell). `conditions` are (type, status).
+    pub fn from_parts<'a>(
+        metadata: &ObjectMeta,
+        node: Option<String>,
+        phase: Option<String>,
+        conditions: impl IntoIterator<Item = (&'a str, &'a str)>,
+        restarts: impl IntoIterator<Item = i32>,
+    ) -> Self {
         PodInfo {
-            namespace: p.metadata.namespace.clone().unwrap_or_default(),
-            name: p.metadata.name.clone().unwrap_or_default(),
-            store: p
-                .metadata
+            namespace: metadata.namespace.clone().unwrap_or_default(),
+            name: metadata.name.clone().unwrap_or_default(),
+            store: metadata
                 .labels
                 .as_ref()
                 .and_then(|l| l.get(NAME_LABEL))
                 .cloned(),
-            node: p.spec.as_ref().and_then(|s| s.node_name.clone()),
-            ready: status
-                .and_then(|s| s.conditions.as_ref())
-                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True")),
-            phase: status.and_then(|s| s.phase.clone()),
-            restarts: status
-                .and_then(|s| s.container_statuses.as_ref())
-                .map_or(0, |cs| cs.iter().map(|c| i64::from(c.restart_count)).sum()),
-            creation_timestamp: p
-                .metadata
+            node,
+            ready: conditions
+                .into_iter()
+                .any(|(t, status)| t == "Ready" && status == "True"),
+            phase,
+            restarts: restarts.into_iter().map(i64::from).sum(),
+            creation_timestamp: metadata
                 .creation_timestamp
                 .as_ref()
                 .map(|t| t.0.to_string()),
         }
+    }
+
+    pub fn from_pod(p: &Pod) -> Self {
+        let status = p.status.as_ref();
+        PodInfo::from_parts(
+            &p.metadata,
+            p.spec.as_ref().and_then(|s| s.node_name.clone()),
+            status.and_then(|s| s.phase.clone()),
+            status
+                .and_then(|s| s.conditions.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| (c.type_.as_str(), c.status.as_str())),
+            status
+                .and_then(|s| s.container_statuses.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| c.restart_count),
+        )
     }
 }
 

@@ -23,7 +23,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
 use crate::featurestore::{API_VERSION, GROUP, KIND, PLURAL, VERSION};
-use crate::status::{NAME_LABEL, PodInfo};
+use crate::status::PodInfo;
 
 /// The metadata fields the derivation reads; managedFields, annotations and the rest are skipped.
 #[derive(Deserialize)]
@@ -314,29 +314,21 @@ resource!(WirePod, "", "v1", "Pod", "pods");
 impl WirePod {
     pub fn to_pod_info(&self) -> PodInfo {
         let status = self.status.as_ref();
-        PodInfo {
-            namespace: self.metadata.namespace.clone().unwrap_or_default(),
-            name: self.metadata.name.clone().unwrap_or_default(),
-            store: self
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(NAME_LABEL))
-                .cloned(),
-            node: self.spec.as_ref().and_then(|s| s.node_name.clone()),
-            ready: status
-                .and_then(|s| s.conditions.as_ref())
-                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True")),
-            phase: status.and_then(|s| s.phase.clone()),
-            restarts: status
-                .and_then(|s| s.container_statuses.as_ref())
-                .map_or(0, |cs| cs.iter().map(|c| i64::from(c.restart_count)).sum()),
-            creation_timestamp: self
-                .metadata
-                .creation_timestamp
-                .as_ref()
-                .map(|t| t.0.to_string()),
-        }
+        PodInfo::from_parts(
+            &self.metadata,
+            self.spec.as_ref().and_then(|s| s.node_name.clone()),
+            status.and_then(|s| s.phase.clone()),
+            status
+                .and_then(|s| s.conditions.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| (c.type_.as_str(), c.status.as_str())),
+            status
+                .and_then(|s| s.container_statuses.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| c.restart_count),
+        )
     }
 }
 
