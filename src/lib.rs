@@ -16,6 +16,7 @@ pub mod render;
 pub mod report;
 pub mod rules;
 pub mod status;
+pub mod suggest;
 
 use cli::Cli;
 use error::Result;

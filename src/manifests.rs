@@ -61,37 +61,92 @@ impl Document {
     }
 }
 
+/// One input (a file, a path given to `-f`, or stdin) that could not be read or parsed. The
+/// other inputs are still checked; the failure is reported with their results.
+#[derive(Debug)]
+pub struct InputFailure {
+    pub source: String,
+    /// Where parsing stopped, when it got that far.
+    pub line: Option<usize>,
+    pub error: Error,
+}
+
+/// Everything read from the paths: the documents of every input that parsed, and a failure
+/// for each that did not.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub docs: Vec<Document>,
+    pub failures: Vec<InputFailure>,
+}
+
 /// Reads every path (`-` is stdin) into documents, in order. Directories are walked
-/// recursively in name order.
-pub fn read_paths(paths: &[String], stdin: &mut dyn Read) -> Result<Vec<Document>> {
-    let mut docs = Vec::new();
+/// recursively in name order. An input that cannot be read or parsed is recorded and the
+/// rest are read all the same.
+pub fn read_inputs(paths: &[String], stdin: &mut dyn Read) -> Inputs {
+    let mut inputs = Inputs::default();
+    let add = |source: &str, parsed: Result<Vec<Document>>, inputs: &mut Inputs| match parsed {
+        Ok(docs) => inputs.docs.extend(docs),
+        Err(error) => inputs.failures.push(InputFailure {
+            source: source.to_string(),
+            line: error_line(&error.message, source),
+            error,
+        }),
+    };
     for p in paths {
         if p == "-" {
-            let text = read_bounded(stdin, "<stdin>")?;
-            docs.extend(parse_documents("<stdin>", &text)?);
+            let parsed =
+                read_bounded(stdin, "<stdin>").and_then(|t| parse_documents("<stdin>", &t));
+            add("<stdin>", parsed, &mut inputs);
             continue;
         }
         let path = Path::new(p);
-        let meta = std::fs::metadata(path).map_err(|e| {
-            Error::incomplete(format!("cannot read {p}: {e}"))
-                .with_hint("check the path given to -f/--filename")
-        })?;
-        let files = if meta.is_dir() {
-            let mut files = Vec::new();
-            walk(path, &mut files)?;
-            files
-        } else {
-            vec![path.to_path_buf()]
+        let files = std::fs::metadata(path)
+            .map_err(|e| {
+                Error::incomplete(format!("cannot read {p}: {e}"))
+                    .with_hint("check the path given to -f/--filename")
+            })
+            .and_then(|meta| {
+                if meta.is_dir() {
+                    let mut files = Vec::new();
+                    walk(path, &mut files).map(|()| files)
+                } else {
+                    Ok(vec![path.to_path_buf()])
+                }
+            });
+        let files = match files {
+            Ok(files) => files,
+            Err(e) => {
+                add(p, Err(e), &mut inputs);
+                continue;
+            }
         };
         for file in files {
             let name = file.display().to_string();
-            let handle = std::fs::File::open(&file)
-                .map_err(|e| Error::incomplete(format!("cannot read {name}: {e}")))?;
-            let text = read_bounded(&mut std::io::BufReader::new(handle), &name)?;
-            docs.extend(parse_documents(&name, &text)?);
+            let parsed = std::fs::File::open(&file)
+                .map_err(|e| Error::incomplete(format!("cannot read {name}: {e}")))
+                .and_then(|handle| read_bounded(&mut std::io::BufReader::new(handle), &name))
+                .and_then(|text| parse_documents(&name, &text));
+            add(&name, parsed, &mut inputs);
         }
     }
-    Ok(docs)
+    inputs
+}
+
+/// Like [`read_inputs`], for inputs that must all be read (a CRD, a metrics file): the first
+/// failure is the error.
+pub fn read_paths(paths: &[String], stdin: &mut dyn Read) -> Result<Vec<Document>> {
+    let mut inputs = read_inputs(paths, stdin);
+    if inputs.failures.is_empty() {
+        Ok(inputs.docs)
+    } else {
+        Err(inputs.failures.remove(0).error)
+    }
+}
+
+/// The line in a `cannot parse SOURCE:LINE:COLUMN: …` message.
+fn error_line(message: &str, source: &str) -> Option<usize> {
+    let rest = message.strip_prefix(&format!("cannot parse {source}:"))?;
+    rest.split(':').next()?.parse().ok()
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -189,16 +244,23 @@ pub fn parse_documents(source: &str, text: &str) -> Result<Vec<Document>> {
             && value.get("items").is_some_and(Value::is_array);
         if is_list {
             if let Some(Value::Array(items)) = value.get("items") {
-                for (i, item) in items.iter().enumerate() {
-                    let prefix = format!("items.{i}");
-                    let item_lines = lines
-                        .iter()
-                        .filter_map(|(k, v)| {
-                            let rest = k.strip_prefix(&prefix)?;
-                            let rest = rest.strip_prefix('.').or(rest.is_empty().then_some(""))?;
-                            Some((rest.to_string(), *v))
-                        })
-                        .collect::<HashMap<_, _>>();
+                // One pass over the field lines, each filed under its item: `items.3.spec` goes
+                // to item 3 as `spec`.
+                let mut per_item: Vec<HashMap<String, usize>> = vec![HashMap::new(); items.len()];
+                for (k, v) in lines {
+                    let Some(rest) = k.strip_prefix("items.") else {
+                        continue;
+                    };
+                    let (index, field) = rest.split_once('.').unwrap_or((rest, ""));
+                    if let Some(map) = index
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| per_item.get_mut(i))
+                    {
+                        map.insert(field.to_string(), v);
+                    }
+                }
+                for (item, item_lines) in items.iter().zip(per_item) {
                     let item_line = item_lines.get("").copied().unwrap_or(line);
                     docs.push(Document {
                         source: source.to_string(),

@@ -37,12 +37,37 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub skipped: usize,
+    /// Inputs that could not be read or parsed (each listed under `unreadable`).
+    pub unreadable: usize,
+}
+
+/// An input that could not be read or parsed; the other inputs were checked all the same.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unreadable {
+    pub source: String,
+    pub line: Option<usize>,
+    pub message: String,
+    pub hint: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     pub results: Vec<ObjectResult>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Unreadable>,
     pub summary: Summary,
+}
+
+/// How a validation run ends, worst first: what decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Some input could not be read or parsed (exit 3).
+    Unreadable,
+    /// No FeatureStore in the input at all: a gate that checked nothing (exit 3).
+    Empty,
+    /// Some object is invalid, or has warnings under `--strict` (exit 1).
+    Failed,
+    Passed,
 }
 
 /// Whether a document is a FeatureStore the plugin checks (any served feast.dev version).
@@ -97,8 +122,34 @@ impl Report {
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             skipped,
+            unreadable: 0,
         };
-        Report { results, summary }
+        Report {
+            results,
+            unreadable: Vec::new(),
+            summary,
+        }
+    }
+
+    /// Adds the inputs that could not be read.
+    pub fn with_unreadable(mut self, unreadable: Vec<Unreadable>) -> Report {
+        self.summary.unreadable = unreadable.len();
+        self.unreadable = unreadable;
+        self
+    }
+
+    /// The worst outcome: unreadable input, then an empty input (unless `allow_empty`), then
+    /// invalid objects (with `strict`, warnings too).
+    pub fn outcome(&self, strict: bool, allow_empty: bool) -> Outcome {
+        if !self.unreadable.is_empty() {
+            Outcome::Unreadable
+        } else if self.results.is_empty() && !allow_empty {
+            Outcome::Empty
+        } else if self.passes(strict) {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        }
     }
 
     /// Exit status: invalid objects fail; with `strict`, warnings do too.
@@ -141,7 +192,7 @@ mod tests {
         assert_eq!(res["valid"], json!(false));
         assert_eq!(
             v["summary"],
-            json!({"objects": 1, "valid": 0, "invalid": 1, "errors": 2, "warnings": 0, "skipped": 1})
+            json!({"objects": 1, "valid": 0, "invalid": 1, "errors": 2, "warnings": 0, "skipped": 1, "unreadable": 0})
         );
         let p = &res["persistence"][0];
         for key in ["service", "backend", "scalable", "reason"] {

@@ -412,3 +412,167 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+#[test]
+fn unknown_fields_are_errors_with_the_nearest_field_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typos.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata: {name: t, namespace: ns}\nspec:\n  feastProject: p\n  replica: 3\n  services:\n    podDisruptionBudget: {maxUnavailable: 1}\n    scaling:\n      autoscale: {maxReplicas: 3}\n    onlineStore:\n      store: {type: redis, secretRef: {name: s}}\n",
+    )
+    .unwrap();
+    let shown = path.display().to_string();
+    for extra in [&[][..], &["--strict"][..]] {
+        let out = plugin()
+            .args(["validate", "-f", &shown])
+            .args(extra)
+            .assert()
+            .code(1);
+        let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        for (field, line, near) in [
+            ("spec.replica", 6, "\"replicas\""),
+            (
+                "spec.services.podDisruptionBudget",
+                8,
+                "spec.services.podDisruptionBudgets",
+            ),
+            (
+                "spec.services.scaling.autoscale",
+                10,
+                "spec.services.scaling.autoscaling",
+            ),
+            (
+                "spec.services.onlineStore.store",
+                12,
+                "spec.services.onlineStore.persistence.store",
+            ),
+        ] {
+            assert!(
+                text.contains(&format!("{} (line {line})", field))
+                    && text.contains(&format!("unknown field \"{field}\""))
+                    && text.contains(near),
+                "{field} at line {line} with {near} missing from:\n{text}"
+            );
+        }
+        // The mis-indented store is the cause, not a second "no online store" problem.
+        assert!(!text.contains("scaling/online-store-db"), "{text}");
+    }
+    // With the real CRD, fields the plugin's own map leaves open are checked too.
+    std::fs::write(
+        &path,
+        "apiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata: {name: t}\nspec:\n  feastProject: p\n  services:\n    onlineStore:\n      server: {imagePullPolcy: Always}\n",
+    )
+    .unwrap();
+    plugin().args(["validate", "-f", &shown]).assert().success();
+    plugin()
+        .args([
+            "validate",
+            "--crd",
+            &shared("feast-operator/feast.dev_featurestores.yaml"),
+            "-f",
+            &shown,
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "unknown field \"spec.services.onlineStore.server.imagePullPolcy\"",
+        ))
+        .stdout(predicate::str::contains("imagePullPolicy"));
+}
+
+#[test]
+fn no_featurestore_in_the_input_fails_unless_allowed() {
+    plugin()
+        .args(["validate", "-f", "-"])
+        .write_stdin("")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("no FeatureStore in the input"));
+    plugin()
+        .args(["validate", "-f", "-"])
+        .write_stdin("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("1 document(s) of other kinds"));
+    plugin()
+        .args(["validate", "-f", "-", "--allow-empty"])
+        .write_stdin("")
+        .assert()
+        .success();
+}
+
+#[test]
+fn one_unparsable_file_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["static-redis.yaml", "unsafe/hpa-mistakes.yaml"] {
+        let name = f.replace('/', "-");
+        std::fs::copy(repo(&format!("examples/{f}")), dir.path().join(name)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("b-tabs.yaml"),
+        "kind: FeatureStore\nspec:\n  a: 1\n\tb: 2\n",
+    )
+    .unwrap();
+    let out = plugin()
+        .args([
+            "validate",
+            "-f",
+            &dir.path().display().to_string(),
+            "-o",
+            "json",
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("b-tabs.yaml:3"));
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
+    assert_eq!(report["summary"]["objects"], 2, "{report}");
+    assert_eq!(report["summary"]["invalid"], 1);
+    assert_eq!(report["summary"]["unreadable"], 1);
+    assert_eq!(report["unreadable"][0]["line"], 3);
+    // Without the bad file, the worst outcome is the invalid store: exit 1.
+    std::fs::remove_file(dir.path().join("b-tabs.yaml")).unwrap();
+    plugin()
+        .args(["validate", "-f", &dir.path().display().to_string()])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn colour_keeps_the_severity_column_aligned() {
+    let out = plugin()
+        .env_remove("NO_COLOR")
+        .args([
+            "--color",
+            "always",
+            "validate",
+            "-f",
+            &repo("examples/unsafe/hpa-mistakes.yaml"),
+        ])
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains('\u{1b}'), "no colour in:\n{text}");
+    let strip = |l: &str| {
+        let mut s = String::new();
+        let mut esc = false;
+        for c in l.chars() {
+            match (esc, c) {
+                (false, '\u{1b}') => esc = true,
+                (true, 'm') => esc = false,
+                (false, c) => s.push(c),
+                _ => {}
+            }
+        }
+        s
+    };
+    let plain_out = plugin()
+        .args(["validate", "-f", &repo("examples/unsafe/hpa-mistakes.yaml")])
+        .output()
+        .unwrap();
+    let plain = String::from_utf8_lossy(&plain_out.stdout).to_string();
+    assert_eq!(
+        text.lines().map(strip).collect::<Vec<_>>(),
+        plain.lines().map(str::to_string).collect::<Vec<_>>()
+    );
+}

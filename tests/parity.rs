@@ -360,11 +360,11 @@ async fn validate_agrees_with_the_api_server_on_every_object_of_the_corpus() {
             (Err(kube::Error::Api(status)), false) if status.code == 422 => {
                 rejected += 1;
                 for f in &ours {
-                    let text = f.message.trim_start_matches("Invalid value: \"object\": ");
-                    let key = text.split(": ").last().unwrap_or(text);
-                    if !status.message.contains(key) {
+                    // The server's own line for the field, to the letter: `path: message`.
+                    let line = format!("{}: {}", f.path, f.message);
+                    if !status.message.contains(&line) {
                         disagreements.push(format!(
-                            "{label}: our {} message {key:?} not in the server's: {}",
+                            "{label}: our {} line {line:?} not in the server's: {}",
                             f.rule, status.message
                         ));
                     }

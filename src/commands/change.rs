@@ -469,7 +469,7 @@ async fn get(cluster: &Cluster, api: &Api<DynamicObject>, name: &str) -> Result<
                         .collect()
                 })
                 .unwrap_or_default();
-            let similar = similar_names(name, &others);
+            let similar = crate::suggest::similar_names(name, &others);
             let hint = if similar.is_empty() {
                 format!(
                     "list the FeatureStores with `kubectl get feast -n {ns}`, or pick another namespace with -n"
@@ -486,36 +486,6 @@ async fn get(cluster: &Cluster, api: &Api<DynamicObject>, name: &str) -> Result<
             Err(cluster.api_error(e, &format!("get {RESOURCE} {name:?} in namespace {ns:?}")))
         }
     }
-}
-
-/// Names that are close to `name` (a small edit away, or one containing the other).
-pub fn similar_names(name: &str, candidates: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = candidates
-        .iter()
-        .filter(|c| {
-            c.as_str() != name
-                && (edit_distance(name, c) <= 2
-                    || (name.len() >= 3 && (c.contains(name) || name.contains(c.as_str()))))
-        })
-        .cloned()
-        .collect();
-    out.sort();
-    out
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// The namespace's autoscalers, read once for all stores; per-store Deployments.
@@ -829,20 +799,6 @@ fn combine(mut failures: Vec<Error>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn similar_names_catch_typos_and_prefixes() {
-        let names: Vec<String> = ["my-feast", "my-feast-prod", "other"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(similar_names("my-faest", &names), vec!["my-feast"]);
-        assert_eq!(
-            similar_names("feast", &names),
-            vec!["my-feast", "my-feast-prod"]
-        );
-        assert!(similar_names("zzz", &names).is_empty());
-    }
 
     #[test]
     fn only_a_featurestore_target_of_that_name_counts() {

@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::manifests::{self, Document};
 use crate::plan::{self, AutoscalingRequest};
 use crate::render::{self, style::Style};
-use crate::report::{ObjectResult, Report, is_featurestore};
+use crate::report::{ObjectResult, Outcome, Report, Unreadable, is_featurestore};
 use crate::rules::{self, crd::CrdRules};
 
 #[derive(Debug, Args)]
@@ -30,7 +30,8 @@ Examples:
   kubectl get feast -o yaml | kubectl feast validate -f - -o json
 
 Exit codes: 0 all valid; 1 some object invalid (or warnings with --strict);
-2 bad usage; 3 input unreadable or the cluster unreachable.")]
+2 bad usage; 3 some input unreadable (the others are still checked), no FeatureStore
+in the input (unless --allow-empty), or the cluster unreachable.")]
 pub struct ValidateArgs {
     /// Live FeatureStores to validate (with no -f; -A for every namespace)
     #[arg(value_name = "NAME")]
@@ -57,6 +58,10 @@ pub struct ValidateArgs {
     /// Fail (exit 1) on warnings too
     #[arg(long)]
     pub strict: bool,
+    /// Succeed when the input holds no FeatureStore (by default that fails with exit 3, so
+    /// that a CI gate fed by a failed `kubectl get` cannot pass by checking nothing)
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
@@ -79,9 +84,28 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
         live_report(args, global, what_if.as_ref()).await?
     } else {
         let crd = args.crd.as_deref().map(load_crd_file).transpose()?;
-        let docs = manifests::read_paths(&args.filenames, &mut std::io::stdin().lock())?;
-        files_report(&docs, what_if.as_ref(), crd.as_ref())
+        let inputs = manifests::read_inputs(&args.filenames, &mut std::io::stdin().lock());
+        files_report(&inputs.docs, what_if.as_ref(), crd.as_ref()).with_unreadable(
+            inputs
+                .failures
+                .into_iter()
+                .map(|f| Unreadable {
+                    source: f.source,
+                    line: f.line,
+                    message: f.error.message,
+                    hint: f.error.hint,
+                })
+                .collect(),
+        )
     };
+    // Each unreadable input is an error on stderr, as kubectl reports a bad file, while the
+    // report (stdout) still has every object the other inputs held.
+    for u in &report.unreadable {
+        eprintln!("error: {}", u.message);
+        if let Some(hint) = &u.hint {
+            eprintln!("hint: {hint}");
+        }
+    }
     match output {
         Some(OutputFormat::Json) => print!("{}", render::json(&report)),
         Some(_) => print!("{}", render::yaml(&report)),
@@ -95,10 +119,35 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
             )
         ),
     }
-    if report.passes(args.strict) {
-        Ok(())
-    } else {
-        Err(Error::already_reported(ErrorKind::Refused))
+    let live_or_namespace = live || whole_namespace;
+    match report.outcome(args.strict, args.allow_empty || live_or_namespace) {
+        Outcome::Passed => {
+            if report.results.is_empty() {
+                eprintln!("{}", no_featurestores(global));
+            }
+            Ok(())
+        }
+        Outcome::Failed => Err(Error::already_reported(ErrorKind::Refused)),
+        Outcome::Unreadable => Err(Error::already_reported(ErrorKind::Incomplete)),
+        Outcome::Empty => Err(Error::incomplete(format!(
+            "no FeatureStore in the input ({}): nothing was validated",
+            if report.summary.skipped > 0 {
+                format!("{} document(s) of other kinds", report.summary.skipped)
+            } else {
+                "it is empty".to_string()
+            }
+        ))
+        .with_hint(
+            "check the command that produced the input (a failed `kubectl get` prints nothing), or pass --allow-empty if no FeatureStore is fine",
+        )),
+    }
+}
+
+/// kubectl's wording when a live listing finds nothing.
+fn no_featurestores(global: &GlobalArgs) -> String {
+    match (&global.namespace, global.all_namespaces) {
+        (_, true) | (None, false) => "No FeatureStores found".to_string(),
+        (Some(ns), false) => format!("No FeatureStores found in {ns} namespace."),
     }
 }
 
@@ -129,6 +178,9 @@ fn evaluate(
     if let Some(crd) = crd {
         let errors = crd.evaluate(&crate::featurestore::without_nulls(&object));
         rules::crd::reconcile(&mut findings, &errors, &crd.source);
+        if let Some(schema) = crd.schema_for(&object) {
+            rules::add_unknown_fields(&mut findings, &object, schema);
+        }
     }
     (object, findings)
 }

@@ -1,7 +1,7 @@
 //! The human report of `validate`: objects grouped with their findings, a persistence table
 //! each, and a summary line.
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, Color, Table, presets::UTF8_FULL_CONDENSED};
 
 use super::style::Style;
 use crate::featurestore::display_name;
@@ -39,10 +39,11 @@ fn object(out: &mut String, r: &ObjectResult, style: Style) {
         verdict
     ));
     for f in &r.findings {
-        let sev = f.finding.severity.as_str();
+        // Padded before it is coloured: escape codes must not count as width.
+        let sev = format!("{:<8}", f.finding.severity.as_str().to_uppercase());
         out.push_str(&format!(
-            "  {:<8} {}  {}{}\n",
-            style.severity(f.finding.severity, &sev.to_uppercase()),
+            "  {} {}  {}{}\n",
+            style.severity(f.finding.severity, &sev),
             f.finding.rule,
             f.finding.path,
             f.line.map(|l| format!(" (line {l})")).unwrap_or_default(),
@@ -56,18 +57,25 @@ fn object(out: &mut String, r: &ObjectResult, style: Style) {
     }
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
+    // The table colours its own cells, so that escape codes never count as column width.
+    if style.color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
     table.set_header(vec!["SERVICE", "BACKEND", "SAFE TO SCALE", "WHY"]);
     for p in &r.persistence {
-        let safe = if p.scalable {
-            style.green("yes")
+        let (safe, colour) = if p.scalable {
+            ("yes", Color::Green)
         } else {
-            style.yellow("no")
+            ("no", Color::Yellow)
         };
+        let safe = Cell::new(safe);
         table.add_row(vec![
-            p.service.to_string(),
-            p.backend.clone(),
-            safe,
-            p.reason.clone(),
+            Cell::new(p.service),
+            Cell::new(&p.backend),
+            if style.color { safe.fg(colour) } else { safe },
+            Cell::new(&p.reason),
         ]);
     }
     for line in table.to_string().lines() {
@@ -94,7 +102,10 @@ pub fn summary_line(report: &Report, style: Style) -> String {
             plural(s.skipped, "document")
         ));
     }
-    if s.invalid > 0 {
+    if s.unreadable > 0 {
+        line.push_str(&format!("; {} unreadable", plural(s.unreadable, "input")));
+    }
+    if s.invalid > 0 || s.unreadable > 0 {
         style.red(&line)
     } else if s.warnings > 0 {
         style.yellow(&line)

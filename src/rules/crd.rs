@@ -15,6 +15,8 @@ pub struct CrdRules {
     /// Where the CRD came from, for messages: a file path or `cluster`.
     pub source: String,
     versions: Vec<(String, CompiledSchema)>,
+    /// Each version's `openAPIV3Schema`, for the unknown-field check.
+    schemas: Vec<(String, Value)>,
     validator: Validator,
 }
 
@@ -58,9 +60,19 @@ impl CrdRules {
         if versions.is_empty() {
             return Err(format!("{source} has no version with an openAPIV3Schema"));
         }
+        let schemas = lookup(crd, "spec.versions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| {
+                let name = lookup(v, "name")?.as_str()?.to_string();
+                Some((name, lookup(v, "schema.openAPIV3Schema")?.clone()))
+            })
+            .collect();
         Ok(CrdRules {
             source,
             versions,
+            schemas,
             validator: Validator::new(),
         })
     }
@@ -82,6 +94,17 @@ impl CrdRules {
             Ok(()) => Vec::new(),
             Err(errors) => errors.into_vec(),
         }
+    }
+
+    /// The `openAPIV3Schema` of the object's version, if the CRD serves it.
+    pub fn schema_for(&self, object: &Value) -> Option<&Value> {
+        let version = lookup(object, "apiVersion")
+            .and_then(Value::as_str)
+            .and_then(|a| a.strip_prefix("feast.dev/"))?;
+        self.schemas
+            .iter()
+            .find(|(v, _)| v == version)
+            .map(|(_, s)| s)
     }
 
     pub fn has_version(&self, version: &str) -> bool {
@@ -109,7 +132,7 @@ pub fn reconcile(findings: &mut Vec<Finding>, crd_errors: &[ValidationError], so
                     severity: Severity::Error,
                     rule: "crd/rule",
                     path: path.to_string(),
-                    message: format!("Invalid value: \"object\": {}", e.message),
+                    message: format!("Invalid value: {}", e.message),
                     hint: format!(
                         "The CRD's rule `{}` fails to evaluate on this object, and the API server \
                          rejects it for that: set the fields the rule reads.",
@@ -144,7 +167,7 @@ pub fn reconcile(findings: &mut Vec<Finding>, crd_errors: &[ValidationError], so
                 severity: Severity::Error,
                 rule: "crd/rule",
                 path: e.field_path.clone(),
-                message: format!("Invalid value: \"object\": {}", e.message),
+                message: format!("Invalid value: {}", e.message),
                 hint: format!(
                     "This rule comes from the CRD ({source}) and kubectl-feast has no rule of its \
                      own for it (a newer operator?): the API server will reject the object until \

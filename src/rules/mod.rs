@@ -8,6 +8,7 @@
 
 mod advisory;
 pub mod crd;
+mod fields;
 mod persistence;
 mod scaling;
 mod schema;
@@ -66,13 +67,50 @@ pub fn check(object: &Value) -> Vec<Finding> {
     let mut out = Findings::default();
     schema::check(&fs, &mut out);
     if fs.is_v1() {
+        out.0.extend(fields::unknown(object));
         scaling::check(&fs, &mut out);
     }
     persistence::check(&fs, &mut out);
     advisory::check(&fs, &mut out);
     let mut findings = out.0;
+    drop_consequences_of_unknown_fields(&mut findings);
     findings.sort_by_key(|f| f.severity);
     findings
+}
+
+/// Adds the unknown fields a CRD's full schema finds beyond the plugin's own field map.
+pub fn add_unknown_fields(findings: &mut Vec<Finding>, object: &Value, schema: &Value) {
+    for f in fields::unknown_against(object, schema) {
+        if !findings
+            .iter()
+            .any(|have| have.rule == f.rule && have.path == f.path)
+        {
+            findings.push(f);
+        }
+    }
+    drop_consequences_of_unknown_fields(findings);
+    findings.sort_by_key(|f| f.severity);
+}
+
+/// A block under a misspelt or mis-indented key is not where the rules look, so "no online
+/// store" would be a consequence of the typo, not a second problem: the API server refuses
+/// the unknown field and never gets to its CEL rules. Say the cause once.
+fn drop_consequences_of_unknown_fields(findings: &mut Vec<Finding>) {
+    const CONSEQUENCES: &[(&str, &str)] = &[
+        ("scaling/online-store-db", "spec.services.onlineStore"),
+        ("scaling/offline-store-db", "spec.services.offlineStore"),
+        ("scaling/registry-db-or-remote", "spec.services.registry"),
+    ];
+    let unknown: Vec<String> = findings
+        .iter()
+        .filter(|f| f.rule == "schema/unknown-field")
+        .map(|f| f.path.clone())
+        .collect();
+    findings.retain(|f| {
+        !CONSEQUENCES.iter().any(|(rule, block)| {
+            f.rule == *rule && unknown.iter().any(|u| u.starts_with(&format!("{block}.")))
+        })
+    });
 }
 
 /// True when no finding is an error.
@@ -104,16 +142,40 @@ impl Findings {
         });
     }
 
-    /// A failed CEL rule, worded as the API server words it (`Invalid value: "object": …`).
+    /// A failed CEL rule, worded as the API server words it as kube-apiserver v1.35 does (`spec: Invalid value: …`).
     fn cel(&mut self, rule: &'static str, path: &str, message: &str, hint: impl Into<String>) {
         self.push(
             Severity::Error,
             Origin::Cel,
             rule,
             path,
-            format!("Invalid value: \"object\": {message}"),
+            format!("Invalid value: {message}"),
             hint,
         );
+    }
+
+    /// A failed CEL rule, or, when the rule reads a key the object lacks, the evaluation error
+    /// the API server reports instead (`Invalid value: "object": no such key: k evaluating
+    /// rule: …`): both reject the object.
+    fn cel_or_missing_key(
+        &mut self,
+        rule: &'static str,
+        path: &str,
+        missing: Option<&str>,
+        message: &str,
+        hint: impl Into<String>,
+    ) {
+        match missing {
+            None => self.cel(rule, path, message, hint),
+            Some(key) => self.push(
+                Severity::Error,
+                Origin::Cel,
+                rule,
+                path,
+                format!("Invalid value: \"object\": no such key: {key} evaluating rule: {message}"),
+                hint,
+            ),
+        }
     }
 
     fn schema(&mut self, rule: &'static str, path: &str, message: String, hint: impl Into<String>) {
@@ -173,6 +235,7 @@ mod docs_tests {
             include_str!("schema.rs"),
             include_str!("advisory.rs"),
             include_str!("crd.rs"),
+            include_str!("fields.rs"),
         ];
         let prefixes = [
             "scaling/",

@@ -175,10 +175,14 @@ fn registry_choices(fs: &FeatureStore, out: &mut Findings) {
         const AT: &str = "spec.services.registry.local.server";
         let flag = |k: &str| lookup(server, k).and_then(Value::as_bool);
         let grpc_present = lookup(server, "grpc").is_some();
+        // The rule reads restAPI once grpc is false: without the key its evaluation fails,
+        // and the server says so in its own words.
+        let rest_missing = lookup(server, "restAPI").is_none();
         if !(flag("restAPI") == Some(true) || flag("grpc") == Some(true) || !grpc_present) {
-            out.cel(
+            out.cel_or_missing_key(
                 "registry/server-protocol",
                 AT,
+                rest_missing.then_some("restAPI"),
                 "At least one of restAPI or grpc must be true",
                 format!("Set {AT}.grpc or {AT}.restAPI to true."),
             );
