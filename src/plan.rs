@@ -51,35 +51,194 @@ pub fn scale_patch(replicas: i64, drop_autoscaling: bool) -> Value {
     patch
 }
 
-/// What `autoscale` writes into `spec.services.scaling.autoscaling`.
+/// What `autoscale` changes in `spec.services.scaling.autoscaling`. Each field given is set;
+/// the others keep their current value, unless `replace` asks for exactly this block.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AutoscalingRequest {
     pub min: Option<i64>,
-    pub max: i64,
-    /// autoscaling/v2 MetricSpecs; `None` leaves the operator's default (80% CPU).
-    pub metrics: Option<Vec<Value>>,
+    pub max: Option<i64>,
+    /// autoscaling/v2 MetricSpecs to set: each replaces the current metric of the same
+    /// identity (its type and metric name) and the others stay.
+    pub metrics: Vec<Value>,
+    /// Merged into the current behaviour (RFC 7386), so `scaleUp` alone keeps `scaleDown`.
     pub behavior: Option<Value>,
+    /// Replace the whole block: fields the request leaves out are removed.
+    pub replace: bool,
+}
+
+/// The autoscaling block as it will be once `request` is applied to `current`.
+pub fn autoscaling_block(
+    request: &AutoscalingRequest,
+    current: Option<&Value>,
+) -> Result<Value, String> {
+    let base = current
+        .filter(|_| !request.replace)
+        .filter(|c| c.is_object());
+    let mut block = base.cloned().unwrap_or_else(|| json!({}));
+    if let Some(min) = request.min {
+        block["minReplicas"] = json!(min);
+    }
+    if let Some(max) = request.max {
+        block["maxReplicas"] = json!(max);
+    }
+    if block.get("maxReplicas").is_none() {
+        return Err(if base.is_some() {
+            "the current autoscaling block has no maxReplicas: give --max".to_string()
+        } else {
+            "--max is required to turn autoscaling on (there is no HPA configuration to change yet)"
+                .to_string()
+        });
+    }
+    if !request.metrics.is_empty() {
+        let mut metrics: Vec<Value> = block
+            .get("metrics")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for m in &request.metrics {
+            match metrics
+                .iter_mut()
+                .find(|have| metric_identity(have) == metric_identity(m))
+            {
+                Some(have) => *have = m.clone(),
+                None => metrics.push(m.clone()),
+            }
+        }
+        block["metrics"] = Value::Array(metrics);
+    }
+    if let Some(behavior) = &request.behavior {
+        let mut merged = block.get("behavior").cloned().unwrap_or_else(|| json!({}));
+        merge_patch(&mut merged, behavior);
+        block["behavior"] = merged;
+    }
+    Ok(block)
+}
+
+/// What makes two MetricSpecs the same metric: the type and the metric's name (the resource,
+/// the container, the described object).
+fn metric_identity(metric: &Value) -> (String, String) {
+    let kind = metric
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let name = [
+        "/resource/name",
+        "/containerResource/name",
+        "/containerResource/container",
+        "/pods/metric/name",
+        "/object/metric/name",
+        "/object/describedObject/name",
+        "/external/metric/name",
+    ]
+    .iter()
+    .filter_map(|p| metric.pointer(p).and_then(Value::as_str))
+    .collect::<Vec<_>>()
+    .join("/");
+    (kind, name)
 }
 
 /// `autoscale`: write the HPA configuration and remove `spec.replicas` in the same patch, so
-/// the default of 1 satisfies the mutual-exclusion rule (R1). The whole autoscaling block is
-/// replaced: fields the request leaves out are removed, so the result is exactly what was asked.
-pub fn autoscale_patch(request: &AutoscalingRequest) -> Value {
-    let mut hpa = Map::new();
-    hpa.insert(
-        "minReplicas".into(),
-        request.min.map_or(Value::Null, |m| json!(m)),
-    );
-    hpa.insert("maxReplicas".into(), json!(request.max));
-    hpa.insert(
-        "metrics".into(),
-        request.metrics.clone().map_or(Value::Null, Value::Array),
-    );
-    hpa.insert(
-        "behavior".into(),
-        request.behavior.clone().unwrap_or(Value::Null),
-    );
-    json!({"spec": {"replicas": null, "services": {"scaling": {"autoscaling": Value::Object(hpa)}}}})
+/// the default of 1 satisfies the mutual-exclusion rule (R1). Only what changes in the block
+/// is sent, so a concurrent writer's other fields are not overwritten.
+pub fn autoscale_patch(request: &AutoscalingRequest, live: &Value) -> Result<Value, String> {
+    let current = FeatureStore::new(live).autoscaling();
+    let block = autoscaling_block(request, current)?;
+    let change = match current {
+        Some(c) if c.is_object() => merge_patch_between(c, &block),
+        _ => block,
+    };
+    Ok(json!({"spec": {"replicas": null, "services": {"scaling": {"autoscaling": change}}}}))
+}
+
+/// The RFC 7386 merge patch that turns `before` into `after`: changed keys, and `null` for
+/// every key `after` drops.
+pub fn merge_patch_between(before: &Value, after: &Value) -> Value {
+    match (before, after) {
+        (Value::Object(b), Value::Object(a)) => {
+            let mut patch = Map::new();
+            for key in b.keys().filter(|k| !a.contains_key(*k)) {
+                patch.insert(key.clone(), Value::Null);
+            }
+            for (key, value) in a {
+                match b.get(key) {
+                    Some(old) if old == value => {}
+                    Some(old) if old.is_object() && value.is_object() => {
+                        patch.insert(key.clone(), merge_patch_between(old, value));
+                    }
+                    _ => {
+                        patch.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            Value::Object(patch)
+        }
+        _ => after.clone(),
+    }
+}
+
+/// What a change of the HPA configuration takes away: each field it removes and each number
+/// it lowers, `before → after`, so that "raise the max" can be told from "reset the HPA".
+pub fn autoscaling_reductions(before: &Value, after: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    reductions("", before, after, &mut out);
+    out
+}
+
+fn reductions(path: &str, before: &Value, after: &Value, out: &mut Vec<String>) {
+    let child = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match (before, after) {
+        (Value::Object(b), Value::Object(a)) => {
+            for (key, old) in b {
+                match a.get(key) {
+                    None => out.push(format!(
+                        "{} {} → removed{}",
+                        child(key),
+                        compact(old),
+                        default_of(&child(key))
+                    )),
+                    Some(new) => reductions(&child(key), old, new, out),
+                }
+            }
+        }
+        (Value::Array(b), Value::Array(a)) if path == "metrics" => {
+            for old in b {
+                let id = metric_identity(old);
+                match a.iter().find(|m| metric_identity(m) == id) {
+                    None => out.push(format!(
+                        "metric {} → removed",
+                        metrics_summary(&json!({"metrics": [old]}))
+                    )),
+                    Some(new) => reductions(&format!("metrics[{}]", id.1), old, new, out),
+                }
+            }
+        }
+        (Value::Array(b), Value::Array(a)) if b.iter().any(|x| !a.contains(x)) => {
+            out.push(format!("{path} {} → {}", compact(before), compact(after)));
+        }
+        (Value::Number(b), Value::Number(a)) if a.as_f64() < b.as_f64() => {
+            out.push(format!("{path} {b} → {a}"));
+        }
+        _ => {}
+    }
+}
+
+fn default_of(path: &str) -> &'static str {
+    match path {
+        "minReplicas" => " (the HPA's default, 1)",
+        "metrics" => " (the operator's default, 80% CPU)",
+        _ => "",
+    }
+}
+
+fn compact(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// `autoscale --off`: drop the HPA configuration and set `spec.replicas` in the same patch, so
@@ -190,6 +349,15 @@ pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<String
             if one { "it" } else { "them" },
             if one { "it" } else { "them" },
         ));
+    }
+    if let (Some(old), Some(new)) = (b.autoscaling(), a.autoscaling()) {
+        let taken = autoscaling_reductions(old, new);
+        if !taken.is_empty() {
+            out.push(format!(
+                "the HPA configuration of {name} loses settings: {} (spec.services.scaling.autoscaling)",
+                taken.join("; ")
+            ));
+        }
     }
     if b.autoscaling().is_some() && a.autoscaling().is_none() {
         out.push(format!(
@@ -518,16 +686,118 @@ mod tests {
         );
     }
 
+    fn hpa_store(block: Value) -> Value {
+        json!({"metadata": {"name": "a"}, "spec": {"feastProject": "p",
+            "services": {"scaling": {"autoscaling": block}}}})
+    }
+
+    #[test]
+    fn raising_the_max_changes_only_the_max() {
+        let live = hpa_store(json!({"minReplicas": 2, "maxReplicas": 5, "metrics": [
+            {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]}));
+        let request = AutoscalingRequest {
+            max: Some(10),
+            ..Default::default()
+        };
+        let patch = autoscale_patch(&request, &live).expect("patch");
+        assert_eq!(
+            patch,
+            json!({"spec": {"replicas": null, "services": {"scaling": {"autoscaling": {"maxReplicas": 10}}}}})
+        );
+        let after = patched(&live, &patch);
+        let block = &after["spec"]["services"]["scaling"]["autoscaling"];
+        assert_eq!(block["minReplicas"], json!(2));
+        assert_eq!(
+            block["metrics"][0]["resource"]["target"]["averageUtilization"],
+            json!(70)
+        );
+        assert!(risks(&live, &after, &Surroundings::default()).is_empty());
+    }
+
+    #[test]
+    fn a_metric_flag_replaces_only_its_own_metric() {
+        let cpu = |p: i64| json!({"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": p}}});
+        let rps = json!({"type": "Pods", "pods": {"metric": {"name": "rps"}, "target": {"type": "AverageValue", "averageValue": "100"}}});
+        let live = hpa_store(json!({"maxReplicas": 5, "metrics": [cpu(70), rps.clone()]}));
+        let request = AutoscalingRequest {
+            metrics: vec![cpu(60)],
+            ..Default::default()
+        };
+        let after = patched(&live, &autoscale_patch(&request, &live).expect("patch"));
+        assert_eq!(
+            after["spec"]["services"]["scaling"]["autoscaling"]["metrics"],
+            json!([cpu(60), rps])
+        );
+    }
+
+    #[test]
+    fn behaviour_merges_and_replace_starts_from_nothing() {
+        let live = hpa_store(json!({"minReplicas": 3, "maxReplicas": 8,
+            "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}}}));
+        let request = AutoscalingRequest {
+            behavior: Some(json!({"scaleUp": {"stabilizationWindowSeconds": 0}})),
+            ..Default::default()
+        };
+        let block =
+            autoscaling_block(&request, FeatureStore::new(&live).autoscaling()).expect("block");
+        assert_eq!(
+            block["behavior"]["scaleDown"]["stabilizationWindowSeconds"],
+            json!(300)
+        );
+        assert_eq!(
+            block["behavior"]["scaleUp"]["stabilizationWindowSeconds"],
+            json!(0)
+        );
+        let replace = AutoscalingRequest {
+            max: Some(4),
+            replace: true,
+            ..Default::default()
+        };
+        let patch = autoscale_patch(&replace, &live).expect("patch");
+        assert_eq!(
+            patch["spec"]["services"]["scaling"]["autoscaling"],
+            json!({"minReplicas": null, "maxReplicas": 4, "behavior": null})
+        );
+        let after = patched(&live, &patch);
+        let risk = risks(&live, &after, &Surroundings::default());
+        assert_eq!(risk.len(), 1, "{risk:?}");
+        for said in [
+            "maxReplicas 8 → 4",
+            "minReplicas 3 → removed (the HPA's default, 1)",
+            "behavior",
+        ] {
+            assert!(risk[0].contains(said), "{said} not in {}", risk[0]);
+        }
+    }
+
+    #[test]
+    fn turning_autoscaling_on_needs_a_max() {
+        let live = json!({"metadata": {"name": "a"}, "spec": {"feastProject": "p"}});
+        let err = autoscale_patch(
+            &AutoscalingRequest {
+                min: Some(2),
+                ..Default::default()
+            },
+            &live,
+        )
+        .expect_err("no max");
+        assert!(err.contains("--max is required"), "{err}");
+    }
+
     #[test]
     fn autoscale_clears_static_replicas_in_the_same_patch() {
         let obj = json!({"spec": {"feastProject": "p", "replicas": 3}});
         let after = patched(
             &obj,
-            &autoscale_patch(&AutoscalingRequest {
-                min: Some(2),
-                max: 5,
-                ..Default::default()
-            }),
+            &autoscale_patch(
+                &AutoscalingRequest {
+                    min: Some(2),
+                    max: Some(5),
+                    ..Default::default()
+                },
+                &obj,
+            )
+            .expect("patch"),
         );
         assert_eq!(after["spec"]["replicas"], json!(1));
         assert_eq!(
@@ -668,11 +938,15 @@ mod tests {
         let before = scalable(json!({"replicas": 3}));
         let after = patched(
             &before,
-            &autoscale_patch(&AutoscalingRequest {
-                min: Some(2),
-                max: 6,
-                ..Default::default()
-            }),
+            &autoscale_patch(
+                &AutoscalingRequest {
+                    min: Some(2),
+                    max: Some(6),
+                    ..Default::default()
+                },
+                &before,
+            )
+            .expect("patch"),
         );
         assert_eq!(
             effects(&before, &after),
@@ -712,12 +986,16 @@ mod tests {
         let cpu = json!({"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}});
         let after = patched(
             &before,
-            &autoscale_patch(&AutoscalingRequest {
-                min: Some(2),
-                max: 8,
-                metrics: Some(vec![cpu]),
-                behavior: None,
-            }),
+            &autoscale_patch(
+                &AutoscalingRequest {
+                    min: Some(2),
+                    max: Some(8),
+                    metrics: vec![cpu],
+                    ..Default::default()
+                },
+                &before,
+            )
+            .expect("patch"),
         );
         assert_eq!(
             effects(&before, &after),
@@ -761,11 +1039,14 @@ mod tests {
         let before = scalable(json!({"replicas": 3}));
         let after = patched(
             &before,
-            &autoscale_patch(&AutoscalingRequest {
-                min: None,
-                max: 4,
-                ..Default::default()
-            }),
+            &autoscale_patch(
+                &AutoscalingRequest {
+                    max: Some(4),
+                    ..Default::default()
+                },
+                &before,
+            )
+            .expect("patch"),
         );
         let changes = spec_changes(&before, &after);
         assert_eq!(

@@ -653,6 +653,62 @@ async fn autoscale_replaces_static_replicas_in_the_same_patch() {
 }
 
 #[tokio::test]
+async fn raising_the_max_changes_only_the_max() {
+    let ns = seeded("autoscale-merge", &["hpa-at-limit"]).await;
+    let before = spec(&ns, "hpa-at-limit")["services"]["scaling"]["autoscaling"].clone();
+    assert_eq!(before["minReplicas"], json!(2), "{before}");
+    // No terminal and no --yes: raising the max is not risky, so it goes through.
+    feast(&ns, &["autoscale", "hpa-at-limit", "--max", "10"])
+        .success()
+        .stdout(contains("featurestore.feast.dev/hpa-at-limit autoscaled"))
+        .stderr(contains("default").not());
+    let mut expected = before.clone();
+    expected["maxReplicas"] = json!(10);
+    assert_eq!(
+        spec(&ns, "hpa-at-limit")["services"]["scaling"]["autoscaling"],
+        expected
+    );
+    // Lowering the max takes something away: it is named and needs confirmation.
+    feast(&ns, &["autoscale", "hpa-at-limit", "--max", "4"])
+        .code(1)
+        .stderr(contains("maxReplicas 10 → 4"))
+        .stderr(contains("needs confirmation"));
+    assert_eq!(
+        spec(&ns, "hpa-at-limit")["services"]["scaling"]["autoscaling"]["maxReplicas"],
+        json!(10)
+    );
+    // --replace asks for exactly the flags: what it removes is named, before → after.
+    feast(
+        &ns,
+        &["autoscale", "hpa-at-limit", "--replace", "--max", "12"],
+    )
+    .code(1)
+    .stderr(contains("minReplicas 2 → removed (the HPA's default, 1)"))
+    .stderr(contains("metrics"));
+    feast(
+        &ns,
+        &[
+            "autoscale",
+            "hpa-at-limit",
+            "--replace",
+            "--max",
+            "12",
+            "--yes",
+        ],
+    )
+    .success();
+    assert_eq!(
+        spec(&ns, "hpa-at-limit")["services"]["scaling"]["autoscaling"],
+        json!({"maxReplicas": 12})
+    );
+    // A store without an HPA configuration needs --max to get one.
+    create_store(&ns, "plain", json!({"replicas": 2}));
+    feast(&ns, &["autoscale", "plain", "--min", "2"])
+        .code(2)
+        .stderr(contains("--max is required to turn autoscaling on"));
+}
+
+#[tokio::test]
 async fn autoscale_without_metrics_names_the_operator_default() {
     let ns = seeded("autoscale-default", &["static"]).await;
     feast(&ns, &["autoscale", "static", "--max", "4"])

@@ -32,11 +32,15 @@ fn corpus_from_files() -> Vec<(String, Value)> {
             format!("{label} replicas=3"),
             plan::patched(&doc.value, &plan::scale_patch(3, false)),
         ));
-        let hpa = plan::autoscale_patch(&AutoscalingRequest {
-            min: Some(2),
-            max: 4,
-            ..Default::default()
-        });
+        let hpa = plan::autoscale_patch(
+            &AutoscalingRequest {
+                min: Some(2),
+                max: Some(4),
+                ..Default::default()
+            },
+            &doc.value,
+        )
+        .expect("an autoscale patch with --max");
         out.push((
             format!("{label} autoscale"),
             plan::patched(&doc.value, &hpa),

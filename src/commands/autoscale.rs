@@ -20,9 +20,11 @@ use crate::plan::{self, AutoscalingRequest, Surroundings};
 #[command(after_help = "\
 Examples:
   kubectl feast autoscale my-feast --min 2 --max 10                 HPA on the default 80% CPU
+  kubectl feast autoscale my-feast --max 20                         raise the max; the rest stays
   kubectl feast autoscale my-feast --min 2 --max 10 --cpu 70% --memory 80%
   kubectl feast autoscale my-feast --max 20 --metrics-file rps.yaml custom/external metrics
   kubectl feast autoscale my-feast --max 10 --scale-down-stabilization 10m
+  kubectl feast autoscale my-feast --replace --max 6 --cpu 60%      exactly this HPA, nothing else
   kubectl feast autoscale my-feast --off                            keep today's count, drop the HPA
   kubectl feast autoscale my-feast --off --replicas 3 --yes
 
@@ -31,12 +33,12 @@ Exit codes: 0 done; 1 refused (rules, bounds, no confirmation); 2 bad usage;
 pub struct AutoscaleArgs {
     #[command(flatten)]
     pub target: Target,
-    /// The HPA's maximum replicas
+    /// The HPA's maximum replicas (required when the store has no HPA configuration yet)
     #[arg(
         long,
         value_name = "B",
-        required_unless_present = "off",
-        conflicts_with = "off"
+        conflicts_with = "off",
+        allow_negative_numbers = true
     )]
     pub max: Option<i64>,
     /// The HPA's minimum replicas (the operator uses 1 when unset)
@@ -62,6 +64,10 @@ pub struct AutoscaleArgs {
     /// A YAML autoscaling/v2 HorizontalPodAutoscalerBehavior (scaleUp, scaleDown)
     #[arg(long, value_name = "FILE", conflicts_with = "off")]
     pub behavior_file: Option<PathBuf>,
+    /// Replace the whole HPA configuration with exactly these flags (by default the flags
+    /// change only their own fields and the rest is kept)
+    #[arg(long, conflicts_with = "off")]
+    pub replace: bool,
     /// Turn autoscaling off: drop the HPA configuration and set spec.replicas in the same patch
     #[arg(long)]
     pub off: bool,
@@ -77,7 +83,14 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
         return run_off(args, global).await;
     }
     let request = request(args, read_metrics(args)?, read_behavior(args)?)?;
-    let planner = |live: &Value, _: &Surroundings| Ok(plan_autoscale(&request, live));
+    if !args.change_requested() {
+        return Err(
+            Error::usage("`kubectl feast autoscale` needs a change").with_hint(
+                "give --max (and --min, --cpu, ...) to configure the HPA, or --off to turn it off",
+            ),
+        );
+    }
+    let planner = |live: &Value, _: &Surroundings| plan_autoscale(&request, live);
     change::run(
         change::Request {
             command: "autoscale",
@@ -144,6 +157,19 @@ async fn run_off(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
     .map(|_| ())
 }
 
+impl AutoscaleArgs {
+    /// Whether any flag asks for a change of the HPA configuration.
+    fn change_requested(&self) -> bool {
+        self.max.is_some()
+            || self.min.is_some()
+            || self.cpu.is_some()
+            || self.memory.is_some()
+            || self.metrics_file.is_some()
+            || self.scale_down_stabilization.is_some()
+            || self.behavior_file.is_some()
+    }
+}
+
 /// `70%` or `70`: a utilisation target, more than 0.
 pub fn parse_percent(s: &str) -> std::result::Result<i64, String> {
     let digits = s.trim().strip_suffix('%').unwrap_or(s.trim());
@@ -166,9 +192,6 @@ fn request(
     file_metrics: Option<Vec<Value>>,
     file_behavior: Option<Value>,
 ) -> Result<AutoscalingRequest> {
-    let max = args.max.ok_or_else(|| {
-        Error::usage("--max is required (or --off)").with_hint("e.g. --min 2 --max 10")
-    })?;
     if let Some(min) = args.min
         && min < 1
     {
@@ -177,14 +200,17 @@ fn request(
         ))
         .with_hint("use --min 1 or more; a FeatureStore cannot scale to zero"));
     }
-    if max < 1 {
+    if let Some(max) = args.max
+        && max < 1
+    {
         return Err(Error::refused(format!(
             "--max {max} is below the CRD's minimum of 1 (autoscaling.maxReplicas)"
         ))
         .with_hint("use --max 1 or more"));
     }
-    let min = args.min.unwrap_or(1);
-    if max < min {
+    if let (Some(max), Some(min)) = (args.max, args.min)
+        && max < min
+    {
         return Err(Error::refused(format!(
             "--max {max} is below --min {min}: the HPA API rejects maxReplicas < minReplicas, so the operator's reconcile would fail"
         ))
@@ -212,31 +238,38 @@ fn request(
     }
     Ok(AutoscalingRequest {
         min: args.min,
-        max,
-        metrics: (!metrics.is_empty()).then_some(metrics),
+        max: args.max,
+        metrics,
         behavior,
+        replace: args.replace,
     })
 }
 
-/// The patch for one store: the whole autoscaling block, and `spec.replicas` removed (R1).
-fn plan_autoscale(request: &AutoscalingRequest, live: &Value) -> Planned {
+/// The patch for one store: the fields the flags set (all of the block with `--replace`), and
+/// `spec.replicas` removed (R1).
+fn plan_autoscale(request: &AutoscalingRequest, live: &Value) -> Result<Planned> {
+    let fs = FeatureStore::new(live);
+    let patch = plan::autoscale_patch(request, live).map_err(|why| {
+        Error::usage(format!("{RESOURCE}/{}: {why}", fs.name()))
+            .with_hint("e.g. `kubectl feast autoscale NAME --min 2 --max 10`")
+    })?;
+    let after = plan::patched(live, &patch);
+    let metrics_after = FeatureStore::new(&after)
+        .autoscaling()
+        .and_then(|a| a.get("metrics"))
+        .and_then(Value::as_array)
+        .is_some_and(|m| !m.is_empty());
     let mut notes = Vec::new();
-    if request.metrics.is_none() {
-        let current = FeatureStore::new(live)
-            .autoscaling()
-            .and_then(|a| a.get("metrics"))
-            .and_then(Value::as_array)
-            .is_some_and(|m| !m.is_empty());
+    if !metrics_after {
         notes.push(format!(
-            "no metric given: the operator's default applies, {DEFAULT_CPU_UTILIZATION}% average CPU utilisation{} (choose with --cpu, --memory or --metrics-file)",
-            if current { ", replacing the metrics set now" } else { "" }
+            "no metric is set: the operator's default applies, {DEFAULT_CPU_UTILIZATION}% average CPU utilisation (choose with --cpu, --memory or --metrics-file)"
         ));
     }
-    Planned {
-        patch: plan::autoscale_patch(request),
+    Ok(Planned {
+        patch,
         verb: "autoscaled",
         notes,
-    }
+    })
 }
 
 /// The count to keep when autoscaling is turned off: what the HPA asked for last
@@ -408,15 +441,15 @@ mod tests {
         .expect("request");
         assert_eq!(
             r.metrics,
-            Some(vec![utilization("cpu", 70), utilization("memory", 80)])
+            vec![utilization("cpu", 70), utilization("memory", 80)]
         );
     }
 
     #[test]
     fn no_metric_flags_leave_the_operator_default_and_say_so() {
         let r = request(&args(&["--max", "5"]), None, None).expect("request");
-        assert_eq!(r.metrics, None);
-        let p = plan_autoscale(&r, &store(json!({"replicas": 3})));
+        assert!(r.metrics.is_empty());
+        let p = plan_autoscale(&r, &store(json!({"replicas": 3}))).expect("plan");
         assert!(p.notes[0].contains("80% average CPU"));
         assert_eq!(p.patch["spec"]["replicas"], Value::Null);
         assert!(

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ListParams};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::cluster::Cluster;
@@ -79,7 +79,7 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
         return Err(Error::usage("-f cannot be combined with NAME or -A")
             .with_hint("validate files or live objects, one at a time"));
     }
-    let what_if = what_if_patch(args);
+    let what_if = WhatIf::from_args(args);
     let report = if args.filenames.is_empty() {
         live_report(args, global, what_if.as_ref()).await?
     } else {
@@ -151,27 +151,48 @@ fn no_featurestores(global: &GlobalArgs) -> String {
     }
 }
 
-/// The patch `scale` or `autoscale` would send, for the what-if flags.
-fn what_if_patch(args: &ValidateArgs) -> Option<Value> {
-    if let Some(n) = args.replicas {
-        return Some(plan::scale_patch(n, false));
+/// What the what-if flags would change: the patch `scale` or `autoscale` would send.
+#[derive(Debug, Clone)]
+pub enum WhatIf {
+    Scale(i64),
+    Autoscale(AutoscalingRequest),
+}
+
+impl WhatIf {
+    fn from_args(args: &ValidateArgs) -> Option<WhatIf> {
+        if let Some(n) = args.replicas {
+            return Some(WhatIf::Scale(n));
+        }
+        args.autoscale.then(|| {
+            WhatIf::Autoscale(AutoscalingRequest {
+                min: args.min,
+                max: args.max,
+                ..Default::default()
+            })
+        })
     }
-    let max = args.max.filter(|_| args.autoscale)?;
-    Some(plan::autoscale_patch(&AutoscalingRequest {
-        min: args.min,
-        max,
-        ..Default::default()
-    }))
+
+    /// The object as the command would leave it.
+    pub fn apply(&self, object: &Value) -> Value {
+        let patch = match self {
+            WhatIf::Scale(n) => plan::scale_patch(*n, false),
+            // --autoscale requires --max, so the block always has one.
+            WhatIf::Autoscale(request) => {
+                plan::autoscale_patch(request, object).unwrap_or_else(|_| json!({}))
+            }
+        };
+        plan::patched(object, &patch)
+    }
 }
 
 /// Checks one object (after the what-if patch) with our rules and, if given, the CRD's own.
 fn evaluate(
     object: &Value,
-    what_if: Option<&Value>,
+    what_if: Option<&WhatIf>,
     crd: Option<&CrdRules>,
 ) -> (Value, Vec<rules::Finding>) {
     let object = match what_if {
-        Some(patch) => plan::patched(object, patch),
+        Some(w) => w.apply(object),
         None => object.clone(),
     };
     let mut findings = rules::check(&object);
@@ -185,7 +206,7 @@ fn evaluate(
     (object, findings)
 }
 
-pub fn files_report(docs: &[Document], what_if: Option<&Value>, crd: Option<&CrdRules>) -> Report {
+pub fn files_report(docs: &[Document], what_if: Option<&WhatIf>, crd: Option<&CrdRules>) -> Report {
     let mut results = Vec::new();
     let mut skipped = 0;
     for doc in docs {
@@ -221,7 +242,7 @@ fn load_crd_file(path: &std::path::Path) -> Result<CrdRules> {
 async fn live_report(
     args: &ValidateArgs,
     global: &GlobalArgs,
-    what_if: Option<&Value>,
+    what_if: Option<&WhatIf>,
 ) -> Result<Report> {
     let cluster = Cluster::connect(global).await?;
     let objects = fetch(&cluster, &args.names, global.all_namespaces).await?;
@@ -327,7 +348,7 @@ mod tests {
         let docs = vec![doc(
             json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "metadata": {"name": "a"}, "spec": {"feastProject": "p"}}),
         )];
-        let r = files_report(&docs, Some(&plan::scale_patch(3, false)), None);
+        let r = files_report(&docs, Some(&WhatIf::Scale(3)), None);
         assert!(!r.passes(false));
         assert!(
             r.results[0]
