@@ -393,11 +393,13 @@ pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<String
 /// Something the operator does after a change, in the order it does it (§4.3–§4.6, §4.8).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// The Deployment's replica count is set from `spec.replicas`; `from` is `None` when an
-    /// HPA decided it before.
+    /// The Deployment's replica count is set from `spec.replicas`. `from` is what the
+    /// Deployment runs now, when it could be read (never the old spec: the two differ while
+    /// a rollout lags); `hpa_before` when an HPA decided the count until now.
     DeploymentReplicas {
         from: Option<i64>,
         to: i64,
+        hpa_before: bool,
     },
     /// Static → HPA: the Deployment keeps its count until the HPA clamps it into [min, max].
     DeploymentKeepsCount {
@@ -439,8 +441,9 @@ pub enum Effect {
     PdbInactive,
 }
 
-/// The operator's next steps when `before` becomes `after` (both full objects). Pure.
-pub fn effects(before: &Value, after: &Value) -> Vec<Effect> {
+/// The operator's next steps when `before` becomes `after` (both full objects); `running` is
+/// the Deployment's `spec.replicas` now, when it could be read. Pure.
+pub fn effects(before: &Value, after: &Value, running: Option<i64>) -> Vec<Effect> {
     let (b, a) = (FeatureStore::new(before), FeatureStore::new(after));
     let mut out = Vec::new();
     match (b.scaling_mode(), a.scaling_mode()) {
@@ -453,12 +456,14 @@ pub fn effects(before: &Value, after: &Value) -> Vec<Effect> {
             });
         }
         (ScalingMode::Autoscaled { .. }, _) => out.push(Effect::DeploymentReplicas {
-            from: None,
+            from: running,
             to: a.replicas(),
+            hpa_before: true,
         }),
         _ if b.replicas() != a.replicas() => out.push(Effect::DeploymentReplicas {
-            from: Some(b.replicas()),
+            from: running,
             to: a.replicas(),
+            hpa_before: false,
         }),
         _ => {}
     }
@@ -860,11 +865,12 @@ mod tests {
         let before = scalable(json!({}));
         let after = patched(&before, &scale_patch(3, false));
         assert_eq!(
-            effects(&before, &after),
+            effects(&before, &after, Some(1)),
             vec![
                 Effect::DeploymentReplicas {
                     from: Some(1),
-                    to: 3
+                    to: 3,
+                    hpa_before: false
                 },
                 Effect::Strategy {
                     from: "Recreate".into(),
@@ -883,12 +889,13 @@ mod tests {
             json!({"replicas": 3, "services": {"podDisruptionBudgets": {"maxUnavailable": 1}}}),
         );
         let after = patched(&before, &scale_patch(1, false));
-        let got = effects(&before, &after);
+        let got = effects(&before, &after, Some(3));
         assert_eq!(
             got[0],
             Effect::DeploymentReplicas {
                 from: Some(3),
-                to: 1
+                to: 1,
+                hpa_before: false
             }
         );
         assert!(got.contains(&Effect::Strategy {
@@ -909,10 +916,11 @@ mod tests {
         let before = scalable(json!({"replicas": 3}));
         let after = patched(&before, &scale_patch(5, false));
         assert_eq!(
-            effects(&before, &after),
+            effects(&before, &after, Some(3)),
             vec![Effect::DeploymentReplicas {
                 from: Some(3),
-                to: 5
+                to: 5,
+                hpa_before: false
             }]
         );
     }
@@ -925,10 +933,11 @@ mod tests {
         );
         let after = patched(&before, &scale_patch(2, false));
         assert_eq!(
-            effects(&before, &after),
+            effects(&before, &after, Some(1)),
             vec![Effect::DeploymentReplicas {
                 from: Some(1),
-                to: 2
+                to: 2,
+                hpa_before: false
             }]
         );
     }
@@ -949,7 +958,7 @@ mod tests {
             .expect("patch"),
         );
         assert_eq!(
-            effects(&before, &after),
+            effects(&before, &after, None),
             vec![
                 Effect::DeploymentKeepsCount {
                     current: 3,
@@ -971,9 +980,13 @@ mod tests {
             scalable(json!({"services": {"scaling": {"autoscaling": {"maxReplicas": 5}}}}));
         let after = patched(&before, &autoscale_off_patch(4));
         assert_eq!(
-            effects(&before, &after),
+            effects(&before, &after, Some(5)),
             vec![
-                Effect::DeploymentReplicas { from: None, to: 4 },
+                Effect::DeploymentReplicas {
+                    from: Some(5),
+                    to: 4,
+                    hpa_before: true
+                },
                 Effect::HpaDeleted
             ]
         );
@@ -998,7 +1011,7 @@ mod tests {
             .expect("patch"),
         );
         assert_eq!(
-            effects(&before, &after),
+            effects(&before, &after, None),
             vec![Effect::HpaUpdated {
                 min: 2,
                 max: Some(8),
@@ -1012,7 +1025,7 @@ mod tests {
         let scaled = scalable(json!({"replicas": 2}));
         let with_pdb = patched(&scaled, &pdb_patch(&PdbPolicy::MaxUnavailable(json!(1))));
         assert_eq!(
-            effects(&scaled, &with_pdb),
+            effects(&scaled, &with_pdb, None),
             vec![Effect::PdbCreated {
                 budget: "maxUnavailable: 1".into()
             }]
@@ -1022,16 +1035,16 @@ mod tests {
             &pdb_patch(&PdbPolicy::MinAvailable(json!("50%"))),
         );
         assert_eq!(
-            effects(&with_pdb, &switched),
+            effects(&with_pdb, &switched, None),
             vec![Effect::PdbUpdated {
                 budget: "minAvailable: \"50%\"".into()
             }]
         );
         let single = scalable(json!({}));
         let inactive = patched(&single, &pdb_patch(&PdbPolicy::MinAvailable(json!(1))));
-        assert_eq!(effects(&single, &inactive), vec![Effect::PdbInactive]);
+        assert_eq!(effects(&single, &inactive, None), vec![Effect::PdbInactive]);
         let off = patched(&with_pdb, &pdb_patch(&PdbPolicy::Off));
-        assert_eq!(effects(&with_pdb, &off), vec![Effect::PdbDeleted]);
+        assert_eq!(effects(&with_pdb, &off, None), vec![Effect::PdbDeleted]);
     }
 
     #[test]

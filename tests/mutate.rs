@@ -168,6 +168,26 @@ async fn scale_sets_spec_replicas_and_says_what_the_operator_does() {
 }
 
 #[tokio::test]
+async fn from_n_is_what_the_deployment_runs_not_the_old_spec() {
+    // lagging: spec.replicas is 4, the operator has not caught up and the Deployment runs 2.
+    let ns = seeded("scale-from-deployment", &["lagging"]).await;
+    feast(&ns, &["scale", "lagging", "--replicas", "3", "--dry-run"])
+        .success()
+        .stdout(contains(
+            "set Deployment feast-lagging to 3 replica(s) (from 2)",
+        ))
+        .stdout(contains("(from 4)").not());
+    // The editor may not read Deployments: then no "from" is claimed at all.
+    feast_as(
+        "editor",
+        &ns,
+        &["scale", "lagging", "--replicas", "3", "--dry-run"],
+    )
+    .success()
+    .stdout(contains("set Deployment feast-lagging to 3 replica(s)\n"));
+}
+
+#[tokio::test]
 async fn scale_from_one_switches_strategy_injects_placement_and_creates_the_pdb() {
     let ns = cluster().namespace("scale-1-to-n").await;
     create_store(
@@ -178,7 +198,8 @@ async fn scale_from_one_switches_strategy_injects_placement_and_creates_the_pdb(
     feast(&ns, &["scale", "feast/fs", "--replicas", "3"])
         .success()
         .stdout(contains("featurestore.feast.dev/fs scaled"))
-        .stdout(contains("set Deployment feast-fs to 3 replica(s) (from 1)"))
+        // No operator ran here, so there is no Deployment to say "from N" of.
+        .stdout(contains("set Deployment feast-fs to 3 replica(s)\n"))
         .stdout(contains(
             "switch the Deployment strategy Recreate → RollingUpdate",
         ))
@@ -208,6 +229,9 @@ async fn scale_to_one_from_more_needs_confirmation_then_undoes_ha() {
         ))
         .stdout(contains(
             "switch the Deployment strategy RollingUpdate → Recreate",
+        ))
+        .stdout(contains(
+            "every old pod stops before the new one starts, so static serves nothing until the new pod is ready",
         ))
         .stdout(contains("remove the injected zone spread constraint"))
         .stdout(contains("remove the injected pod anti-affinity"))
@@ -417,6 +441,8 @@ async fn output_formats_print_the_resulting_object_like_kubectl() {
     let text = stdout_of(&yaml);
     assert!(text.starts_with("apiVersion: feast.dev/v1"), "{text}");
     assert!(text.contains("replicas: 5"), "{text}");
+    // As `kubectl scale -o yaml`: no managedFields.
+    assert!(!text.contains("managedFields"), "{text}");
     // With -o the diff goes to stderr, so stdout stays the object alone.
     let json_out = feast(
         &ns,
@@ -597,7 +623,8 @@ async fn the_editor_scales_without_the_scale_subresource_and_unreadable_lookups_
             "note: could not read horizontalpodautoscalers.autoscaling",
         ))
         .stderr(contains("not checked"));
-    assert_eq!(stderr_of(&out).matches("note: could not read").count(), 2);
+    // HPAs, ScaledObjects and the Deployment (for "from N"): each one line, none blocking.
+    assert_eq!(stderr_of(&out).matches("note: could not read").count(), 3);
     assert_eq!(spec(&ns, "static")["replicas"], json!(4));
 
     // autoscale --off reads the count to keep from the status, which the editor may read.
@@ -731,7 +758,9 @@ async fn autoscale_off_keeps_the_hpas_desired_count() {
     feast(&ns, &["autoscale", "hpa", "--off", "--yes"])
         .success()
         .stdout(contains("featurestore.feast.dev/hpa configured"))
-        .stdout(contains("set Deployment feast-hpa to 3 replica(s)"))
+        .stdout(contains(
+            "keep Deployment feast-hpa at 3 replica(s) (it runs 3 already)",
+        ))
         .stdout(contains("delete HorizontalPodAutoscaler feast-hpa"));
     let after = spec(&ns, "hpa");
     assert_eq!(after["replicas"], json!(3));
@@ -931,7 +960,12 @@ async fn an_existing_reconcile_error_does_not_block_an_unrelated_change_but_a_ne
         json!({"maxUnavailable": 1})
     );
     // The fix goes through too; then introducing the same mistake again is refused.
-    feast(&ns, &["autoscale", "failed", "--min", "2", "--max", "3"]).success();
+    // Lowering minReplicas 5 → 2 takes something away, so it is confirmed with --yes.
+    feast(
+        &ns,
+        &["autoscale", "failed", "--min", "2", "--max", "3", "--yes"],
+    )
+    .success();
     let rv = resource_version(&ns, "failed");
     let dir = tempfile::tempdir().expect("tempdir");
     let behavior = dir.path().join("behavior.yaml");
@@ -1331,7 +1365,7 @@ async fn on_a_terminal_a_risky_change_is_asked_for_and_no_cancels_it() {
     let (status, shown) = on_terminal(
         &ns,
         &["scale", "static", "--replicas", "1"],
-        &[("Apply this change?", "n")],
+        &[("Apply this change to featurestore.feast.dev/static?", "n")],
     );
     assert_eq!(status.code(), Some(1), "{shown}");
     assert!(shown.contains("static goes down to 1 replica"), "{shown}");
@@ -1349,7 +1383,7 @@ async fn on_a_terminal_yes_sends_the_risky_change() {
     let (status, shown) = on_terminal(
         &ns,
         &["autoscale", "hpa", "--off"],
-        &[("Apply this change?", "y")],
+        &[("Apply this change to featurestore.feast.dev/hpa?", "y")],
     );
     assert_eq!(status.code(), Some(0), "{shown}");
     assert!(
@@ -1357,6 +1391,25 @@ async fn on_a_terminal_yes_sends_the_risky_change() {
         "{shown}"
     );
     assert_eq!(spec(&ns, "hpa")["replicas"], json!(3));
+}
+
+#[tokio::test]
+async fn on_a_terminal_one_prompt_names_every_store_it_changes() {
+    let ns = seeded("prompt-many", &["static", "pdb-blocks-drain"]).await;
+    let (status, shown) = on_terminal(
+        &ns,
+        &["scale", "--all", "--replicas", "1"],
+        &[(
+            "Apply this change to featurestore.feast.dev/pdb-blocks-drain, featurestore.feast.dev/static?",
+            "n",
+        )],
+    );
+    assert_eq!(status.code(), Some(1), "{shown}");
+    assert!(
+        !shown.contains("Apply this change to featurestore.feast.dev/static?"),
+        "one prompt for both, not one per store: {shown}"
+    );
+    assert_eq!(spec(&ns, "static")["replicas"], json!(3));
 }
 
 #[tokio::test]
@@ -1372,7 +1425,7 @@ async fn on_a_terminal_autoscale_off_asks_for_the_count_it_cannot_find() {
         &["autoscale", "fs", "--off"],
         &[
             ("How many replicas should fs keep", "4\r"),
-            ("Apply this change?", "y"),
+            ("Apply this change to featurestore.feast.dev/fs?", "y"),
         ],
     );
     assert_eq!(status.code(), Some(0), "{shown}");

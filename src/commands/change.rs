@@ -279,7 +279,11 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
                             "{}",
                             out::effects(
                                 &name,
-                                &plan::effects(&sent.before, &sent.object),
+                                &plan::effects(
+                                    &sent.before,
+                                    &sent.object,
+                                    around.deployment_replicas
+                                ),
                                 dry_run
                             )
                         );
@@ -640,7 +644,7 @@ fn confirm(command: &str, risks: &[(String, String)], yes: bool, style: Style) -
         )));
     }
     let go = dialoguer::Confirm::new()
-        .with_prompt("Apply this change?")
+        .with_prompt(format!("Apply this change to {stores}?"))
         .default(false)
         .interact()
         .map_err(|e| {

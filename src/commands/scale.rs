@@ -60,9 +60,10 @@ pub async fn run(args: &ScaleArgs, global: &GlobalArgs) -> Result<()> {
             command: "scale",
             target: &args.target,
             options: &args.change,
+            // The Deployment's count, for "from N" in what the operator does next.
             lookups: Lookups {
                 autoscalers: true,
-                deployment: false,
+                deployment: true,
             },
             resource_version: args.resource_version.clone(),
             plan: &planner,

@@ -95,22 +95,39 @@ pub fn effect(name: &str, e: &Effect) -> String {
         Effect::DeploymentReplicas {
             from: Some(from),
             to,
+            ..
+        } if from == to => {
+            format!("keep {deploy} at {to} replica(s) (it runs {from} already)")
+        }
+        Effect::DeploymentReplicas {
+            from,
+            to,
+            hpa_before,
         } => {
-            format!("set {deploy} to {to} replica(s) (from {from})")
-        }
-        Effect::DeploymentReplicas { from: None, to: 1 } => {
-            format!("set {deploy} to 1 replica: the workload drops to one pod at once")
-        }
-        Effect::DeploymentReplicas { from: None, to } => {
-            format!("set {deploy} to {to} replica(s) (the HPA decided the count until now)")
+            let from = match (from, hpa_before) {
+                (Some(n), false) => format!(" (from {n})"),
+                (Some(n), true) => format!(" (from {n}, the HPA's count until now)"),
+                (None, true) => " (the HPA decided the count until now)".into(),
+                (None, false) => String::new(),
+            };
+            let drop = if *to == 1 && *hpa_before {
+                ": the workload drops to one pod at once"
+            } else {
+                ""
+            };
+            format!("set {deploy} to {to} replica(s){from}{drop}")
         }
         Effect::DeploymentKeepsCount { current, min, max } => format!(
             "leave {deploy} at its current count ({current} as configured) until the HPA clamps it into [{}]",
             bounds(*min, *max)
         ),
-        Effect::Strategy { from, to } => {
-            format!("switch the Deployment strategy {from} → {to} (this rollout already uses {to})")
-        }
+        Effect::Strategy { from, to } if to == "Recreate" => format!(
+            "switch the Deployment strategy {from} → {to}, and this rollout already uses it: \
+             every old pod stops before the new one starts, so {name} serves nothing until the new pod is ready"
+        ),
+        Effect::Strategy { from, to } => format!(
+            "switch the Deployment strategy {from} → {to} (this rollout already uses {to}: new pods start before old ones stop)"
+        ),
         Effect::ZoneSpread { injected: true } => {
             "inject the zone spread constraint (topology.kubernetes.io/zone, ScheduleAnyway)".into()
         }
@@ -169,8 +186,20 @@ pub fn warning(name: &str, f: &Finding, style: Style) -> String {
 }
 
 /// The resulting objects for `-o json|yaml`: one object alone, several as a kubectl `List`.
+/// The changed objects as `-o yaml|json` prints them: one, or a `List`; without
+/// `metadata.managedFields`, as `kubectl scale -o yaml` leaves them out.
 pub fn objects(objects: &[Value], json: bool) -> String {
-    let value = match objects {
+    let shown: Vec<Value> = objects
+        .iter()
+        .map(|o| {
+            let mut o = o.clone();
+            if let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("managedFields");
+            }
+            o
+        })
+        .collect();
+    let value = match shown.as_slice() {
         [one] => one.clone(),
         many => {
             serde_json::json!({"apiVersion": "v1", "kind": "List", "items": many, "metadata": {}})
@@ -224,7 +253,11 @@ mod tests {
             "a",
             &[
                 Effect::HpaDeleted,
-                Effect::DeploymentReplicas { from: None, to: 1 },
+                Effect::DeploymentReplicas {
+                    from: None,
+                    to: 1,
+                    hpa_before: true,
+                },
             ],
             DryRun::None,
         );
