@@ -24,6 +24,8 @@ pub struct Cluster {
     pub context: String,
     /// The API server's URL.
     pub server: String,
+    /// `--request-timeout`, for messages.
+    pub timeout: Option<Duration>,
 }
 
 /// The FeatureStore resource, always `feast.dev/v1` (operator contract §6).
@@ -66,6 +68,7 @@ impl Cluster {
                 (config, String::new())
             }
         };
+        check_exec_plugin(&config.auth_info, &context)?;
         if let Some(user) = &global.as_user {
             config.auth_info.impersonate = Some(user.clone());
         }
@@ -82,30 +85,31 @@ impl Cluster {
             .clone()
             .unwrap_or_else(|| config.default_namespace.clone());
         let server = config.cluster_url.to_string();
+        // kube's default retry backs off for up to 15 attempts (minutes against a server that
+        // keeps answering 503): a command-line tool retries a few times, briefly, then says why.
+        config.default_retry = false;
         let builder = ClientBuilder::try_from(config).map_err(|e| {
             Error::incomplete(format!(
                 "cannot build a client for {server} (context {context:?}): {e}"
             ))
         })?;
-        let client = if global.verbosity.unwrap_or(0) > 0 {
-            // The layer sees the path only; the base URL is added below it.
-            let base = server.trim_end_matches('/').to_string();
-            let log = tower_http::trace::TraceLayer::new_for_http()
-                .on_request(
-                    move |req: &http::Request<kube::client::Body>, _: &tracing::Span| {
-                        eprintln!("{} {base}{}", req.method(), req.uri());
-                    },
-                )
-                .on_response(log_response);
-            builder.with_layer(&log).build()
-        } else {
-            builder.build()
+        let verbose = global.verbosity.unwrap_or(0) > 0;
+        // The layer sees the path only; the base URL is added below it.
+        let log = RequestLog {
+            base: verbose.then(|| server.trim_end_matches('/').to_string()),
         };
+        let client = builder
+            .with_layer(&log)
+            // The retry layer clones the service it retries; a buffer makes it cloneable.
+            .with_layer(&tower::buffer::BufferLayer::new(64))
+            .with_layer(&tower::retry::RetryLayer::new(retry_policy()))
+            .build();
         Ok(Cluster {
             client,
             namespace,
             context,
             server,
+            timeout: global.request_timeout.filter(|t| !t.is_zero()),
         })
     }
 
@@ -131,6 +135,14 @@ impl Cluster {
                     .with_hint("install the Feast Operator (0.61 or later for scaling) in this cluster, or pick another --context")
                 }
                 404 => Error::incomplete(format!("cannot {doing}: {}", status.message)),
+                403 if status.message.contains("cannot impersonate") => Error::incomplete(format!(
+                    "cannot {doing}: {}",
+                    status.message
+                ))
+                .with_hint(
+                    "your own user may not impersonate (--as/--as-group): ask a cluster admin for the \
+                     `impersonate` verb on users/groups, or run without --as",
+                ),
                 403 => Error::incomplete(format!("cannot {doing}: {}", status.message)).with_hint(
                     "ask a cluster admin for a role that grants this verb on featurestores.feast.dev, \
                      such as the Feast Operator's featurestore-editor-role",
@@ -145,12 +157,100 @@ impl Cluster {
                 }
                 code => Error::incomplete(format!("cannot {doing}: HTTP {code}: {}", status.message)),
             },
-            other => Error::incomplete(format!(
-                "cannot {doing}: the API server {} (context {:?}) is unreachable: {other}",
-                self.server, self.context
+            other => self.transport_error(&other, doing),
+        }
+    }
+
+    /// A failure below HTTP, named by its real cause (walking the error's sources): a
+    /// timeout, TLS, a refused connection, DNS, a credential plugin; "unreachable" only when
+    /// nothing more precise is known.
+    fn transport_error(&self, err: &kube::Error, doing: &str) -> Error {
+        let (cause, detail) = Cause::of(err);
+        let (server, context) = (&self.server, &self.context);
+        match cause {
+            Cause::Timeout => Error::incomplete(format!(
+                "cannot {doing}: the API server {server} did not answer in time{} ({detail})",
+                self.timeout.map(|t| format!(" (--request-timeout {})", crate::cli::show_duration(t))).unwrap_or_default()
+            ))
+            .with_hint("raise --request-timeout, or check the API server's load and the network to it"),
+            Cause::Tls => Error::incomplete(format!(
+                "cannot {doing}: TLS with the API server {server} failed: {detail}"
+            ))
+            .with_hint(format!(
+                "the server's certificate is not trusted by the certificate-authority of context {context:?}: fix certificate-authority(-data) in the kubeconfig, or pick the right --context"
+            )),
+            Cause::Refused => Error::incomplete(format!(
+                "cannot {doing}: the API server {server} (context {context:?}) refused the connection ({detail})"
+            ))
+            .with_hint("check that the cluster is up and that --context/KUBECONFIG point at it"),
+            Cause::Dns => Error::incomplete(format!(
+                "cannot {doing}: the API server's host in {server} cannot be resolved ({detail})"
+            ))
+            .with_hint(format!("check the server address of context {context:?} in the kubeconfig, and your DNS or VPN")),
+            Cause::Credentials => Error::incomplete(format!(
+                "cannot {doing}: the credentials of context {context:?} could not be obtained: {detail}"
+            ))
+            .with_hint("check the user's exec plugin or token in the kubeconfig (`kubectl config view --minify`)"),
+            Cause::Other => Error::incomplete(format!(
+                "cannot {doing}: the API server {server} (context {context:?}) is unreachable: {detail}"
             ))
             .with_hint("check that the cluster is up and that --context/KUBECONFIG point at it"),
         }
+    }
+}
+
+/// What really went wrong below HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    Timeout,
+    Tls,
+    Refused,
+    Dns,
+    Credentials,
+    Other,
+}
+
+impl Cause {
+    /// The cause of a transport error and its most specific message, from the chain of
+    /// sources (the outermost messages, such as `ServiceError: client error (Connect)`, say
+    /// little).
+    pub fn of(err: &(dyn std::error::Error + 'static)) -> (Cause, String) {
+        let mut chain: Vec<&(dyn std::error::Error + 'static)> = vec![err];
+        while let Some(next) = chain.last().and_then(|e| e.source()) {
+            chain.push(next);
+        }
+        let kind = chain.iter().find_map(|e| {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                match io.kind() {
+                    std::io::ErrorKind::TimedOut => return Some(Cause::Timeout),
+                    std::io::ErrorKind::ConnectionRefused => return Some(Cause::Refused),
+                    _ => {}
+                }
+            }
+            if e.downcast_ref::<tokio::time::error::Elapsed>().is_some() {
+                return Some(Cause::Timeout);
+            }
+            if e.downcast_ref::<kube::client::AuthError>().is_some() {
+                return Some(Cause::Credentials);
+            }
+            let text = e.to_string().to_lowercase();
+            if text.contains("timed out") || text.contains("deadline has elapsed") {
+                Some(Cause::Timeout)
+            } else if text.contains("certificate")
+                || text.contains("tls")
+                || text.contains("handshake")
+            {
+                Some(Cause::Tls)
+            } else if text.contains("connection refused") {
+                Some(Cause::Refused)
+            } else if text.contains("dns error") || text.contains("failed to lookup address") {
+                Some(Cause::Dns)
+            } else {
+                None
+            }
+        });
+        let detail = chain.last().map(|e| e.to_string()).unwrap_or_default();
+        (kind.unwrap_or(Cause::Other), detail)
     }
 }
 
@@ -160,6 +260,36 @@ impl Cluster {
 pub fn is_unserved_resource(message: &str) -> bool {
     message.contains("could not find the requested resource")
         || message.trim() == "404 page not found"
+}
+
+/// An exec credential plugin that is not installed is named, as kubectl names it, before any
+/// request fails with a bare "No such file or directory".
+fn check_exec_plugin(auth: &kube::config::AuthInfo, context: &str) -> Result<()> {
+    let Some(command) = auth.exec.as_ref().and_then(|e| e.command.as_deref()) else {
+        return Ok(());
+    };
+    let found = if command.contains('/') {
+        std::path::Path::new(command).is_file()
+    } else {
+        std::env::var_os("PATH")
+            .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(command).is_file()))
+            .unwrap_or(false)
+    };
+    if found {
+        return Ok(());
+    }
+    let install = auth
+        .exec
+        .as_ref()
+        .and_then(|e| e.install_hint.clone())
+        .unwrap_or_else(|| {
+            format!("install {command:?}, or fix users[].user.exec.command of context {context:?} in the kubeconfig")
+        });
+    Err(Error::incomplete(format!(
+        "the credential plugin of context {context:?} cannot run: executable {command:?} not found{}",
+        if command.contains('/') { "" } else { " on PATH" }
+    ))
+    .with_hint(install))
 }
 
 fn load_kubeconfig(global: &GlobalArgs) -> Result<Option<Kubeconfig>> {
@@ -204,7 +334,78 @@ fn load_kubeconfig(global: &GlobalArgs) -> Result<Option<Kubeconfig>> {
     }
 }
 
-/// `-v`: one stderr line per response, after the request line.
-fn log_response<B>(res: &http::Response<B>, latency: Duration, _: &tracing::Span) {
-    eprintln!("  -> {} in {} ms", res.status(), latency.as_millis());
+/// Retries on 429, 503 and 504 (honouring Retry-After, capped): at most 3 more attempts within
+/// a few seconds. Writes are safe to retry: every patch carries its resourceVersion.
+fn retry_policy() -> kube::client::retry::RetryPolicy {
+    kube::client::retry::RetryPolicy::new(
+        Duration::from_millis(200),
+        Duration::from_secs(2),
+        3,
+        true,
+    )
+    .unwrap_or_default()
+}
+
+/// `-v`: one stderr line per request once it is answered, with its status and time, so that
+/// a 403 can be told apart from the request next to it.
+#[derive(Clone)]
+struct RequestLog {
+    /// The server's URL when logging is on.
+    base: Option<String>,
+}
+
+impl<S> tower::Layer<S> for RequestLog {
+    type Service = Logged<S>;
+    fn layer(&self, inner: S) -> Logged<S> {
+        Logged {
+            inner,
+            base: self.base.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Logged<S> {
+    inner: S,
+    base: Option<String>,
+}
+
+impl<S, B, R> tower::Service<http::Request<B>> for Logged<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+    S::Error: std::fmt::Display,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<S::Response, S::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::result::Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let line = self
+            .base
+            .as_ref()
+            .map(|base| format!("{} {base}{}", req.method(), req.uri()));
+        let started = std::time::Instant::now();
+        let answer = self.inner.call(req);
+        Box::pin(async move {
+            let result = answer.await;
+            if let Some(line) = line {
+                let ms = started.elapsed().as_millis();
+                match &result {
+                    Ok(res) => eprintln!("{line} {} in {ms} ms", res.status()),
+                    Err(e) => eprintln!("{line} failed after {ms} ms: {e}"),
+                }
+            }
+            result
+        })
+    }
 }

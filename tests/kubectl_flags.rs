@@ -173,11 +173,61 @@ async fn v_logs_every_request_to_stderr() {
         .args(["validate", "logged", "-n", &ns, "-v"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("GET https://127.0.0.1"))
-        .stderr(predicate::str::contains(format!(
-            "/apis/feast.dev/v1/namespaces/{ns}/featurestores/logged"
-        )))
-        .stderr(predicate::str::contains("-> 200 OK in"));
+        // One line per request: method, URL, status and time together.
+        .stderr(predicate::str::is_match(format!(
+            "(?m)^GET https://127\\.0\\.0\\.1:[0-9]+/apis/feast\\.dev/v1/namespaces/{ns}/featurestores/logged 200 OK in [0-9]+ ms$"
+        )).expect("regex"));
+    // A refused request is told apart from its neighbours on its own line.
+    support::cluster()
+        .plugin()
+        .args([
+            "validate",
+            "logged",
+            "-n",
+            &ns,
+            "-v",
+            "--context",
+            "viewer",
+            "--as",
+            "admin",
+        ])
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::is_match(
+                "(?m)^GET https://.*/featurestores/logged 403 Forbidden in [0-9]+ ms$",
+            )
+            .expect("regex"),
+        )
+        // The viewer lacks the impersonate permission: that is the cause, not the editor role.
+        .stderr(predicate::str::contains("cannot impersonate"))
+        .stderr(predicate::str::contains("impersonate` verb"))
+        .stderr(predicate::str::contains("featurestore-editor-role").not());
+}
+
+#[test]
+fn a_missing_credential_plugin_is_named() {
+    let mut config = kubeconfig();
+    for u in config["users"].as_array_mut().expect("users") {
+        if u["name"] == "exec" {
+            u["user"]["exec"]["command"] = json!("kubectl-feast-no-such-credential-helper");
+            u["user"]["exec"]["installHint"] = json!("install it from the internal wiki");
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = write(dir.path(), "exec.json", &config);
+    support::cluster()
+        .plugin()
+        .env("KUBECONFIG", &kc)
+        .args(["validate", "-A", "--context", "exec"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "executable \"kubectl-feast-no-such-credential-helper\" not found on PATH",
+        ))
+        .stderr(predicate::str::contains(
+            "install it from the internal wiki",
+        ));
 }
 
 #[test]
@@ -196,7 +246,7 @@ fn an_unreachable_server_names_the_context_and_the_server() {
         .code(3)
         .stderr(predicate::str::contains("https://127.0.0.1:1"))
         .stderr(predicate::str::contains("context \"admin\""))
-        .stderr(predicate::str::contains("unreachable"));
+        .stderr(predicate::str::contains("refused the connection"));
     support::cluster()
         .plugin()
         .args(["validate", "-A", "--request-timeout", "soon"])

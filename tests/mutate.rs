@@ -18,6 +18,7 @@ use kubectl_feast::cluster::Cluster;
 use kubectl_feast::commands::change::{self, Planned};
 use kubectl_feast::plan;
 use support::cluster;
+use support::proxy::{Fault, Rule};
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -495,7 +496,7 @@ async fn an_unreachable_server_is_named_with_exit_3() {
         .assert()
         .code(3)
         .stderr(contains("https://127.0.0.1:9"))
-        .stderr(contains("unreachable"));
+        .stderr(contains("refused the connection"));
 }
 
 /// Stops a private control plane when the test ends, however it ends.
@@ -1033,6 +1034,7 @@ async fn admin_cluster(ns: &str) -> (Cluster, Api<DynamicObject>) {
         namespace: ns.to_string(),
         context: "admin".into(),
         server: "test".into(),
+        timeout: None,
     };
     (c, api)
 }
@@ -1511,4 +1513,103 @@ async fn wait_times_out_with_what_was_reached_and_the_condition() {
         json!(4),
         "the change itself stays"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// faults between the plugin and the API server (tests/support/proxy.rs)
+
+/// The plugin through a fault proxy, in a namespace.
+fn through(
+    proxy: &support::proxy::FaultProxy,
+    ns: &str,
+    args: &[&str],
+) -> assert_cmd::assert::Assert {
+    cluster()
+        .plugin()
+        .env("KUBECONFIG", &proxy.kubeconfig)
+        .args(["-n", ns])
+        .args(args)
+        .assert()
+}
+
+#[tokio::test]
+async fn a_safety_look_up_that_fails_refuses_the_change_with_nothing_sent() {
+    let ns = seeded("fail-closed", &["keda"]).await;
+    let before = spec(&ns, "keda");
+    // The ScaledObject list fails with a 500: KEDA could not be checked.
+    let proxy = cluster().proxy(vec![Rule::new(
+        Some("GET"),
+        "/scaledobjects",
+        Fault::Status(500),
+    )]);
+    through(&proxy, &ns, &["scale", "keda", "--replicas", "4"])
+        .code(3)
+        .stderr(contains("scaledobjects.keda.sh"))
+        .stderr(contains("could not be checked, so nothing was sent"));
+    assert!(proxy.requests("PATCH").is_empty(), "{:?}", proxy.seen);
+    // The look-up stalls past --request-timeout: a timeout, named as one.
+    let proxy = cluster().proxy(vec![Rule::new(Some("GET"), "/scaledobjects", Fault::Stall)]);
+    through(
+        &proxy,
+        &ns,
+        &[
+            "--request-timeout",
+            "2s",
+            "scale",
+            "keda",
+            "--replicas",
+            "4",
+        ],
+    )
+    .code(3)
+    .stderr(contains("did not answer in time (--request-timeout 2s)"))
+    .stderr(contains("unreachable").not());
+    assert!(proxy.requests("PATCH").is_empty(), "{:?}", proxy.seen);
+    assert_eq!(spec(&ns, "keda"), before);
+}
+
+#[tokio::test]
+async fn a_write_whose_answer_is_lost_is_re_read_and_reported() {
+    let ns = seeded("lost-answer", &["static"]).await;
+    // Stored, but the answer never came: the re-read finds it.
+    let proxy = cluster().proxy(vec![
+        Rule::new(
+            Some("PATCH"),
+            "/featurestores/static",
+            Fault::ForwardThenDrop,
+        )
+        .once(),
+    ]);
+    through(&proxy, &ns, &["scale", "static", "--replicas", "5"])
+        .success()
+        .stdout(contains("featurestore.feast.dev/static scaled"))
+        .stderr(contains(
+            "answer to the patch of featurestore.feast.dev/static was lost",
+        ))
+        .stderr(contains("a re-read shows the change stored"));
+    assert_eq!(spec(&ns, "static")["replicas"], json!(5));
+    // Never sent on: the re-read shows nothing changed, and says so.
+    let proxy = cluster().proxy(vec![
+        Rule::new(Some("PATCH"), "/featurestores/static", Fault::Reset).once(),
+    ]);
+    through(&proxy, &ns, &["scale", "static", "--replicas", "6"])
+        .code(3)
+        .stderr(contains("unchanged"))
+        .stderr(contains("the change was not stored"));
+    assert_eq!(spec(&ns, "static")["replicas"], json!(5));
+    // Neither the answer nor a re-read: the outcome is unknown, and how to check is said.
+    let proxy = cluster().proxy(vec![
+        Rule::new(
+            Some("PATCH"),
+            "/featurestores/static",
+            Fault::ForwardThenDrop,
+        )
+        .once(),
+        // The first GET reads the store; the re-read after the lost answer fails.
+        Rule::new(Some("GET"), "/featurestores/static", Fault::Status(503)).after(1),
+    ]);
+    through(&proxy, &ns, &["scale", "static", "--replicas", "7"])
+        .code(3)
+        .stderr(contains("the outcome is unknown"))
+        .stderr(contains("kubectl get featurestore static -n"));
 }

@@ -165,7 +165,13 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
                 continue;
             }
         };
-        let around = around_all.for_store(&cluster, name, req.lookups).await;
+        let around = match around_all.for_store(&cluster, name, req.lookups).await {
+            Ok(around) => around,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
         match prepare(&req, &live, &around) {
             Ok(p) => {
                 for note in &p.planned.notes {
@@ -499,11 +505,19 @@ struct AroundCache {
 }
 
 impl AroundCache {
-    async fn for_store(&mut self, cluster: &Cluster, name: &str, lookups: Lookups) -> Surroundings {
+    /// What a change must know besides the store. A look-up that fails for any reason but
+    /// "not served" or "forbidden" fails the whole command before anything is sent: a safety
+    /// check that could not run must not let the change through as if it had passed.
+    async fn for_store(
+        &mut self,
+        cluster: &Cluster,
+        name: &str,
+        lookups: Lookups,
+    ) -> Result<Surroundings> {
         let mut around = Surroundings::default();
         if lookups.autoscalers {
             if self.autoscalers.is_none() {
-                self.autoscalers = Some(list_autoscalers(cluster).await);
+                self.autoscalers = Some(list_autoscalers(cluster).await?);
             }
             around.external_autoscalers = self
                 .autoscalers
@@ -514,9 +528,9 @@ impl AroundCache {
                 .collect();
         }
         if lookups.deployment {
-            around.deployment_replicas = deployment_replicas(cluster, name).await;
+            around.deployment_replicas = deployment_replicas(cluster, name).await?;
         }
-        around
+        Ok(around)
     }
 }
 
@@ -533,8 +547,9 @@ fn targets(target: &Value, name: &str) -> bool {
 }
 
 /// KEDA ScaledObjects and HPAs of the namespace with their `scaleTargetRef`. An HPA that KEDA
-/// made for a listed ScaledObject is folded into it. Refused look-ups become a note.
-async fn list_autoscalers(cluster: &Cluster) -> Vec<(String, Value)> {
+/// made for a listed ScaledObject is folded into it. Forbidden look-ups become a note; any
+/// other failure is an error.
+async fn list_autoscalers(cluster: &Cluster) -> Result<Vec<(String, Value)>> {
     let ns = &cluster.namespace;
     let mut out = Vec::new();
     let keda = ApiResource::from_gvk_with_plural(
@@ -559,7 +574,7 @@ async fn list_autoscalers(cluster: &Cluster) -> Vec<(String, Value)> {
         }
         // No KEDA in this cluster: nothing to find.
         Err(kube::Error::Api(s)) if s.code == 404 => {}
-        Err(e) => lookup_note("scaledobjects.keda.sh", ns, &e, "KEDA autoscalers"),
+        Err(e) => lookup_failed(cluster, "scaledobjects.keda.sh", e, "KEDA autoscalers")?,
     }
     let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(cluster.client.clone(), ns);
     match hpas.list(&ListParams::default()).await {
@@ -582,43 +597,60 @@ async fn list_autoscalers(cluster: &Cluster) -> Vec<(String, Value)> {
                 out.push((format!("HorizontalPodAutoscaler {name:?}"), target));
             }
         }
-        Err(e) => lookup_note(
+        Err(e) => lookup_failed(
+            cluster,
             "horizontalpodautoscalers.autoscaling",
-            ns,
-            &e,
+            e,
             "HPAs targeting the FeatureStore",
-        ),
+        )?,
     }
-    out
+    Ok(out)
 }
 
-async fn deployment_replicas(cluster: &Cluster, name: &str) -> Option<i64> {
+async fn deployment_replicas(cluster: &Cluster, name: &str) -> Result<Option<i64>> {
     let api: Api<Deployment> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
     match api.get(&format!("feast-{name}")).await {
-        Ok(d) => d.spec.and_then(|s| s.replicas).map(i64::from),
-        Err(kube::Error::Api(s)) if s.code == 404 => None,
+        Ok(d) => Ok(d.spec.and_then(|s| s.replicas).map(i64::from)),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
         Err(e) => {
-            lookup_note(
+            lookup_failed(
+                cluster,
                 "deployments.apps",
-                &cluster.namespace,
-                &e,
+                e,
                 "the Deployment's replica count",
-            );
-            None
+            )?;
+            Ok(None)
         }
     }
 }
 
-/// A look-up this user may not make never blocks the change: one line says what was not checked.
-fn lookup_note(resource: &str, ns: &str, err: &kube::Error, unchecked: &str) {
-    let why = match err {
-        kube::Error::Api(s) if s.code == 403 => "forbidden for this user".to_string(),
-        kube::Error::Api(s) => s.message.clone(),
-        other => other.to_string(),
-    };
-    eprintln!(
-        "note: could not read {resource} in namespace {ns:?} ({why}); {unchecked} not checked"
-    );
+/// A look-up this user may not make never blocks the change: one line says what was not
+/// checked. Any other failure (a timeout, a 500, a broken connection) stops the command with
+/// nothing sent.
+fn lookup_failed(
+    cluster: &Cluster,
+    resource: &str,
+    err: kube::Error,
+    unchecked: &str,
+) -> Result<()> {
+    let ns = &cluster.namespace;
+    if let kube::Error::Api(s) = &err
+        && s.code == 403
+    {
+        eprintln!(
+            "note: could not read {resource} in namespace {ns:?} (forbidden for this user); {unchecked} not checked"
+        );
+        return Ok(());
+    }
+    let e = cluster.api_error(err, &format!("read {resource} in namespace {ns:?}"));
+    Err(Error::incomplete(format!(
+        "{}; {unchecked} could not be checked, so nothing was sent",
+        e.message
+    ))
+    .with_hint(
+        e.hint
+            .unwrap_or_else(|| "retry once the API server answers".to_string()),
+    ))
 }
 
 /// Asks once for every risk on a terminal; without one, `--yes` is required.
@@ -749,13 +781,100 @@ pub async fn send(
                 before = get(cluster, api, name).await?;
                 planned = replan(&before)?;
             }
-            Err(e) => {
+            Err(e @ kube::Error::Api(_)) => {
                 return Err(
                     cluster.api_error(e, &format!("patch {RESOURCE} {name:?} in namespace {ns:?}"))
                 );
             }
+            // The patch went out but no answer came back: it may or may not be stored.
+            Err(e) => {
+                let cause =
+                    cluster.api_error(e, &format!("patch {RESOURCE} {name:?} in namespace {ns:?}"));
+                return after_lost_answer(
+                    cluster,
+                    api,
+                    name,
+                    &before,
+                    &planned,
+                    server_dry_run,
+                    cause,
+                )
+                .await
+                .map(|object| Sent {
+                    before,
+                    object,
+                    verb: planned.verb,
+                    attempts,
+                });
+            }
         }
     }
+}
+
+/// A patch whose answer never came: re-reads the store to find out whether it was stored, and
+/// says which. Stored: the object (the command goes on as if the answer had come). Not stored,
+/// or not knowable: an error that says so.
+async fn after_lost_answer(
+    cluster: &Cluster,
+    api: &Api<DynamicObject>,
+    name: &str,
+    checked: &Value,
+    planned: &Planned,
+    server_dry_run: bool,
+    cause: Error,
+) -> Result<Value> {
+    let ns = &cluster.namespace;
+    let check = format!(
+        "check with `kubectl get featurestore {name} -n {ns} -o yaml`, then re-run if needed"
+    );
+    if server_dry_run {
+        return Err(Error::incomplete(format!(
+            "{}; it was a server dry run, so nothing was stored either way",
+            cause.message
+        ))
+        .with_hint(cause.hint.unwrap_or(check)));
+    }
+    let rv = |v: &Value| {
+        lookup(v, "metadata.resourceVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    match get(cluster, api, name).await {
+        Ok(now) if rv(&now) == rv(checked) => Err(Error::incomplete(format!(
+            "{}; a re-read shows {RESOURCE}/{name} unchanged (still at resourceVersion {}): the change was not stored",
+            cause.message,
+            rv(&now).unwrap_or_default()
+        ))
+        .with_hint("retry once the API server answers")),
+        Ok(now) if kept(checked, &planned.patch, &now) => {
+            eprintln!(
+                "note: the API server's answer to the patch of {RESOURCE}/{name} was lost ({}); a re-read shows the change stored",
+                cause.message
+            );
+            Ok(now)
+        }
+        Ok(_) => Err(Error::incomplete(format!(
+            "{}; a re-read shows {RESOURCE}/{name} changed by another writer since it was checked, without this change: the change was not stored",
+            cause.message
+        ))
+        .with_hint(check)),
+        Err(again) => Err(Error::incomplete(format!(
+            "{}; the outcome is unknown: the patch may or may not have been stored, and re-reading the store failed too ({})",
+            cause.message, again.message
+        ))
+        .with_hint(check)),
+    }
+}
+
+/// Whether `stored` holds every spec value that `patch` sets on `before`.
+fn kept(before: &Value, patch: &Value, stored: &Value) -> bool {
+    let expected = plan::patched(before, patch);
+    plan::spec_changes(before, &expected)
+        .into_iter()
+        .all(|change| match change.after {
+            Some(want) => lookup(stored, &change.path).is_some_and(|have| holds(have, &want)),
+            None => lookup(stored, &change.path).is_none(),
+        })
 }
 
 /// The API server answered with the stored object: every value the patch set must be there,

@@ -6,6 +6,8 @@
 //! [`TestCluster::namespace`], so tests run in parallel without seeing each other.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -207,6 +209,11 @@ impl TestCluster {
         if let Err(message) = run(&mut command) {
             panic!("seeding {scenarios:?} into {namespace}: {message}");
         }
+    }
+
+    /// A fault-injecting proxy in front of this cluster, as admin (see [`proxy`]).
+    pub fn proxy(&self, rules: Vec<proxy::Rule>) -> proxy::FaultProxy {
+        proxy::FaultProxy::start(&self.kubeconfig, rules)
     }
 
     /// The kubectl-feast binary under test, with `KUBECONFIG` set to this cluster's kubeconfig.
