@@ -202,6 +202,8 @@ pub enum Mode {
     External,
     /// Several owners claim the replica count.
     Conflict,
+    /// HPAs or ScaledObjects could not be read, so who owns the count cannot be told.
+    Unknown,
 }
 
 impl Mode {
@@ -212,6 +214,7 @@ impl Mode {
             Mode::Hpa => "hpa",
             Mode::External => "external",
             Mode::Conflict => "conflict",
+            Mode::Unknown => "unknown",
         }
     }
 }
@@ -789,9 +792,30 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
     } else {
         (Mode::Single, "spec.replicas is 1 and no autoscaling".into())
     };
-    if ix.inv.hpas.unreadable().is_some() && !spec_autoscaling {
-        unknown.push("mode: HPAs could not be read, an external autoscaler may exist".into());
-    }
+    // Without the autoscalers, the mode is a guess: say so in the row, never the guess.
+    let blind: Vec<&str> = [
+        ("HPAs", ix.inv.hpas.unreadable()),
+        ("KEDA ScaledObjects", ix.inv.scaled_objects.unreadable()),
+    ]
+    .into_iter()
+    .filter_map(|(kind, why)| why.map(|_| kind))
+    .collect();
+    let (shown_mode, mode_reason) = if !blind.is_empty() && mode != Mode::Conflict {
+        unknown.push(format!(
+            "mode: {} could not be read, an autoscaler may own the replica count",
+            blind.join(" and ")
+        ));
+        (
+            Mode::Unknown,
+            format!(
+                "{} could not be read, so an autoscaler this user cannot see may own the replica count (the spec alone says {}: {mode_reason})",
+                blind.join(" and "),
+                mode.as_str()
+            ),
+        )
+    } else {
+        (mode, mode_reason)
+    };
 
     let replicas = replicas(&fs, mode, deployment);
     let autoscaler = autoscaler(
@@ -831,7 +855,7 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         creation_timestamp: text(fs.get("metadata.creationTimestamp")),
         phase: text(fs.get("status.phase")),
         feast_version: text(fs.get("status.feastVersion")),
-        mode,
+        mode: shown_mode,
         mode_reason,
         replica_owners: owners,
         operator_synced: synced(&fs),
@@ -887,7 +911,7 @@ fn replicas(fs: &FeatureStore, mode: Mode, deployment: Option<&Deployment>) -> R
     // operator last saw (§7).
     let desired = match mode {
         Mode::Single | Mode::Static | Mode::External => Some(fs.replicas()),
-        Mode::Hpa | Mode::Conflict => {
+        Mode::Hpa | Mode::Conflict | Mode::Unknown => {
             deployment_replicas.or_else(|| scaling_status.as_ref().and_then(|s| s.desired_replicas))
         }
     };
@@ -960,6 +984,44 @@ fn synced(fs: &FeatureStore) -> Synced {
     }
 }
 
+/// An object the spec asks the operator for that does not exist: why, in the order a person
+/// on call needs it. Never reconciled: is the operator running? Not caught up yet: pending.
+/// Caught up: the reconcile error from the conditions, or, when there is none, where to look.
+fn missing_owned(fs: &FeatureStore, kind: &str, owned_name: &str) -> Verdict {
+    if fs.get("status.applied").is_none_or(|a| !a.is_object()) {
+        return verdict(
+            Level::Warning,
+            format!(
+                "{kind} {owned_name} does not exist: the operator has never reconciled this store (no status.applied); check that the Feast Operator is running and watches namespace {}",
+                fs.namespace().unwrap_or("default")
+            ),
+        );
+    }
+    if !synced(fs).synced {
+        return verdict(
+            Level::Info,
+            format!(
+                "{kind} {owned_name} does not exist yet: pending, the operator has not reconciled the latest spec change"
+            ),
+        );
+    }
+    let failing = conditions(fs.get("status.conditions"))
+        .into_iter()
+        .find(|c| c.status == "False" && c.message.as_deref().is_some_and(|m| !m.is_empty()));
+    match failing {
+        Some(c) => verdict(
+            Level::Critical,
+            format!("{kind} {owned_name} does not exist: {}", c.summary()),
+        ),
+        None => verdict(
+            Level::Critical,
+            format!(
+                "{kind} {owned_name} does not exist although the operator reconciled this spec, and no condition says why: check the Feast Operator's log"
+            ),
+        ),
+    }
+}
+
 fn short_json(v: Option<&Value>) -> String {
     match v {
         None => "absent".into(),
@@ -1022,17 +1084,13 @@ fn autoscaler(
             let spec = fs.autoscaling();
             let min = spec.and_then(|a| int(a.get("minReplicas"))).unwrap_or(1);
             let max = spec.and_then(|a| int(a.get("maxReplicas")));
-            let message = match hpa_ownership {
-                Ownership::Unknown => "HPAs could not be read".to_string(),
-                Ownership::NotOwned => {
-                    format!("HPA {owned_name} exists but is not controlled by this FeatureStore")
-                }
-                _ => format!("HPA {owned_name} does not exist yet: see Conditions"),
-            };
-            let level = if hpa_ownership == Ownership::Unknown {
-                Level::Unknown
-            } else {
-                Level::Critical
+            let v = match hpa_ownership {
+                Ownership::Unknown => verdict(Level::Unknown, "HPAs could not be read"),
+                Ownership::NotOwned => verdict(
+                    Level::Critical,
+                    format!("HPA {owned_name} exists but is not controlled by this FeatureStore"),
+                ),
+                _ => missing_owned(fs, "HPA", owned_name),
             };
             Some(Autoscaler {
                 kind: "operator",
@@ -1046,7 +1104,7 @@ fn autoscaler(
                 last_scale_time: None,
                 at_limit: None,
                 scaled_object: None,
-                verdict: verdict(level, message),
+                verdict: v,
             })
         }
         None if mode == Mode::External || mode == Mode::Conflict => {
@@ -1342,10 +1400,7 @@ fn disruption_budget(
                 Level::Info,
                 "configured, but the operator only creates the PDB while scaling (§4.6)",
             ),
-            (Some(_), _, true) => verdict(
-                Level::Critical,
-                format!("configured but PDB {owned_name} does not exist: see Conditions"),
-            ),
+            (Some(_), _, true) => missing_owned(fs, "PDB", &owned_name),
             (None, _, true) => verdict(
                 Level::Info,
                 "no disruption budget: a drain may evict every replica at once",

@@ -60,12 +60,18 @@ pub fn row(s: &StoreStatus, cols: Columns, now: Timestamp) -> Vec<Field> {
     }
     let mode_level = match s.mode {
         Mode::Conflict => Level::Critical,
+        Mode::Unknown => Level::Unknown,
         _ => Level::Ok,
     };
     r.push(field(&s.name, Level::Ok));
     r.push(field(s.mode.as_str(), mode_level));
     r.push(ready_field(s));
-    r.push(hpa_field(s.autoscaler.as_ref()));
+    r.push(if s.mode == Mode::Unknown && s.autoscaler.is_none() {
+        // No HPA known, but the HPAs could not be read: not "-".
+        field("unknown", Level::Unknown)
+    } else {
+        hpa_field(s.autoscaler.as_ref())
+    });
     r.push(pdb_field(s));
     r.push(spread_field(s));
     r.push(if s.safe_to_scale {
@@ -565,10 +571,10 @@ pub fn detail(s: &StoreStatus, sources: &[SourceState], now: Timestamp, style: S
 
     // Scaling
     let mut sec = Section::new("Scaling", style);
-    let mode_level = if s.mode == Mode::Conflict {
-        Level::Critical
-    } else {
-        Level::Ok
+    let mode_level = match s.mode {
+        Mode::Conflict => Level::Critical,
+        Mode::Unknown => Level::Unknown,
+        _ => Level::Ok,
     };
     sec.kv(
         "Mode",

@@ -201,7 +201,42 @@ fn unreadable_hpas_leave_the_autoscaler_unknown() {
     let s = derive(&inv).stores.remove(0);
     let a = s.autoscaler.expect("spec asks for an HPA");
     assert_eq!(a.verdict.level, Level::Unknown);
-    assert_eq!(s.mode, Mode::Hpa);
+    // An HPA this user cannot see may fight the operator's: the mode is not stated as a fact.
+    assert_eq!(s.mode, Mode::Unknown);
+    assert!(
+        s.mode_reason.contains("HPAs could not be read"),
+        "{}",
+        s.mode_reason
+    );
+}
+
+#[test]
+fn without_the_autoscalers_no_mode_is_guessed() {
+    // As the editor role sees it: HPAs and ScaledObjects unreadable.
+    let mut inv = fixtures::all("demo").inventory();
+    inv.hpas = Source::Unreadable("forbidden".into());
+    inv.scaled_objects = Source::Unreadable("forbidden".into());
+    let r = derive(&inv);
+    for s in &r.stores {
+        assert_eq!(s.mode, Mode::Unknown, "{}: {}", s.name, s.mode_reason);
+    }
+    let table = crate::render::status::list(
+        &r,
+        crate::render::status::Columns::default(),
+        k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+        crate::render::style::Style::PLAIN,
+    );
+    for line in table
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with("keda ") || l.starts_with("conflict "))
+    {
+        assert!(line.contains(" unknown "), "{line}");
+        assert!(
+            !line.contains(" static ") && !line.contains(" hpa "),
+            "{line}"
+        );
+    }
 }
 
 #[test]
@@ -382,4 +417,41 @@ fn in_a_conflict_the_other_autoscalers_are_shown_with_their_verdicts() {
         [("external", "keda-hpa-conflict-so", Level::Critical)]
     );
     assert!(derive_one(&scenario("hpa")).other_autoscalers.is_empty());
+}
+
+#[test]
+fn a_missing_hpa_is_pending_or_never_reconciled_not_a_dead_end() {
+    let mut inv = scenario("hpa").inventory();
+    inv.hpas = Source::listed(Vec::new());
+    let mut store: Value = serde_json::from_str(&inv.stores[0]).expect("store JSON");
+    // The user just raised the max; the operator has not reconciled it yet.
+    store["spec"]["services"]["scaling"]["autoscaling"]["maxReplicas"] = json!(9);
+    inv.stores[0] = store.to_string();
+    let v = derive(&inv)
+        .stores
+        .remove(0)
+        .autoscaler
+        .expect("autoscaler")
+        .verdict;
+    assert_eq!(v.level, Level::Info, "{}", v.message);
+    assert!(v.message.contains("pending"), "{}", v.message);
+    // Never reconciled at all: is the operator running?
+    store["status"]
+        .as_object_mut()
+        .expect("status")
+        .remove("applied");
+    inv.stores[0] = store.to_string();
+    let v = derive(&inv)
+        .stores
+        .remove(0)
+        .autoscaler
+        .expect("autoscaler")
+        .verdict;
+    assert_eq!(v.level, Level::Warning, "{}", v.message);
+    assert!(v.message.contains("never reconciled"), "{}", v.message);
+    assert!(
+        v.message.contains("Feast Operator is running"),
+        "{}",
+        v.message
+    );
 }
