@@ -1400,7 +1400,7 @@ fn disruption_budget(
                 Level::Info,
                 "configured, but the operator only creates the PDB while scaling (§4.6)",
             ),
-            (Some(_), _, true) => missing_owned(fs, "PDB", &owned_name),
+            (Some(_), _, true) => missing_owned(fs, "PDB", owned_name),
             (None, _, true) => verdict(
                 Level::Info,
                 "no disruption budget: a drain may evict every replica at once",
