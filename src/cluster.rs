@@ -122,6 +122,57 @@ impl Cluster {
         }
     }
 
+    /// "Not found" for a FeatureStore, with what is near: similarly named stores in its
+    /// namespace, and the namespaces that have one of exactly that name. Look-ups that fail
+    /// only cost the suggestion.
+    pub async fn featurestore_not_found(&self, ns: &str, name: &str) -> Error {
+        use kube::api::ListParams;
+        let names = |list: kube::core::ObjectList<kube::core::PartialObjectMeta<DynamicObject>>| {
+            list.items
+                .into_iter()
+                .filter_map(|o| Some((o.metadata.namespace?, o.metadata.name?)))
+                .collect::<Vec<_>>()
+        };
+        let here: Vec<String> = self
+            .featurestores(Some(ns))
+            .list_metadata(&ListParams::default())
+            .await
+            .map(names)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect();
+        let elsewhere: Vec<String> = self
+            .featurestores(None)
+            .list_metadata(&ListParams::default().fields(&format!("metadata.name={name}")))
+            .await
+            .map(names)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(n, _)| n)
+            .filter(|n| n != ns)
+            .collect();
+        let similar = crate::suggest::similar_names(name, &here);
+        let mut hints = Vec::new();
+        if !similar.is_empty() {
+            hints.push(format!("did you mean {}?", similar.join(", ")));
+        }
+        if !elsewhere.is_empty() {
+            hints.push(format!(
+                "a FeatureStore {name:?} exists in namespace {}: add -n {}",
+                elsewhere.join(", "),
+                elsewhere[0]
+            ));
+        }
+        if hints.is_empty() {
+            hints.push(format!(
+                "list the FeatureStores with `kubectl get feast -n {ns}`, or pick another namespace with -n"
+            ));
+        }
+        Error::incomplete(format!("{RESOURCE} {name:?} not found in namespace {ns:?}"))
+            .with_hint(hints.join("; "))
+    }
+
     /// Turns an API failure into an actionable error. `doing` says what was attempted, e.g.
     /// `get featurestore.feast.dev "a" in namespace "b"`.
     pub fn api_error(&self, err: kube::Error, doing: &str) -> Error {

@@ -28,5 +28,10 @@ pub fn run(cli: &Cli) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| error::Error::incomplete(format!("cannot start the async runtime: {e}")))?;
+    if cli.global.color_enabled() {
+        // The tables colour their cells through crossterm, which would otherwise honour
+        // NO_COLOR on its own and leave bare reset codes behind under --color always.
+        crossterm::style::force_color_output(true);
+    }
     runtime.block_on(commands::run(&cli.command, &cli.global))
 }

@@ -444,3 +444,88 @@ async fn watch_picks_up_a_change() {
         "--timeout 10s ends the watch"
     );
 }
+
+#[tokio::test]
+async fn as_the_editor_a_mode_that_depends_on_unreadable_autoscalers_says_unknown() {
+    // The editor role reads FeatureStores only: no HPAs, no ScaledObjects.
+    let ns = seeded("status-editor", &["keda", "conflict", "static"]).await;
+    let r = status(&["-n", &ns, "--context", "editor"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in ["keda", "conflict", "static"] {
+        let row = line(&r.stdout, name);
+        assert_eq!(row.split_whitespace().nth(1), Some("unknown"), "{row}");
+    }
+    let report = status_json(&ns, &["--context", "editor"]);
+    assert_eq!(store(&report, "keda")["mode"], "unknown");
+}
+
+#[tokio::test]
+async fn kubectl_get_habits_no_headers_sort_by_and_the_empty_message() {
+    let ns = seeded("status-habits", &["single", "static", "hpa-at-limit"]).await;
+    let r = status(&["-n", &ns, "--no-headers", "--sort-by", "{.spec.replicas}"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let names: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    // hpa-at-limit has no spec.replicas (first, as kubectl puts missing values), single 1, static 3.
+    assert_eq!(
+        names,
+        vec!["hpa-at-limit", "single", "static"],
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("NAME"), "{}", r.stdout);
+    let r = status(&["-n", &ns, "--sort-by", ".metadata.name"]);
+    assert!(r.stdout.starts_with("NAME"), "{}", r.stdout);
+    let bad = status(&["-n", &ns, "--sort-by", ".items[*].x"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let empty = cluster().namespace("status-empty").await;
+    let r = status(&["-n", &empty]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        format!("No FeatureStores found in {empty} namespace.\n")
+    );
+}
+
+#[tokio::test]
+async fn a_misspelt_or_misplaced_name_gets_a_suggestion() {
+    let ns = seeded("status-typo", &["static"]).await;
+    let r = status(&["-n", &ns, "statc"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("did you mean static?"), "{}", r.stderr);
+    let other = cluster().namespace("status-other").await;
+    let r = status(&["-n", &other, "static"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    // (Other tests' namespaces may have a "static" too: ours must be among those named.)
+    assert!(
+        r.stderr
+            .contains("a FeatureStore \"static\" exists in namespace")
+            && r.stderr.contains(&ns)
+            && r.stderr.contains("add -n "),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test]
+async fn color_always_beats_no_color_without_empty_escape_codes() {
+    let ns = seeded("status-colour", &["conflict", "static"]).await;
+    let out = cluster()
+        .plugin()
+        .env("NO_COLOR", "1")
+        .args(["--color", "always", "status", "-n", &ns])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\u{1b}[38;5;9mconflict"), "{text:?}");
+    // Every reset closes a colour that was opened: no bare resets.
+    assert_eq!(
+        text.matches("\u{1b}[39m").count(),
+        text.matches("\u{1b}[38;5;").count(),
+        "{text:?}"
+    );
+    assert!(!text.contains("\u{1b}[m"), "{text:?}");
+}

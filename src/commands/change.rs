@@ -469,28 +469,7 @@ async fn get(cluster: &Cluster, api: &Api<DynamicObject>, name: &str) -> Result<
         Err(kube::Error::Api(status))
             if status.code == 404 && !crate::cluster::is_unserved_resource(&status.message) =>
         {
-            let others: Vec<String> = api
-                .list(&ListParams::default())
-                .await
-                .map(|l| {
-                    l.items
-                        .into_iter()
-                        .filter_map(|o| o.metadata.name)
-                        .collect()
-                })
-                .unwrap_or_default();
-            let similar = crate::suggest::similar_names(name, &others);
-            let hint = if similar.is_empty() {
-                format!(
-                    "list the FeatureStores with `kubectl get feast -n {ns}`, or pick another namespace with -n"
-                )
-            } else {
-                format!("did you mean {}?", similar.join(", "))
-            };
-            Err(
-                Error::incomplete(format!("{RESOURCE} {name:?} not found in namespace {ns:?}"))
-                    .with_hint(hint),
-            )
+            Err(cluster.featurestore_not_found(ns, name).await)
         }
         Err(e) => {
             Err(cluster.api_error(e, &format!("get {RESOURCE} {name:?} in namespace {ns:?}")))

@@ -58,6 +58,72 @@ pub struct StatusArgs {
     /// With --watch: stop after this long (e.g. 30s, 5m)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "watch")]
     pub timeout: Option<Duration>,
+    /// Print the list without its header row, as kubectl get does
+    #[arg(long)]
+    pub no_headers: bool,
+    /// Sort the list by a JSONPath of the FeatureStore, as kubectl get does
+    /// (e.g. .metadata.creationTimestamp, '{.spec.replicas}', .status.phase)
+    #[arg(long, value_name = "JSONPATH", value_parser = parse_sort_by)]
+    pub sort_by: Option<SortBy>,
+}
+
+/// `--sort-by`: a JSONPath of plain field names and `[n]` indexes.
+#[derive(Debug, Clone)]
+pub struct SortBy(Vec<String>);
+
+fn parse_sort_by(s: &str) -> std::result::Result<SortBy, String> {
+    let inner = s
+        .trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .trim();
+    let inner = inner.strip_prefix('.').unwrap_or(inner);
+    let mut parts = Vec::new();
+    for piece in inner.split('.') {
+        let (name, rest) = piece.split_once('[').unwrap_or((piece, ""));
+        if !name.is_empty() {
+            parts.push(name.to_string());
+        }
+        for idx in rest.split('[').filter(|x| !x.is_empty()) {
+            let idx = idx.trim_end_matches(']');
+            if idx.parse::<usize>().is_err() {
+                return Err(format!(
+                    "{s:?}: only field names and [N] indexes are supported, e.g. .metadata.name"
+                ));
+            }
+            parts.push(idx.to_string());
+        }
+    }
+    if parts.is_empty()
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || p.contains(['*', '?', '@', '(']))
+    {
+        return Err(format!(
+            "{s:?} is not a JSONPath of the FeatureStore: use e.g. .metadata.creationTimestamp or .spec.replicas"
+        ));
+    }
+    Ok(SortBy(parts))
+}
+
+impl SortBy {
+    /// The sort key of one store's JSON: numbers before strings, missing values first.
+    fn key(&self, store: &Value) -> (u8, f64, String) {
+        let mut v = store;
+        for p in &self.0 {
+            v = match (v, p.parse::<usize>()) {
+                (Value::Array(a), Ok(i)) => a.get(i).unwrap_or(&Value::Null),
+                (Value::Object(m), _) => m.get(p).unwrap_or(&Value::Null),
+                _ => &Value::Null,
+            };
+        }
+        match v {
+            Value::Null => (0, 0.0, String::new()),
+            Value::Number(n) => (1, n.as_f64().unwrap_or(0.0), String::new()),
+            Value::String(s) => (2, 0.0, s.clone()),
+            other => (3, 0.0, other.to_string()),
+        }
+    }
 }
 
 /// KEDA's ScaledObject, read only to learn who else sets a store's replica count.
@@ -149,6 +215,7 @@ pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
         columns: Columns {
             namespace: scope.namespace.is_none(),
             wide: output == Some(OutputFormat::Wide),
+            no_headers: args.no_headers,
         },
         style: Style {
             color: global.color_enabled(),
@@ -156,15 +223,55 @@ pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
         names: scope.names.clone(),
     };
     let inventory = fetch(&cluster, &scope).await?;
-    let report = status::derive(&inventory);
+    let mut report = status::derive(&inventory);
+    if let Some(sort) = &args.sort_by {
+        sort_report(&mut report, &inventory, sort);
+    }
     let first = view.render(&report, Timestamp::now());
+    if view.is_list() && report.stores.is_empty() && !args.watch {
+        eprintln!("{}", no_stores(scope.namespace.as_deref()));
+    }
     if !emit(&first.text)? {
         return Ok(());
     }
     if args.watch {
         watch(&cluster, &scope, &view, first, args.timeout).await?;
     }
-    view.check_found(&report, &scope)
+    view.check_found(&cluster, &report, &scope).await
+}
+
+/// kubectl's words for an empty list.
+fn no_stores(namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) => format!("No FeatureStores found in {ns} namespace."),
+        None => "No FeatureStores found".to_string(),
+    }
+}
+
+/// Orders the stores by `--sort-by` over their JSON, keeping namespace/name order for ties.
+fn sort_report(report: &mut StatusReport, inventory: &Inventory, sort: &SortBy) {
+    let keys: BTreeMap<(String, String), (u8, f64, String)> = inventory
+        .stores
+        .iter()
+        .filter_map(|text| {
+            let v: Value = serde_json::from_str(text).ok()?;
+            let ns = v
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let name = v
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)?
+                .to_string();
+            Some(((ns, name), sort.key(&v)))
+        })
+        .collect();
+    report.stores.sort_by(|a, b| {
+        let ka = keys.get(&(a.namespace.clone(), a.name.clone()));
+        let kb = keys.get(&(b.namespace.clone(), b.name.clone()));
+        ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal)
+    });
 }
 
 /// How the report is shown.
@@ -176,10 +283,10 @@ struct View {
 }
 
 /// One drawing, and its rows for the line-by-line watch output: (what identifies a change,
-/// the line to print).
+/// the cells to print).
 struct Drawing {
     text: String,
-    rows: BTreeMap<(String, String), (String, String)>,
+    rows: BTreeMap<(String, String), (String, Vec<String>)>,
 }
 
 impl View {
@@ -196,7 +303,7 @@ impl View {
                     (s.namespace.clone(), s.name.clone()),
                     (
                         text::change_key(s, self.columns, now),
-                        text::plain_line(s, self.columns, now),
+                        text::plain_cells(s, self.columns, now),
                     ),
                 )
             })
@@ -239,15 +346,22 @@ impl View {
     }
 
     /// Named stores that do not exist are an error (exit 3), after the others were shown.
-    fn check_found(&self, report: &StatusReport, scope: &Scope) -> Result<()> {
+    async fn check_found(
+        &self,
+        cluster: &Cluster,
+        report: &StatusReport,
+        scope: &Scope,
+    ) -> Result<()> {
         let missing: Vec<&String> = self
             .names
             .iter()
             .filter(|n| !report.stores.iter().any(|s| &s.name == *n))
             .collect();
-        match missing.as_slice() {
-            [] => Ok(()),
-            names => {
+        match (missing.as_slice(), &scope.namespace, &scope.selector) {
+            ([], _, _) => Ok(()),
+            // One name in one namespace: say what is near, as `scale` does.
+            ([name], Some(ns), None) => Err(cluster.featurestore_not_found(ns, name).await),
+            (names, _, _) => {
                 let list = names
                     .iter()
                     .map(|n| format!("{n:?}"))
@@ -570,6 +684,8 @@ async fn watch(
         r = start_watchers(cluster, scope) => r?,
         _ = &mut stop => return Ok(()),
     };
+    // Changed rows printed later line up with the header the first drawing printed.
+    let mut widths = text::widths(view.columns, first.rows.values().map(|(_, cells)| cells));
     let mut last = first;
     let mut dirty = false;
     let mut ready = false;
@@ -594,7 +710,7 @@ async fn watch(
                     next.rows.iter().map(|(k, v)| (k, &v.0)).ne(last.rows.iter().map(|(k, v)| (k, &v.0)))
                 };
                 if changed {
-                    if !emit(&redraw(&last, &next, view, terminal))? {
+                    if !emit(&redraw(&last, &next, view, terminal, &mut widths))? {
                         break;
                     }
                     last = next;
@@ -607,7 +723,13 @@ async fn watch(
 
 /// What to print for a change: the whole view again on a terminal (cleared first); without
 /// one, the changed rows only (list view) or the whole view after a separator (detail, JSON).
-fn redraw(last: &Drawing, next: &Drawing, view: &View, terminal: bool) -> String {
+fn redraw(
+    last: &Drawing,
+    next: &Drawing,
+    view: &View,
+    terminal: bool,
+    widths: &mut Vec<usize>,
+) -> String {
     if terminal {
         return format!("\x1b[H\x1b[2J{}", next.text);
     }
@@ -615,9 +737,10 @@ fn redraw(last: &Drawing, next: &Drawing, view: &View, terminal: bool) -> String
         return format!("---\n{}", next.text);
     }
     let mut out = String::new();
-    for (key, (change, line)) in &next.rows {
+    for (key, (change, cells)) in &next.rows {
         if last.rows.get(key).map(|(c, _)| c) != Some(change) {
-            out.push_str(line);
+            text::grow(widths, cells);
+            out.push_str(&text::aligned(cells, widths));
             out.push('\n');
         }
     }

@@ -22,6 +22,8 @@ pub struct Columns {
     pub namespace: bool,
     /// `-o wide`: strategy, affinity, topology, operator synced, Feast version.
     pub wide: bool,
+    /// `--no-headers`: rows only.
+    pub no_headers: bool,
 }
 
 /// A cell's text and how much it needs attention.
@@ -268,11 +270,13 @@ fn finish(mut t: Table, indent: &str) -> String {
 /// The list view: one row per store, then a note per kind that could not be read.
 pub fn list(report: &StatusReport, cols: Columns, now: Timestamp, style: Style) -> String {
     let mut out = String::new();
-    if report.stores.is_empty() {
-        out.push_str("No FeatureStores found.\n");
-    } else {
+    // An empty list prints nothing here: the shell says "No FeatureStores found" on stderr,
+    // as kubectl get does.
+    if !report.stores.is_empty() {
         let mut t = plain_table(style);
-        t.set_header(headers(cols));
+        if !cols.no_headers {
+            t.set_header(headers(cols));
+        }
         for s in &report.stores {
             t.add_row(row(s, cols, now).iter().map(|f| cell(f, style)));
         }
@@ -298,14 +302,50 @@ pub fn source_notes(sources: &[SourceState], style: Style) -> String {
         .collect()
 }
 
-/// The plain-line form of a row for `--watch` without a terminal: the same cells, spaced
-/// like the table's header printed once beforehand.
-pub fn plain_line(s: &StoreStatus, cols: Columns, now: Timestamp) -> String {
-    row(s, cols, now)
-        .into_iter()
-        .map(|f| f.text)
-        .collect::<Vec<_>>()
-        .join("   ")
+/// The cells of a row as plain text, for `--watch` without a terminal.
+pub fn plain_cells(s: &StoreStatus, cols: Columns, now: Timestamp) -> Vec<String> {
+    row(s, cols, now).into_iter().map(|f| f.text).collect()
+}
+
+/// The column widths of the list table as [`list`] draws it: the widest of the header and
+/// the cells, per column.
+pub fn widths<'a>(cols: Columns, rows: impl IntoIterator<Item = &'a Vec<String>>) -> Vec<usize> {
+    let mut w: Vec<usize> = headers(cols).iter().map(|h| h.chars().count()).collect();
+    for cells in rows {
+        grow(&mut w, cells);
+    }
+    w
+}
+
+/// Widens `widths` to fit `cells`.
+pub fn grow(widths: &mut Vec<usize>, cells: &[String]) {
+    for (i, c) in cells.iter().enumerate() {
+        let n = c.chars().count();
+        match widths.get_mut(i) {
+            Some(w) => *w = (*w).max(n),
+            None => widths.push(n),
+        }
+    }
+}
+
+/// One row padded to `widths`, three spaces apart like the table, so a line printed by
+/// `--watch` stays under the header printed first.
+pub fn aligned(cells: &[String], widths: &[usize]) -> String {
+    let last = cells.len().saturating_sub(1);
+    let mut out = String::new();
+    for (i, c) in cells.iter().enumerate() {
+        out.push_str(c);
+        if i < last {
+            let pad = widths
+                .get(i)
+                .copied()
+                .unwrap_or(0)
+                .saturating_sub(c.chars().count())
+                + 3;
+            out.push_str(&" ".repeat(pad));
+        }
+    }
+    out
 }
 
 /// What identifies a change in a row for `--watch`: every cell but AGE, which moves on its own.

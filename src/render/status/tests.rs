@@ -27,6 +27,7 @@ fn list_table_all_namespaces_wide() {
     let cols = Columns {
         namespace: true,
         wide: true,
+        ..Columns::default()
     };
     insta::assert_snapshot!(list(&report(), cols, now(), Style::PLAIN));
 }
@@ -100,13 +101,23 @@ fn ages_read_like_kubectl() {
 }
 
 #[test]
-fn plain_line_has_the_row_cells_in_order() {
+fn watch_lines_line_up_with_the_table_header() {
     let r = report();
-    let line = plain_line(store(&r, "one-node"), Columns::default(), now());
-    assert_eq!(
-        line,
-        "one-node   static   3/3   -   -   all on 1 node   yes   Ready   5d"
+    let cols = Columns::default();
+    let table = list(&r, cols, now(), Style::PLAIN);
+    let rows: Vec<Vec<String>> = r
+        .stores
+        .iter()
+        .map(|s| plain_cells(s, cols, now()))
+        .collect();
+    let w = widths(cols, &rows);
+    let line = aligned(&plain_cells(store(&r, "one-node"), cols, now()), &w);
+    // The same line the table printed, column for column.
+    assert!(
+        table.lines().any(|l| l == line),
+        "{line:?} not in:\n{table}"
     );
+    assert!(line.starts_with("one-node "), "{line}");
 }
 
 #[test]
@@ -116,7 +127,7 @@ fn the_watch_change_key_ignores_age_only() {
     let later: Timestamp = "2026-11-26T12:00:00Z".parse().expect("valid");
     let cols = Columns::default();
     assert_eq!(change_key(s, cols, now()), change_key(s, cols, later));
-    assert_ne!(plain_line(s, cols, now()), plain_line(s, cols, later));
+    assert_ne!(plain_cells(s, cols, now()), plain_cells(s, cols, later));
     assert_ne!(
         change_key(s, cols, now()),
         change_key(store(&r, "one-node"), cols, now())
