@@ -65,7 +65,7 @@ fn main() {
     let now = fixtures::NOW.parse().expect("valid timestamp");
     let cols = Columns {
         namespace: true,
-        wide: false,
+        ..Columns::default()
     };
     time("render list -A", || {
         black_box(list(black_box(&report), cols, now, Style::PLAIN));
