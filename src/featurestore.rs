@@ -104,6 +104,15 @@ impl<'a> FeatureStore<'a> {
         self.get("metadata.namespace").and_then(Value::as_str)
     }
 
+    /// The store as a suggested command names it: `NAME -n NAMESPACE` (just `NAME` when the
+    /// object has no namespace), so a pasted hint reaches this store, not one in `default`.
+    pub fn target(&self) -> String {
+        match self.namespace().filter(|ns| !ns.is_empty()) {
+            Some(ns) => format!("{} -n {ns}", self.name()),
+            None => self.name().to_string(),
+        }
+    }
+
     pub fn api_version(&self) -> &'a str {
         self.get("apiVersion").and_then(Value::as_str).unwrap_or("")
     }

@@ -12,9 +12,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if !e.reported {
-                eprintln!("error: {e}");
+                let context = cli.global.context.as_deref();
+                let shown = |t: &str| kubectl_feast::render::with_context(t, context);
+                eprintln!("error: {}", shown(&e.message));
                 if let Some(hint) = &e.hint {
-                    eprintln!("hint: {hint}");
+                    eprintln!("hint: {}", shown(hint));
                 }
             }
             ExitCode::from(e.exit_code())

@@ -169,6 +169,25 @@ async fn scale_sets_spec_replicas_and_says_what_the_operator_does() {
 }
 
 #[tokio::test]
+async fn suggested_commands_carry_the_namespace_and_context() {
+    let ns = seeded("hints-ns", &["static"]).await;
+    feast_as("admin", &ns, &["scale", "static", "--replicas", "1"])
+        .code(1)
+        .stderr(contains(format!(
+            "`kubectl --context admin feast scale static -n {ns} --replicas 2`"
+        )))
+        .stderr(contains(format!(
+            "`kubectl --context admin feast pdb static -n {ns} --off`"
+        )));
+    // Without --context, the namespace alone.
+    feast(&ns, &["scale", "static", "--replicas", "1"])
+        .code(1)
+        .stderr(contains(format!(
+            "`kubectl feast pdb static -n {ns} --off`"
+        )));
+}
+
+#[tokio::test]
 async fn from_n_is_what_the_deployment_runs_not_the_old_spec() {
     // lagging: spec.replicas is 4, the operator has not caught up and the Deployment runs 2.
     let ns = seeded("scale-from-deployment", &["lagging"]).await;

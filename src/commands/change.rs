@@ -23,6 +23,7 @@ use crate::cluster::Cluster;
 use crate::error::{Error, ErrorKind, Result};
 use crate::featurestore::{FeatureStore, RESOURCE, lookup, resource_name};
 use crate::plan::{self, Surroundings};
+use crate::render;
 use crate::render::change::{self as out, DryRun};
 use crate::render::style::Style;
 use crate::rules::{self, Severity};
@@ -178,7 +179,8 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
                     eprintln!("note: {RESOURCE}/{name}: {note}");
                 }
                 for f in &p.warnings {
-                    eprint!("{}", out::warning(name, f, err_style));
+                    let text = out::warning(name, f, err_style);
+                    eprint!("{}", render::with_context(&text, global.context.as_deref()));
                 }
                 prepared.push((name.clone(), live, around, p));
             }
@@ -186,7 +188,7 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
         }
     }
     if !failures.is_empty() {
-        return Err(combine(failures));
+        return Err(combine(failures, global));
     }
 
     let dry_run = req.options.dry_run();
@@ -324,7 +326,7 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
                 outcomes.len() + failures.len()
             );
         }
-        return Err(combine(failures));
+        return Err(combine(failures, global));
     }
     Ok((cluster, outcomes))
 }
@@ -749,13 +751,13 @@ pub async fn send(
                     return Err(Error::refused(format!(
                         "{RESOURCE}/{name} in namespace {ns:?} is no longer at resourceVersion {rv} (--resource-version); nothing was changed"
                     ))
-                    .with_hint("read the store again (`kubectl get feast NAME -o yaml`) and decide anew"));
+                    .with_hint(format!("read the store again (`kubectl get feast {name} -n {ns} -o yaml`) and decide anew")));
                 }
                 if attempts >= MAX_ATTEMPTS {
                     return Err(Error::refused(format!(
                         "{RESOURCE}/{name} in namespace {ns:?} kept changing while this command ran ({attempts} conflicting writes); nothing was changed"
                     ))
-                    .with_hint("another writer (a GitOps tool, KEDA, a colleague) is updating it: find it with `kubectl get feast NAME -o yaml --show-managed-fields`, then retry"));
+                    .with_hint(format!("another writer (a GitOps tool, KEDA, a colleague) is updating it: find it with `kubectl get feast {name} -n {ns} -o yaml --show-managed-fields`, then retry")));
                 }
                 before = get(cluster, api, name).await?;
                 planned = replan(&before)?;
@@ -884,15 +886,16 @@ fn holds(have: &Value, want: &Value) -> bool {
 }
 
 /// Several failures: each printed, then one exit code (the first one's).
-fn combine(mut failures: Vec<Error>) -> Error {
+fn combine(mut failures: Vec<Error>, global: &GlobalArgs) -> Error {
     if failures.len() == 1 {
         return failures.remove(0);
     }
     let kind: ErrorKind = failures[0].kind;
+    let shown = |t: &str| render::with_context(t, global.context.as_deref());
     for e in &failures {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", shown(&e.message));
         if let Some(h) = &e.hint {
-            eprintln!("hint: {h}");
+            eprintln!("hint: {}", shown(h));
         }
     }
     Error::already_reported(kind)

@@ -132,8 +132,9 @@ fn plan_scale(args: &ScaleArgs, live: &Value, _around: &Surroundings) -> Result<
             "{RESOURCE}/{name} is autoscaled (spec.services.scaling.autoscaling is set): its HPA owns the replica count, and the CRD forbids replicas > 1 beside it"
         ))
         .with_hint(format!(
-            "switch to a fixed count with `kubectl feast autoscale {name} --off --replicas {n}`, \
-             or re-run with --replace-autoscaling to drop the HPA configuration in the same patch"
+            "switch to a fixed count with `kubectl feast autoscale {} --off --replicas {n}`, \
+             or re-run with --replace-autoscaling to drop the HPA configuration in the same patch",
+            fs.target()
         )));
     }
     Ok(Planned {
@@ -200,7 +201,8 @@ async fn wait_ready(
                 plan::stuck_reason(&obj)
             ))
             .with_hint(format!(
-                "look at the pods (`kubectl get pods -l feast.dev/name={name}`) and `kubectl feast status {name}`; the change itself was stored"
+                "look at the pods (`kubectl get pods -n {ns} -l feast.dev/name={name}`) and `kubectl feast status {name} -n {ns}`; the change itself was stored",
+                ns = cluster.namespace
             )));
         }
         tokio::time::sleep((timeout - elapsed).min(Duration::from_millis(500))).await;
@@ -262,7 +264,7 @@ mod tests {
         assert!(e.message.contains("is autoscaled"));
         let hint = e.hint.unwrap_or_default();
         assert!(
-            hint.contains("autoscale fs --off --replicas 3")
+            hint.contains("autoscale fs -n ns --off --replicas 3")
                 && hint.contains("--replace-autoscaling")
         );
         let p = plan_scale(

@@ -221,6 +221,7 @@ pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
             color: global.color_enabled(),
         },
         names: scope.names.clone(),
+        context: global.context.clone(),
     };
     let inventory = fetch(&cluster, &scope).await?;
     let mut report = status::derive(&inventory);
@@ -280,6 +281,8 @@ struct View {
     columns: Columns,
     style: Style,
     names: Vec<String>,
+    /// `--context`, for the suggested commands in the text.
+    context: Option<String>,
 }
 
 /// One drawing, and its rows for the line-by-line watch output: (what identifies a change,
@@ -337,6 +340,7 @@ impl View {
             }
             _ => text::list(report, self.columns, now, self.style),
         };
+        let text = render::with_context(&text, self.context.as_deref());
         Drawing { text, rows }
     }
 

@@ -106,19 +106,17 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
             eprintln!("hint: {hint}");
         }
     }
-    match output {
-        Some(OutputFormat::Json) => print!("{}", render::json(&report)),
-        Some(_) => print!("{}", render::yaml(&report)),
-        None => print!(
-            "{}",
-            render::validate::text(
-                &report,
-                Style {
-                    color: global.color_enabled()
-                }
-            )
+    let text = match output {
+        Some(OutputFormat::Json) => render::json(&report),
+        Some(_) => render::yaml(&report),
+        None => render::validate::text(
+            &report,
+            Style {
+                color: global.color_enabled(),
+            },
         ),
-    }
+    };
+    print!("{}", render::with_context(&text, global.context.as_deref()));
     let live_or_namespace = live || whole_namespace;
     match report.outcome(args.strict, args.allow_empty || live_or_namespace) {
         Outcome::Passed => {

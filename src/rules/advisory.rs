@@ -126,7 +126,6 @@ pub(crate) fn blocks_all_evictions(field: &str, value: IntOrPercent, replicas: i
 }
 
 fn pdb_checks(fs: &FeatureStore, pdb: &Value, mode: &ScalingMode, out: &mut Findings) {
-    let name = fs.name();
     let mut parsed = None;
     for field in ["minAvailable", "maxUnavailable"] {
         let Some(v) = lookup(pdb, field) else {
@@ -146,7 +145,11 @@ fn pdb_checks(fs: &FeatureStore, pdb: &Value, mode: &ScalingMode, out: &mut Find
                      to 100% (e.g. \"50%\"); the PDB API rejects it, so the operator's reconcile \
                      fails"
                 ),
-                format!("Use e.g. `kubectl feast pdb {name} --{} 1`.", kebab(field)),
+                format!(
+                    "Use e.g. `kubectl feast pdb {} --{} 1`.",
+                    fs.target(),
+                    kebab(field)
+                ),
             ),
         }
     }
@@ -158,8 +161,9 @@ fn pdb_checks(fs: &FeatureStore, pdb: &Value, mode: &ScalingMode, out: &mut Find
             "a disruption budget is configured but scaling is off (1 replica, no autoscaling): \
              the operator creates no PDB until the store scales",
             format!(
-                "Scale the store (`kubectl feast scale {name} --replicas 2`) or remove the block \
-                 (`kubectl feast pdb {name} --off`)."
+                "Scale the store (`kubectl feast scale {t} --replicas 2`) or remove the block \
+                 (`kubectl feast pdb {t} --off`).",
+                t = fs.target()
             ),
         );
         return;
@@ -177,7 +181,8 @@ fn pdb_checks(fs: &FeatureStore, pdb: &Value, mode: &ScalingMode, out: &mut Find
                     display(value)
                 ),
                 format!(
-                    "Allow at least one disruption, e.g. `kubectl feast pdb {name} --max-unavailable 1`."
+                    "Allow at least one disruption, e.g. `kubectl feast pdb {} --max-unavailable 1`.",
+                    fs.target()
                 ),
             );
         }

@@ -26,7 +26,7 @@ pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
                 "Choose one: remove spec.replicas ({replicas}) to keep the HPA \
                  (`kubectl feast autoscale {n} --max N`), or drop the HPA and scale statically \
                  (`kubectl feast autoscale {n} --off --replicas {replicas}`).",
-                n = fs.name()
+                n = fs.target()
             ),
         );
     }
@@ -130,7 +130,7 @@ fn pdb_exactly_one(fs: &FeatureStore, out: &mut Findings) {
             PDB_EXACTLY_ONE,
             format!(
                 "{what}: keep exactly one, e.g. `kubectl feast pdb {} --max-unavailable 1`.",
-                fs.name()
+                fs.target()
             ),
         );
     }
