@@ -291,7 +291,9 @@ async fn scaling_an_autoscaled_store_is_refused_unless_autoscaling_is_replaced()
     feast(&ns, &["scale", "hpa", "--replicas", "4"])
         .code(1)
         .stderr(contains("featurestore.feast.dev/hpa is autoscaled"))
-        .stderr(contains("kubectl feast autoscale hpa --off --replicas 4"))
+        .stderr(contains(format!(
+            "kubectl feast autoscale hpa -n {ns} --off --replicas 4"
+        )))
         .stderr(contains("--replace-autoscaling"));
     assert!(spec(&ns, "hpa")["services"]["scaling"]["autoscaling"].is_object());
 
