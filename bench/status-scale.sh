@@ -88,7 +88,9 @@ printf 'objects: %s featurestores, %s deployments, %s hpas, %s pdbs, %s pods, %s
   "$(kc get nodes --no-headers | wc -l)"
 
 echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr)"
-"$PLUGIN" status -A | head -n 3
+# The plugin ends quietly (SIGPIPE) when head closes the pipe; under pipefail that is not a
+# failure of this script.
+"$PLUGIN" status -A | head -n 3 || true
 "$PLUGIN" status -A | tail -n +2 | wc -l | sed 's/^/status -A rows: /'
 
 get_cmd="$KUBECTL get featurestores -A"
