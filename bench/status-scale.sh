@@ -90,7 +90,7 @@ printf 'objects: %s featurestores, %s deployments, %s hpas, %s pdbs, %s pods, %s
 echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(uname -sr)"
 # The plugin ends quietly (SIGPIPE) when head closes the pipe; under pipefail that is not a
 # failure of this script.
-"$PLUGIN" status -A | head -n 3 || true
+"$PLUGIN" status -A | head -n 3 || { rc=("${PIPESTATUS[@]}"); [ "${rc[0]}" -eq 141 ] || exit "${rc[0]}"; }
 "$PLUGIN" status -A | tail -n +2 | wc -l | sed 's/^/status -A rows: /'
 
 get_cmd="$KUBECTL get featurestores -A"
