@@ -122,8 +122,8 @@ pub fn effect(name: &str, e: &Effect) -> String {
             bounds(*min, *max)
         ),
         Effect::Strategy { from, to } if to == "Recreate" => format!(
-            "switch the Deployment strategy {from} → {to}, and this rollout already uses it: \
-             every old pod stops before the new one starts, so {name} serves nothing until the new pod is ready"
+            "switch the Deployment strategy {from} → {to} (this rollout already uses it: \
+             every old pod stops before the new one starts, so {name} serves nothing until the new pod is ready)"
         ),
         Effect::Strategy { from, to } => format!(
             "switch the Deployment strategy {from} → {to} (this rollout already uses {to}: new pods start before old ones stop)"
