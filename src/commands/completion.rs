@@ -47,6 +47,7 @@ Completing `kubectl feast ...` (kubectl 1.26 or later, with kubectl's own comple
 e.g. `source <(kubectl completion bash)`): kubectl runs `kubectl_complete-feast` from PATH.
 The release archives contain it; with krew, run once:
   kubectl feast completion --install          writes it next to kubectl-feast on PATH
+  kubectl feast completion --uninstall        removes it (before `kubectl krew uninstall feast`)
 
 Completing the `kubectl-feast` binary typed directly:
   source <(kubectl-feast completion bash)     bash (add it to ~/.bashrc)
@@ -57,16 +58,20 @@ pub struct CompletionArgs {
     /// The shell to print a completion script for
     #[arg(
         value_enum,
-        required_unless_present = "install",
-        conflicts_with = "install"
+        required_unless_present_any = ["install", "uninstall"],
+        conflicts_with_all = ["install", "uninstall"]
     )]
     pub shell: Option<Shell>,
     /// Write kubectl_complete-feast (the completer kubectl runs for `kubectl feast <TAB>`) next
     /// to the kubectl-feast that PATH finds, or into --dir
-    #[arg(long)]
+    #[arg(long, conflicts_with = "uninstall")]
     pub install: bool,
-    /// The directory to write kubectl_complete-feast into (it must be on PATH)
-    #[arg(long, value_name = "DIR", requires = "install")]
+    /// Remove the kubectl_complete-feast that --install wrote (before `kubectl krew uninstall
+    /// feast`: krew does not know the file)
+    #[arg(long)]
+    pub uninstall: bool,
+    /// The directory to write kubectl_complete-feast into, or remove it from (one on PATH)
+    #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }
 
@@ -79,9 +84,38 @@ pub struct CompleteArgs {
 }
 
 pub fn run(args: &CompletionArgs) -> Result<()> {
-    if args.install {
-        let path = install(args.dir.as_deref())?;
+    if args.install || args.uninstall {
+        let dir = match args.dir.as_deref() {
+            Some(dir) => dir.to_path_buf(),
+            None => plugin_dir()?,
+        };
+        let path = dir.join(completer_name());
+        if args.uninstall {
+            match std::fs::remove_file(&path) {
+                Ok(()) => println!("removed {}", path.display()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    println!("{} was not there", path.display())
+                }
+                Err(e) => {
+                    return Err(Error::incomplete(format!(
+                        "cannot remove {}: {e}",
+                        path.display()
+                    ))
+                    .with_hint(
+                        "remove it by hand, or give the directory it is in with --dir DIR",
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        install(&path)?;
         println!("wrote {}", path.display());
+        if is_krew_bin(&dir) {
+            eprintln!(
+                "note: krew does not track {}: run `kubectl feast completion --uninstall` before `kubectl krew uninstall feast`",
+                completer_name()
+            );
+        }
         return Ok(());
     }
     let Some(shell) = args.shell else {
@@ -121,31 +155,44 @@ fn fix_bash_case_labels(script: &[u8]) -> Vec<u8> {
         .into_bytes()
 }
 
-/// Writes the completer into `dir`, or next to the `kubectl-feast` kubectl would run.
-fn install(dir: Option<&Path>) -> Result<PathBuf> {
-    let dir = match dir {
-        Some(dir) => dir.to_path_buf(),
-        None => plugin_dir()?,
-    };
-    let (name, text) = if cfg!(windows) {
-        ("kubectl_complete-feast.cmd", COMPLETER_CMD)
+fn completer_name() -> &'static str {
+    if cfg!(windows) {
+        "kubectl_complete-feast.cmd"
     } else {
-        ("kubectl_complete-feast", COMPLETER_SH)
+        "kubectl_complete-feast"
+    }
+}
+
+/// Whether `dir` is krew's bin directory (`$KREW_ROOT/bin`, by default ~/.krew/bin), where krew
+/// links the plugins it installs: krew treats files there without a receipt as its own.
+fn is_krew_bin(dir: &Path) -> bool {
+    let root = std::env::var_os("KREW_ROOT")
+        .filter(|r| !r.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".krew")));
+    root.is_some_and(|root| dir == root.join("bin"))
+}
+
+/// Writes the completer to `path` and makes it executable.
+fn install(path: &Path) -> Result<()> {
+    let text = if cfg!(windows) {
+        COMPLETER_CMD
+    } else {
+        COMPLETER_SH
     };
-    let path = dir.join(name);
-    std::fs::write(&path, text).map_err(|e| {
+    std::fs::write(path, text).map_err(|e| {
         Error::incomplete(format!("cannot write {}: {e}", path.display()))
             .with_hint("pick a writable directory on PATH with --dir DIR")
     })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(|e| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|e| {
             Error::incomplete(format!("cannot make {} executable: {e}", path.display()))
                 .with_hint("pick a writable directory on PATH with --dir DIR")
         })?;
     }
-    Ok(path)
+    Ok(())
 }
 
 /// The directory of the first `kubectl-feast` on PATH (as kubectl finds plugins: with krew,
