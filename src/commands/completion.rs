@@ -245,27 +245,27 @@ pub fn candidates(mut words: Vec<OsString>) -> Vec<String> {
         .last()
         .map(|w| w.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let global = Arc::new(global_flags(&words[..words.len() - 1]));
-    let mut command = with_cluster_completers(Cli::command(), &global);
+    let typed = &words[..words.len() - 1];
+    let global = Arc::new(global_flags(typed));
+    let named: Arc<Vec<String>> = Arc::new(
+        typed
+            .iter()
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect(),
+    );
+    let mut command = with_cluster_completers(Cli::command(), &global, &named);
     let mut argv = vec![OsString::from("kubectl-feast")];
     argv.extend(words);
     let index = argv.len() - 1;
     let cwd = std::env::current_dir().ok();
     let found = clap_complete::engine::complete(&mut command, argv, index, cwd.as_deref())
         .unwrap_or_default();
-    // As cobra does: on an empty word offer the arguments (names, subcommands), and the flags
-    // only once a `-` is typed, or when there is nothing else.
-    let offers_values = found
-        .iter()
-        .any(|c| !c.get_value().to_string_lossy().starts_with('-'));
+    // As cobra does: on an empty word offer the arguments (names, subcommands, values), and
+    // flags only once a `-` is typed.
     found
         .into_iter()
         .filter(|c| !c.is_hide_set())
-        .filter(|c| {
-            !(current.is_empty()
-                && offers_values
-                && c.get_value().to_string_lossy().starts_with('-'))
-        })
+        .filter(|c| !(current.is_empty() && c.get_value().to_string_lossy().starts_with('-')))
         .map(|c| line(&c))
         .collect()
 }
@@ -284,8 +284,12 @@ fn line(candidate: &CompletionCandidate) -> String {
 }
 
 /// Attaches the cluster-backed candidates: `-n`, `--context`, and the `NAME` arguments of every
-/// subcommand that takes FeatureStore names.
-fn with_cluster_completers(command: clap::Command, global: &Arc<GlobalArgs>) -> clap::Command {
+/// subcommand that takes FeatureStore names (less those already typed, as kubectl does).
+fn with_cluster_completers(
+    command: clap::Command,
+    global: &Arc<GlobalArgs>,
+    typed: &Arc<Vec<String>>,
+) -> clap::Command {
     let namespaces = {
         let global = Arc::clone(global);
         ArgValueCandidates::new(move || namespace_names(&global))
@@ -304,7 +308,13 @@ fn with_cluster_completers(command: clap::Command, global: &Arc<GlobalArgs>) -> 
         .collect();
     for name in with_names {
         let global = Arc::clone(global);
-        let stores = ArgValueCandidates::new(move || featurestore_names(&global));
+        let typed = Arc::clone(typed);
+        let stores = ArgValueCandidates::new(move || {
+            featurestore_names(&global)
+                .into_iter()
+                .filter(|c| !typed.iter().any(|t| c.get_value() == t.as_str()))
+                .collect::<Vec<_>>()
+        });
         command = command.mut_subcommand(name, |s| s.mut_arg("names", |a| a.add(stores)));
     }
     command

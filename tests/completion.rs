@@ -1,0 +1,240 @@
+//! `kubectl feast <TAB>` as a user gets it: the real kubectl's `__complete` (what its bash, zsh,
+//! fish and PowerShell scripts call) finds `kubectl_complete-feast` on PATH, as written by
+//! `kubectl feast completion --install`, and offers what it prints, here with names from the
+//! test control plane.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::cluster;
+
+/// A PATH directory holding `kubectl-feast` (the binary under test) and the completer that
+/// `completion --install --dir` writes beside it.
+struct PluginPath {
+    _dir: tempfile::TempDir,
+    bin: PathBuf,
+}
+
+impl PluginPath {
+    fn new() -> PluginPath {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bin = dir.path().to_path_buf();
+        std::os::unix::fs::symlink(
+            env!("CARGO_BIN_EXE_kubectl-feast"),
+            bin.join("kubectl-feast"),
+        )
+        .expect("linking the plugin");
+        let out = Command::new(bin.join("kubectl-feast"))
+            .args(["completion", "--install", "--dir"])
+            .arg(&bin)
+            .output()
+            .expect("running completion --install");
+        assert!(out.status.success(), "{out:?}");
+        let completer = bin.join("kubectl_complete-feast");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            format!("wrote {}", completer.display())
+        );
+        PluginPath { _dir: dir, bin }
+    }
+
+    /// `kubectl __complete feast WORDS...` with this PATH (and the system's, for sh) and
+    /// `kubeconfig`; the offered values (descriptions dropped) and kubectl's directive line.
+    fn complete_with(&self, kubeconfig: &Path, words: &[&str]) -> (Vec<String>, String) {
+        let path = std::env::join_paths([
+            self.bin.clone(),
+            PathBuf::from("/usr/bin"),
+            PathBuf::from("/bin"),
+        ])
+        .expect("PATH");
+        let out = Command::new(cluster().kubectl_path())
+            .arg("__complete")
+            .arg("feast")
+            .args(words)
+            .env("PATH", path)
+            .env("KUBECONFIG", kubeconfig)
+            .output()
+            .expect("running kubectl __complete");
+        assert!(out.status.success(), "{out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let mut lines: Vec<String> = stdout.lines().map(str::to_string).collect();
+        let directive = lines.pop().unwrap_or_default();
+        let values = lines
+            .iter()
+            .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+            .collect();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // kubectl's own debug lines only: the completer itself writes nothing to stderr.
+        for line in stderr.lines() {
+            assert!(
+                line.starts_with("[Debug]") || line.starts_with("Completion ended with directive"),
+                "unexpected stderr from completion: {line}"
+            );
+        }
+        (values, directive)
+    }
+
+    fn complete(&self, words: &[&str]) -> Vec<String> {
+        let (values, directive) = self.complete_with(cluster().kubeconfig(), words);
+        assert_eq!(directive, ":4", "kubectl's directive line (NoFileComp)");
+        values
+    }
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn featurestore_names_come_from_the_cluster() {
+    let ns = cluster().namespace("completion-names").await;
+    cluster().seed(&ns, &["static", "hpa", "single"]);
+    let path = PluginPath::new();
+
+    assert_eq!(
+        sorted(path.complete(&["scale", "-n", &ns, ""])),
+        ["hpa", "single", "static"]
+    );
+    assert_eq!(
+        path.complete(&["scale", "-n", &ns, "s"]),
+        ["single", "static"]
+    );
+    assert_eq!(
+        path.complete(&["autoscale", &format!("--namespace={ns}"), "h"]),
+        ["hpa"]
+    );
+    // Names already on the line are not offered again.
+    assert_eq!(
+        sorted(path.complete(&["status", "-n", &ns, "hpa", ""])),
+        ["single", "static"]
+    );
+    // The context's namespace is the default: another namespace's stores are not offered.
+    let other = cluster().namespace("completion-other").await;
+    assert!(path.complete(&["scale", "-n", &other, ""]).is_empty());
+    // As another kubeconfig user (the operator's featurestore-editor-role may list them).
+    assert_eq!(
+        sorted(path.complete(&["pdb", "--context", "editor", "-n", &ns, ""])),
+        ["hpa", "single", "static"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn namespaces_and_contexts_come_from_the_cluster_and_kubeconfig() {
+    let ns = cluster().namespace("completion-ns").await;
+    let path = PluginPath::new();
+    let namespaces = path.complete(&["scale", "-n", ""]);
+    assert!(namespaces.contains(&ns), "{ns} not in {namespaces:?}");
+    assert!(
+        namespaces.contains(&"default".to_string()),
+        "{namespaces:?}"
+    );
+    let prefix = &ns[..ns.len() - 1];
+    assert!(
+        path.complete(&["status", "--namespace", prefix])
+            .contains(&ns)
+    );
+    assert_eq!(
+        path.complete(&["status", "--context", ""]),
+        ["admin", "editor", "viewer", "exec"]
+    );
+    assert_eq!(
+        path.complete(&["status", "--context", "e"]),
+        ["editor", "exec"]
+    );
+}
+
+#[test]
+fn subcommands_flags_and_flag_values_are_offered() {
+    let path = PluginPath::new();
+    assert_eq!(path.complete(&["sc"]), ["scale"]);
+    assert_eq!(
+        path.complete(&["scale", "--rep"]),
+        ["--replicas", "--replace-autoscaling"]
+    );
+    assert_eq!(
+        path.complete(&["status", "-o", ""]),
+        ["json", "yaml", "name", "wide"]
+    );
+    assert_eq!(
+        path.complete(&["scale", "--dry-run="]),
+        ["--dry-run=none", "--dry-run=client", "--dry-run=server"]
+    );
+    assert_eq!(
+        path.complete(&["pdb", "--color", ""]),
+        ["auto", "always", "never"]
+    );
+    assert_eq!(
+        path.complete(&["completion", ""]),
+        ["bash", "elvish", "fish", "powershell", "zsh"]
+    );
+}
+
+/// An unreachable cluster, or no kubeconfig at all, offers no names and prints nothing else:
+/// no error text in the shell, no prompt. The subcommands still complete.
+#[test]
+fn an_unreachable_cluster_offers_nothing_and_says_nothing() {
+    let path = PluginPath::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: gone\n\
+         clusters: [{name: gone, cluster: {server: 'https://127.0.0.1:1'}}]\n\
+         users: [{name: u, user: {token: t}}]\n\
+         contexts: [{name: gone, context: {cluster: gone, user: u, namespace: x}}]\n",
+    )
+    .expect("writing the kubeconfig");
+    let (values, directive) = path.complete_with(&kubeconfig, &["scale", ""]);
+    assert!(values.is_empty(), "{values:?}");
+    assert_eq!(directive, ":4");
+    let (values, _) = path.complete_with(&kubeconfig, &["scale", "-n", ""]);
+    assert!(values.is_empty(), "{values:?}");
+    let (values, _) = path.complete_with(&dir.path().join("missing"), &["scale", ""]);
+    assert!(values.is_empty(), "{values:?}");
+    let (values, _) = path.complete_with(&kubeconfig, &["stat"]);
+    assert_eq!(values, ["status"]);
+}
+
+/// The static script for `kubectl-feast` typed directly, run by the real bash: the subcommand's
+/// flags and the values of `-o` complete (clap_complete's own bash script did not, see
+/// `fix_bash_case_labels`).
+#[test]
+fn the_bash_script_completes_subcommand_flags() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-feast"))
+        .args(["completion", "bash"])
+        .output()
+        .expect("completion bash");
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("kubectl-feast.bash");
+    std::fs::write(&script, &out.stdout).expect("writing the script");
+    let probe = r#"source "$1"
+comp() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=()
+  _kubectl__feast kubectl-feast "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+  echo "${COMPREPLY[*]}"; }
+comp kubectl-feast sc
+comp kubectl-feast scale --rep
+comp kubectl-feast status -o ''"#;
+    let out = Command::new("bash")
+        .args(["-c", probe, "probe"])
+        .arg(&script)
+        .output()
+        .expect("running bash");
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "scale",
+            "--replicas --replace-autoscaling",
+            "json yaml name wide"
+        ],
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
