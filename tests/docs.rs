@@ -308,3 +308,39 @@ fn every_visible_subcommand_has_a_man_page_and_a_reference_page() {
             .any(|p| p.to_string_lossy().contains("__complete"))
     );
 }
+
+/// docs/guide.md explains every rule docs/rules.md lists (rules.md itself is checked against the
+/// code by `rules::docs_tests`), under a heading of its own, and names no rule that is not there.
+#[test]
+fn the_guide_troubleshoots_every_rule() {
+    let rules = std::fs::read_to_string(repo_root().join("docs/rules.md")).expect("docs/rules.md");
+    let guide = std::fs::read_to_string(repo_root().join("docs/guide.md")).expect("docs/guide.md");
+    let listed: Vec<&str> = rules
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .filter(|id| id.contains('/'))
+        .collect();
+    assert!(
+        listed.len() > 30,
+        "rule table not found in docs/rules.md: {listed:?}"
+    );
+    let headings: Vec<&str> = guide
+        .lines()
+        .filter_map(|l| l.strip_prefix("### `"))
+        .filter_map(|l| l.split('`').next())
+        .filter(|id| id.contains('/') && !id.contains(' '))
+        .collect();
+    for id in &listed {
+        assert!(
+            headings.contains(id),
+            "docs/guide.md has no `### `{id}`` section"
+        );
+    }
+    for id in &headings {
+        assert!(
+            listed.contains(id),
+            "docs/guide.md explains {id}, which docs/rules.md does not list"
+        );
+    }
+}
