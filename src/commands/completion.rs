@@ -84,6 +84,12 @@ pub struct CompleteArgs {
 }
 
 pub fn run(args: &CompletionArgs) -> Result<()> {
+    if args.dir.is_some() && !args.install && !args.uninstall {
+        return Err(
+            Error::usage("--dir only goes with --install or --uninstall")
+                .with_hint("e.g. `kubectl feast completion --install --dir ~/.local/bin`"),
+        );
+    }
     if args.install || args.uninstall {
         let dir = match args.dir.as_deref() {
             Some(dir) => dir.to_path_buf(),
