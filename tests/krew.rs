@@ -432,9 +432,19 @@ fn krew_installs_upgrades_and_uninstalls_the_plugin() {
     assert!(!list.contains("warning"), "{list}");
 
     // The completer: written next to the plugin on PATH, then run by kubectl's own completion.
-    let out = ok(&mut with_index(&["feast", "completion", "--install"]));
+    let output = run(&mut with_index(&["feast", "completion", "--install"]));
+    assert!(output.status.success(), "{output:?}");
     let completer = krew.root.join("bin").join("kubectl_complete-feast");
-    assert_eq!(out.trim(), format!("wrote {}", completer.display()));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("wrote {}", completer.display())
+    );
+    // In krew's bin directory it says how to remove the file krew does not track.
+    let note = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        note.contains("kubectl feast completion --uninstall"),
+        "{note}"
+    );
     let offered = ok(&mut with_index(&["__complete", "feast", "sc"]));
     assert!(offered.lines().any(|l| l.starts_with("scale")), "{offered}");
     // krew does not know the file: it goes before krew uninstalls the plugin (with no receipt
