@@ -77,6 +77,13 @@ fn reference(root: &Command, files: &mut BTreeMap<PathBuf, String>) {
     }
     writeln!(
         index,
+        "\nHow the change commands work (the check, the patch, confirmation, conflicts), with \
+         examples: [commands.md](../commands.md). Installing and troubleshooting: the \
+         [user guide](../guide.md)."
+    )
+    .unwrap();
+    writeln!(
+        index,
         "\n## kubectl options\n\nAccepted by every command, before or after the subcommand.\n"
     )
     .unwrap();
