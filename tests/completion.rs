@@ -8,7 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::cluster;
+use support::{cluster, repo_root};
 
 /// A PATH directory holding `kubectl-feast` (the binary under test) and the completer that
 /// `completion --install --dir` writes beside it.
@@ -43,6 +43,11 @@ impl PluginPath {
     /// `kubectl __complete feast WORDS...` with this PATH (and the system's, for sh) and
     /// `kubeconfig`; the offered values (descriptions dropped) and kubectl's directive line.
     fn complete_with(&self, kubeconfig: &Path, words: &[&str]) -> (Vec<String>, String) {
+        self.complete_in(&repo_root(), kubeconfig, words)
+    }
+
+    /// The same, run in the working directory `cwd`.
+    fn complete_in(&self, cwd: &Path, kubeconfig: &Path, words: &[&str]) -> (Vec<String>, String) {
         let path = std::env::join_paths([
             self.bin.clone(),
             PathBuf::from("/usr/bin"),
@@ -55,6 +60,7 @@ impl PluginPath {
             .args(words)
             .env("PATH", path)
             .env("KUBECONFIG", kubeconfig)
+            .current_dir(cwd)
             .output()
             .expect("running kubectl __complete");
         assert!(out.status.success(), "{out:?}");
@@ -169,6 +175,37 @@ fn subcommands_flags_and_flag_values_are_offered() {
     assert_eq!(
         path.complete(&["completion", ""]),
         ["bash", "elvish", "fish", "powershell", "zsh"]
+    );
+}
+
+/// File arguments complete to the files and directories of the working directory, with no
+/// space after a directory so the path can go on.
+#[test]
+fn file_arguments_complete_to_paths() {
+    let path = PluginPath::new();
+    let kubeconfig = cluster().kubeconfig();
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let stores = cwd.path().join("stores");
+    std::fs::create_dir_all(stores.join("staging")).expect("dirs");
+    for file in ["prod.yaml", "pricing.yaml", "orders.yaml"] {
+        std::fs::write(stores.join(file), "").expect("file");
+    }
+    let complete = |words: &[&str]| path.complete_in(cwd.path(), kubeconfig, words);
+    assert_eq!(
+        complete(&["validate", "-f", "st"]),
+        (vec!["stores/".to_string()], ":6".to_string())
+    );
+    let (files, directive) = complete(&["validate", "-f", "stores/p"]);
+    assert_eq!(sorted(files), ["stores/pricing.yaml", "stores/prod.yaml"]);
+    assert_eq!(directive, ":4");
+    assert_eq!(
+        complete(&["autoscale", "x", "--metrics-file", "stores/o"]).0,
+        ["stores/orders.yaml"]
+    );
+    // --dir takes directories only.
+    assert_eq!(
+        complete(&["completion", "--install", "--dir", "stores/"]).0,
+        ["stores/staging/"]
     );
 }
 

@@ -22,7 +22,9 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
-use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+use clap_complete::engine::{
+    ArgValueCandidates, ArgValueCompleter, CompletionCandidate, PathCompleter,
+};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams};
 
@@ -40,6 +42,8 @@ pub const COMPLETER_CMD: &str = include_str!("../../share/kubectl_complete-feast
 
 /// Cobra's ShellCompDirectiveNoFileComp: the candidates are the whole answer, no file names.
 const NO_FILE_COMP: u32 = 4;
+/// Cobra's ShellCompDirectiveNoSpace: no space after the word (a directory, to go on typing).
+const NO_SPACE: u32 = 2;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -71,7 +75,7 @@ pub struct CompletionArgs {
     #[arg(long)]
     pub uninstall: bool,
     /// The directory to write kubectl_complete-feast into, or remove it from (one on PATH)
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub dir: Option<PathBuf>,
 }
 
@@ -230,12 +234,16 @@ fn plugin_dir() -> Result<PathBuf> {
 pub async fn complete(args: &CompleteArgs) -> Result<()> {
     let words = args.words.clone();
     let lines = tokio::task::block_in_place(move || candidates(words));
+    let mut directive = NO_FILE_COMP;
     let mut out = String::new();
     for line in lines {
+        if line.split('\t').next().is_some_and(|v| v.ends_with('/')) {
+            directive |= NO_SPACE;
+        }
         out.push_str(&line);
         out.push('\n');
     }
-    out.push_str(&format!(":{NO_FILE_COMP}\n"));
+    out.push_str(&format!(":{directive}\n"));
     // A closed pipe is the shell giving up; nothing to report to anyone.
     let _ = std::io::stdout().write_all(out.as_bytes());
     Ok(())
@@ -307,6 +315,35 @@ fn with_cluster_completers(
     let mut command = command
         .mut_arg("namespace", |a| a.add(namespaces))
         .mut_arg("context", |a| a.add(contexts));
+    // Files and directories for the FILE/PATH/DIR values clap cannot tell are paths (`-f PATH`
+    // takes `-` and is a string); PathBuf values get paths from the engine already.
+    let subcommands: Vec<String> = command
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in subcommands {
+        command = command.mut_subcommand(name, |mut sub| {
+            let paths: Vec<(String, bool)> = sub
+                .get_arguments()
+                .filter(|a| a.get_value_hint() == clap::ValueHint::Unknown)
+                .filter_map(|a| {
+                    let names = a.get_value_names()?;
+                    let dir = names.iter().any(|n| n.as_str() == "DIR");
+                    let path = dir || names.iter().any(|n| matches!(n.as_str(), "PATH" | "FILE"));
+                    path.then(|| (a.get_id().to_string(), dir))
+                })
+                .collect();
+            for (id, dir) in paths {
+                let completer = if dir {
+                    PathCompleter::dir()
+                } else {
+                    PathCompleter::any()
+                };
+                sub = sub.mut_arg(id, |a| a.add(ArgValueCompleter::new(completer)));
+            }
+            sub
+        });
+    }
     let with_names: Vec<String> = command
         .get_subcommands()
         .filter(|s| s.get_arguments().any(|a| a.get_id() == "names"))
