@@ -236,6 +236,35 @@ fn an_unreachable_cluster_offers_nothing_and_says_nothing() {
     assert_eq!(values, ["status"]);
 }
 
+/// A server that accepts connections and never answers (a hung API server, a black-holing
+/// proxy): the look-up gives up on its own (completion::LOOKUP_TIMEOUT) and offers nothing.
+#[test]
+fn a_server_that_never_answers_offers_nothing() {
+    let path = PluginPath::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+    let port = listener.local_addr().expect("local address").port();
+    std::thread::spawn(move || {
+        // Hold every connection open, unanswered, until the test process ends.
+        let held: Vec<_> = listener.incoming().flatten().collect();
+        drop(held);
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: hung\n\
+             clusters: [{{name: hung, cluster: {{server: 'https://127.0.0.1:{port}'}}}}]\n\
+             users: [{{name: u, user: {{token: t}}}}]\n\
+             contexts: [{{name: hung, context: {{cluster: hung, user: u, namespace: x}}}}]\n"
+        ),
+    )
+    .expect("writing the kubeconfig");
+    let (values, directive) = path.complete_with(&kubeconfig, &["scale", ""]);
+    assert!(values.is_empty(), "{values:?}");
+    assert_eq!(directive, ":4");
+}
+
 /// The static script for `kubectl-feast` typed directly, run by the real bash: the subcommand's
 /// flags and the values of `-o` complete (clap_complete's own bash script did not, see
 /// `fix_bash_case_labels`).
