@@ -343,6 +343,14 @@ fn check_exec_plugin(auth: &kube::config::AuthInfo, context: &str) -> Result<()>
     .with_hint(install))
 }
 
+/// The context names of the kubeconfig the global flags select (for shell completion), in the
+/// file's order; an empty list when there is no kubeconfig.
+pub fn kubeconfig_contexts(global: &GlobalArgs) -> Result<Vec<String>> {
+    Ok(load_kubeconfig(global)?
+        .map(|kc| kc.contexts.into_iter().map(|c| c.name).collect())
+        .unwrap_or_default())
+}
+
 fn load_kubeconfig(global: &GlobalArgs) -> Result<Option<Kubeconfig>> {
     let bad = |what: String, e: kube::config::KubeconfigError| {
         Error::incomplete(format!("cannot read kubeconfig {what}: {e}"))

@@ -336,60 +336,6 @@ fn hostile_input_is_bounded_not_fatal() {
 }
 
 #[test]
-fn krew_manifest_is_a_complete_plugin_manifest() {
-    let text = std::fs::read_to_string(repo("krew-manifest.yaml")).unwrap();
-    let m: Value = serde_saphyr::from_str(&text).unwrap();
-    assert_eq!(
-        m["apiVersion"],
-        "krew.googlecontainertools.github.com/v1alpha2"
-    );
-    assert_eq!(m["kind"], "Plugin");
-    assert_eq!(m["metadata"]["name"], "feast");
-    assert!(
-        m["spec"]["shortDescription"]
-            .as_str()
-            .is_some_and(|s| s.len() <= 50 && !s.is_empty())
-    );
-    assert!(m["spec"]["caveats"].as_str().unwrap_or("").contains("0.61"));
-    let platforms = m["spec"]["platforms"].as_array().unwrap();
-    let mut seen = Vec::new();
-    for p in platforms {
-        let labels = &p["selector"]["matchLabels"];
-        let (os, arch) = (
-            labels["os"].as_str().unwrap(),
-            labels["arch"].as_str().unwrap(),
-        );
-        let bin = p["bin"].as_str().unwrap();
-        assert_eq!(
-            bin,
-            if os == "windows" {
-                "kubectl-feast.exe"
-            } else {
-                "kubectl-feast"
-            }
-        );
-        assert!(
-            p["uri"].as_str().unwrap().contains(&format!("{os}-{arch}"))
-                || p["uri"].as_str().unwrap().contains(arch)
-        );
-        assert!(p["sha256"].as_str().is_some());
-        seen.push(format!("{os}/{arch}"));
-    }
-    seen.sort();
-    assert_eq!(
-        seen,
-        [
-            "darwin/amd64",
-            "darwin/arm64",
-            "linux/amd64",
-            "linux/arm64",
-            "windows/amd64",
-            "windows/arm64"
-        ]
-    );
-}
-
-#[test]
 fn a_reader_that_goes_away_ends_the_output_quietly() {
     use std::io::Read;
     let big = tempfile::tempdir().unwrap();

@@ -3,6 +3,7 @@
 
 pub mod autoscale;
 pub mod change;
+pub mod completion;
 pub mod pdb;
 pub mod scale;
 pub mod status;
@@ -28,6 +29,11 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Print the plugin's version
     Version,
+    /// Print a shell completion script, or install kubectl's completer for `kubectl feast`
+    Completion(completion::CompletionArgs),
+    /// What kubectl_complete-feast runs: the candidates for the words after `kubectl feast`
+    #[command(name = "__complete", hide = true)]
+    Complete(completion::CompleteArgs),
 }
 
 pub async fn run(command: &Command, global: &GlobalArgs) -> Result<()> {
@@ -38,5 +44,7 @@ pub async fn run(command: &Command, global: &GlobalArgs) -> Result<()> {
         Command::Validate(args) => validate::run(args, global).await,
         Command::Status(args) => status::run(args, global).await,
         Command::Version => version::run(global),
+        Command::Completion(args) => completion::run(args),
+        Command::Complete(args) => completion::complete(args).await,
     }
 }

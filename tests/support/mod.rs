@@ -190,6 +190,12 @@ impl TestCluster {
         name
     }
 
+    /// The kubectl binary itself, for commands that take no flags before their plugin name
+    /// (`kubectl feast ...`, `kubectl __complete feast ...`, `kubectl krew ...`).
+    pub fn kubectl_path(&self) -> &Path {
+        &self.kubectl
+    }
+
     /// The kubectl built with the control plane, with `--kubeconfig` set (context admin).
     pub fn kubectl(&self) -> Command {
         let mut command = Command::new(&self.kubectl);
