@@ -268,3 +268,53 @@ fn a_broken_kubeconfig_is_reported_with_its_path() {
         .code(3)
         .stderr(predicate::str::contains("bad-kubeconfig"));
 }
+
+#[test]
+fn a_certificate_authority_that_is_not_the_servers_is_named_as_tls() {
+    // A CA of its own: valid, but not the one that signed the API server's certificate.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (key, cert) = (dir.path().join("other.key"), dir.path().join("other.crt"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=other-ca",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl (scripts/dev-cluster installs it) runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let mut config = kubeconfig();
+    for c in config["clusters"].as_array_mut().expect("clusters") {
+        c["cluster"]
+            .as_object_mut()
+            .expect("cluster")
+            .remove("certificate-authority-data");
+        c["cluster"]["certificate-authority"] = json!(cert.display().to_string());
+    }
+    let kc = write(dir.path(), "wrong-ca.json", &config);
+    support::cluster()
+        .plugin()
+        .env("KUBECONFIG", &kc)
+        .args(["validate", "-A", "--request-timeout", "10s"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("TLS with the API server"))
+        .stderr(predicate::str::contains(
+            "not trusted by the certificate-authority",
+        ))
+        .stderr(predicate::str::contains("unreachable").not());
+}
