@@ -938,8 +938,16 @@ async fn the_living_scenarios_come_about_by_real_means() {
     let pdb = get(&ns, "pdb", "feast-pdb-blocks-drain").expect("the operator's PDB");
     assert_eq!(pdb["status"]["disruptionsAllowed"], 0, "{pdb}");
 
-    // KEDA's HPA scales the FeatureStore through /scale; on the conflict store, the CRD's rule
-    // refuses those writes.
+    // KEDA's operator made its HPA for each ScaledObject; that HPA scales the FeatureStore
+    // through /scale, and on the conflict store the CRD's rule refuses those writes.
+    let so = get(&ns, "scaledobjects.keda.sh", "keda").expect("the ScaledObject");
+    assert_eq!(so["status"]["hpaName"], "keda-hpa-keda", "{so}");
+    let keda_hpa = get(&ns, "hpa", "keda-hpa-keda").expect("KEDA made its HPA");
+    assert_eq!(
+        keda_hpa["metadata"]["ownerReferences"][0]["kind"],
+        "ScaledObject"
+    );
+    assert_eq!(keda_hpa["spec"]["scaleTargetRef"]["kind"], "FeatureStore");
     assert!(
         store(&ns, "keda")["spec"]["replicas"]
             .as_i64()
