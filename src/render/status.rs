@@ -610,7 +610,14 @@ pub fn detail(s: &StoreStatus, sources: &[SourceState], now: Timestamp, style: S
             None => "absent (the operator sets it only while scaling)".into(),
         },
     );
-    if let Some(observed) = r.rollout_observed {
+    if let Some(ro) = &s.rollout {
+        let level = match ro.state {
+            crate::rollout::RolloutState::Complete => Level::Ok,
+            crate::rollout::RolloutState::Progressing => Level::Warning,
+            crate::rollout::RolloutState::Stuck => Level::Critical,
+        };
+        sec.kv("Rollout", paint(level, &ro.message, style));
+    } else if let Some(observed) = r.rollout_observed {
         sec.kv(
             "Rollout",
             if observed {
@@ -751,6 +758,14 @@ pub fn detail(s: &StoreStatus, sources: &[SourceState], now: Timestamp, style: S
             ]);
         }
         sec.raw(&finish(t, "  "));
+        for pod in p.pods.iter().filter(|p| !p.ready) {
+            if let Some(why) = &pod.reason {
+                sec.kv(
+                    "Not ready",
+                    paint(Level::Warning, &format!("{}: {why}", pod.name), style),
+                );
+            }
+        }
     }
     sec.kv("Verdict", verdict_text(&p.verdict, style));
     out.push_str(&sec.end());
