@@ -504,12 +504,105 @@ async fn scale_up_from_one_rolls_out_rolling_update_with_spread_and_creates_the_
     assert_eq!(pdb["maxUnavailable"], 1);
     assert_eq!(pdb["selector"]["matchLabels"]["feast.dev/name"], "web");
 
-    // --wait returned only once the rollout was done: 3 ready pods of the new template, which
-    // the soft anti-affinity put on 3 different nodes.
-    wait_rolled_out(&ns, "web", 3);
+    // --wait returned only once the rollout was done: at that moment already, 3 ready pods of
+    // the new template and no old one, which the soft anti-affinity put on 3 different nodes.
+    let deploy = get(&ns, "deployment", "feast-web").expect("the Deployment");
+    for field in [
+        "updatedReplicas",
+        "readyReplicas",
+        "availableReplicas",
+        "replicas",
+    ] {
+        assert_eq!(
+            deploy["status"][field], 3,
+            "{field} when --wait returned: {deploy}"
+        );
+    }
+    assert_eq!(
+        ready_current_pods(&ns, "web").len(),
+        3,
+        "{}",
+        describe(&ns, "web")
+    );
     assert_eq!(nodes_of(&ns, "web").len(), 3, "{}", describe(&ns, "web"));
     let fs = store(&ns, "web");
     assert_eq!(fs["status"]["scalingStatus"]["desiredReplicas"], 3);
+}
+
+#[tokio::test]
+async fn scale_wait_on_a_stuck_rollout_says_why_the_new_pods_are_not_ready() {
+    let ns = living().namespace("living-stuck").await;
+    create_store(&ns, "pinned", Some(3), json!({}), "50m");
+    wait_rolled_out(&ns, "pinned", 3);
+    // The user gives the pods a nodeSelector nothing satisfies: the new template's pods stay
+    // Pending while the old ones keep serving, so the store's own count still says 3 ready.
+    kubectl_ok(&[
+        "patch",
+        "featurestores.feast.dev",
+        "pinned",
+        "-n",
+        &ns,
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"services":{"nodeSelector":{"topology.kubernetes.io/zone":"eu-west-1a"}}}}"#,
+    ]);
+    let out = living()
+        .plugin()
+        .args([
+            "-n",
+            &ns,
+            "scale",
+            "pinned",
+            "--replicas",
+            "4",
+            "--wait",
+            "--timeout",
+            "30s",
+        ])
+        .output()
+        .expect("run kubectl-feast");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a --wait timeout is a refusal: {stderr}"
+    );
+    assert!(stderr.contains("rollout in progress"), "{stderr}");
+    assert!(stderr.contains("old pods still running"), "{stderr}");
+    assert!(
+        stderr.contains("Unschedulable: 0/6 nodes are available"),
+        "the scheduler's reason: {stderr}"
+    );
+    assert!(
+        stderr.contains("didn't match Pod's node affinity/selector"),
+        "{stderr}"
+    );
+
+    // status says so too: the rollout, each Pending pod's reason, and no "OK" placement.
+    let s = status_json(&ns, "pinned");
+    assert_eq!(s["rollout"]["state"], "progressing", "{s}");
+    let pending: Vec<&Value> = s["placement"]["pods"]
+        .as_array()
+        .expect("pods")
+        .iter()
+        .filter(|p| p["ready"] == false)
+        .collect();
+    assert!(!pending.is_empty(), "{s}");
+    for p in pending {
+        assert!(
+            p["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("Unschedulable: ")),
+            "{p}"
+        );
+    }
+    assert_ne!(s["placement"]["verdict"]["level"], "ok", "{s}");
+    let detail = feast(&ns, &["status", "pinned"]);
+    assert!(detail.contains("old pods still running"), "{detail}");
+    assert!(
+        detail.contains("didn't match Pod's node affinity/selector"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
