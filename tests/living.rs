@@ -597,6 +597,11 @@ async fn scale_wait_on_a_stuck_rollout_says_why_the_new_pods_are_not_ready() {
         );
     }
     assert_ne!(s["placement"]["verdict"]["level"], "ok", "{s}");
+    let listing = feast(&ns, &["status"]);
+    assert!(
+        listing.contains("3/4 rolling"),
+        "the list marks a ready count that includes old pods:\n{listing}"
+    );
     let detail = feast(&ns, &["status", "pinned"]);
     assert!(detail.contains("old pods still running"), "{detail}");
     assert!(

@@ -124,7 +124,13 @@ fn ready_field(s: &StoreStatus) -> Field {
             } else {
                 Level::Ok
             };
-            field(format!("{ready}/{d}"), level)
+            // Mid-rollout, the ready count includes the old template's pods: say so.
+            let rollout = match &s.rollout {
+                Some(r) if r.state == crate::rollout::RolloutState::Stuck => " stuck",
+                Some(r) if r.total > r.updated => " rolling",
+                _ => "",
+            };
+            field(format!("{ready}/{d}{rollout}"), level)
         }
         None => field(format!("{ready}/?"), Level::Unknown),
     }
