@@ -1020,6 +1020,29 @@ async fn the_living_scenarios_come_about_by_real_means() {
         );
     }
 
+    // Pods that fail as Feast pods do (kwok stages of ours, asked for by a pod annotation):
+    // status names the container and the kubelet's reason for each, and so does the operator.
+    for (name, reason) in [
+        (
+            "init-failing",
+            "init container feast-apply: CrashLoopBackOff",
+        ),
+        ("crashloop", "container online: CrashLoopBackOff"),
+    ] {
+        let s = status_json(&ns, name);
+        let pods = s["placement"]["pods"].as_array().expect("pods");
+        assert!(!pods.is_empty(), "{s}");
+        for p in pods {
+            assert_eq!(p["ready"], false, "{p}");
+            assert!(
+                p["reason"].as_str().is_some_and(|r| r.starts_with(reason)),
+                "{name}: {p}"
+            );
+        }
+        assert_eq!(s["placement"]["verdict"]["level"], "critical", "{s}");
+        assert_eq!(store(&ns, name)["status"]["phase"], "Pending");
+    }
+
     // The HPA at its limit by load, and the PDB that blocks drains.
     let hpa = get(&ns, "hpa", "feast-hpa-at-limit").expect("the operator's HPA");
     assert_eq!(hpa["status"]["desiredReplicas"], 5);
