@@ -302,8 +302,14 @@ fn announced(line: &str) -> Option<String> {
         return None; // announces that the count does not change
     }
     if let Some(rest) = l.strip_prefix("switch the Deployment strategy ") {
-        let arrow: Vec<&str> = rest.split(" (").next()?.split(" → ").collect();
-        return Some(format!("strategy={}", arrow.get(1)?));
+        // "A → B (…)" or "A → B, and …": B is the word after the arrow.
+        let to: String = rest
+            .split(" → ")
+            .nth(1)?
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        return Some(format!("strategy={to}"));
     }
     let fixed = [
         ("inject the zone spread", "spread=on"),
