@@ -14,6 +14,7 @@ pub mod manifests;
 pub mod plan;
 pub mod render;
 pub mod report;
+pub mod rollout;
 pub mod rules;
 pub mod status;
 pub mod suggest;

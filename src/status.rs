@@ -115,6 +115,8 @@ pub struct PodInfo {
     /// The sum of the containers' restart counts.
     pub restarts: i64,
     pub creation_timestamp: Option<String>,
+    /// Why it is not ready (the scheduler's or the kubelet's words), when it is not.
+    pub not_ready: Option<String>,
 }
 
 impl PodInfo {
@@ -126,6 +128,7 @@ impl PodInfo {
         phase: Option<String>,
         conditions: impl IntoIterator<Item = (&'a str, &'a str)>,
         restarts: impl IntoIterator<Item = i32>,
+        not_ready: Option<String>,
     ) -> Self {
         PodInfo {
             namespace: metadata.namespace.clone().unwrap_or_default(),
@@ -145,6 +148,7 @@ impl PodInfo {
                 .creation_timestamp
                 .as_ref()
                 .map(|t| t.0.to_string()),
+            not_ready,
         }
     }
 
@@ -164,6 +168,7 @@ impl PodInfo {
                 .unwrap_or_default()
                 .iter()
                 .map(|c| c.restart_count),
+            crate::rollout::pod_reason(p),
         )
     }
 }
@@ -277,6 +282,9 @@ pub struct StoreStatus {
     /// Every party that sets the replica count.
     pub replica_owners: Vec<ReplicaOwner>,
     pub replicas: Replicas,
+    /// The Deployment's rollout of its current template; absent without a Deployment status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<crate::rollout::Rollout>,
     pub operator_synced: Synced,
     pub deployment: OwnedRef,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -450,6 +458,9 @@ pub struct PodPlacement {
     pub restarts: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub creation_timestamp: Option<String>,
+    /// Why the pod is not ready: the scheduler's or the kubelet's reason and message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -866,6 +877,7 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         strategy: strategy(&fs, deployment),
         topology_spread: topology_spread(&fs, deployment),
         affinity: affinity(&fs, deployment),
+        rollout: deployment.and_then(crate::rollout::of_deployment),
         replicas,
         autoscaler,
         other_autoscalers: others,
@@ -1511,6 +1523,7 @@ fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> Placement {
             phase: p.phase.clone(),
             restarts: p.restarts,
             creation_timestamp: p.creation_timestamp.clone(),
+            reason: p.not_ready.clone(),
         })
         .collect();
     list.sort_by(|a, b| a.name.cmp(&b.name));
@@ -1526,9 +1539,19 @@ fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> Placement {
     };
     let n = ready.len();
     let desired = replicas.desired.unwrap_or(0);
+    // Why the others are not ready, in the scheduler's or the kubelet's words.
+    let why = crate::rollout::summary(list.iter().filter_map(|p| p.reason.as_deref()));
+    let why = if why.is_empty() {
+        String::new()
+    } else {
+        format!(" (not ready: {})", why.join("; "))
+    };
     let v = if n == 0 {
         if desired > 0 {
-            verdict(Level::Critical, "no ready pods: the store is not serving")
+            verdict(
+                Level::Critical,
+                format!("no ready pods: the store is not serving{why}"),
+            )
         } else {
             verdict(Level::Info, "no pods")
         }
@@ -1537,7 +1560,7 @@ fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> Placement {
             verdict(
                 Level::Warning,
                 format!(
-                    "only 1 of {desired} replicas ready: a pod or node failure takes the store down"
+                    "only 1 of {desired} replicas ready: a pod or node failure takes the store down{why}"
                 ),
             )
         } else {
@@ -1575,6 +1598,15 @@ fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> Placement {
                 ),
             ),
         }
+    };
+    // Never "OK" while the store is not where its spec says: fewer ready than desired.
+    let v = if v.level == Level::Ok && n < usize::try_from(desired).unwrap_or(0) {
+        verdict(
+            Level::Warning,
+            format!("only {n} of {desired} replicas ready: {}{why}", v.message),
+        )
+    } else {
+        v
     };
     Placement {
         pods_known: true,

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kube::api::{Api, DynamicObject};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
 
 use super::change::{self, ChangeOptions, Lookups, Planned, Target};
@@ -14,6 +16,8 @@ use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::featurestore::{FeatureStore, RESOURCE, ScalingMode, lookup};
 use crate::plan::{self, Surroundings};
+use crate::rollout;
+use crate::status::NAME_LABEL;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -181,7 +185,10 @@ async fn wait_ready(
         })?;
         let r = plan::readiness(&obj, target);
         bar.set_position(u64::try_from(r.ready).unwrap_or(0));
-        if r.done() {
+        // The store's ready count includes old pods during a rollout: done only once the
+        // Deployment's rollout of the new template is complete too (when it can be read).
+        let rollout = rollout_of(cluster, name).await;
+        if r.done() && rollout.as_ref().is_none_or(|ro| ro.state.complete()) {
             bar.finish_and_clear();
             println!("{RESOURCE}/{name}: {}/{target} replicas ready", r.ready);
             return Ok(());
@@ -194,8 +201,12 @@ async fn wait_ready(
             } else {
                 " (the operator has not applied the new count yet: status.applied differs)".into()
             };
+            let rollout = match &rollout {
+                Some(ro) => format!("; rollout {}{}", ro.state.message, ro.pods),
+                None => String::new(),
+            };
             return Err(Error::refused(format!(
-                "timed out after {}s waiting for {RESOURCE}/{name}: {} of {target} replicas ready{lag}; {}",
+                "timed out after {}s waiting for {RESOURCE}/{name}: {} of {target} replicas ready{lag}; {}{rollout}",
                 timeout.as_secs(),
                 r.ready,
                 plan::stuck_reason(&obj)
@@ -207,6 +218,37 @@ async fn wait_ready(
         }
         tokio::time::sleep((timeout - elapsed).min(Duration::from_millis(500))).await;
     }
+}
+
+/// The Deployment's rollout and why its pods are not ready.
+struct RolloutView {
+    state: rollout::Rollout,
+    /// "; not ready: 2 pods: Unschedulable: ..." or empty.
+    pods: String,
+}
+
+/// Reads Deployment `feast-<name>` and its pods. None when they cannot be read (not created
+/// yet, or the user may not read them: the editor role reads FeatureStores only); `--wait`
+/// then follows the store's status alone.
+async fn rollout_of(cluster: &Cluster, name: &str) -> Option<RolloutView> {
+    let deployments: Api<Deployment> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    let d = deployments.get_opt(&format!("feast-{name}")).await.ok()??;
+    let state = rollout::of_deployment(&d)?;
+    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    let params = ListParams::default().labels(&format!("{NAME_LABEL}={name}"));
+    let reasons: Vec<String> = match pods.list(&params).await {
+        Ok(list) => list.items.iter().filter_map(rollout::pod_reason).collect(),
+        Err(_) => Vec::new(),
+    };
+    let pods = if reasons.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; not ready: {}",
+            rollout::summary(reasons.iter().map(String::as_str)).join("; ")
+        )
+    };
+    Some(RolloutView { state, pods })
 }
 
 #[cfg(test)]

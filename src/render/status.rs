@@ -132,7 +132,13 @@ fn ready_field(s: &StoreStatus) -> Field {
             } else {
                 Level::Ok
             };
-            field(format!("{ready}/{d}"), level)
+            // Mid-rollout, the ready count includes the old template's pods: say so.
+            let rollout = match &s.rollout {
+                Some(r) if r.state == crate::rollout::RolloutState::Stuck => " stuck",
+                Some(r) if r.total > r.updated => " rolling",
+                _ => "",
+            };
+            field(format!("{ready}/{d}{rollout}"), level)
         }
         None => field(format!("{ready}/?"), Level::Unknown),
     }
@@ -656,7 +662,14 @@ pub fn detail(s: &StoreStatus, sources: &[SourceState], now: Timestamp, style: S
             None => "absent (the operator sets it only while scaling)".into(),
         },
     );
-    if let Some(observed) = r.rollout_observed {
+    if let Some(ro) = &s.rollout {
+        let level = match ro.state {
+            crate::rollout::RolloutState::Complete => Level::Ok,
+            crate::rollout::RolloutState::Progressing => Level::Warning,
+            crate::rollout::RolloutState::Stuck => Level::Critical,
+        };
+        sec.kv("Rollout", paint(level, &ro.message, style));
+    } else if let Some(observed) = r.rollout_observed {
         sec.kv(
             "Rollout",
             if observed {
@@ -797,6 +810,14 @@ pub fn detail(s: &StoreStatus, sources: &[SourceState], now: Timestamp, style: S
             ]);
         }
         sec.raw(&finish(t, "  "));
+        for pod in p.pods.iter().filter(|p| !p.ready) {
+            if let Some(why) = &pod.reason {
+                sec.kv(
+                    "Not ready",
+                    paint(Level::Warning, &format!("{}: {why}", pod.name), style),
+                );
+            }
+        }
     }
     sec.kv("Verdict", verdict_text(&p.verdict, style));
     out.push_str(&sec.end());

@@ -229,3 +229,67 @@ impl TestCluster {
         command
     }
 }
+
+/// Names the kubeconfig of an already running LIVING cluster (`scripts/dev-cluster up --full`)
+/// to use instead of starting one, as `scripts/test` sets it.
+pub const LIVING_KUBECONFIG_ENV: &str = "KUBECTL_FEAST_TEST_LIVING_KUBECONFIG";
+
+static LIVING: OnceLock<Result<TestCluster, String>> = OnceLock::new();
+
+/// The living cluster for this test binary: the real Feast Operator, kube-controller-manager,
+/// kube-scheduler, six kwok nodes in three zones (`node-1`..`node-6`) and metrics-server, on top
+/// of the same API server and users as [`cluster`]. Started on first use with
+/// `scripts/dev-cluster up --full --owner-pid <this process>`, unless
+/// `KUBECTL_FEAST_TEST_LIVING_KUBECONFIG` names one that runs.
+pub fn living() -> &'static TestCluster {
+    match LIVING.get_or_init(start_living) {
+        Ok(cluster) => cluster,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+fn start_living() -> Result<TestCluster, String> {
+    let kubeconfig = match std::env::var_os(LIVING_KUBECONFIG_ENV) {
+        Some(path) if !path.is_empty() => {
+            let path = PathBuf::from(path);
+            if !path.is_file() {
+                return Err(format!(
+                    "{LIVING_KUBECONFIG_ENV}={} does not name a kubeconfig file",
+                    path.display()
+                ));
+            }
+            path
+        }
+        _ => {
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            let state_dir = std::env::temp_dir().join(format!(
+                "kubectl-feast-living-{}-{nanos:x}",
+                std::process::id()
+            ));
+            let out = run(Command::new(dev_cluster_script())
+                .arg("up")
+                .arg("--full")
+                .arg("--state-dir")
+                .arg(&state_dir)
+                .arg("--owner-pid")
+                .arg(std::process::id().to_string()))?;
+            let last = out.lines().last().unwrap_or_default().trim();
+            if last.is_empty() {
+                return Err("scripts/dev-cluster up --full printed no kubeconfig path".to_string());
+            }
+            PathBuf::from(last)
+        }
+    };
+    let out = run(Command::new(dev_cluster_script()).arg("bin-dir"))?;
+    let kubectl = match std::env::var_os(KUBECTL_ENV) {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => PathBuf::from(out.trim()).join("kubectl"),
+    };
+    Ok(TestCluster {
+        kubeconfig,
+        kubectl,
+    })
+}

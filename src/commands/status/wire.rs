@@ -14,7 +14,10 @@ use k8s_openapi::api::apps::v1::{
 use k8s_openapi::api::autoscaling::v2::{
     HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, HorizontalPodAutoscalerStatus,
 };
-use k8s_openapi::api::core::v1::{Affinity, PodSpec, PodTemplateSpec, TopologySpreadConstraint};
+use k8s_openapi::api::core::v1::{
+    Affinity, ContainerState, ContainerStatus, PodCondition, PodSpec, PodTemplateSpec,
+    TopologySpreadConstraint,
+};
 use k8s_openapi::api::policy::v1::{
     PodDisruptionBudget, PodDisruptionBudgetSpec, PodDisruptionBudgetStatus,
 };
@@ -284,13 +287,19 @@ struct WireCondition {
     #[serde(rename = "type")]
     type_: String,
     status: String,
+    reason: Option<String>,
+    message: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireContainerStatus {
     #[serde(default)]
+    name: String,
+    #[serde(default)]
     restart_count: i32,
+    /// Only for a not-ready pod's reason (waiting or terminated).
+    state: Option<ContainerState>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -299,6 +308,43 @@ struct WirePodStatus {
     phase: Option<String>,
     conditions: Option<Vec<WireCondition>>,
     container_statuses: Option<Vec<WireContainerStatus>>,
+    init_container_statuses: Option<Vec<WireContainerStatus>>,
+}
+
+impl WirePodStatus {
+    /// Why the pod is not ready, from the same facts as a whole Pod gives (crate::rollout).
+    fn not_ready(&self) -> Option<String> {
+        let conditions: Vec<PodCondition> = self
+            .conditions
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| PodCondition {
+                type_: c.type_.clone(),
+                status: c.status.clone(),
+                reason: c.reason.clone(),
+                message: c.message.clone(),
+                ..PodCondition::default()
+            })
+            .collect();
+        let containers = |list: &Option<Vec<WireContainerStatus>>| -> Vec<ContainerStatus> {
+            list.as_deref()
+                .unwrap_or_default()
+                .iter()
+                .map(|c| ContainerStatus {
+                    name: c.name.clone(),
+                    state: c.state.clone(),
+                    ..ContainerStatus::default()
+                })
+                .collect()
+        };
+        crate::rollout::not_ready_reason(
+            self.phase.as_deref(),
+            &conditions,
+            &containers(&self.init_container_statuses),
+            &containers(&self.container_statuses),
+        )
+    }
 }
 
 /// A Pod: its node, phase, conditions and restart counts.
@@ -328,6 +374,7 @@ impl WirePod {
                 .unwrap_or_default()
                 .iter()
                 .map(|c| c.restart_count),
+            status.and_then(WirePodStatus::not_ready),
         )
     }
 }
