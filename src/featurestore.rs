@@ -41,6 +41,77 @@ pub fn without_nulls(value: &Value) -> Value {
     }
 }
 
+/// An int-or-percent as the PDB API takes it (`maxUnavailable: 1`, `minAvailable: "50%"`):
+/// an integer ≥ 0, or digits and `%` up to 100%. Parsed once here for the flags, the rules and
+/// `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntOrPercent {
+    Int(i64),
+    Percent(i64),
+}
+
+impl IntOrPercent {
+    /// From a manifest's or the API's JSON value.
+    pub fn parse(v: &Value) -> Option<IntOrPercent> {
+        match v {
+            Value::Number(n) => n.as_i64().filter(|i| *i >= 0).map(IntOrPercent::Int),
+            Value::String(s) => Self::parse_percent(s),
+            _ => None,
+        }
+    }
+
+    /// From a flag: `1` or `50%`.
+    pub fn parse_flag(s: &str) -> Option<IntOrPercent> {
+        let s = s.trim();
+        if s.ends_with('%') {
+            return Self::parse_percent(s);
+        }
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse::<i32>()
+            .ok()
+            .map(|n| IntOrPercent::Int(i64::from(n)))
+    }
+
+    fn parse_percent(s: &str) -> Option<IntOrPercent> {
+        let digits = s.strip_suffix('%')?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits
+            .parse::<i64>()
+            .ok()
+            .filter(|p| *p <= 100)
+            .map(IntOrPercent::Percent)
+    }
+
+    /// The value scaled to `replicas` pods, rounding up as the disruption controller does.
+    pub fn scaled(self, replicas: i64) -> i64 {
+        match self {
+            IntOrPercent::Int(i) => i,
+            IntOrPercent::Percent(p) => (p * replicas + 99) / 100,
+        }
+    }
+
+    /// As the spec holds it: a number, or a `"N%"` string.
+    pub fn to_value(self) -> Value {
+        match self {
+            IntOrPercent::Int(i) => Value::from(i),
+            IntOrPercent::Percent(p) => Value::from(format!("{p}%")),
+        }
+    }
+}
+
+impl std::fmt::Display for IntOrPercent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IntOrPercent::Int(i) => write!(f, "{i}"),
+            IntOrPercent::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
 /// How the replica count of a store is decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScalingMode {

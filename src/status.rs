@@ -22,7 +22,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::featurestore::{FeatureStore, KIND, lookup, without_nulls};
+use crate::featurestore::{FeatureStore, IntOrPercent, KIND, lookup, without_nulls};
 use crate::rules::{self, Finding, PersistenceVerdict};
 
 /// The label the operator puts on the Deployment, its pods, the HPA and the PDB (§4.3).
@@ -1378,13 +1378,11 @@ fn policy_of_spec(v: &Value) -> Option<String> {
 /// Resolves an int-or-percent against a pod count, rounding up as the disruption controller
 /// does for percentages.
 fn scaled(v: &IntOrString, total: i64) -> Option<i64> {
-    match v {
-        IntOrString::Int(i) => Some(i64::from(*i)),
-        IntOrString::String(s) => {
-            let pct: i64 = s.strip_suffix('%')?.parse().ok()?;
-            Some((pct * total + 99) / 100)
-        }
-    }
+    let value = match v {
+        IntOrString::Int(i) => Value::from(*i),
+        IntOrString::String(s) => Value::from(s.as_str()),
+    };
+    IntOrPercent::parse(&value).map(|b| b.scaled(total))
 }
 
 fn disruption_budget(

@@ -2,12 +2,12 @@
 //! PodDisruptionBudget (`spec.services.podDisruptionBudgets`), or remove it.
 
 use clap::{ArgGroup, Args};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::change::{self, ChangeOptions, Lookups, Planned, Target};
 use crate::cli::GlobalArgs;
 use crate::error::Result;
-use crate::featurestore::FeatureStore;
+use crate::featurestore::{FeatureStore, IntOrPercent};
 use crate::plan::{self, PdbPolicy, Surroundings};
 
 #[derive(Debug, Args)]
@@ -60,29 +60,12 @@ pub async fn run(args: &PdbArgs, global: &GlobalArgs) -> Result<()> {
 
 /// An int-or-percent as the PDB API takes it: an integer ≥ 0, or digits and `%` up to 100%.
 pub fn parse_budget(s: &str) -> std::result::Result<Value, String> {
-    let s = s.trim();
-    let bad = || {
+    IntOrPercent::parse_flag(s).map(IntOrPercent::to_value).ok_or_else(|| {
         format!(
-            "{s:?} is not a disruption budget: use a whole number (e.g. 1) or a percentage from 0% to 100% (e.g. 50%)"
+            "{:?} is not a disruption budget: use a whole number (e.g. 1) or a percentage from 0% to 100% (e.g. 50%)",
+            s.trim()
         )
-    };
-    match s.strip_suffix('%') {
-        Some(digits) => {
-            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad());
-            }
-            match digits.parse::<u32>() {
-                Ok(p) if p <= 100 => Ok(json!(format!("{p}%"))),
-                _ => Err(bad()),
-            }
-        }
-        None => {
-            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad());
-            }
-            s.parse::<i32>().map(|n| json!(n)).map_err(|_| bad())
-        }
-    }
+    })
 }
 
 fn policy(args: &PdbArgs) -> PdbPolicy {
@@ -113,6 +96,7 @@ fn plan_pdb(policy: &PdbPolicy, live: &Value) -> Planned {
 mod tests {
     use super::*;
     use clap::Parser;
+    use serde_json::json;
 
     #[derive(Parser)]
     struct Cli {

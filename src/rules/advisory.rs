@@ -6,7 +6,9 @@
 use serde_json::Value;
 
 use super::{Findings, Severity};
-use crate::featurestore::{DEFAULT_CPU_UTILIZATION, FeatureStore, ScalingMode, lookup};
+use crate::featurestore::{
+    DEFAULT_CPU_UTILIZATION, FeatureStore, IntOrPercent, ScalingMode, lookup,
+};
 
 const HPA: &str = "spec.services.scaling.autoscaling";
 const PDB: &str = "spec.services.podDisruptionBudgets";
@@ -82,41 +84,6 @@ fn v1alpha1(fs: &FeatureStore, out: &mut Findings) {
 }
 
 /// A Kubernetes int-or-percent value as the PDB API accepts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum IntOrPercent {
-    Int(i64),
-    Percent(i64),
-}
-
-impl IntOrPercent {
-    /// Parses an int ≥ 0 or a string of digits followed by `%`, no more than 100%.
-    pub(crate) fn parse(v: &Value) -> Option<IntOrPercent> {
-        match v {
-            Value::Number(n) => n.as_i64().filter(|i| *i >= 0).map(IntOrPercent::Int),
-            Value::String(s) => {
-                let digits = s.strip_suffix('%')?;
-                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                    return None;
-                }
-                digits
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|p| *p <= 100)
-                    .map(IntOrPercent::Percent)
-            }
-            _ => None,
-        }
-    }
-
-    /// The value scaled to `replicas` pods, rounding up as the disruption controller does.
-    pub(crate) fn scaled(self, replicas: i64) -> i64 {
-        match self {
-            IntOrPercent::Int(i) => i,
-            IntOrPercent::Percent(p) => (p * replicas + 99) / 100,
-        }
-    }
-}
-
 /// Whether a PDB with this field and value lets no pod be evicted at `replicas` pods.
 pub(crate) fn blocks_all_evictions(field: &str, value: IntOrPercent, replicas: i64) -> bool {
     match field {
@@ -178,7 +145,7 @@ fn pdb_checks(fs: &FeatureStore, pdb: &Value, mode: &ScalingMode, out: &mut Find
                 format!(
                     "{field} {} with {replicas} replica(s) allows no voluntary eviction: node \
                      drains and cluster upgrades will stall on this store",
-                    display(value)
+                    value
                 ),
                 format!(
                     "Allow at least one disruption, e.g. `kubectl feast pdb {} --max-unavailable 1`.",
@@ -186,13 +153,6 @@ fn pdb_checks(fs: &FeatureStore, pdb: &Value, mode: &ScalingMode, out: &mut Find
                 ),
             );
         }
-    }
-}
-
-fn display(v: IntOrPercent) -> String {
-    match v {
-        IntOrPercent::Int(i) => i.to_string(),
-        IntOrPercent::Percent(p) => format!("{p}%"),
     }
 }
 
