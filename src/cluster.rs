@@ -33,6 +33,15 @@ pub fn featurestore_resource() -> ApiResource {
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(GROUP, VERSION, KIND), PLURAL)
 }
 
+/// KEDA's ScaledObject (`keda.sh/v1alpha1`), read only to learn who else sets a store's
+/// replica count.
+pub fn scaled_object_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("keda.sh", "v1alpha1", "ScaledObject"),
+        "scaledobjects",
+    )
+}
+
 impl Cluster {
     /// Connects as kubectl would with the same flags: `--kubeconfig`, else `$KUBECONFIG`
     /// (colon-separated, merged), else `~/.kube/config`, else the in-cluster service account.

@@ -12,10 +12,7 @@ use std::io::IsTerminal;
 use clap::{Args, ValueEnum};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use kube::api::{
-    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
-    ValidationDirective,
-};
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, ValidationDirective};
 use serde_json::Value;
 
 use crate::cli::{ColorChoice, GlobalArgs, OutputFormat};
@@ -533,12 +530,11 @@ fn targets(target: &Value, name: &str) -> bool {
 async fn list_autoscalers(cluster: &Cluster) -> Result<Vec<(String, Value)>> {
     let ns = &cluster.namespace;
     let mut out = Vec::new();
-    let keda = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("keda.sh", "v1alpha1", "ScaledObject"),
-        "scaledobjects",
+    let scaled_objects: Api<DynamicObject> = Api::namespaced_with(
+        cluster.client.clone(),
+        ns,
+        &crate::cluster::scaled_object_resource(),
     );
-    let scaled_objects: Api<DynamicObject> =
-        Api::namespaced_with(cluster.client.clone(), ns, &keda);
     let mut keda_names = Vec::new();
     match scaled_objects.list(&ListParams::default()).await {
         Ok(list) => {

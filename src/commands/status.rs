@@ -16,7 +16,7 @@ use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -124,14 +124,6 @@ impl SortBy {
             other => (3, 0.0, other.to_string()),
         }
     }
-}
-
-/// KEDA's ScaledObject, read only to learn who else sets a store's replica count.
-fn scaled_object_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("keda.sh", "v1alpha1", "ScaledObject"),
-        "scaledobjects",
-    )
 }
 
 /// What to read: the namespace (None for all) and the stores' filters.
@@ -468,7 +460,7 @@ async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Inventory> {
     let owned = ListParams::default().labels(&scope.owned_selector());
     let all = ListParams::default();
     let stores_api: Api<WireStore> = scope.api(client);
-    let keda_api = scope.dynamic_api(client, &scaled_object_resource());
+    let keda_api = scope.dynamic_api(client, &crate::cluster::scaled_object_resource());
     let stores_params = scope.stores_params();
     let (stores, deployments, hpas, pdbs, pods, nodes, scaled_objects) = tokio::join!(
         list_pages(&stores_api, &stores_params, |s| s.to_value().to_string()),
@@ -634,7 +626,7 @@ async fn start_watchers(cluster: &Cluster, scope: &Scope) -> Result<(Live, Chang
     };
     let scaled_objects = match &first.scaled_objects {
         Source::Listed(_) => {
-            let ar = scaled_object_resource();
+            let ar = crate::cluster::scaled_object_resource();
             let writer = reflector::store::Writer::new(ar.clone());
             let reader = writer.as_reader();
             streams.push(
