@@ -318,3 +318,70 @@ fn a_certificate_authority_that_is_not_the_servers_is_named_as_tls() {
         ))
         .stderr(predicate::str::contains("unreachable").not());
 }
+
+#[tokio::test]
+async fn request_logs_never_show_credentials() {
+    let ns = support::cluster().namespace("flags-secrets").await;
+    store_in(&ns, "quiet").await;
+    let config = kubeconfig();
+    // What must never be printed: the client keys and certificates, and the exec user's token.
+    let mut secrets: Vec<String> = Vec::new();
+    for u in config["users"].as_array().expect("users") {
+        for field in ["client-key-data", "client-certificate-data", "token"] {
+            if let Some(v) = u["user"][field].as_str() {
+                secrets.push(v.to_string());
+            }
+        }
+        if let Some(cmd) = u["user"]["exec"]["command"].as_str() {
+            let out = std::process::Command::new(cmd)
+                .output()
+                .expect("the exec plugin runs");
+            let cred: Value = serde_json::from_slice(&out.stdout).expect("an ExecCredential");
+            secrets.push(
+                cred["status"]["token"]
+                    .as_str()
+                    .expect("a token")
+                    .to_string(),
+            );
+        }
+    }
+    assert!(secrets.len() >= 4, "{secrets:?}");
+    for context in ["admin", "exec", "viewer"] {
+        for v in ["-v", "-v=6", "-v=9"] {
+            let out = support::cluster()
+                .plugin()
+                .args([
+                    "validate",
+                    "quiet",
+                    "-n",
+                    &ns,
+                    "--context",
+                    context,
+                    v,
+                    "--as",
+                    "someone",
+                ])
+                .output()
+                .expect("runs");
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                all.contains("GET https://"),
+                "{context} {v}: no request log in {all}"
+            );
+            for s in &secrets {
+                // Base64 data is long; any 24-character piece of it would be a leak.
+                let piece = &s[..s.len().min(24)];
+                assert!(!all.contains(piece), "{context} {v} printed a credential");
+            }
+            assert!(
+                !all.to_lowercase().contains("authorization"),
+                "{context} {v}: {all}"
+            );
+            assert!(!all.contains("Impersonate-"), "{context} {v}: {all}");
+        }
+    }
+}
