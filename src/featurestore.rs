@@ -236,6 +236,52 @@ impl<'a> FeatureStore<'a> {
             .filter(|v| !v.is_null())
     }
 
+    /// The budget the operator turns into a PDB: the configured one, only while scaling (§4.6).
+    pub fn active_pdb(&self) -> Option<&'a Value> {
+        self.pdb().filter(|_| self.scaling_enabled())
+    }
+
+    /// The user's `deploymentStrategy`, `topologySpreadConstraints` and `affinity`, when set.
+    pub fn user_strategy(&self) -> Option<&'a Value> {
+        self.get("spec.services.deploymentStrategy")
+            .filter(|v| !v.is_null())
+    }
+
+    pub fn user_spread(&self) -> Option<&'a Value> {
+        self.get("spec.services.topologySpreadConstraints")
+            .filter(|v| !v.is_null())
+    }
+
+    pub fn user_affinity(&self) -> Option<&'a Value> {
+        self.get("spec.services.affinity").filter(|v| !v.is_null())
+    }
+
+    /// The Deployment strategy type the operator sets (§4.3): the user's, else RollingUpdate
+    /// while scaling and Recreate otherwise. An explicit `{}` is defaulted to RollingUpdate by
+    /// the API server.
+    pub fn effective_strategy(&self) -> &'a str {
+        match self.user_strategy() {
+            Some(s) => s
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("RollingUpdate"),
+            None if self.scaling_enabled() => "RollingUpdate",
+            None => "Recreate",
+        }
+    }
+
+    /// Whether the operator injects its zone spread constraint: while scaling, unless the user
+    /// set `topologySpreadConstraints` (`[]` turns it off) (§4.3).
+    pub fn injects_zone_spread(&self) -> bool {
+        self.user_spread().is_none() && self.scaling_enabled()
+    }
+
+    /// Whether the operator injects its soft pod anti-affinity: while scaling, unless the user
+    /// set `affinity` (§4.3).
+    pub fn injects_anti_affinity(&self) -> bool {
+        self.user_affinity().is_none() && self.scaling_enabled()
+    }
+
     /// The serving containers' specs in the order the operator adds them to the Deployment,
     /// with the container name the operator gives each (§4.3). The online server exists unless
     /// disabled; the others only when their `server` block is set.
@@ -346,6 +392,60 @@ mod tests {
         assert!(lookup(&obj, "a.b").is_some());
         assert!(lookup(&obj, "a.b.c").is_none());
         assert!(lookup(&json!({"a": 3}), "a.b").is_none());
+    }
+
+    #[test]
+    fn the_operator_defaults_the_strategy_by_scaling() {
+        let fs = |spec: Value| json!({"spec": spec});
+        let (single, scaled) = (fs(json!({})), fs(json!({"replicas": 2})));
+        assert_eq!(FeatureStore::new(&single).effective_strategy(), "Recreate");
+        assert_eq!(
+            FeatureStore::new(&scaled).effective_strategy(),
+            "RollingUpdate"
+        );
+        let explicit =
+            fs(json!({"replicas": 2, "services": {"deploymentStrategy": {"type": "Recreate"}}}));
+        assert_eq!(
+            FeatureStore::new(&explicit).effective_strategy(),
+            "Recreate"
+        );
+        let empty = fs(json!({"services": {"deploymentStrategy": {}}}));
+        assert_eq!(
+            FeatureStore::new(&empty).effective_strategy(),
+            "RollingUpdate"
+        );
+    }
+
+    #[test]
+    fn spread_anti_affinity_and_the_pdb_follow_scaling_unless_the_user_set_them() {
+        let scaled = json!({"spec": {"replicas": 3, "services": {"podDisruptionBudgets": {"maxUnavailable": 1}}}});
+        let s = FeatureStore::new(&scaled);
+        assert!(s.injects_zone_spread() && s.injects_anti_affinity() && s.active_pdb().is_some());
+        let own = json!({"spec": {"replicas": 3, "services": {"topologySpreadConstraints": [], "affinity": null}}});
+        let o = FeatureStore::new(&own);
+        assert!(!o.injects_zone_spread(), "[] turns the injected spread off");
+        assert!(o.injects_anti_affinity(), "a null affinity is absent");
+        let single = json!({"spec": {"services": {"podDisruptionBudgets": {"maxUnavailable": 1}}}});
+        let one = FeatureStore::new(&single);
+        assert!(!one.injects_zone_spread() && one.active_pdb().is_none() && one.pdb().is_some());
+    }
+
+    #[test]
+    fn budgets_parse_once_for_flags_and_json() {
+        assert_eq!(
+            IntOrPercent::parse_flag("50%"),
+            Some(IntOrPercent::Percent(50))
+        );
+        assert_eq!(IntOrPercent::parse_flag("2"), Some(IntOrPercent::Int(2)));
+        for bad in ["150%", "-1", "-1%", "%", "1.5", "one", ""] {
+            assert_eq!(IntOrPercent::parse_flag(bad), None, "{bad}");
+        }
+        assert_eq!(
+            IntOrPercent::parse(&json!("25%")).map(|b| b.scaled(3)),
+            Some(1)
+        );
+        assert_eq!(IntOrPercent::parse(&json!(-1)), None);
+        assert_eq!(IntOrPercent::Percent(50).to_value(), json!("50%"));
     }
 
     #[test]

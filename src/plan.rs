@@ -467,21 +467,22 @@ pub fn effects(before: &Value, after: &Value, running: Option<i64>) -> Vec<Effec
         }),
         _ => {}
     }
-    let (bs, as_) = (strategy(&b), strategy(&a));
+    let (bs, as_) = (b.effective_strategy(), a.effective_strategy());
     if bs != as_ {
-        out.push(Effect::Strategy { from: bs, to: as_ });
-    }
-    let spread = |fs: &FeatureStore| {
-        !fs.has("spec.services.topologySpreadConstraints") && fs.scaling_enabled()
-    };
-    if spread(&b) != spread(&a) {
-        out.push(Effect::ZoneSpread {
-            injected: spread(&a),
+        out.push(Effect::Strategy {
+            from: bs.to_string(),
+            to: as_.to_string(),
         });
     }
-    let anti = |fs: &FeatureStore| !fs.has("spec.services.affinity") && fs.scaling_enabled();
-    if anti(&b) != anti(&a) {
-        out.push(Effect::AntiAffinity { injected: anti(&a) });
+    if b.injects_zone_spread() != a.injects_zone_spread() {
+        out.push(Effect::ZoneSpread {
+            injected: a.injects_zone_spread(),
+        });
+    }
+    if b.injects_anti_affinity() != a.injects_anti_affinity() {
+        out.push(Effect::AntiAffinity {
+            injected: a.injects_anti_affinity(),
+        });
     }
     if pod_placement(&b) != pod_placement(&a) {
         out.push(Effect::PodsRoll);
@@ -506,10 +507,7 @@ pub fn effects(before: &Value, after: &Value, running: Option<i64>) -> Vec<Effec
         (Some(_), None) => out.push(Effect::HpaDeleted),
         _ => {}
     }
-    fn active<'a>(fs: &FeatureStore<'a>) -> Option<&'a Value> {
-        fs.pdb().filter(|_| fs.scaling_enabled())
-    }
-    match (active(&b), active(&a)) {
+    match (b.active_pdb(), a.active_pdb()) {
         (None, Some(pdb)) => out.push(Effect::PdbCreated {
             budget: budget(pdb),
         }),
@@ -525,32 +523,17 @@ pub fn effects(before: &Value, after: &Value, running: Option<i64>) -> Vec<Effec
     out
 }
 
-/// The Deployment strategy the operator sets: the user's, else RollingUpdate while scaling and
-/// Recreate otherwise (§4.3). An explicit `{}` is defaulted to RollingUpdate by the API server.
-fn strategy(fs: &FeatureStore) -> String {
-    match fs.get("spec.services.deploymentStrategy") {
-        Some(s) => s
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("RollingUpdate")
-            .to_string(),
-        None if fs.scaling_enabled() => "RollingUpdate".into(),
-        None => "Recreate".into(),
-    }
-}
-
 /// The pod template's spread and affinity as the operator derives them (§4.3): a change here
 /// rolls every pod.
 fn pod_placement(fs: &FeatureStore) -> (Value, Value) {
-    let scaling = fs.scaling_enabled();
-    let derived = |path: &str| match fs.get(path) {
+    let derived = |user: Option<&Value>, injected: bool| match user {
         Some(v) => v.clone(),
-        None if scaling => json!("injected"),
+        None if injected => json!("injected"),
         None => Value::Null,
     };
     (
-        derived("spec.services.topologySpreadConstraints"),
-        derived("spec.services.affinity"),
+        derived(fs.user_spread(), fs.injects_zone_spread()),
+        derived(fs.user_affinity(), fs.injects_anti_affinity()),
     )
 }
 

@@ -1616,9 +1616,7 @@ fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> Placement {
 }
 
 fn strategy(fs: &FeatureStore, deployment: Option<&Deployment>) -> Strategy {
-    let explicit = fs
-        .get("spec.services.deploymentStrategy")
-        .filter(|v| !v.is_null());
+    let explicit = fs.user_strategy();
     let scaling = fs.scaling_enabled();
     let (origin, why) = match explicit {
         Some(_) => (
@@ -1658,11 +1656,7 @@ fn strategy(fs: &FeatureStore, deployment: Option<&Deployment>) -> Strategy {
             }
         }
         None => {
-            let effective = match explicit {
-                Some(e) => text(e.get("type")),
-                None if scaling => Some("RollingUpdate".into()),
-                None => Some("Recreate".into()),
-            };
+            let effective = Some(fs.effective_strategy().to_string());
             Strategy {
                 effective,
                 source: "spec",
@@ -1674,19 +1668,17 @@ fn strategy(fs: &FeatureStore, deployment: Option<&Deployment>) -> Strategy {
 }
 
 /// The three meaningful states of `topologySpreadConstraints` and `affinity` (§2.5, §2.6).
-fn injection_state(spec: Option<&Value>, scaling: bool, empty: bool) -> &'static str {
+fn injection_state(spec: Option<&Value>, injected: bool, empty: bool) -> &'static str {
     match spec {
         Some(_) if empty => "disabled",
         Some(_) => "custom",
-        None if scaling => "injected",
+        None if injected => "injected",
         None => "none",
     }
 }
 
 fn topology_spread(fs: &FeatureStore, deployment: Option<&Deployment>) -> Injection {
-    let spec = fs
-        .get("spec.services.topologySpreadConstraints")
-        .filter(|v| !v.is_null());
+    let spec = fs.user_spread();
     let empty = spec.and_then(Value::as_array).is_some_and(Vec::is_empty);
     let effective = template(deployment).map(|t| {
         let cs = t.topology_spread_constraints.as_deref().unwrap_or(&[]);
@@ -1705,13 +1697,13 @@ fn topology_spread(fs: &FeatureStore, deployment: Option<&Deployment>) -> Inject
         }
     });
     Injection {
-        state: injection_state(spec, fs.scaling_enabled(), empty),
+        state: injection_state(spec, fs.injects_zone_spread(), empty),
         effective,
     }
 }
 
 fn affinity(fs: &FeatureStore, deployment: Option<&Deployment>) -> Injection {
-    let spec = fs.get("spec.services.affinity").filter(|v| !v.is_null());
+    let spec = fs.user_affinity();
     let empty = spec
         .and_then(Value::as_object)
         .is_some_and(|m| m.values().all(Value::is_null));
@@ -1756,7 +1748,7 @@ fn affinity(fs: &FeatureStore, deployment: Option<&Deployment>) -> Injection {
         }
     });
     Injection {
-        state: injection_state(spec, fs.scaling_enabled(), empty),
+        state: injection_state(spec, fs.injects_anti_affinity(), empty),
         effective,
     }
 }
