@@ -42,6 +42,30 @@ pub fn scaled_object_resource() -> ApiResource {
     )
 }
 
+/// A namespaced kind's API in one namespace, or in all with `None`.
+pub fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// A dynamic kind's API in one namespace, or in all with `None`.
+pub fn scoped_dynamic(
+    client: &Client,
+    namespace: Option<&str>,
+    ar: &ApiResource,
+) -> Api<DynamicObject> {
+    match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, ar),
+        None => Api::all_with(client.clone(), ar),
+    }
+}
+
 impl Cluster {
     /// Connects as kubectl would with the same flags: `--kubeconfig`, else `$KUBECONFIG`
     /// (colon-separated, merged), else `~/.kube/config`, else the in-cluster service account.
@@ -124,11 +148,7 @@ impl Cluster {
 
     /// The FeatureStores API in one namespace, or in all with `None`.
     pub fn featurestores(&self, namespace: Option<&str>) -> Api<DynamicObject> {
-        let ar = featurestore_resource();
-        match namespace {
-            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &ar),
-            None => Api::all_with(self.client.clone(), &ar),
-        }
+        scoped_dynamic(&self.client, namespace, &featurestore_resource())
     }
 
     /// "Not found" for a FeatureStore, with what is near: similarly named stores in its

@@ -165,17 +165,11 @@ impl Scope {
         K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
         K::DynamicType: Default,
     {
-        match &self.namespace {
-            Some(ns) => Api::namespaced(client.clone(), ns),
-            None => Api::all(client.clone()),
-        }
+        crate::cluster::scoped(client, self.namespace.as_deref())
     }
 
     fn dynamic_api(&self, client: &kube::Client, ar: &ApiResource) -> Api<DynamicObject> {
-        match &self.namespace {
-            Some(ns) => Api::namespaced_with(client.clone(), ns, ar),
-            None => Api::all_with(client.clone(), ar),
-        }
+        crate::cluster::scoped_dynamic(client, self.namespace.as_deref(), ar)
     }
 }
 
