@@ -325,6 +325,19 @@ pub fn resource_name(arg: &str) -> Result<&str, String> {
     if name.is_empty() {
         return Err(format!("{arg:?} has no name"));
     }
+    // Object names are DNS-1123 subdomains: the API server would refuse anything else, and a
+    // look-up of such a name could only ever say "not found".
+    let valid = name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !valid {
+        return Err(format!(
+            "{name:?} is not a valid FeatureStore name: use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)"
+        ));
+    }
     Ok(name)
 }
 
@@ -353,6 +366,9 @@ mod tests {
         }
         assert!(resource_name("deployment/a").is_err());
         assert!(resource_name("feast/").is_err());
+        for bad in ["MyStore", "a/b/c", "-a", "a_", "a b", &"a".repeat(254)] {
+            assert!(resource_name(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

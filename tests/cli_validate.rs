@@ -522,3 +522,203 @@ fn colour_keeps_the_severity_column_aligned() {
         plain.lines().map(str::to_string).collect::<Vec<_>>()
     );
 }
+
+/// Every command's flags with values they refuse: a usage error (exit 2) or a refusal (exit 1)
+/// that names the flag or the object and the accepted form, before any cluster is needed, and
+/// never a panic.
+#[test]
+fn bad_flag_values_are_refused_with_the_flag_and_the_accepted_form() {
+    let huge = "99999999999";
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["scale", "x", "--replicas", "-1"],
+            1,
+            "--replicas -1 is below the CRD's minimum of 1",
+        ),
+        (
+            &["scale", "x", "--replicas", "0"],
+            1,
+            "--replicas 0 is below the CRD's minimum of 1",
+        ),
+        (
+            &["scale", "x", "--replicas", huge],
+            1,
+            "does not fit spec.replicas (an int32)",
+        ),
+        (&["scale", "x", "--replicas", "two"], 2, "'--replicas <N>'"),
+        (
+            &["scale", "x", "--replicas", "2", "--dry-run=maybe"],
+            2,
+            "possible values: none, client, server",
+        ),
+        (
+            &[
+                "scale",
+                "x",
+                "--replicas",
+                "2",
+                "--wait",
+                "--timeout",
+                "soon",
+            ],
+            2,
+            "use e.g. 30s, 5m or 1h",
+        ),
+        (
+            &["scale", "MyStore", "--replicas", "2"],
+            2,
+            "not a valid FeatureStore name: use lower-case",
+        ),
+        (
+            &["scale", "deployment/x", "--replicas", "2"],
+            2,
+            "use NAME, featurestore/NAME or feast/NAME",
+        ),
+        (&["scale", "feast/", "--replicas", "2"], 2, "has no name"),
+        (
+            &["scale", "x", "--replicas", "2", "-o", "table"],
+            2,
+            "possible values: json, yaml, name, wide",
+        ),
+        (&["scale", "--replicas", "2"], 2, "needs a FeatureStore"),
+        (
+            &["scale", "x", "-l", "a=b", "--replicas", "2"],
+            2,
+            "not both",
+        ),
+        (
+            &["autoscale", "x", "--max", "0"],
+            1,
+            "--max 0 is below the CRD's minimum of 1",
+        ),
+        (
+            &["autoscale", "x", "--max", "-3"],
+            1,
+            "--max -3 is below the CRD's minimum of 1",
+        ),
+        (
+            &["autoscale", "x", "--max", "3", "--min", "5"],
+            1,
+            "--max 3 is below --min 5",
+        ),
+        (
+            &["autoscale", "x", "--max", "3", "--min", "0"],
+            1,
+            "--min 0 is below the CRD's minimum",
+        ),
+        (
+            &["autoscale", "x", "--max", "3", "--cpu", "-1%"],
+            2,
+            "is not a utilisation target: use a whole percentage above 0",
+        ),
+        (
+            &["autoscale", "x", "--max", "3", "--cpu", "0%"],
+            2,
+            "is not a utilisation target",
+        ),
+        (
+            &["autoscale", "x", "--max", "3", "--memory", "lots"],
+            2,
+            "is not a utilisation target",
+        ),
+        (
+            &[
+                "autoscale",
+                "x",
+                "--max",
+                "3",
+                "--scale-down-stabilization",
+                "2h",
+            ],
+            1,
+            "over the HPA API's limit of 3600s",
+        ),
+        (
+            &["autoscale", "x", "--off", "--max", "3"],
+            2,
+            "'--off' cannot be used with '--max <B>'",
+        ),
+        (
+            &["autoscale", "x", "--off", "--replicas", "0"],
+            1,
+            "--replicas 0 is below the CRD's minimum of 1",
+        ),
+        (&["autoscale", "x"], 2, "needs a change"),
+        (
+            &["pdb", "x", "--max-unavailable", "150%"],
+            2,
+            "a percentage from 0% to 100%",
+        ),
+        (
+            &["pdb", "x", "--min-available", "-1%"],
+            2,
+            "a percentage from 0% to 100%",
+        ),
+        (
+            &["pdb", "x", "--min-available", "-1"],
+            2,
+            "is not a disruption budget",
+        ),
+        (
+            &["pdb", "x", "--max-unavailable", "one"],
+            2,
+            "is not a disruption budget",
+        ),
+        (
+            &["pdb", "x", "--min-available", "1", "--max-unavailable", "1"],
+            2,
+            "cannot be used with",
+        ),
+        (
+            &["pdb", "x"],
+            2,
+            "--min-available <X>|--max-unavailable <Y>|--off",
+        ),
+        (
+            &["status", "--sort-by", "{.items[*].x}"],
+            2,
+            "only field names and [N] indexes",
+        ),
+        (&["status", "-o", "xml"], 2, "possible values"),
+        (&["status", "-o", "name"], 2, "-o name is not supported"),
+        (&["status", "MyStore"], 2, "not a valid FeatureStore name"),
+        (
+            &["status", "x", "-A"],
+            2,
+            "cannot be shown by name across all namespaces",
+        ),
+        (&["validate"], 2, "nothing to validate"),
+        (
+            &["validate", "-f", "x.yaml", "-A"],
+            2,
+            "-f cannot be combined with NAME or -A",
+        ),
+        (
+            &["validate", "-f", "x.yaml", "--min", "2"],
+            2,
+            "--autoscale",
+        ),
+        (
+            &["--color", "sometimes", "status"],
+            2,
+            "possible values: auto, always, never",
+        ),
+        (
+            &["--request-timeout", "soon", "status"],
+            2,
+            "invalid duration",
+        ),
+        (&["-v=x", "status"], 2, "'--v[=<LEVEL>]'"),
+    ];
+    for (args, code, says) in cases {
+        let out = plugin()
+            .env("HOME", "/nonexistent")
+            .args(*args)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {says:?} not in: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

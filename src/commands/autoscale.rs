@@ -50,10 +50,10 @@ pub struct AutoscaleArgs {
     )]
     pub min: Option<i64>,
     /// Target average CPU utilisation, e.g. 70%
-    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, conflicts_with = "off")]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, conflicts_with = "off", allow_hyphen_values = true)]
     pub cpu: Option<i64>,
     /// Target average memory utilisation, e.g. 80%
-    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, conflicts_with = "off")]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, conflicts_with = "off", allow_hyphen_values = true)]
     pub memory: Option<i64>,
     /// A YAML list of autoscaling/v2 MetricSpecs (custom, external, ... metrics)
     #[arg(long, value_name = "FILE", conflicts_with = "off")]

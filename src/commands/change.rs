@@ -401,6 +401,13 @@ fn check_target(command: &str, target: &Target, global: &GlobalArgs) -> Result<(
                 .with_hint(format!("e.g. `kubectl feast {command} NAME ...` or `kubectl feast {command} -l team=ml ...`")),
         );
     }
+    for name in &target.names {
+        resource_name(name).map_err(|e| {
+            Error::usage(e).with_hint(
+                "give NAME, featurestore/NAME or feast/NAME, as `kubectl get feast` lists them",
+            )
+        })?;
+    }
     if target.names.is_empty() && !selecting {
         return Err(Error::usage(format!("`kubectl feast {command}` needs a FeatureStore"))
             .with_hint(format!(

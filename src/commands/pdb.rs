@@ -28,10 +28,10 @@ pub struct PdbArgs {
     #[command(flatten)]
     pub target: Target,
     /// Pods that must stay available: a count (e.g. 2) or a percentage up to 100% (e.g. 50%)
-    #[arg(long, value_name = "X", value_parser = parse_budget)]
+    #[arg(long, value_name = "X", value_parser = parse_budget, allow_hyphen_values = true)]
     pub min_available: Option<Value>,
     /// Pods that may be unavailable: a count (e.g. 1) or a percentage up to 100% (e.g. 25%)
-    #[arg(long, value_name = "Y", value_parser = parse_budget)]
+    #[arg(long, value_name = "Y", value_parser = parse_budget, allow_hyphen_values = true)]
     pub max_unavailable: Option<Value>,
     /// Remove the disruption budget
     #[arg(long)]
