@@ -97,23 +97,30 @@ fn start() -> Result<TestCluster, String> {
 }
 
 fn start_own_control_plane() -> Result<PathBuf, String> {
+    start_private("kubectl-feast-test", &[])
+}
+
+/// Starts a control plane of this test binary's own (`up` with `extra` flags, e.g. `--full`)
+/// that its reaper stops once this process is gone; returns its kubeconfig.
+fn start_private(prefix: &str, extra: &[&str]) -> Result<PathBuf, String> {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let state_dir = std::env::temp_dir().join(format!(
-        "kubectl-feast-test-{}-{nanos:x}",
-        std::process::id()
-    ));
+    let state_dir = std::env::temp_dir().join(format!("{prefix}-{}-{nanos:x}", std::process::id()));
     let out = run(Command::new(dev_cluster_script())
         .arg("up")
+        .args(extra)
         .arg("--state-dir")
         .arg(&state_dir)
         .arg("--owner-pid")
         .arg(std::process::id().to_string()))?;
     let last = out.lines().last().unwrap_or_default().trim();
     if last.is_empty() {
-        return Err("scripts/dev-cluster up printed no kubeconfig path".to_string());
+        return Err(format!(
+            "scripts/dev-cluster up {} printed no kubeconfig path",
+            extra.join(" ")
+        ));
     }
     Ok(PathBuf::from(last))
 }
@@ -260,28 +267,7 @@ fn start_living() -> Result<TestCluster, String> {
             }
             path
         }
-        _ => {
-            let nanos = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0);
-            let state_dir = std::env::temp_dir().join(format!(
-                "kubectl-feast-living-{}-{nanos:x}",
-                std::process::id()
-            ));
-            let out = run(Command::new(dev_cluster_script())
-                .arg("up")
-                .arg("--full")
-                .arg("--state-dir")
-                .arg(&state_dir)
-                .arg("--owner-pid")
-                .arg(std::process::id().to_string()))?;
-            let last = out.lines().last().unwrap_or_default().trim();
-            if last.is_empty() {
-                return Err("scripts/dev-cluster up --full printed no kubeconfig path".to_string());
-            }
-            PathBuf::from(last)
-        }
+        _ => start_private("kubectl-feast-living", &["--full"])?,
     };
     let out = run(Command::new(dev_cluster_script()).arg("bin-dir"))?;
     let kubectl = match std::env::var_os(KUBECTL_ENV) {
