@@ -163,13 +163,9 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
                 continue;
             }
         };
-        let around = match around_all.for_store(&cluster, name, req.lookups).await {
-            Ok(around) => around,
-            Err(e) => {
-                failures.push(e);
-                continue;
-            }
-        };
+        // A failed look-up stops here: the autoscaler list is the namespace's, so it would
+        // fail (and be asked for again) for every other store too.
+        let around = around_all.for_store(&cluster, name, req.lookups).await?;
         match prepare(&req, &live, &around) {
             Ok(p) => {
                 for note in &p.planned.notes {
