@@ -12,7 +12,7 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -75,28 +75,17 @@ fn pods(ns: &str, name: &str) -> Vec<Value> {
 }
 
 fn apply(object: &Value) {
-    let mut child = living()
-        .kubectl()
-        .args([
+    let out = support::with_stdin(
+        living().kubectl().args([
             "apply",
             "--server-side",
             "--force-conflicts",
             "--field-manager=living-test",
             "-f",
             "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run kubectl apply");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(object.to_string().as_bytes())
-        .expect("write the object");
-    let out = child.wait_with_output().expect("kubectl apply");
+        ]),
+        &object.to_string(),
+    );
     assert!(
         out.status.success(),
         "kubectl apply failed: {}",

@@ -77,20 +77,15 @@ fn resource_version(ns: &str, name: &str) -> String {
 }
 
 fn apply(ns: &str, object: &Value) {
-    let mut child = cluster()
-        .kubectl()
-        .args(["apply", "-n", ns, "-f", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("run kubectl apply");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(object.to_string().as_bytes())
-        .expect("write the object");
-    assert!(child.wait().expect("kubectl apply").success());
+    let out = support::with_stdin(
+        cluster().kubectl().args(["apply", "-n", ns, "-f", "-"]),
+        &object.to_string(),
+    );
+    assert!(
+        out.status.success(),
+        "kubectl apply failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A DB-backed store (may scale) with extra spec fields, created as a user would.

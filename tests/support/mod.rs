@@ -125,6 +125,25 @@ fn start_private(prefix: &str, extra: &[&str]) -> Result<PathBuf, String> {
     Ok(PathBuf::from(last))
 }
 
+/// Runs a command with `input` on its stdin (kubectl apply -f -, say) and returns its output.
+pub fn with_stdin(command: &mut Command, input: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("running {command:?}: {e}"));
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait for the command")
+}
+
 /// Runs a command to completion; stdout on success, a message with its stderr otherwise.
 fn run(command: &mut Command) -> Result<String, String> {
     let shown = format!("{command:?}");
