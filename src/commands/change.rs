@@ -538,8 +538,15 @@ async fn list_autoscalers(cluster: &Cluster) -> Result<Vec<(String, Value)>> {
         ns,
         &crate::cluster::scaled_object_resource(),
     );
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(cluster.client.clone(), ns);
+    let (so_params, hpa_params) = (
+        crate::cluster::lookup_params(),
+        crate::cluster::external_hpa_params(),
+    );
+    let (scaled_objects, hpas) =
+        tokio::join!(scaled_objects.list(&so_params), hpas.list(&hpa_params));
     let mut keda_names = Vec::new();
-    match scaled_objects.list(&ListParams::default()).await {
+    match scaled_objects {
         Ok(list) => {
             for so in list.items {
                 let name = so.metadata.name.clone().unwrap_or_default();
@@ -556,8 +563,7 @@ async fn list_autoscalers(cluster: &Cluster) -> Result<Vec<(String, Value)>> {
         Err(kube::Error::Api(s)) if s.code == 404 => {}
         Err(e) => lookup_failed(cluster, "scaledobjects.keda.sh", e, "KEDA autoscalers")?,
     }
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(cluster.client.clone(), ns);
-    match hpas.list(&ListParams::default()).await {
+    match hpas {
         Ok(list) => {
             for hpa in list.items {
                 let name = hpa.metadata.name.clone().unwrap_or_default();
