@@ -496,10 +496,25 @@ impl AroundCache {
         lookups: Lookups,
     ) -> Result<Surroundings> {
         let mut around = Surroundings::default();
+        // The look-ups are independent: sent together, they cost one round trip.
+        let (autoscalers, deployment) = tokio::join!(
+            async {
+                match lookups.autoscalers && self.autoscalers.is_none() {
+                    true => list_autoscalers(cluster).await.map(Some),
+                    false => Ok(None),
+                }
+            },
+            async {
+                match lookups.deployment {
+                    true => deployment_replicas(cluster, name).await,
+                    false => Ok(None),
+                }
+            },
+        );
+        if let Some(listed) = autoscalers? {
+            self.autoscalers = Some(listed);
+        }
         if lookups.autoscalers {
-            if self.autoscalers.is_none() {
-                self.autoscalers = Some(list_autoscalers(cluster).await?);
-            }
             around.external_autoscalers = self
                 .autoscalers
                 .iter()
@@ -508,9 +523,7 @@ impl AroundCache {
                 .map(|(label, _)| label.clone())
                 .collect();
         }
-        if lookups.deployment {
-            around.deployment_replicas = deployment_replicas(cluster, name).await?;
-        }
+        around.deployment_replicas = deployment?;
         Ok(around)
     }
 }
