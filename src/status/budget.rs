@@ -76,23 +76,7 @@ pub(super) fn disruption_budget(
         ownership,
     };
     let Some(pdb) = pdb else {
-        let v = match (&configured, ownership, fs.scaling_enabled()) {
-            (_, Ownership::Unknown, _) => verdict(Level::Unknown, "PDBs could not be read"),
-            (Some(_), Ownership::NotOwned, _) => verdict(
-                Level::Warning,
-                format!("PDB {owned_name} exists but is not controlled by this FeatureStore"),
-            ),
-            (Some(_), _, false) => verdict(
-                Level::Info,
-                "configured, but the operator only creates the PDB while scaling (§4.6)",
-            ),
-            (Some(_), _, true) => missing_owned(fs, "PDB", owned_name),
-            (None, _, true) => verdict(
-                Level::Info,
-                "no disruption budget: a drain may evict every replica at once",
-            ),
-            (None, _, false) => verdict(Level::Ok, "none (single replica)"),
-        };
+        let v = without_pdb(fs, configured.is_some(), ownership, owned_name);
         return DisruptionBudget {
             configured,
             object,
@@ -169,5 +153,31 @@ pub(super) fn disruption_budget(
         expected_pods: status.map(|s| i64::from(s.expected_pods)),
         blocks_drains: blocks,
         verdict: v,
+    }
+}
+
+/// The verdict when no PDB object is there (or it could not be read).
+fn without_pdb(
+    fs: &FeatureStore,
+    configured: bool,
+    ownership: Ownership,
+    owned_name: &str,
+) -> Verdict {
+    match (configured, ownership, fs.scaling_enabled()) {
+        (_, Ownership::Unknown, _) => verdict(Level::Unknown, "PDBs could not be read"),
+        (true, Ownership::NotOwned, _) => verdict(
+            Level::Warning,
+            format!("PDB {owned_name} exists but is not controlled by this FeatureStore"),
+        ),
+        (true, _, false) => verdict(
+            Level::Info,
+            "configured, but the operator only creates the PDB while scaling (§4.6)",
+        ),
+        (true, _, true) => missing_owned(fs, "PDB", owned_name),
+        (false, _, true) => verdict(
+            Level::Info,
+            "no disruption budget: a drain may evict every replica at once",
+        ),
+        (false, _, false) => verdict(Level::Ok, "none (single replica)"),
     }
 }

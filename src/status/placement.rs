@@ -156,8 +156,34 @@ pub(super) fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> P
     } else {
         ready.iter().map(|p| p.zone.as_deref()).collect()
     };
-    let n = ready.len();
     let desired = replicas.desired.unwrap_or(0);
+    let v = spread_verdict(
+        ready.len(),
+        desired,
+        &nodes,
+        zones.as_ref(),
+        nodes_why,
+        &list,
+    );
+    Placement {
+        pods_known: true,
+        nodes: nodes.len(),
+        zones: zones.map(|z| z.len()),
+        pods: list,
+        verdict: v,
+    }
+}
+
+/// How exposed the ready pods are to a pod, node or zone failure, with why the others are not
+/// ready; never OK while fewer are ready than desired.
+fn spread_verdict(
+    n: usize,
+    desired: i64,
+    nodes: &BTreeSet<&str>,
+    zones: Option<&BTreeSet<&str>>,
+    nodes_why: Option<&str>,
+    list: &[PodPlacement],
+) -> Verdict {
     // Why the others are not ready, in the scheduler's or the kubelet's words.
     let why = crate::rollout::summary(list.iter().filter_map(|p| p.reason.as_deref()));
     let why = if why.is_empty() {
@@ -194,7 +220,7 @@ pub(super) fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> P
             format!("all {n} replicas on one node: a node failure takes the store down"),
         )
     } else {
-        match &zones {
+        match zones {
             Some(z) if z.len() == 1 => verdict(
                 Level::Warning,
                 format!(
@@ -227,11 +253,5 @@ pub(super) fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> P
     } else {
         v
     };
-    Placement {
-        pods_known: true,
-        nodes: nodes.len(),
-        zones: zones.map(|z| z.len()),
-        pods: list,
-        verdict: v,
-    }
+    v
 }
