@@ -15,7 +15,7 @@ use predicates::str::contains;
 use serde_json::{Value, json};
 
 use kubectl_feast::cluster::Cluster;
-use kubectl_feast::commands::change::{self, Planned};
+use kubectl_feast::commands::change::{self, Planned, Verb};
 use kubectl_feast::plan;
 use support::cluster;
 use support::proxy::{Fault, Rule};
@@ -1075,16 +1075,16 @@ async fn a_conflict_rereads_rechecks_and_retries() {
         assert_eq!(fresh["metadata"]["labels"]["writer"], json!("other"));
         Ok(Planned {
             patch: plan::scale_patch(5, false),
-            verb: "scaled",
+            verb: Verb::Scaled,
             notes: vec![],
         })
     };
     let planned = Planned {
         patch: plan::scale_patch(5, false),
-        verb: "scaled",
+        verb: Verb::Scaled,
         notes: vec![],
     };
-    let sent = change::send(&c, &api, "static", &stale, planned, false, None, &replan)
+    let sent = change::send(&write(&c, &api, None), &stale, planned, &replan)
         .await
         .expect("sent after one retry");
     assert_eq!(sent.attempts, 2);
@@ -1110,10 +1110,10 @@ async fn a_recheck_after_a_conflict_can_refuse() {
     };
     let planned = Planned {
         patch: plan::scale_patch(5, false),
-        verb: "scaled",
+        verb: Verb::Scaled,
         notes: vec![],
     };
-    let e = change::send(&c, &api, "static", &stale, planned, false, None, &replan)
+    let e = change::send(&write(&c, &api, None), &stale, planned, &replan)
         .await
         .expect_err("the re-check refuses");
     assert_eq!(e.message, "now unsafe");
@@ -1148,16 +1148,16 @@ async fn endless_conflicts_give_up_after_a_handful_of_attempts() {
         ]);
         Ok(Planned {
             patch: plan::scale_patch(5, false),
-            verb: "scaled",
+            verb: Verb::Scaled,
             notes: vec![],
         })
     };
     let planned = Planned {
         patch: plan::scale_patch(5, false),
-        verb: "scaled",
+        verb: Verb::Scaled,
         notes: vec![],
     };
-    let e = change::send(&c, &api, "static", &stale, planned, false, None, &replan)
+    let e = change::send(&write(&c, &api, None), &stale, planned, &replan)
         .await
         .expect_err("gives up");
     assert_eq!(e.exit_code(), 1);
@@ -1191,25 +1191,31 @@ async fn a_conflict_on_a_fixed_resource_version_is_not_retried() {
     };
     let planned = Planned {
         patch: plan::scale_patch(5, false),
-        verb: "scaled",
+        verb: Verb::Scaled,
         notes: vec![],
     };
-    let e = change::send(
-        &c,
-        &api,
-        "static",
-        &stale,
-        planned,
-        false,
-        Some(&rv),
-        &replan,
-    )
-    .await
-    .expect_err("precondition failed");
+    let e = change::send(&write(&c, &api, Some(&rv)), &stale, planned, &replan)
+        .await
+        .expect_err("precondition failed");
     assert!(
         e.message
             .contains(&format!("no longer at resourceVersion {rv}"))
     );
+}
+
+/// The write of the `static` store these tests make, as `scale` would.
+fn write<'a>(
+    c: &'a Cluster,
+    api: &'a Api<DynamicObject>,
+    rv: Option<&'a str>,
+) -> change::Write<'a> {
+    change::Write {
+        cluster: c,
+        api,
+        name: "static",
+        server_dry_run: false,
+        fixed_resource_version: rv,
+    }
 }
 
 fn spawn_plugin(ns: &str, args: &[&str]) -> std::process::Child {

@@ -93,7 +93,7 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
                     source: f.source,
                     line: f.line,
                     message: f.error.message,
-                    hint: f.error.hint,
+                    hint: f.error.hints.into_iter().next(),
                 })
                 .collect(),
         )

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::conditions::{Condition, conditions};
 use super::scaling::{Claims, Mode, missing_owned};
-use super::{Level, Ownership, Verdict, int, text, text_enum, verdict};
+use super::{Level, Ownership, Verdict, int, text, verdict};
 use crate::featurestore::{FeatureStore, lookup};
 
 text_enum! {

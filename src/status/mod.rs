@@ -49,33 +49,6 @@ pub const NAME_LABEL: &str = "feast.dev/name";
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 const LEGACY_ZONE_LABEL: &str = "failure-domain.beta.kubernetes.io/zone";
 
-/// A closed set of words: an enum for the code, the word for JSON and text. Renderers match
-/// the variant, never the word.
-macro_rules! text_enum {
-    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
-        }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)+
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-pub(crate) use text_enum;
-
 /// What one LIST of a kind gave: the objects, or why there are none to look at.
 #[derive(Debug, Clone)]
 pub enum Source<T> {

@@ -245,13 +245,12 @@ fn spread_verdict(
         }
     };
     // Never "OK" while the store is not where its spec says: fewer ready than desired.
-    let v = if v.level == Level::Ok && n < usize::try_from(desired).unwrap_or(0) {
+    if v.level == Level::Ok && n < usize::try_from(desired).unwrap_or(0) {
         verdict(
             Level::Warning,
             format!("only {n} of {desired} replicas ready: {}{why}", v.message),
         )
     } else {
         v
-    };
-    v
+    }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::conditions::conditions;
 use super::index::{Index, controller_uid};
-use super::{Inventory, Level, Verdict, int, text_enum, verdict};
+use super::{Inventory, Level, Verdict, int, verdict};
 use crate::featurestore::{FeatureStore, KIND, ScalingMode, lookup, without_nulls};
 
 text_enum! {

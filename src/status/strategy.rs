@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::PodSpec;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{int_or_string, text_enum};
+use super::int_or_string;
 use crate::featurestore::FeatureStore;
 
 text_enum! {
