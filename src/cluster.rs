@@ -205,7 +205,7 @@ impl Cluster {
     /// Turns an API failure into an actionable error. `doing` says what was attempted, e.g.
     /// `get featurestore.feast.dev "a" in namespace "b"`.
     pub fn api_error(&self, err: kube::Error, doing: &str) -> Error {
-        match err {
+        let error = match &err {
             kube::Error::Api(status) => match status.code {
                 404 if is_unserved_resource(&status.message) => {
                     Error::incomplete(format!(
@@ -237,8 +237,10 @@ impl Cluster {
                 }
                 code => Error::incomplete(format!("cannot {doing}: HTTP {code}: {}", status.message)),
             },
-            other => self.transport_error(&other, doing),
-        }
+            other => self.transport_error(other, doing),
+        };
+        // Kept, so the cause chain can still be walked (and tested) above this message.
+        error.with_source(err)
     }
 
     /// A failure below HTTP, named by its real cause (walking the error's sources): a
