@@ -97,18 +97,7 @@ pub async fn send(
                 });
             }
             Err(kube::Error::Api(s)) if s.code == 409 => {
-                if let Some(rv) = fixed_resource_version {
-                    return Err(Error::refused(format!(
-                        "{RESOURCE}/{name} in namespace {ns:?} is no longer at resourceVersion {rv} (--resource-version); nothing was changed"
-                    ))
-                    .with_hint(format!("read the store again (`kubectl get feast {name} -n {ns} -o yaml`) and decide anew")));
-                }
-                if attempts >= MAX_ATTEMPTS {
-                    return Err(Error::refused(format!(
-                        "{RESOURCE}/{name} in namespace {ns:?} kept changing while this command ran ({attempts} conflicting writes); nothing was changed"
-                    ))
-                    .with_hint(format!("another writer (a GitOps tool, KEDA, a colleague) is updating it: find it with `kubectl get feast {name} -n {ns} -o yaml --show-managed-fields`, then retry")));
-                }
+                give_up_on_conflict(w, attempts)?;
                 before = get(cluster, api, name).await?;
                 planned = replan(&before)?;
             }
@@ -141,6 +130,25 @@ pub async fn send(
             }
         }
     }
+}
+
+/// A conflict (409) is retried unless the resourceVersion was fixed by the user (a failed
+/// precondition) or the store kept changing for [`MAX_ATTEMPTS`] writes.
+fn give_up_on_conflict(w: &Write<'_>, attempts: u32) -> Result<()> {
+    let (name, ns) = (w.name, &w.cluster.namespace);
+    if let Some(rv) = w.fixed_resource_version {
+        return Err(Error::refused(format!(
+            "{RESOURCE}/{name} in namespace {ns:?} is no longer at resourceVersion {rv} (--resource-version); nothing was changed"
+        ))
+        .with_hint(format!("read the store again (`kubectl get feast {name} -n {ns} -o yaml`) and decide anew")));
+    }
+    if attempts >= MAX_ATTEMPTS {
+        return Err(Error::refused(format!(
+            "{RESOURCE}/{name} in namespace {ns:?} kept changing while this command ran ({attempts} conflicting writes); nothing was changed"
+        ))
+        .with_hint(format!("another writer (a GitOps tool, KEDA, a colleague) is updating it: find it with `kubectl get feast {name} -n {ns} -o yaml --show-managed-fields`, then retry")));
+    }
+    Ok(())
 }
 
 /// A patch whose answer never came: re-reads the store to find out whether it was stored, and
