@@ -3,7 +3,7 @@
 //! drains, all replicas on one node, an operator that has not caught up, a Failed store, a
 //! viewer without Node access, exit codes, one LIST per kind, and `--watch` seeing a change.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

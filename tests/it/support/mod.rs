@@ -1,10 +1,9 @@
 //! Shared support for the cluster tests: one real control plane (etcd + kube-apiserver with the
-//! FeatureStore CRD, see docs/control-plane.md) per test binary, or one shared by all test
-//! binaries when `KUBECTL_FEAST_TEST_KUBECONFIG` names its kubeconfig (as `scripts/test` does).
+//! FeatureStore CRD, see docs/control-plane.md) started on first use, or the one named by
+//! `KUBECTL_FEAST_TEST_KUBECONFIG` (as `scripts/test` does).
 //!
-//! Use it as `mod support;` from a test binary. Each test takes its own namespace from
-//! [`TestCluster::namespace`], so tests run in parallel without seeing each other.
-#![allow(dead_code)]
+//! Declared once, in `tests/it/main.rs`; every test module uses it. Each test takes its own
+//! namespace from [`TestCluster::namespace`], so tests run in parallel without seeing each other.
 
 pub mod proxy;
 

@@ -2,7 +2,7 @@
 //! CRD: the same report as for files, the what-if flags, parity with the API server's own CEL
 //! messages, the installed CRD's rules, and the read-only users.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 

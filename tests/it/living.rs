@@ -9,7 +9,7 @@
 //! and that every "next, the Feast Operator will" line the command printed happened, and that
 //! nothing changed that no line announced.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};

@@ -3,7 +3,7 @@
 //! `kubectl feast completion --install`, and offers what it prints, here with names from the
 //! test control plane.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

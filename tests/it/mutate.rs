@@ -1,9 +1,9 @@
 //! `scale`, `autoscale` and `pdb` against the real kube-apiserver with the real FeatureStore CRD
-//! (see tests/support): the real binary's output and exit codes, what it stored, every refusal,
+//! (see tests/it/support): the real binary's output and exit codes, what it stored, every refusal,
 //! dry runs, conflicts and concurrent writers, the test users' roles, and `--wait` following a
 //! status that the test writes as the operator would.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -1538,7 +1538,7 @@ async fn wait_times_out_with_what_was_reached_and_the_condition() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// faults between the plugin and the API server (tests/support/proxy.rs)
+// faults between the plugin and the API server (tests/it/support/proxy.rs)
 
 /// The plugin through a fault proxy, in a namespace.
 fn through(
