@@ -57,7 +57,7 @@ fn a_scaled_object_without_its_hpa_still_makes_the_mode_external() {
     let s = derive_one(&o);
     assert_eq!(s.mode, Mode::External);
     let a = s.autoscaler.expect("the ScaledObject is shown");
-    assert_eq!((a.min_replicas, a.max_replicas), (1, Some(6)));
+    assert_eq!((a.min_replicas, a.max_replicas), (2, Some(6)));
 }
 
 #[test]
@@ -107,8 +107,8 @@ fn an_hpa_at_its_maximum_is_flagged() {
     let a = s.autoscaler.expect("operator HPA");
     assert_eq!(a.at_limit, Some(Limit::Max));
     assert_eq!(a.verdict.level, Level::Warning);
-    assert_eq!(a.metrics[0].current.as_deref(), Some("135%"));
-    assert_eq!(a.metrics[0].target, "80%");
+    assert_eq!(a.metrics[0].current.as_deref(), Some("138%"));
+    assert_eq!(a.metrics[0].target, "70%");
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn a_pdb_with_no_disruption_allowed_blocks_drains() {
     assert_eq!(d.blocks_drains, Some(true));
     assert_eq!(d.verdict.level, Level::Critical);
     assert!(
-        d.verdict.message.contains("minAvailable 2"),
+        d.verdict.message.contains("minAvailable 3"),
         "{}",
         d.verdict.message
     );
@@ -288,7 +288,7 @@ fn a_failed_store_keeps_its_condition_message() {
     );
     assert!(
         c.summary()
-            .contains("must be greater than or equal to `minReplicas`")
+            .contains("must be greater than or equal to minReplicas")
     );
     assert!(
         s.warnings
@@ -419,7 +419,7 @@ fn in_a_conflict_the_other_autoscalers_are_shown_with_their_verdicts() {
         others,
         [(
             AutoscalerKind::External,
-            "keda-hpa-conflict-so",
+            "keda-hpa-conflict",
             Level::Critical
         )]
     );

@@ -529,3 +529,45 @@ async fn color_always_beats_no_color_without_empty_escape_codes() {
     );
     assert!(!text.contains("\u{1b}[m"), "{text:?}");
 }
+
+/// The unit fixtures and the seeded cluster come from one file (`scenarios/scenarios.json`):
+/// what `status` derives from the live objects must be what the pure derivation gives for the
+/// fixtures built from the same facts, field for field, except what only the cluster knows
+/// (uids, timestamps, generated pod names, KEDA's metric value).
+#[tokio::test]
+async fn the_seeded_cluster_and_the_unit_fixtures_tell_the_same_story() {
+    let scenarios = kubectl_feast::status::fixtures::seeded_scenarios();
+    let ns = seeded("same-story", &scenarios).await;
+    let live = status_json(&ns, &[]);
+    let fixtures = kubectl_feast::status::fixtures::all(&ns);
+    let derived = serde_json::to_value(kubectl_feast::status::derive(&fixtures.inventory()))
+        .expect("the report serialises");
+    /// The facts both sides must agree on.
+    fn facts(s: &Value) -> Value {
+        let autoscaler = &s["autoscaler"];
+        json!({
+            "mode": s["mode"], "modeReason": s["modeReason"], "owners": s["replicaOwners"],
+            "phase": s["phase"], "synced": s["operatorSynced"]["synced"],
+            "replicas": ["spec", "desired", "deployment", "ready", "source"]
+                .map(|k| s["replicas"][k].clone()),
+            "autoscaler": ["kind", "name", "minReplicas", "maxReplicas", "currentReplicas", "atLimit"]
+                .map(|k| autoscaler[k].clone()),
+            "metrics": autoscaler["metrics"].as_array().map(|m| m.iter()
+                .map(|m| json!([m["name"], m["target"]])).collect::<Vec<_>>()),
+            "budget": ["configured", "policy", "disruptionsAllowed", "blocksDrains"]
+                .map(|k| s["disruptionBudget"][k].clone()),
+            "placement": [s["placement"]["nodes"].clone(), s["placement"]["zones"].clone(),
+                s["placement"]["verdict"]["level"].clone()],
+            "strategy": s["strategy"]["effective"], "spread": s["topologySpread"]["state"],
+            "affinity": s["affinity"]["state"], "safe": s["safeToScale"],
+            "persistence": s["persistence"],
+        })
+    }
+    for name in &scenarios {
+        assert_eq!(
+            facts(store(&live, name)),
+            facts(store(&derived, name)),
+            "scenario {name}: the seeded cluster (left) and the unit fixtures (right) differ"
+        );
+    }
+}
