@@ -544,20 +544,24 @@ async fn the_seeded_cluster_and_the_unit_fixtures_tell_the_same_story() {
         .expect("the report serialises");
     /// The facts both sides must agree on.
     fn facts(s: &Value) -> Value {
+        let pick = |v: &Value, keys: &[&str]| -> Vec<Value> {
+            keys.iter().map(|k| v[*k].clone()).collect()
+        };
         let autoscaler = &s["autoscaler"];
+        let metrics: Vec<Value> = autoscaler["metrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| json!([m["name"], m["target"]]))
+            .collect();
         json!({
             "mode": s["mode"], "modeReason": s["modeReason"], "owners": s["replicaOwners"],
             "phase": s["phase"], "synced": s["operatorSynced"]["synced"],
-            "replicas": ["spec", "desired", "deployment", "ready", "source"]
-                .map(|k| s["replicas"][k].clone()),
-            "autoscaler": ["kind", "name", "minReplicas", "maxReplicas", "currentReplicas", "atLimit"]
-                .map(|k| autoscaler[k].clone()),
-            "metrics": autoscaler["metrics"].as_array().map(|m| m.iter()
-                .map(|m| json!([m["name"], m["target"]])).collect::<Vec<_>>()),
-            "budget": ["configured", "policy", "disruptionsAllowed", "blocksDrains"]
-                .map(|k| s["disruptionBudget"][k].clone()),
-            "placement": [s["placement"]["nodes"].clone(), s["placement"]["zones"].clone(),
-                s["placement"]["verdict"]["level"].clone()],
+            "replicas": pick(&s["replicas"], &["spec", "desired", "deployment", "ready", "source"]),
+            "autoscaler": pick(autoscaler, &["kind", "name", "minReplicas", "maxReplicas", "currentReplicas", "atLimit"]),
+            "metrics": metrics,
+            "budget": pick(&s["disruptionBudget"], &["configured", "policy", "disruptionsAllowed", "blocksDrains"]),
+            "placement": [s["placement"]["nodes"], s["placement"]["zones"], s["placement"]["verdict"]["level"]],
             "strategy": s["strategy"]["effective"], "spread": s["topologySpread"]["state"],
             "affinity": s["affinity"]["state"], "safe": s["safeToScale"],
             "persistence": s["persistence"],
