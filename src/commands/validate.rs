@@ -98,14 +98,6 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
                 .collect(),
         )
     };
-    // Each unreadable input is an error on stderr, as kubectl reports a bad file, while the
-    // report (stdout) still has every object the other inputs held.
-    for u in &report.unreadable {
-        eprintln!("error: {}", u.message);
-        if let Some(hint) = &u.hint {
-            eprintln!("hint: {hint}");
-        }
-    }
     let text = match output {
         Some(OutputFormat::Json) => render::json(&report),
         Some(_) => render::yaml(&report),
@@ -126,7 +118,15 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
             Ok(())
         }
         Outcome::Failed => Err(Error::already_reported(ErrorKind::Refused)),
-        Outcome::Unreadable => Err(Error::already_reported(ErrorKind::Incomplete)),
+        // Each unreadable input is an error (main prints them all on stderr, as kubectl reports
+        // a bad file), while the report on stdout still has every object the others held.
+        Outcome::Unreadable => Err(Error::combine(
+            report
+                .unreadable
+                .iter()
+                .map(|u| Error::incomplete(&u.message).with_hints(u.hint.clone()))
+                .collect(),
+        )),
         Outcome::Empty => Err(Error::incomplete(format!(
             "no FeatureStore in the input ({}): nothing was validated",
             if report.summary.skipped > 0 {
