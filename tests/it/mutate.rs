@@ -17,25 +17,11 @@ use serde_json::{Value, json};
 use kubectl_feast::cluster::Cluster;
 use kubectl_feast::commands::change::{self, Planned, Verb};
 use kubectl_feast::plan;
-use support::cluster;
 use support::proxy::{Fault, Rule};
+use support::{cluster, feast, feast_as, seeded};
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-/// The plugin, in a namespace, as the admin user.
-fn feast(ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
-    cluster().plugin().args(["-n", ns]).args(args).assert()
-}
-
-/// The plugin as another kubeconfig context ("editor", "viewer", "exec").
-fn feast_as(context: &str, ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
-    cluster()
-        .plugin()
-        .args(["--context", context, "-n", ns])
-        .args(args)
-        .assert()
-}
 
 fn kubectl(args: &[&str]) -> Output {
     let out = cluster()
@@ -114,12 +100,6 @@ fn patch_status(ns: &str, name: &str, status: Value) {
         "-p",
         &json!({ "status": status }).to_string(),
     ]);
-}
-
-async fn seeded(prefix: &str, scenarios: &[&str]) -> String {
-    let ns = cluster().namespace(prefix).await;
-    cluster().seed(&ns, scenarios);
-    ns
 }
 
 fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {

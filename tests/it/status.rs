@@ -5,15 +5,13 @@
 
 use crate::support;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use serde_json::{Value, json};
 
-use support::cluster;
+use support::{cluster, seeded};
 
 struct Run {
     code: i32,
@@ -63,12 +61,6 @@ fn line<'a>(table: &'a str, name: &str) -> &'a str {
 /// A key-value line of the detail view: the key and its colon padded to 22 columns.
 fn kv(key: &str, value: &str) -> String {
     format!("{:<22}{value}", format!("{key}:"))
-}
-
-async fn seeded(prefix: &str, scenarios: &[&str]) -> String {
-    let ns = cluster().namespace(prefix).await;
-    cluster().seed(&ns, scenarios);
-    ns
 }
 
 fn featurestores(client: kube::Client, ns: &str) -> Api<DynamicObject> {
@@ -394,14 +386,7 @@ async fn watch_picks_up_a_change() {
         .spawn()
         .expect("start status --watch");
     let stdout = child.stdout.take().expect("stdout is piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = support::lines_of(stdout);
     let started = Instant::now();
     let mut seen = Vec::new();
     // The first drawing: header and the static row at 3/3.

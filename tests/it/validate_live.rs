@@ -8,25 +8,7 @@ use serde_json::{Value, json};
 
 use predicates::prelude::*;
 use predicates::str::contains;
-use support::cluster;
-
-fn feast(ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
-    cluster().plugin().args(["-n", ns]).args(args).assert()
-}
-
-fn feast_as(context: &str, ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
-    cluster()
-        .plugin()
-        .args(["--context", context, "-n", ns])
-        .args(args)
-        .assert()
-}
-
-async fn seeded(prefix: &str, scenarios: &[&str]) -> String {
-    let ns = cluster().namespace(prefix).await;
-    cluster().seed(&ns, scenarios);
-    ns
-}
+use support::{cluster, feast, feast_as, seeded};
 
 fn json_of(assert: &assert_cmd::assert::Assert) -> Value {
     serde_json::from_slice(&assert.get_output().stdout).expect("-o json prints JSON")

@@ -255,6 +255,41 @@ impl TestCluster {
     }
 }
 
+/// The plugin in a namespace of the plain cluster, as the admin user.
+pub fn feast(ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+    cluster().plugin().args(["-n", ns]).args(args).assert()
+}
+
+/// The plugin as another kubeconfig context (`editor`, `viewer`, `exec`).
+pub fn feast_as(context: &str, ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+    cluster()
+        .plugin()
+        .args(["--context", context, "-n", ns])
+        .args(args)
+        .assert()
+}
+
+/// A fresh namespace of the plain cluster with these seeded scenarios.
+pub async fn seeded(prefix: &str, scenarios: &[&str]) -> String {
+    let ns = cluster().namespace(prefix).await;
+    cluster().seed(&ns, scenarios);
+    ns
+}
+
+/// The lines a child writes, as they come, from a thread of their own.
+pub fn lines_of(out: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 /// Names the kubeconfig of an already running LIVING cluster (`scripts/dev-cluster up --full`)
 /// to use instead of starting one, as `scripts/test` sets it.
 pub const LIVING_KUBECONFIG_ENV: &str = "KUBECTL_FEAST_TEST_LIVING_KUBECONFIG";
