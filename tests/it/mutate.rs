@@ -1053,17 +1053,9 @@ async fn a_conflict_rereads_rechecks_and_retries() {
     let replan = |fresh: &Value| {
         replans.set(replans.get() + 1);
         assert_eq!(fresh["metadata"]["labels"]["writer"], json!("other"));
-        Ok(Planned {
-            patch: plan::scale_patch(5, false),
-            verb: Verb::Scaled,
-            notes: vec![],
-        })
+        Ok(scale_to(5))
     };
-    let planned = Planned {
-        patch: plan::scale_patch(5, false),
-        verb: Verb::Scaled,
-        notes: vec![],
-    };
+    let planned = scale_to(5);
     let sent = change::send(&write(&c, &api, None), &stale, planned, &replan)
         .await
         .expect("sent after one retry");
@@ -1088,11 +1080,7 @@ async fn a_recheck_after_a_conflict_can_refuse() {
     let replan = |_: &Value| -> kubectl_feast::error::Result<Planned> {
         Err(kubectl_feast::error::Error::refused("now unsafe"))
     };
-    let planned = Planned {
-        patch: plan::scale_patch(5, false),
-        verb: Verb::Scaled,
-        notes: vec![],
-    };
+    let planned = scale_to(5);
     let e = change::send(&write(&c, &api, None), &stale, planned, &replan)
         .await
         .expect_err("the re-check refuses");
@@ -1126,17 +1114,9 @@ async fn endless_conflicts_give_up_after_a_handful_of_attempts() {
             &ns,
             &format!("bump={}", bumps.get()),
         ]);
-        Ok(Planned {
-            patch: plan::scale_patch(5, false),
-            verb: Verb::Scaled,
-            notes: vec![],
-        })
+        Ok(scale_to(5))
     };
-    let planned = Planned {
-        patch: plan::scale_patch(5, false),
-        verb: Verb::Scaled,
-        notes: vec![],
-    };
+    let planned = scale_to(5);
     let e = change::send(&write(&c, &api, None), &stale, planned, &replan)
         .await
         .expect_err("gives up");
@@ -1169,11 +1149,7 @@ async fn a_conflict_on_a_fixed_resource_version_is_not_retried() {
     let replan = |_: &Value| -> kubectl_feast::error::Result<Planned> {
         panic!("a fixed resourceVersion is never re-planned")
     };
-    let planned = Planned {
-        patch: plan::scale_patch(5, false),
-        verb: Verb::Scaled,
-        notes: vec![],
-    };
+    let planned = scale_to(5);
     let e = change::send(&write(&c, &api, Some(&rv)), &stale, planned, &replan)
         .await
         .expect_err("precondition failed");
@@ -1181,6 +1157,15 @@ async fn a_conflict_on_a_fixed_resource_version_is_not_retried() {
         e.message
             .contains(&format!("no longer at resourceVersion {rv}"))
     );
+}
+
+/// `scale --replicas n` as planned for a static store.
+fn scale_to(n: i64) -> Planned {
+    Planned {
+        patch: plan::scale_patch(n, false),
+        verb: Verb::Scaled,
+        notes: vec![],
+    }
 }
 
 /// The write of the `static` store these tests make, as `scale` would.
