@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::client::ClientBuilder;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
@@ -41,6 +41,29 @@ pub fn scaled_object_resource() -> ApiResource {
         "scaledobjects",
     )
 }
+
+/// The LIST a change makes before it is sent, to learn who else sets a store's replica count
+/// (KEDA ScaledObjects, HPAs): answered from the API server's watch cache (`resourceVersion=0`)
+/// instead of a consistent read, which on an idle resource waits for the cache to catch up
+/// with etcd (84 ms typically, a second after a bulk write: docs/performance.md). The cache
+/// lags etcd by the latency of a watch event, a window no wider than the race the check has
+/// anyway with an autoscaler created just after it. A failed LIST still stops the change.
+pub fn lookup_params() -> ListParams {
+    ListParams::default().match_any()
+}
+
+/// The HPAs that may target a FeatureStore: all but the Feast Operator's own (labelled
+/// `app.kubernetes.io/managed-by=feast-operator`), which target its Deployment (operator
+/// contract §4.5). The server filters, so the answer does not grow with the number of stores
+/// in the namespace. Operators before 0.63 set no such label: their HPAs are listed and, as
+/// they target a Deployment, ignored, as before.
+pub fn external_hpa_params() -> ListParams {
+    lookup_params().labels(&format!("{MANAGED_BY_LABEL}!={MANAGED_BY_OPERATOR}"))
+}
+
+/// The label the Feast Operator puts on everything it creates, and its value.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY_OPERATOR: &str = "feast-operator";
 
 /// A namespaced kind's API in one namespace, or in all with `None`.
 pub fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -155,7 +178,6 @@ impl Cluster {
     /// namespace, and the namespaces that have one of exactly that name. Look-ups that fail
     /// only cost the suggestion.
     pub async fn featurestore_not_found(&self, ns: &str, name: &str) -> Error {
-        use kube::api::ListParams;
         let names = |list: kube::core::ObjectList<kube::core::PartialObjectMeta<DynamicObject>>| {
             list.items
                 .into_iter()

@@ -4,7 +4,7 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use kube::api::{Api, DynamicObject, ListParams};
+use kube::api::{Api, DynamicObject};
 use serde_json::Value;
 
 use super::Lookups;
@@ -74,8 +74,15 @@ async fn list_autoscalers(out: &Out, cluster: &Cluster) -> Result<Vec<(String, V
         ns,
         &crate::cluster::scaled_object_resource(),
     );
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(cluster.client.clone(), ns);
+    let (so_params, hpa_params) = (
+        crate::cluster::lookup_params(),
+        crate::cluster::external_hpa_params(),
+    );
+    let (scaled_objects, hpas) =
+        tokio::join!(scaled_objects.list(&so_params), hpas.list(&hpa_params));
     let mut keda_names = Vec::new();
-    match scaled_objects.list(&ListParams::default()).await {
+    match scaled_objects {
         Ok(list) => {
             for so in list.items {
                 let name = so.metadata.name.clone().unwrap_or_default();
@@ -92,8 +99,7 @@ async fn list_autoscalers(out: &Out, cluster: &Cluster) -> Result<Vec<(String, V
         Err(kube::Error::Api(s)) if s.code == 404 => {}
         Err(e) => lookup_failed(out, cluster, "scaledobjects.keda.sh", e, "KEDA autoscalers")?,
     }
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(cluster.client.clone(), ns);
-    match hpas.list(&ListParams::default()).await {
+    match hpas {
         Ok(list) => {
             for hpa in list.items {
                 let name = hpa.metadata.name.clone().unwrap_or_default();
