@@ -26,6 +26,8 @@ pub struct Cluster {
     pub server: String,
     /// `--request-timeout`, for messages.
     pub timeout: Option<Duration>,
+    /// The proxy the connection goes through (proxy-url or HTTPS_PROXY), for messages.
+    pub proxy: Option<String>,
 }
 
 /// The FeatureStore resource, always `feast.dev/v1` (operator contract §6).
@@ -142,6 +144,7 @@ impl Cluster {
             .clone()
             .unwrap_or_else(|| config.default_namespace.clone());
         let server = config.cluster_url.to_string();
+        let proxy = config.proxy_url.as_ref().map(|p| p.to_string());
         // kube's default retry backs off for up to 15 attempts (minutes against a server that
         // keeps answering 503): a command-line tool retries a few times, briefly, then says why.
         config.default_retry = false;
@@ -175,6 +178,7 @@ impl Cluster {
             context,
             server,
             timeout: global.request_timeout.filter(|t| !t.is_zero()),
+            proxy,
         })
     }
 
@@ -278,7 +282,11 @@ impl Cluster {
     /// nothing more precise is known.
     fn transport_error(&self, err: &kube::Error, doing: &str) -> Error {
         let (cause, detail) = Cause::of(err);
-        let (server, context) = (&self.server, &self.context);
+        let server = match &self.proxy {
+            Some(proxy) => format!("{} (through the proxy {proxy})", self.server),
+            None => self.server.clone(),
+        };
+        let context = &self.context;
         match cause {
             Cause::Timeout => Error::incomplete(format!(
                 "cannot {doing}: the API server {server} did not answer in time{} ({detail})",

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod tunnel;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -165,6 +166,15 @@ impl TestCluster {
     /// The kubeconfig with the contexts `admin` (current), `editor`, `viewer` and `exec`.
     pub fn kubeconfig(&self) -> &Path {
         &self.kubeconfig
+    }
+
+    /// The cluster's pki directory (CA, serving and client certificates, tokens.csv), beside
+    /// its kubeconfig as `scripts/dev-cluster` writes them.
+    pub fn pki(&self) -> PathBuf {
+        self.kubeconfig
+            .parent()
+            .map(|d| d.join("pki"))
+            .unwrap_or_else(|| PathBuf::from("pki"))
     }
 
     /// A new client for one of the kubeconfig's contexts: "admin", "editor", "viewer", "exec".
