@@ -181,6 +181,12 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
         }
     }
     if !failures.is_empty() {
+        if names.len() > 1 {
+            eprintln!(
+                "note: nothing was sent to any of the {} FeatureStores: every store is checked before any is changed",
+                names.len()
+            );
+        }
         return Err(combine(failures, global));
     }
 
@@ -313,10 +319,12 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
     }
     if !failures.is_empty() {
         if !outcomes.is_empty() {
+            let done: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
             eprintln!(
-                "note: {} of {} FeatureStores went through before the failure below",
+                "note: {} of {} FeatureStores went through ({}); the ones that did not are below",
                 outcomes.len(),
-                outcomes.len() + failures.len()
+                outcomes.len() + failures.len(),
+                done.join(", ")
             );
         }
         return Err(combine(failures, global));
@@ -761,7 +769,9 @@ pub async fn send(
                 before = get(cluster, api, name).await?;
                 planned = replan(&before)?;
             }
-            Err(e @ kube::Error::Api(_)) => {
+            // A server error (after the bounded retries of 429/503/504) may come after the
+            // write was stored, as may a lost answer: both are settled by a re-read.
+            Err(e @ kube::Error::Api(_)) if !matches!(&e, kube::Error::Api(s) if s.code >= 500 || s.code == 429) => {
                 return Err(
                     cluster.api_error(e, &format!("patch {RESOURCE} {name:?} in namespace {ns:?}"))
                 );
@@ -884,12 +894,17 @@ fn holds(have: &Value, want: &Value) -> bool {
     }
 }
 
-/// Several failures: each printed, then one exit code (the first one's).
+/// Several failures: each printed, then one exit code, the worst: 3 when any store could not
+/// be completed (its state may need a look), else 1.
 fn combine(mut failures: Vec<Error>, global: &GlobalArgs) -> Error {
     if failures.len() == 1 {
         return failures.remove(0);
     }
-    let kind: ErrorKind = failures[0].kind;
+    let kind: ErrorKind = failures
+        .iter()
+        .map(|e| e.kind)
+        .max_by_key(|k| k.exit_code())
+        .unwrap_or(ErrorKind::Incomplete);
     let shown = |t: &str| render::with_context(t, global.context.as_deref());
     for e in &failures {
         eprintln!("error: {}", shown(&e.message));
