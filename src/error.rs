@@ -99,7 +99,7 @@ impl Error {
     }
 
     /// Several failures of one command as one error: the first, carrying the others. Its exit
-    /// code is the first one's.
+    /// code is the worst of them all (see [`Error::exit_code`]).
     ///
     /// # Panics
     /// Never: an empty list gives an `Incomplete` error saying so.
@@ -134,8 +134,17 @@ impl Error {
         self.hints.first().map(String::as_str)
     }
 
+    /// The worst exit code of this error and the ones it carries: 3 when anything could not
+    /// be completed (its state may need a look), else 1 for a refusal, 2 for bad usage.
     pub fn exit_code(&self) -> u8 {
-        self.kind.exit_code()
+        self.all()
+            .map(|e| e.kind.exit_code())
+            .max_by_key(|code| match code {
+                3 => 3,
+                1 => 2,
+                _ => 1,
+            })
+            .unwrap_or(3)
     }
 
     /// This error and the ones it carries, in order.
@@ -182,7 +191,11 @@ mod tests {
             Error::incomplete("b"),
             Error::incomplete("c"),
         ]);
-        assert_eq!(e.exit_code(), 1);
+        assert_eq!(
+            e.exit_code(),
+            3,
+            "the worst outcome: one could not complete"
+        );
         let messages: Vec<&str> = e.all().map(|e| e.message.as_str()).collect();
         assert_eq!(messages, ["a", "b", "c"]);
     }

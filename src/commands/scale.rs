@@ -145,11 +145,65 @@ async fn wait_ready(
         "get {RESOURCE} {name:?} in namespace {:?}",
         cluster.namespace
     );
+    let mut lost = false;
     loop {
-        let obj = api
-            .get(name)
-            .await
-            .map_err(|e| cluster.api_error(e, &doing))?;
+        // The API server may go away while we wait (a restart, a network blip): keep asking
+        // until --timeout, say so once, and never block past the timeout on one request.
+        let remaining = timeout.saturating_sub(started.elapsed());
+        let answer = match tokio::time::timeout(
+            remaining.max(Duration::from_secs(1)),
+            api.get(name),
+        )
+        .await
+        {
+            Ok(answer) => answer,
+            Err(_) => Err(kube::Error::Service(Box::new(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no answer before --timeout",
+            )))),
+        };
+        let obj = match answer {
+            Ok(obj) => {
+                if lost {
+                    bar.suspend(|| eprintln!("note: the API server answers again; still waiting"));
+                    lost = false;
+                }
+                obj
+            }
+            Err(e @ kube::Error::Api(_)) if !matches!(&e, kube::Error::Api(s) if s.code >= 500 || s.code == 429) =>
+            {
+                return Err(cluster.api_error(e, &doing));
+            }
+            Err(e) => {
+                let err = cluster.api_error(e, &doing);
+                if started.elapsed() >= timeout {
+                    bar.abandon();
+                    return Err(Error::incomplete(format!(
+                        "{}; stopped waiting after {}s: the change itself was stored, how far the rollout got is unknown",
+                        err.message,
+                        timeout.as_secs()
+                    ))
+                    .with_hint(format!(
+                        "once the API server answers, follow it with `kubectl feast status {name} -n {}`",
+                        cluster.namespace
+                    )));
+                }
+                if !lost {
+                    bar.suspend(|| {
+                        eprintln!(
+                            "note: lost the API server while waiting ({}); retrying until --timeout",
+                            err.message
+                        )
+                    });
+                    lost = true;
+                }
+                tokio::time::sleep(
+                    Duration::from_secs(1).min(timeout - started.elapsed().min(timeout)),
+                )
+                .await;
+                continue;
+            }
+        };
         let obj = serde_json::to_value(obj).map_err(|e| {
             Error::incomplete(format!(
                 "cannot read the server's answer for {RESOURCE} {name:?}: {e}"

@@ -1031,6 +1031,7 @@ async fn admin_cluster(ns: &str) -> (Cluster, Api<DynamicObject>) {
         context: "admin".into(),
         server: "test".into(),
         timeout: None,
+        proxy: None,
     };
     (c, api)
 }

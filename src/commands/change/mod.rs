@@ -168,10 +168,12 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
     out.objects(&objects);
     if !failures.is_empty() {
         if !outcomes.is_empty() {
+            let done: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
             out.note(&format!(
-                "{} of {} FeatureStores went through before the failure below",
+                "{} of {} FeatureStores went through ({}); the ones that did not are below",
                 outcomes.len(),
-                outcomes.len() + failures.len()
+                outcomes.len() + failures.len(),
+                done.join(", ")
             ));
         }
         return Err(Error::combine(failures));
@@ -218,10 +220,15 @@ async fn prepare_all(
         }
     }
     if failures.is_empty() {
-        Ok(prepared)
-    } else {
-        Err(Error::combine(failures))
+        return Ok(prepared);
     }
+    if names.len() > 1 {
+        out.note(&format!(
+            "nothing was sent to any of the {} FeatureStores: every store is checked before any is changed",
+            names.len()
+        ));
+    }
+    Err(Error::combine(failures))
 }
 
 /// Phase 2: one confirmation for every risk of every store. Returns the risks confirmed.

@@ -6,6 +6,7 @@
 //! namespace from [`TestCluster::namespace`], so tests run in parallel without seeing each other.
 
 pub mod proxy;
+pub mod tunnel;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -164,6 +165,15 @@ impl TestCluster {
     /// The kubeconfig with the contexts `admin` (current), `editor`, `viewer` and `exec`.
     pub fn kubeconfig(&self) -> &Path {
         &self.kubeconfig
+    }
+
+    /// The cluster's pki directory (CA, serving and client certificates, tokens.csv), beside
+    /// its kubeconfig as `scripts/dev-cluster` writes them.
+    pub fn pki(&self) -> PathBuf {
+        self.kubeconfig
+            .parent()
+            .map(|d| d.join("pki"))
+            .unwrap_or_else(|| PathBuf::from("pki"))
     }
 
     /// A new client for one of the kubeconfig's contexts: "admin", "editor", "viewer", "exec".
@@ -331,4 +341,82 @@ fn start_living() -> Result<TestCluster, String> {
         kubeconfig,
         kubectl,
     })
+}
+
+/// A plain control plane of this test's own (never a shared one), for tests that break it:
+/// stopped by its reaper when this process exits.
+pub fn private_cluster(prefix: &str) -> TestCluster {
+    let kubeconfig = start_private(prefix, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let kubectl = match std::env::var_os(KUBECTL_ENV) {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => {
+            let out = run(Command::new(dev_cluster_script()).arg("bin-dir"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            PathBuf::from(out.trim()).join("kubectl")
+        }
+    };
+    TestCluster {
+        kubeconfig,
+        kubectl,
+    }
+}
+
+impl TestCluster {
+    /// Kills this (private) cluster's API server with SIGKILL and returns how to start it
+    /// again: its command line, read from /proc before the kill.
+    pub fn kill_api_server(&self) -> Vec<String> {
+        let dir = self.kubeconfig.parent().expect("state dir");
+        let pid_file = dir.join("kube-apiserver.pid");
+        let pid = std::fs::read_to_string(&pid_file)
+            .expect("kube-apiserver.pid")
+            .trim()
+            .to_string();
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("its command line");
+        let argv: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let killed = Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .expect("kill");
+        assert!(killed.success(), "kill -KILL {pid}");
+        argv
+    }
+
+    /// Starts the API server again with the command line [`kill_api_server`] returned, records
+    /// its pid where the reaper looks, and waits until it is ready.
+    pub fn restart_api_server(&self, argv: &[String]) {
+        let dir = self.kubeconfig.parent().expect("state dir");
+        let log = std::fs::File::create(dir.join("kube-apiserver.restarted.log")).expect("log");
+        // Left running on purpose, like the rest of the control plane: the cluster's reaper
+        // stops it (by the pid file written below) when the test binary is gone.
+        #[allow(clippy::zombie_processes)]
+        let child = Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("restart kube-apiserver");
+        std::fs::write(dir.join("kube-apiserver.pid"), child.id().to_string()).expect("pid file");
+        let started = std::time::Instant::now();
+        loop {
+            let ready = Command::new(&self.kubectl)
+                .arg("--kubeconfig")
+                .arg(&self.kubeconfig)
+                .args(["get", "--raw", "/readyz", "--request-timeout", "2s"])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if ready {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(90),
+                "kube-apiserver did not come back in 90 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+    }
 }
