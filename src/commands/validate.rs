@@ -28,6 +28,12 @@ Examples:
   kubectl feast validate -A                            live FeatureStores, with the cluster's CRD
   kubectl feast validate -n feast                      every FeatureStore in one namespace
   kubectl get feast -o yaml | kubectl feast validate -f - -o json
+  kubectl feast validate -f deploy/ -o sarif > feast.sarif   SARIF 2.1.0 for code scanning
+  kubectl feast validate -f deploy/ -o junit > feast.xml     JUnit XML: a test case per object
+  kubectl feast validate -f deploy/ -o github                annotations in a GitHub Actions job
+
+Files and live objects: KEDA ScaledObjects (keda.sh/v1alpha1) next to the FeatureStores are
+checked against the store they scale (keda/* rules in docs/rules.md).
 
 Exit codes: 0 all valid; 1 some object invalid (or warnings with --strict);
 2 bad usage; 3 some input unreadable (the others are still checked), no FeatureStore
@@ -65,7 +71,16 @@ pub struct ValidateArgs {
 }
 
 pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
-    let output = global.output_in("validate", &[OutputFormat::Json, OutputFormat::Yaml])?;
+    let output = global.output_in(
+        "validate",
+        &[
+            OutputFormat::Json,
+            OutputFormat::Yaml,
+            OutputFormat::Sarif,
+            OutputFormat::Junit,
+            OutputFormat::Github,
+        ],
+    )?;
     let live = !args.names.is_empty() || global.all_namespaces;
     // `-n NS` alone validates every FeatureStore of that namespace, as `kubectl get` lists
     // them; with no flag at all, a usage error serves better than a connection attempt.
@@ -108,6 +123,9 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
     }
     let text = match output {
         Some(OutputFormat::Json) => render::json(&report),
+        Some(OutputFormat::Sarif) => render::sarif::sarif(&report),
+        Some(OutputFormat::Junit) => render::junit::junit(&report, args.strict),
+        Some(OutputFormat::Github) => render::github::github(&report),
         Some(_) => render::yaml(&report),
         None => render::validate::text(
             &report,

@@ -202,8 +202,8 @@ pub fn check(so: &Value, store: &Value, source: Source) -> Vec<Finding> {
             "keda/unsafe-persistence",
             if explicit { "spec.maxReplicaCount" } else { "spec" },
             format!(
-                "maxReplicaCount is {max}{} but FeatureStore {store_name}'s persistence is not safe \
-                 to scale ({}): the API server rejects every write of more than 1 replica that KEDA \
+                "maxReplicaCount is {max}{} but the persistence of FeatureStore {store_name} is not \
+                 safe to scale ({}): the API server rejects every write of more than 1 replica that KEDA \
                  makes through the scale subresource",
                 if explicit { "" } else { " (KEDA's default)" },
                 unsafe_services.join("; ")
@@ -222,7 +222,8 @@ pub fn check(so: &Value, store: &Value, source: Source) -> Vec<Finding> {
                  count until the annotation is removed"
             ),
             format!(
-                "Remove the annotation to resume autoscaling: `kubectl annotate scaledobject {so_name} {}-`.",
+                "Remove the annotation to resume autoscaling: `kubectl annotate scaledobject {so_name}{} {}-`.",
+                namespace(so).filter(|n| !n.is_empty()).map(|n| format!(" -n {n}")).unwrap_or_default(),
                 if annotation.starts_with(PAUSED_REPLICAS) { PAUSED_REPLICAS } else { PAUSED }
             ),
         );
