@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::featurestore::{FeatureStore, IntOrPercent, KIND, lookup, without_nulls};
-use crate::rules::{self, Finding, PersistenceVerdict};
+use crate::rules::{self, Finding, PersistenceVerdict, keda};
 
 /// The label the operator puts on the Deployment, its pods, the HPA and the PDB (§4.3).
 pub const NAME_LABEL: &str = "feast.dev/name";
@@ -542,6 +542,9 @@ struct Index<'a> {
     /// HPAs by (namespace, target kind, target name).
     hpas_by_target: HashMap<(&'a str, &'a str, &'a str), Vec<&'a HorizontalPodAutoscaler>>,
     scaled_objects: HashMap<Key<'a>, Vec<&'a Value>>,
+    /// ScaledObjects by (namespace, Deployment name): aimed at a Deployment, which for the
+    /// operator's `feast-<name>` is the anti-pattern that fights the operator.
+    scaled_objects_on_deployment: HashMap<Key<'a>, Vec<&'a Value>>,
     pods: HashMap<Key<'a>, Vec<&'a PodInfo>>,
     zones: HashMap<&'a str, Option<&'a str>>,
 }
@@ -581,6 +584,7 @@ impl<'a> Index<'a> {
             }
         }
         let mut scaled_objects: HashMap<_, Vec<_>> = HashMap::new();
+        let mut scaled_objects_on_deployment: HashMap<_, Vec<_>> = HashMap::new();
         for so in inv.scaled_objects.items() {
             let kind = lookup(so, "spec.scaleTargetRef.kind").and_then(Value::as_str);
             let name = lookup(so, "spec.scaleTargetRef.name").and_then(Value::as_str);
@@ -589,6 +593,11 @@ impl<'a> Index<'a> {
                 .unwrap_or("");
             if let (Some(KIND), Some(name)) = (kind, name) {
                 scaled_objects
+                    .entry((ns, name))
+                    .or_default()
+                    .push(so.as_ref());
+            } else if let keda::Target::Deployment(name) = keda::target(so) {
+                scaled_objects_on_deployment
                     .entry((ns, name))
                     .or_default()
                     .push(so.as_ref());
@@ -621,6 +630,7 @@ impl<'a> Index<'a> {
             hpas_by_name,
             hpas_by_target,
             scaled_objects,
+            scaled_objects_on_deployment,
             pods,
             zones,
         }
@@ -729,6 +739,23 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         })
         .unwrap_or_default();
 
+    // KEDA aimed at the operator's Deployment: its HPA (keda-hpa-<so>, when KEDA runs) is one of
+    // the foreign HPAs, counted once under the ScaledObject's name.
+    let misaimed: Vec<&Value> = ix
+        .scaled_objects_on_deployment
+        .get(&(ns, owned_name.as_str()))
+        .cloned()
+        .unwrap_or_default();
+    let misaimed_names: BTreeSet<&str> = misaimed.iter().map(|so| keda::name(so)).collect();
+    let behind_misaimed = |h: &HorizontalPodAutoscaler| {
+        h.metadata
+            .owner_references
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .any(|r| r.kind == keda::SCALED_OBJECT && misaimed_names.contains(r.name.as_str()))
+    };
+
     let spec_autoscaling = fs.autoscaling().is_some();
     let mut owners = Vec::new();
     if spec_autoscaling {
@@ -758,14 +785,32 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
             });
         }
     }
-    for h in &foreign_hpas {
+    for so in &misaimed_names {
+        owners.push(ReplicaOwner {
+            kind: "scaledobject-on-deployment",
+            name: (*so).to_string(),
+        });
+    }
+    for h in foreign_hpas.iter().filter(|h| !behind_misaimed(h)) {
         owners.push(ReplicaOwner {
             kind: "foreign-hpa",
             name: h.metadata.name.clone().unwrap_or_default(),
         });
     }
     let externals = owners.iter().filter(|o| o.kind != "operator-hpa").count();
-    let (mode, mode_reason) = if owners.len() > 1 {
+    let (mode, mode_reason) = if let Some(so) = misaimed_names.first() {
+        // Even alone it fights: the operator resets the Deployment KEDA's HPA scales (§7).
+        let mut reason = keda::deployment_target_warning(so, name);
+        if owners.len() > 1 {
+            let list = owners
+                .iter()
+                .map(|o| format!("{} {}", o.kind, o.name))
+                .collect::<Vec<_>>()
+                .join(", ");
+            reason.push_str(&format!("; every owner of the count: {list}"));
+        }
+        (Mode::Conflict, reason)
+    } else if owners.len() > 1 {
         let list = owners
             .iter()
             .map(|o| format!("{} {}", o.kind, o.name))
@@ -829,6 +874,7 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
     };
 
     let replicas = replicas(&fs, mode, deployment);
+    let scaled_objects: Vec<&Value> = scaled_objects.into_iter().chain(misaimed).collect();
     let autoscaler = autoscaler(
         &fs,
         mode,
@@ -1124,8 +1170,9 @@ fn autoscaler(
             // KEDA's own defaults: minReplicaCount 0, maxReplicaCount 100.
             let min = int(lookup(so, "spec.minReplicaCount")).unwrap_or(0);
             let max = int(lookup(so, "spec.maxReplicaCount")).unwrap_or(100);
+            let on_deployment = keda::targets_operator_deployment(so, fs.name());
             Some(Autoscaler {
-                kind: "external",
+                kind: if on_deployment { "foreign" } else { "external" },
                 name: scaled_object.clone().unwrap_or_default(),
                 min_replicas: min,
                 max_replicas: Some(max),
@@ -1135,11 +1182,21 @@ fn autoscaler(
                 conditions: conditions(lookup(so, "status.conditions")),
                 last_scale_time: None,
                 at_limit: None,
+                verdict: if on_deployment {
+                    verdict(
+                        Level::Critical,
+                        keda::deployment_target_warning(
+                            scaled_object.as_deref().unwrap_or_default(),
+                            fs.name(),
+                        ),
+                    )
+                } else {
+                    verdict(
+                        Level::Info,
+                        "KEDA ScaledObject: its HPA was not found among the HPAs listed",
+                    )
+                },
                 scaled_object,
-                verdict: verdict(
-                    Level::Info,
-                    "KEDA ScaledObject: its HPA was not found among the HPAs listed",
-                ),
             })
         }
         None => None,
@@ -1762,3 +1819,6 @@ pub mod fixtures;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod keda_tests;
