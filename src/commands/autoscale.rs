@@ -99,6 +99,7 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
             lookups: Lookups {
                 autoscalers: true,
                 deployment: false,
+                misaimed_keda: true,
             },
             resource_version: None,
             plan: &planner,
@@ -147,6 +148,7 @@ async fn run_off(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
             lookups: Lookups {
                 autoscalers: false,
                 deployment: args.replicas.is_none(),
+                misaimed_keda: true,
             },
             resource_version: None,
             plan: &planner,

@@ -95,6 +95,9 @@ pub struct Lookups {
     pub autoscalers: bool,
     /// The operator's Deployment, for its replica count.
     pub deployment: bool,
+    /// KEDA ScaledObjects aimed at the operator's Deployment instead of the FeatureStore, to
+    /// warn of them (also read with `autoscalers`).
+    pub misaimed_keda: bool,
 }
 
 /// What a command wants done to one store.
@@ -166,6 +169,13 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
         // A failed look-up stops here: the autoscaler list is the namespace's, so it would
         // fail (and be asked for again) for every other store too.
         let around = around_all.for_store(&cluster, name, req.lookups).await?;
+        for so in around_all.misaimed_keda(name) {
+            eprintln!(
+                "{} {RESOURCE}/{name}: {}",
+                err_style.yellow("warning:"),
+                rules::keda::deployment_target_warning(&so, name)
+            );
+        }
         match prepare(&req, &live, &around) {
             Ok(p) => {
                 for note in &p.planned.notes {
@@ -483,6 +493,8 @@ async fn get(cluster: &Cluster, api: &Api<DynamicObject>, name: &str) -> Result<
 #[derive(Default)]
 struct AroundCache {
     autoscalers: Option<Vec<(String, Value)>>,
+    /// The namespace's KEDA ScaledObjects (empty when KEDA is not installed or not readable).
+    scaled_objects: Option<Vec<Value>>,
 }
 
 impl AroundCache {
@@ -496,9 +508,13 @@ impl AroundCache {
         lookups: Lookups,
     ) -> Result<Surroundings> {
         let mut around = Surroundings::default();
+        if (lookups.autoscalers || lookups.misaimed_keda) && self.scaled_objects.is_none() {
+            self.scaled_objects = Some(list_scaled_objects(cluster).await?);
+        }
         if lookups.autoscalers {
             if self.autoscalers.is_none() {
-                self.autoscalers = Some(list_autoscalers(cluster).await?);
+                let scaled_objects = self.scaled_objects.as_deref().unwrap_or_default();
+                self.autoscalers = Some(list_autoscalers(cluster, scaled_objects).await?);
             }
             around.external_autoscalers = self
                 .autoscalers
@@ -512,6 +528,16 @@ impl AroundCache {
             around.deployment_replicas = deployment_replicas(cluster, name).await?;
         }
         Ok(around)
+    }
+
+    /// The ScaledObjects (names) that target the operator's Deployment `feast-<name>`.
+    fn misaimed_keda(&self, name: &str) -> Vec<String> {
+        self.scaled_objects
+            .iter()
+            .flatten()
+            .filter(|so| rules::keda::targets_operator_deployment(so, name))
+            .map(|so| rules::keda::name(so).to_string())
+            .collect()
     }
 }
 
@@ -527,34 +553,47 @@ fn targets(target: &Value, name: &str) -> bool {
         && api_version.starts_with("feast.dev/")
 }
 
+/// The namespace's KEDA ScaledObjects as JSON. Not installed: none; forbidden: a note; any
+/// other failure is an error.
+async fn list_scaled_objects(cluster: &Cluster) -> Result<Vec<Value>> {
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        cluster.client.clone(),
+        &cluster.namespace,
+        &crate::cluster::scaled_object_resource(),
+    );
+    match api.list(&ListParams::default()).await {
+        Ok(list) => Ok(list
+            .items
+            .into_iter()
+            .filter_map(|so| serde_json::to_value(so).ok())
+            .collect()),
+        // No KEDA in this cluster: nothing to find.
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(Vec::new()),
+        Err(e) => {
+            lookup_failed(cluster, "scaledobjects.keda.sh", e, "KEDA autoscalers")?;
+            Ok(Vec::new())
+        }
+    }
+}
+
 /// KEDA ScaledObjects and HPAs of the namespace with their `scaleTargetRef`. An HPA that KEDA
 /// made for a listed ScaledObject is folded into it. Forbidden look-ups become a note; any
 /// other failure is an error.
-async fn list_autoscalers(cluster: &Cluster) -> Result<Vec<(String, Value)>> {
+async fn list_autoscalers(
+    cluster: &Cluster,
+    scaled_objects: &[Value],
+) -> Result<Vec<(String, Value)>> {
     let ns = &cluster.namespace;
     let mut out = Vec::new();
-    let scaled_objects: Api<DynamicObject> = Api::namespaced_with(
-        cluster.client.clone(),
-        ns,
-        &crate::cluster::scaled_object_resource(),
-    );
     let mut keda_names = Vec::new();
-    match scaled_objects.list(&ListParams::default()).await {
-        Ok(list) => {
-            for so in list.items {
-                let name = so.metadata.name.clone().unwrap_or_default();
-                let target = so
-                    .data
-                    .pointer("/spec/scaleTargetRef")
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                out.push((format!("KEDA ScaledObject {name:?}"), target));
-                keda_names.push(name);
-            }
-        }
-        // No KEDA in this cluster: nothing to find.
-        Err(kube::Error::Api(s)) if s.code == 404 => {}
-        Err(e) => lookup_failed(cluster, "scaledobjects.keda.sh", e, "KEDA autoscalers")?,
+    for so in scaled_objects {
+        let name = rules::keda::name(so).to_string();
+        let target = so
+            .pointer("/spec/scaleTargetRef")
+            .cloned()
+            .unwrap_or(Value::Null);
+        out.push((format!("KEDA ScaledObject {name:?}"), target));
+        keda_names.push(name);
     }
     let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(cluster.client.clone(), ns);
     match hpas.list(&ListParams::default()).await {
