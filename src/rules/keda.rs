@@ -233,6 +233,129 @@ pub fn check(so: &Value, store: &Value, source: Source) -> Vec<Finding> {
     findings
 }
 
+// ---------------------------------------------------------------------------------------------
+// The ScaledObject `kubectl feast autoscale NAME --keda` writes: aimed at the FeatureStore.
+
+/// A KEDA trigger as `--trigger` gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// `cpu=70%`: average CPU utilisation of the store's pods.
+    Cpu(i64),
+    /// `memory=80%`: average memory utilisation.
+    Memory(i64),
+    /// `prometheus=SERVER|QUERY|THRESHOLD`.
+    Prometheus {
+        server: String,
+        query: String,
+        threshold: String,
+    },
+}
+
+fn percent(value: &str, flag: &str) -> Result<i64, String> {
+    let digits = value
+        .strip_suffix('%')
+        .ok_or_else(|| format!("{flag}={value}: give a utilisation percentage, e.g. {flag}=70%"))?;
+    match digits.parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "{flag}={value}: the utilisation must be a whole percentage of 1% or more, e.g. {flag}=70%"
+        )),
+    }
+}
+
+/// Parses `--trigger`: `cpu=70%`, `memory=80%`, or `prometheus=SERVER|QUERY|THRESHOLD` (split at
+/// the first and the last `|`, so a query may hold `|` itself).
+pub fn parse_trigger(s: &str) -> Result<Trigger, String> {
+    let (kind, value) = s.split_once('=').ok_or_else(|| {
+        format!(
+            "invalid trigger {s:?}: use cpu=70%, memory=80% or 'prometheus=SERVER|QUERY|THRESHOLD'"
+        )
+    })?;
+    match kind {
+        "cpu" => percent(value, "cpu").map(Trigger::Cpu),
+        "memory" => percent(value, "memory").map(Trigger::Memory),
+        "prometheus" => {
+            let usage = "use 'prometheus=SERVER|QUERY|THRESHOLD', e.g.                          'prometheus=http://prometheus.monitoring:9090|sum(rate(feast_requests_total[2m]))|100'";
+            let (server, rest) = value
+                .split_once('|')
+                .ok_or_else(|| format!("invalid prometheus trigger {value:?}: {usage}"))?;
+            let (query, threshold) = rest
+                .rsplit_once('|')
+                .ok_or_else(|| format!("invalid prometheus trigger {value:?}: {usage}"))?;
+            if !(server.starts_with("http://") || server.starts_with("https://")) {
+                return Err(format!(
+                    "invalid prometheus trigger: the server {server:?} is not an http(s) URL: {usage}"
+                ));
+            }
+            if query.trim().is_empty() {
+                return Err(format!(
+                    "invalid prometheus trigger: the query is empty: {usage}"
+                ));
+            }
+            if threshold.trim().parse::<f64>().map_or(true, |t| !(t > 0.0)) {
+                return Err(format!(
+                    "invalid prometheus trigger: the threshold {threshold:?} is not a number above 0: {usage}"
+                ));
+            }
+            Ok(Trigger::Prometheus {
+                server: server.to_string(),
+                query: query.to_string(),
+                threshold: threshold.trim().to_string(),
+            })
+        }
+        other => Err(format!(
+            "unknown trigger type {other:?}: use cpu=70%, memory=80% or 'prometheus=SERVER|QUERY|THRESHOLD' \
+             (other KEDA scalers: write the ScaledObject from the printed one)"
+        )),
+    }
+}
+
+impl Trigger {
+    /// The trigger as KEDA's `spec.triggers[]` item.
+    pub fn spec(&self) -> Value {
+        match self {
+            Trigger::Cpu(p) => {
+                json!({"type": "cpu", "metricType": "Utilization", "metadata": {"value": p.to_string()}})
+            }
+            Trigger::Memory(p) => {
+                json!({"type": "memory", "metricType": "Utilization", "metadata": {"value": p.to_string()}})
+            }
+            Trigger::Prometheus {
+                server,
+                query,
+                threshold,
+            } => json!({"type": "prometheus", "metadata": {
+                "serverAddress": server, "query": query, "threshold": threshold}}),
+        }
+    }
+}
+
+/// The ScaledObject that scales FeatureStore `store` through its scale subresource, named as
+/// the store (KEDA then names its HPA `keda-hpa-<store>`).
+pub fn scaled_object(
+    namespace: &str,
+    store: &str,
+    min: i64,
+    max: i64,
+    triggers: &[Trigger],
+) -> Value {
+    json!({
+        "apiVersion": format!("{API_GROUP}/v1alpha1"),
+        "kind": SCALED_OBJECT,
+        "metadata": {
+            "name": store,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "kubectl-feast"},
+        },
+        "spec": {
+            "scaleTargetRef": fixed_target_ref(store),
+            "minReplicaCount": min,
+            "maxReplicaCount": max,
+            "triggers": triggers.iter().map(Trigger::spec).collect::<Vec<_>>(),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,6 +478,35 @@ mod tests {
         assert!(!is_scaled_object(
             &json!({"apiVersion": "v1", "kind": "ScaledObject"})
         ));
+    }
+
+    #[test]
+    fn triggers_parse_from_the_flag() {
+        assert_eq!(parse_trigger("cpu=70%"), Ok(Trigger::Cpu(70)));
+        assert_eq!(parse_trigger("memory=80%"), Ok(Trigger::Memory(80)));
+        assert!(parse_trigger("cpu=70").unwrap_err().contains("cpu=70%"));
+        assert!(parse_trigger("cpu=0%").is_err());
+        assert!(
+            parse_trigger("kafka=x")
+                .unwrap_err()
+                .contains("unknown trigger type")
+        );
+        let p = parse_trigger(r#"prometheus=http://p:9090|sum(rate(x{a=~"b|c"}[2m]))|100"#)
+            .expect("a prometheus trigger");
+        assert_eq!(
+            p.spec()["metadata"],
+            json!({"serverAddress": "http://p:9090", "query": r#"sum(rate(x{a=~"b|c"}[2m]))"#, "threshold": "100"})
+        );
+        assert!(parse_trigger("prometheus=http://p:9090|q|many").is_err());
+        assert!(parse_trigger("prometheus=p:9090|q|1").is_err());
+    }
+
+    #[test]
+    fn the_written_scaled_object_passes_its_own_checks() {
+        let so = scaled_object("feast", "orders", 2, 6, &[Trigger::Cpu(70)]);
+        assert_eq!(target(&so), Target::FeatureStore("orders"));
+        assert!(is_scaled_object(&so));
+        assert!(check(&so, &scalable_store(json!({})), Source::Live).is_empty());
     }
 
     #[test]
