@@ -136,7 +136,10 @@ fn from_sarif(log: &Value, live_source: &str) -> BTreeSet<Seen> {
 
 /// Reads workflow commands back as GitHub's runner does: `::NAME k=v,...::DATA`, values
 /// unescaped (`%25`, `%0D`, `%0A`, and in properties `%3A`, `%2C`).
-fn parse_workflow_command(line: &str) -> Option<(String, Vec<(String, String)>, String)> {
+/// A workflow command read back: its name, its properties, its data.
+type WorkflowCommand = (String, Vec<(String, String)>, String);
+
+fn parse_workflow_command(line: &str) -> Option<WorkflowCommand> {
     let rest = line.strip_prefix("::")?;
     let (head, data) = rest.split_once("::")?;
     let (name, props) = head.split_once(' ').unwrap_or((head, ""));

@@ -292,7 +292,11 @@ pub fn parse_trigger(s: &str) -> Result<Trigger, String> {
                     "invalid prometheus trigger: the query is empty: {usage}"
                 ));
             }
-            if threshold.trim().parse::<f64>().map_or(true, |t| !(t > 0.0)) {
+            if !threshold
+                .trim()
+                .parse::<f64>()
+                .is_ok_and(|t| t.is_finite() && t > 0.0)
+            {
                 return Err(format!(
                     "invalid prometheus trigger: the threshold {threshold:?} is not a number above 0: {usage}"
                 ));
