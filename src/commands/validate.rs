@@ -225,15 +225,19 @@ fn evaluate(
 pub fn files_report(docs: &[Document], what_if: Option<&WhatIf>, crd: Option<&CrdRules>) -> Report {
     let mut results = Vec::new();
     let mut skipped = 0;
-    // Every FeatureStore as checked (after the what-if), for the ScaledObjects that aim at one.
-    let stores: Vec<Value> = docs
-        .iter()
-        .filter(|d| is_featurestore(&d.value))
-        .map(|d| match what_if {
-            Some(w) => w.apply(&d.value),
-            None => d.value.clone(),
-        })
-        .collect();
+    // Every FeatureStore as checked (after the what-if), for the ScaledObjects that aim at one;
+    // copied only when the input holds a ScaledObject at all.
+    let stores: Vec<Value> = if docs.iter().any(|d| keda::is_scaled_object(&d.value)) {
+        docs.iter()
+            .filter(|d| is_featurestore(&d.value))
+            .map(|d| match what_if {
+                Some(w) => w.apply(&d.value),
+                None => d.value.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     for doc in docs {
         if keda::is_scaled_object(&doc.value) {
             match scaled_object_result(&doc.value, &stores, keda::Source::Manifest) {
