@@ -275,9 +275,16 @@ fn scaled_object_result<'a>(
     stores: &'a [Value],
     source: keda::Source,
 ) -> Option<(Vec<rules::Finding>, &'a Value)> {
+    // The store's name from the target, once: a linear scan then compares names only.
+    let wanted = match keda::target(so) {
+        keda::Target::FeatureStore(n) => n,
+        keda::Target::Deployment(d) => d.strip_prefix("feast-")?,
+        keda::Target::Other => return None,
+    };
+    let so_namespace = keda::namespace(so);
     let store = stores.iter().find(|fs| {
         let fs = crate::featurestore::FeatureStore::new(fs);
-        keda::aims_at(so, fs.name()) && keda::same_namespace(keda::namespace(so), fs.namespace())
+        fs.name() == wanted && keda::same_namespace(so_namespace, fs.namespace())
     })?;
     Some((keda::check(so, store, source), store))
 }
