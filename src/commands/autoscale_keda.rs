@@ -218,7 +218,14 @@ fn preflight(
 ) -> Result<()> {
     let fs = FeatureStore::new(store);
     let name = fs.name();
-    let mut problems: Vec<(String, String)> = keda::check(wanted, store, keda::Source::Live)
+    let findings = keda::check(wanted, store, keda::Source::Live);
+    for f in findings.iter().filter(|f| f.severity == Severity::Warning) {
+        eprintln!(
+            "warning: {SO_RESOURCE}/{name}: {} ({}): {}\n  fix: {}",
+            f.path, f.rule, f.message, f.hint
+        );
+    }
+    let mut problems: Vec<(String, String)> = findings
         .into_iter()
         .filter(|f| f.severity == Severity::Error)
         .map(|f| (format!("{}: {}", f.rule, f.message), f.hint))

@@ -212,6 +212,49 @@ pub fn check(so: &Value, store: &Value, source: Source) -> Vec<Finding> {
              `kubectl feast validate`), or set maxReplicaCount: 1.",
         );
     }
+    // KEDA's cpu and memory scalers are HPA Resource metrics (Utilization by default): the
+    // HPA cannot compute a utilisation for pods whose containers request none.
+    for (i, trigger) in lookup(so, "spec.triggers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let Some(resource @ ("cpu" | "memory")) = lookup(trigger, "type").and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let metric_type = lookup(trigger, "metricType")
+            .and_then(Value::as_str)
+            .unwrap_or("Utilization");
+        if metric_type != "Utilization" {
+            continue;
+        }
+        let without: Vec<&str> = fs
+            .servers()
+            .into_iter()
+            .filter(|(_, server)| {
+                server
+                    .and_then(|s| lookup(s, &format!("resources.requests.{resource}")))
+                    .is_none()
+            })
+            .map(|(container, _)| container)
+            .collect();
+        if !without.is_empty() {
+            out.operator(
+                Severity::Warning,
+                "keda/missing-resource-request",
+                &format!("spec.triggers[{i}]"),
+                format!(
+                    "the {resource} trigger scales on utilization, but FeatureStore {store_name}'s                      container(s) {} set no {resource} request: KEDA's HPA cannot compute it",
+                    without.join(", ")
+                ),
+                format!(
+                    "Set resources.requests.{resource} on the store's servers (e.g.                      spec.services.onlineStore.server.resources.requests.{resource}), or use                      metricType: AverageValue."
+                ),
+            );
+        }
+    }
     if let Some(annotation) = paused(so) {
         out.operator(
             Severity::Info,
@@ -510,7 +553,25 @@ mod tests {
         let so = scaled_object("feast", "orders", 2, 6, &[Trigger::Cpu(70)]);
         assert_eq!(target(&so), Target::FeatureStore("orders"));
         assert!(is_scaled_object(&so));
-        assert!(check(&so, &scalable_store(json!({})), Source::Live).is_empty());
+        let mut store = scalable_store(json!({}));
+        store["spec"]["services"]["onlineStore"]["server"] =
+            json!({"resources": {"requests": {"cpu": "200m"}}});
+        assert!(check(&so, &store, Source::Live).is_empty());
+    }
+
+    #[test]
+    fn a_utilization_trigger_without_requests_is_a_warning() {
+        let so = scaled_object("feast", "orders", 2, 6, &[Trigger::Memory(80)]);
+        let f = check(&so, &scalable_store(json!({})), Source::Live);
+        assert_eq!(rules(&f), ["keda/missing-resource-request"]);
+        assert_eq!(
+            (f[0].severity, f[0].path.as_str()),
+            (Severity::Warning, "spec.triggers[0]")
+        );
+        assert!(f[0].message.contains("online"), "{}", f[0].message);
+        let mut value = so.clone();
+        value["spec"]["triggers"][0]["metricType"] = json!("AverageValue");
+        assert!(check(&value, &scalable_store(json!({})), Source::Live).is_empty());
     }
 
     #[test]

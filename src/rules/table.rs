@@ -257,6 +257,12 @@ pub const RULES: &[RuleDoc] = &[
         catches: "a ScaledObject with `maxReplicaCount` > 1 (KEDA's default is 100) on a store whose persistence is not safe to scale: the API server rejects every scale write KEDA makes",
     },
     RuleDoc {
+        id: "keda/missing-resource-request",
+        severity: "warning",
+        origin: "operator",
+        catches: "a ScaledObject `cpu` or `memory` trigger on utilization (KEDA's default `metricType`) while a serving container of the store sets no matching request",
+    },
+    RuleDoc {
         id: "keda/paused",
         severity: "info",
         origin: "operator",
