@@ -130,6 +130,12 @@ pub enum OutputFormat {
     Yaml,
     Name,
     Wide,
+    /// validate only: a SARIF 2.1.0 log for code scanning
+    Sarif,
+    /// validate only: JUnit XML, one test case per object
+    Junit,
+    /// validate only: GitHub Actions annotations (::error file=…,line=…::)
+    Github,
 }
 
 impl OutputFormat {
@@ -139,6 +145,9 @@ impl OutputFormat {
             OutputFormat::Yaml => "yaml",
             OutputFormat::Name => "name",
             OutputFormat::Wide => "wide",
+            OutputFormat::Sarif => "sarif",
+            OutputFormat::Junit => "junit",
+            OutputFormat::Github => "github",
         }
     }
 }

@@ -25,6 +25,8 @@ Examples:
   kubectl feast autoscale my-feast --replace --max 6 --cpu 60%      exactly this HPA, nothing else
   kubectl feast autoscale my-feast --off                            keep today's count, drop the HPA
   kubectl feast autoscale my-feast --off --replicas 3 --yes
+  kubectl feast autoscale my-feast --keda --min 2 --max 10 --trigger cpu=70%          print a ScaledObject
+  kubectl feast autoscale my-feast --keda --max 10 --trigger cpu=70% --apply          ... and create it
 
 Exit codes: 0 done; 1 refused (rules, bounds, no confirmation); 2 bad usage;
 3 not found, forbidden, CRD missing or cluster unreachable.")]
@@ -72,11 +74,31 @@ pub struct AutoscaleArgs {
     /// With --off: the fixed count (default: the count the HPA runs now)
     #[arg(long, value_name = "N", conflicts_with_all = ["max", "min"], allow_negative_numbers = true)]
     pub replicas: Option<i64>,
+    /// Autoscale with KEDA instead of the operator's HPA: print a ScaledObject that targets the
+    /// FeatureStore's scale subresource (never the Deployment), after the same pre-flight;
+    /// e.g. --keda --min 2 --max 10 --trigger cpu=70%
+    #[arg(
+        long,
+        requires = "max",
+        conflicts_with_all = ["off", "cpu", "memory", "metrics_file", "scale_down_stabilization", "behavior_file", "replace"]
+    )]
+    pub keda: bool,
+    /// With --keda, repeatable: cpu=70%, memory=80%, or 'prometheus=SERVER|QUERY|THRESHOLD',
+    /// e.g. --trigger 'prometheus=http://prometheus.monitoring:9090|sum(rate(feast_requests_total[2m]))|100'
+    #[arg(long = "trigger", value_name = "TYPE=VALUE", requires = "keda", value_parser = crate::rules::keda::parse_trigger)]
+    pub triggers: Vec<crate::rules::keda::Trigger>,
+    /// With --keda: create or update the ScaledObject (server-side apply) instead of only
+    /// printing it; e.g. --keda --max 10 --trigger cpu=70% --apply
+    #[arg(long, requires = "keda")]
+    pub apply: bool,
     #[command(flatten)]
     pub change: ChangeOptions,
 }
 
 pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
+    if args.keda {
+        return super::autoscale_keda::run(args, global).await;
+    }
     if args.off {
         return run_off(args, global).await;
     }
@@ -99,6 +121,7 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
             lookups: Lookups {
                 autoscalers: true,
                 deployment: false,
+                misaimed_keda: true,
             },
             resource_version: None,
             plan: &planner,
@@ -129,6 +152,7 @@ async fn run_off(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
             lookups: Lookups {
                 autoscalers: false,
                 deployment: args.replicas.is_none(),
+                misaimed_keda: true,
             },
             resource_version: None,
             plan: &planner,

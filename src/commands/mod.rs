@@ -2,6 +2,7 @@
 //! whole CLI at a glance.
 
 pub mod autoscale;
+pub mod autoscale_keda;
 pub mod change;
 pub mod completion;
 pub mod pdb;

@@ -49,7 +49,10 @@ pub async fn run(args: &PdbArgs, global: &GlobalArgs) -> Result<()> {
             command: "pdb",
             target: &args.target,
             options: &args.change,
-            lookups: Lookups::default(),
+            lookups: Lookups {
+                misaimed_keda: true,
+                ..Lookups::default()
+            },
             resource_version: None,
             plan: &planner,
         },

@@ -83,6 +83,7 @@ pub async fn run(args: &ScaleArgs, global: &GlobalArgs) -> Result<()> {
             lookups: Lookups {
                 autoscalers: true,
                 deployment: true,
+                misaimed_keda: true,
             },
             resource_version: args.resource_version.clone(),
             plan: &planner,

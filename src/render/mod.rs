@@ -2,6 +2,9 @@
 //! writes to the terminal or knows about the cluster; colour is a parameter.
 
 pub mod change;
+pub mod github;
+pub mod junit;
+pub mod sarif;
 pub mod status;
 pub mod style;
 pub mod validate;

@@ -11,6 +11,7 @@ use super::conditions::{Condition, conditions};
 use super::scaling::{Claims, Mode, missing_owned};
 use super::{Level, Ownership, Verdict, int, text, verdict};
 use crate::featurestore::{FeatureStore, lookup};
+use crate::rules::keda;
 
 text_enum! {
     /// Whose HPA it is.
@@ -98,9 +99,10 @@ impl Autoscalers<'_, '_> {
                 scaled_object_behind(h, &claims.scaled_objects),
             )),
             None if fs.autoscaling().is_some() => Some(self.missing_operator_hpa(fs)),
-            None if mode == Mode::External || mode == Mode::Conflict => {
-                claims.scaled_objects.first().map(|so| keda_without_hpa(so))
-            }
+            None if mode == Mode::External || mode == Mode::Conflict => claims
+                .scaled_objects
+                .first()
+                .map(|so| keda_without_hpa(so, fs.name())),
             None => None,
         }
     }
@@ -161,14 +163,31 @@ impl Autoscalers<'_, '_> {
     }
 }
 
-/// A ScaledObject whose HPA was not listed: what its own spec says.
-fn keda_without_hpa(so: &Value) -> Autoscaler {
+/// A ScaledObject whose HPA was not listed: what its own spec says. Aimed at the operator's
+/// Deployment, it is a foreign autoscaler that fights the operator.
+fn keda_without_hpa(so: &Value, store: &str) -> Autoscaler {
+    let on_deployment = keda::targets_operator_deployment(so, store);
     let scaled_object = text(lookup(so, "metadata.name"));
     // KEDA's own defaults: minReplicaCount 0, maxReplicaCount 100.
     let min = int(lookup(so, "spec.minReplicaCount")).unwrap_or(0);
     let max = int(lookup(so, "spec.maxReplicaCount")).unwrap_or(100);
+    let verdict = if on_deployment {
+        verdict(
+            Level::Critical,
+            keda::deployment_target_warning(scaled_object.as_deref().unwrap_or_default(), store),
+        )
+    } else {
+        verdict(
+            Level::Info,
+            "KEDA ScaledObject: its HPA was not found among the HPAs listed",
+        )
+    };
     Autoscaler {
-        kind: AutoscalerKind::External,
+        kind: if on_deployment {
+            AutoscalerKind::Foreign
+        } else {
+            AutoscalerKind::External
+        },
         name: scaled_object.clone().unwrap_or_default(),
         min_replicas: min,
         max_replicas: Some(max),
@@ -179,10 +198,7 @@ fn keda_without_hpa(so: &Value) -> Autoscaler {
         last_scale_time: None,
         at_limit: None,
         scaled_object,
-        verdict: verdict(
-            Level::Info,
-            "KEDA ScaledObject: its HPA was not found among the HPAs listed",
-        ),
+        verdict,
     }
 }
 

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::{Inventory, LEGACY_ZONE_LABEL, Ownership, PodInfo, Source, ZONE_LABEL};
 use crate::featurestore::{KIND, lookup};
+use crate::rules::keda;
 
 pub(super) type Key<'a> = (&'a str, &'a str);
 
@@ -23,6 +24,9 @@ pub(super) struct Index<'a> {
     /// HPAs by (namespace, target kind, target name).
     pub hpas_by_target: HashMap<(&'a str, &'a str, &'a str), Vec<&'a HorizontalPodAutoscaler>>,
     pub scaled_objects: HashMap<Key<'a>, Vec<&'a Value>>,
+    /// ScaledObjects by (namespace, Deployment name): aimed at a Deployment, which for the
+    /// operator's `feast-<name>` is the anti-pattern that fights the operator.
+    pub scaled_objects_on_deployment: HashMap<Key<'a>, Vec<&'a Value>>,
     pub pods: HashMap<Key<'a>, Vec<&'a PodInfo>>,
     pub zones: HashMap<&'a str, Option<&'a str>>,
 }
@@ -62,6 +66,7 @@ impl<'a> Index<'a> {
             }
         }
         let mut scaled_objects: HashMap<_, Vec<_>> = HashMap::new();
+        let mut scaled_objects_on_deployment: HashMap<_, Vec<_>> = HashMap::new();
         for so in inv.scaled_objects.items() {
             let kind = lookup(so, "spec.scaleTargetRef.kind").and_then(Value::as_str);
             let name = lookup(so, "spec.scaleTargetRef.name").and_then(Value::as_str);
@@ -70,6 +75,11 @@ impl<'a> Index<'a> {
                 .unwrap_or("");
             if let (Some(KIND), Some(name)) = (kind, name) {
                 scaled_objects
+                    .entry((ns, name))
+                    .or_default()
+                    .push(so.as_ref());
+            } else if let keda::Target::Deployment(name) = keda::target(so) {
+                scaled_objects_on_deployment
                     .entry((ns, name))
                     .or_default()
                     .push(so.as_ref());
@@ -102,6 +112,7 @@ impl<'a> Index<'a> {
             hpas_by_name,
             hpas_by_target,
             scaled_objects,
+            scaled_objects_on_deployment,
             pods,
             zones,
         }

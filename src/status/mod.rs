@@ -395,3 +395,6 @@ pub mod fixtures;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod keda_tests;

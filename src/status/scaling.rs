@@ -12,6 +12,7 @@ use super::conditions::conditions;
 use super::index::{Index, controller_uid};
 use super::{Inventory, Level, Verdict, int, verdict};
 use crate::featurestore::{FeatureStore, KIND, ScalingMode, lookup, without_nulls};
+use crate::rules::keda;
 
 text_enum! {
     /// Who decides the replica count (issue 5, operator contract §7).
@@ -53,6 +54,8 @@ text_enum! {
         ExternalHpa = "external-hpa",
         /// An HPA on the Deployment that the operator does not own.
         ForeignHpa = "foreign-hpa",
+        /// A KEDA ScaledObject aimed at the operator's Deployment: it fights the operator.
+        ScaledObjectOnDeployment = "scaledobject-on-deployment",
     }
 }
 
@@ -74,7 +77,8 @@ text_enum! {
 /// Everything that claims one store's replica count, found once and shared by the mode and
 /// the autoscaler sections.
 pub(super) struct Claims<'a> {
-    /// ScaledObjects that target the FeatureStore.
+    /// ScaledObjects that target the FeatureStore, then those aimed at its Deployment
+    /// `feast-<name>` (the anti-pattern).
     pub scaled_objects: Vec<&'a Value>,
     /// HPAs that target the FeatureStore (KEDA's among them).
     pub external_hpas: Vec<&'a HorizontalPodAutoscaler>,
@@ -115,15 +119,20 @@ impl<'a> Claims<'a> {
                     .collect()
             })
             .unwrap_or_default();
+        let misaimed: Vec<&Value> = ix
+            .scaled_objects_on_deployment
+            .get(&(ns, owned_name.as_str()))
+            .cloned()
+            .unwrap_or_default();
         let owners = owners(
             fs,
             &owned_name,
-            &scaled_objects,
+            (&scaled_objects, &misaimed),
             &external_hpas,
             &foreign_hpas,
         );
         Claims {
-            scaled_objects,
+            scaled_objects: scaled_objects.into_iter().chain(misaimed).collect(),
             external_hpas,
             foreign_hpas,
             owners,
@@ -134,10 +143,21 @@ impl<'a> Claims<'a> {
 fn owners(
     fs: &FeatureStore,
     owned_name: &str,
-    scaled_objects: &[&Value],
+    (scaled_objects, misaimed): (&[&Value], &[&Value]),
     external_hpas: &[&HorizontalPodAutoscaler],
     foreign_hpas: &[&HorizontalPodAutoscaler],
 ) -> Vec<ReplicaOwner> {
+    // KEDA aimed at the operator's Deployment: its HPA (keda-hpa-<so>, when KEDA runs) is one
+    // of the foreign HPAs, counted once under the ScaledObject's name.
+    let misaimed_names: BTreeSet<&str> = misaimed.iter().map(|so| keda::name(so)).collect();
+    let behind_misaimed = |h: &HorizontalPodAutoscaler| {
+        h.metadata
+            .owner_references
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .any(|r| r.kind == keda::SCALED_OBJECT && misaimed_names.contains(r.name.as_str()))
+    };
     let so_names: BTreeSet<&str> = scaled_objects
         .iter()
         .filter_map(|so| lookup(so, "metadata.name").and_then(Value::as_str))
@@ -165,11 +185,25 @@ fn owners(
         }
     }
     owners.extend(
+        misaimed_names
+            .iter()
+            .map(|so| owner(OwnerKind::ScaledObjectOnDeployment, so)),
+    );
+    owners.extend(
         foreign_hpas
             .iter()
+            .filter(|h| !behind_misaimed(h))
             .map(|h| owner(OwnerKind::ForeignHpa, &hpa_name(h))),
     );
     owners
+}
+
+fn owner_list(owners: &[ReplicaOwner]) -> String {
+    owners
+        .iter()
+        .map(|o| format!("{} {}", o.kind, o.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The mode: who owns the count, as derived, and as shown (`unknown` when the autoscalers
@@ -192,15 +226,26 @@ pub(super) fn mode(
         .iter()
         .filter(|o| o.kind != OwnerKind::OperatorHpa)
         .count();
-    let (mode, reason) = if owners.len() > 1 {
-        let list = owners
-            .iter()
-            .map(|o| format!("{} {}", o.kind, o.name))
-            .collect::<Vec<_>>()
-            .join(", ");
+    let misaimed = owners
+        .iter()
+        .find(|o| o.kind == OwnerKind::ScaledObjectOnDeployment);
+    let (mode, reason) = if let Some(so) = misaimed {
+        // Even alone it fights: the operator resets the Deployment KEDA's HPA scales (§7).
+        let mut reason = keda::deployment_target_warning(&so.name, fs.name());
+        if owners.len() > 1 {
+            reason.push_str(&format!(
+                "; every owner of the count: {}",
+                owner_list(owners)
+            ));
+        }
+        (Mode::Conflict, reason)
+    } else if owners.len() > 1 {
         (
             Mode::Conflict,
-            format!("several owners set the replica count: {list}"),
+            format!(
+                "several owners set the replica count: {}",
+                owner_list(owners)
+            ),
         )
     } else if externals == 1 && !claims.foreign_hpas.is_empty() {
         // An HPA on the Deployment fights the operator, which resets the Deployment's

@@ -7,11 +7,13 @@
 
 mod support;
 
+mod ci_formats;
 mod cli_validate;
 mod completion;
 mod control_plane;
 mod docs;
 mod faults;
+mod keda;
 mod krew;
 mod kubeconfigs;
 mod kubectl_flags;

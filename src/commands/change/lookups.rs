@@ -13,11 +13,14 @@ use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::featurestore::lookup;
 use crate::plan::Surroundings;
+use crate::rules::keda;
 
 /// The namespace's autoscalers, read once for all stores; per-store Deployments.
 #[derive(Default)]
 pub(super) struct AroundCache {
     autoscalers: Option<Vec<(String, Value)>>,
+    /// The namespace's KEDA ScaledObjects (empty when KEDA is not installed or not readable).
+    scaled_objects: Option<Vec<Value>>,
 }
 
 impl AroundCache {
@@ -32,10 +35,19 @@ impl AroundCache {
         lookups: Lookups,
     ) -> Result<Surroundings> {
         let mut around = Surroundings::default();
+        if lookups.autoscalers && self.autoscalers.is_none() {
+            let (scaled_objects, hpas) = tokio::join!(
+                list_scaled_objects(out, cluster),
+                list_external_hpas(out, cluster)
+            );
+            let scaled_objects = scaled_objects?;
+            self.autoscalers = Some(autoscalers(&scaled_objects, hpas?));
+            self.scaled_objects = Some(scaled_objects);
+        }
+        if lookups.misaimed_keda && self.scaled_objects.is_none() {
+            self.scaled_objects = Some(list_scaled_objects(out, cluster).await?);
+        }
         if lookups.autoscalers {
-            if self.autoscalers.is_none() {
-                self.autoscalers = Some(list_autoscalers(out, cluster).await?);
-            }
             around.external_autoscalers = self
                 .autoscalers
                 .iter()
@@ -48,6 +60,16 @@ impl AroundCache {
             around.deployment_replicas = deployment_replicas(out, cluster, name).await?;
         }
         Ok(around)
+    }
+
+    /// The ScaledObjects (names) that target the operator's Deployment `feast-<name>`.
+    pub(super) fn misaimed_keda(&self, name: &str) -> Vec<String> {
+        self.scaled_objects
+            .iter()
+            .flatten()
+            .filter(|so| keda::targets_operator_deployment(so, name))
+            .map(|so| keda::name(so).to_string())
+            .collect()
     }
 }
 
@@ -63,71 +85,83 @@ fn targets(target: &Value, name: &str) -> bool {
         && api_version.starts_with("feast.dev/")
 }
 
-/// KEDA ScaledObjects and HPAs of the namespace with their `scaleTargetRef`. An HPA that KEDA
-/// made for a listed ScaledObject is folded into it. Forbidden look-ups become a note; any
-/// other failure is an error.
-async fn list_autoscalers(out: &Out, cluster: &Cluster) -> Result<Vec<(String, Value)>> {
-    let ns = &cluster.namespace;
-    let mut found = Vec::new();
-    let scaled_objects: Api<DynamicObject> = Api::namespaced_with(
+/// The namespace's KEDA ScaledObjects as JSON, from the watch cache. Not installed: none;
+/// forbidden: a note; any other failure is an error.
+async fn list_scaled_objects(out: &Out, cluster: &Cluster) -> Result<Vec<Value>> {
+    let api: Api<DynamicObject> = Api::namespaced_with(
         cluster.client.clone(),
-        ns,
+        &cluster.namespace,
         &crate::cluster::scaled_object_resource(),
     );
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(cluster.client.clone(), ns);
-    let (so_params, hpa_params) = (
-        crate::cluster::lookup_params(),
-        crate::cluster::external_hpa_params(),
-    );
-    let (scaled_objects, hpas) =
-        tokio::join!(scaled_objects.list(&so_params), hpas.list(&hpa_params));
-    let mut keda_names = Vec::new();
-    match scaled_objects {
-        Ok(list) => {
-            for so in list.items {
-                let name = so.metadata.name.clone().unwrap_or_default();
-                let target = so
-                    .data
-                    .pointer("/spec/scaleTargetRef")
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                found.push((format!("KEDA ScaledObject {name:?}"), target));
-                keda_names.push(name);
-            }
-        }
+    match api.list(&crate::cluster::lookup_params()).await {
+        Ok(list) => Ok(list
+            .items
+            .into_iter()
+            .filter_map(|so| serde_json::to_value(so).ok())
+            .collect()),
         // No KEDA in this cluster: nothing to find.
-        Err(kube::Error::Api(s)) if s.code == 404 => {}
-        Err(e) => lookup_failed(out, cluster, "scaledobjects.keda.sh", e, "KEDA autoscalers")?,
-    }
-    match hpas {
-        Ok(list) => {
-            for hpa in list.items {
-                let name = hpa.metadata.name.clone().unwrap_or_default();
-                let by_keda = hpa
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("scaledobject.keda.sh/name"))
-                    .is_some_and(|so| keda_names.contains(so));
-                if by_keda {
-                    continue;
-                }
-                let target = hpa
-                    .spec
-                    .map(|s| serde_json::to_value(s.scale_target_ref).unwrap_or(Value::Null))
-                    .unwrap_or(Value::Null);
-                found.push((format!("HorizontalPodAutoscaler {name:?}"), target));
-            }
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(Vec::new()),
+        Err(e) => {
+            lookup_failed(out, cluster, "scaledobjects.keda.sh", e, "KEDA autoscalers")?;
+            Ok(Vec::new())
         }
-        Err(e) => lookup_failed(
-            out,
-            cluster,
-            "horizontalpodautoscalers.autoscaling",
-            e,
-            "HPAs targeting the FeatureStore",
-        )?,
     }
-    Ok(found)
+}
+
+/// The namespace's HPAs other than the operator's own; forbidden: a note, none.
+async fn list_external_hpas(out: &Out, cluster: &Cluster) -> Result<Vec<HorizontalPodAutoscaler>> {
+    let hpas: Api<HorizontalPodAutoscaler> =
+        Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    match hpas.list(&crate::cluster::external_hpa_params()).await {
+        Ok(list) => Ok(list.items),
+        Err(e) => {
+            lookup_failed(
+                out,
+                cluster,
+                "horizontalpodautoscalers.autoscaling",
+                e,
+                "HPAs targeting the FeatureStore",
+            )?;
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// KEDA ScaledObjects and HPAs with their `scaleTargetRef`. An HPA that KEDA made for a listed
+/// ScaledObject is folded into it.
+fn autoscalers(
+    scaled_objects: &[Value],
+    hpas: Vec<HorizontalPodAutoscaler>,
+) -> Vec<(String, Value)> {
+    let mut found = Vec::new();
+    let mut keda_names = Vec::new();
+    for so in scaled_objects {
+        let name = keda::name(so).to_string();
+        let target = so
+            .pointer("/spec/scaleTargetRef")
+            .cloned()
+            .unwrap_or(Value::Null);
+        found.push((format!("KEDA ScaledObject {name:?}"), target));
+        keda_names.push(name);
+    }
+    for hpa in hpas {
+        let name = hpa.metadata.name.clone().unwrap_or_default();
+        let by_keda = hpa
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("scaledobject.keda.sh/name"))
+            .is_some_and(|so| keda_names.contains(so));
+        if by_keda {
+            continue;
+        }
+        let target = hpa
+            .spec
+            .map(|s| serde_json::to_value(s.scale_target_ref).unwrap_or(Value::Null))
+            .unwrap_or(Value::Null);
+        found.push((format!("HorizontalPodAutoscaler {name:?}"), target));
+    }
+    found
 }
 
 async fn deployment_replicas(out: &Out, cluster: &Cluster, name: &str) -> Result<Option<i64>> {

@@ -102,6 +102,9 @@ pub struct Lookups {
     pub autoscalers: bool,
     /// The operator's Deployment, for its replica count.
     pub deployment: bool,
+    /// KEDA ScaledObjects aimed at the operator's Deployment instead of the FeatureStore, to
+    /// warn of them (also read with `autoscalers`).
+    pub misaimed_keda: bool,
 }
 
 /// A command's planner: the change for one live object given what surrounds it and the
@@ -205,6 +208,9 @@ async fn prepare_all(
         let around = around_all
             .for_store(out, cluster, name, req.lookups)
             .await?;
+        for so in around_all.misaimed_keda(name) {
+            out.risk(name, &rules::keda::deployment_target_warning(&so, name));
+        }
         let mut answers = Answers::default();
         match prepare(req, &live, &around, &mut answers) {
             Ok(p) => {
