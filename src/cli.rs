@@ -102,6 +102,8 @@ pub enum OutputFormat {
     Yaml,
     Name,
     Wide,
+    /// `scale`, `autoscale`, `pdb`: the change as a kustomize patch file, nothing sent
+    Patch,
 }
 
 impl OutputFormat {
@@ -111,6 +113,7 @@ impl OutputFormat {
             OutputFormat::Yaml => "yaml",
             OutputFormat::Name => "name",
             OutputFormat::Wide => "wide",
+            OutputFormat::Patch => "patch",
         }
     }
 }

@@ -2,6 +2,8 @@
 //! writes to the terminal or knows about the cluster; colour is a parameter.
 
 pub mod change;
+pub mod doctor;
+pub mod patch;
 pub mod status;
 pub mod style;
 pub mod validate;

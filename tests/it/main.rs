@@ -11,6 +11,8 @@ mod cli_validate;
 mod completion;
 mod control_plane;
 mod docs;
+mod doctor;
+mod gitops;
 mod krew;
 mod kubectl_flags;
 mod living;
