@@ -298,7 +298,7 @@ comp kubectl-feast status -o ''"#;
         [
             "scale",
             "--replicas --replace-autoscaling",
-            "json yaml name wide"
+            "json yaml name wide sarif junit github patch"
         ],
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
