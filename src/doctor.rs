@@ -747,7 +747,10 @@ fn zones_check(nodes: &Probe<Vec<Node>>, stores: &[Value]) -> Check {
                     id,
                     CLUSTER,
                     Level::Blocking,
-                    format!("no schedulable node ({} node(s), none Ready and uncordoned): no pod can start", n.total),
+                    format!(
+                        "no schedulable node ({} node(s), none Ready, uncordoned and free of NoSchedule/NoExecute taints): no pod can start",
+                        n.total
+                    ),
                 )
                 .fix("`kubectl get nodes`: uncordon nodes or add capacity")
             } else if n.zones == 0 {
