@@ -549,30 +549,37 @@ fn keda_checks(facts: &Facts, stores: &[Value]) -> Vec<Check> {
     }
     let names: Vec<String> = targets.iter().map(|so| so_name(so)).collect();
     let used = format!("ScaledObject(s) {} target FeatureStores", names.join(", "));
-    let mut out = Vec::new();
-    match &facts.keda_crd {
-        Probe::Found(()) => out.push(check(
+    vec![
+        keda_crd_check(&facts.keda_crd, &used),
+        keda_operator_check(facts, &targets, &names, &used),
+    ]
+}
+
+fn keda_crd_check(crd: &Probe<()>, used: &str) -> Check {
+    match crd {
+        Probe::Found(()) => check(
             "keda/crd",
             CLUSTER,
             Level::Ok,
             "KEDA's CRD scaledobjects.keda.sh is installed".into(),
-        )),
-        Probe::Missing => out.push(
-            check(
-                "keda/crd",
-                CLUSTER,
-                Level::Blocking,
-                format!("{used}, but KEDA's CRD scaledobjects.keda.sh is missing"),
-            )
-            .fix("install KEDA (https://keda.sh/docs/latest/deploy/)"),
         ),
-        Probe::Unreadable(why) => out.push(check(
+        Probe::Missing => check(
+            "keda/crd",
+            CLUSTER,
+            Level::Blocking,
+            format!("{used}, but KEDA's CRD scaledobjects.keda.sh is missing"),
+        )
+        .fix("install KEDA (https://keda.sh/docs/latest/deploy/)"),
+        Probe::Unreadable(why) => check(
             "keda/crd",
             CLUSTER,
             Level::Unknown,
             format!("could not read CRD scaledobjects.keda.sh ({why})"),
-        )),
+        ),
     }
+}
+
+fn keda_operator_check(facts: &Facts, targets: &[&Value], names: &[String], used: &str) -> Check {
     // KEDA's operator writes a Ready condition on each ScaledObject it handles: one that has
     // none has never been seen by a running KEDA, whatever Deployments are visible.
     let unhandled: Vec<String> = targets
@@ -596,7 +603,7 @@ fn keda_checks(facts: &Facts, stores: &[Value]) -> Vec<Check> {
         _ => None,
     };
     let fix = "check KEDA's operator: `kubectl get pods -n keda` and its logs";
-    out.push(match (deployment, unhandled.is_empty()) {
+    match (deployment, unhandled.is_empty()) {
         (Some((false, name)), _) => check(
             "keda/operator",
             CLUSTER,
@@ -633,8 +640,7 @@ fn keda_checks(facts: &Facts, stores: &[Value]) -> Vec<Check> {
             Level::Ok,
             format!("KEDA's operator handles {} (Ready)", names.join(", ")),
         ),
-    });
-    out
+    }
 }
 
 /// (status, reason, message) of a condition in `status.conditions`.
@@ -747,7 +753,10 @@ fn zones_check(nodes: &Probe<Vec<Node>>, stores: &[Value]) -> Check {
                     id,
                     CLUSTER,
                     Level::Blocking,
-                    format!("no schedulable node ({} node(s), none Ready and uncordoned): no pod can start", n.total),
+                    format!(
+                        "no schedulable node ({} node(s), none Ready, uncordoned and free of NoSchedule/NoExecute taints): no pod can start",
+                        n.total
+                    ),
                 )
                 .fix("`kubectl get nodes`: uncordon nodes or add capacity")
             } else if n.zones == 0 {
@@ -1143,33 +1152,7 @@ fn deployment_check(store: &Value, deployments: &Probe<Vec<Deployment>>, subject
             format!("no Deployment {name} yet: nothing edited by hand"),
         );
     };
-    let mut drift = Vec::new();
-    let spec = d.spec.as_ref();
-    let running = spec.and_then(|s| s.replicas).map(i64::from).unwrap_or(1);
-    // In HPA mode the HPA owns the Deployment's count (§4.3): only static counts are the
-    // operator's. A store the operator has not caught up with is not drift but lag.
-    let caught_up = lookup(store, "status.applied.replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1)
-        == fs.replicas();
-    if !autoscaled(store) && caught_up && running != fs.replicas() {
-        drift.push(format!(
-            "it runs {running} replica(s) where the FeatureStore says {}",
-            fs.replicas()
-        ));
-    }
-    let strategy = spec
-        .and_then(|s| s.strategy.as_ref())
-        .and_then(|s| s.type_.as_deref());
-    if caught_up
-        && let Some(t) = strategy
-        && t != fs.effective_strategy()
-    {
-        drift.push(format!(
-            "its strategy is {t} where the operator sets {}",
-            fs.effective_strategy()
-        ));
-    }
+    let drift = drift(store, d);
     let editors = hand_editors(d);
     let fix = format!(
         "change the FeatureStore instead (`kubectl feast scale {} --replicas N`, `kubectl feast autoscale`, `kubectl feast pdb`); the operator rebuilds the Deployment from it",
@@ -1209,6 +1192,39 @@ fn deployment_check(store: &Value, deployments: &Probe<Vec<Deployment>>, subject
             format!("Deployment {name} is as the operator wrote it"),
         )
     }
+}
+
+/// Where the Deployment differs from what the operator writes for the store now.
+fn drift(store: &Value, d: &Deployment) -> Vec<String> {
+    let fs = FeatureStore::new(store);
+    let mut drift = Vec::new();
+    let spec = d.spec.as_ref();
+    let running = spec.and_then(|s| s.replicas).map(i64::from).unwrap_or(1);
+    // In HPA mode the HPA owns the Deployment's count (§4.3): only static counts are the
+    // operator's. A store the operator has not caught up with is not drift but lag.
+    let caught_up = lookup(store, "status.applied.replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
+        == fs.replicas();
+    if !autoscaled(store) && caught_up && running != fs.replicas() {
+        drift.push(format!(
+            "it runs {running} replica(s) where the FeatureStore says {}",
+            fs.replicas()
+        ));
+    }
+    let strategy = spec
+        .and_then(|s| s.strategy.as_ref())
+        .and_then(|s| s.type_.as_deref());
+    if caught_up
+        && let Some(t) = strategy
+        && t != fs.effective_strategy()
+    {
+        drift.push(format!(
+            "its strategy is {t} where the operator sets {}",
+            fs.effective_strategy()
+        ));
+    }
+    drift
 }
 
 #[cfg(test)]

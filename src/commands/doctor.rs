@@ -318,34 +318,9 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
     let crd = probe(cluster, "read CRD featurestores.feast.dev", crd)?
         .as_ref()
         .map_found(json);
-    let stores = match store_list {
-        Ok(list) => {
-            let mut items: Vec<Value> = list.items.iter().map(json).collect();
-            if !names.is_empty() {
-                items.retain(|s| names.iter().any(|n| n == FeatureStore::new(s).name()));
-            }
-            Probe::Found(items)
-        }
-        Err(kube::Error::Api(s)) if s.code == 404 && is_unserved_resource(&s.message) => {
-            Probe::Missing
-        }
-        Err(e @ kube::Error::Api(_)) => Probe::Unreadable(reason(&e)),
-        Err(e) => return Err(cluster.api_error(e, &format!("list {RESOURCE}"))),
-    };
-    // A named store that does not exist is "not found" (exit 3), as everywhere else.
-    if let (Probe::Found(found), Some(ns)) = (&stores, ns) {
-        for name in names {
-            if !found.iter().any(|s| FeatureStore::new(s).name() == name) {
-                return Err(cluster.featurestore_not_found(ns, name).await);
-            }
-        }
-    }
-    let scaled_objects = match so_list {
-        Ok(list) => Probe::Found(list.items.iter().map(json).collect()),
-        Err(kube::Error::Api(s)) if s.code == 404 => Probe::Missing,
-        Err(e @ kube::Error::Api(_)) => Probe::Unreadable(reason(&e)),
-        Err(e) => return Err(cluster.api_error(e, "list KEDA ScaledObjects")),
-    };
+    let stores = stores_probe(cluster, store_list, ns, names).await?;
+    let scaled_objects = listed(cluster, so_list, "list KEDA ScaledObjects")?
+        .map_found(|items| items.iter().map(json).collect());
     // Whoever may list ScaledObjects knows their CRD exists, even without reading CRDs.
     let keda_crd = match (
         probe(cluster, "read CRD scaledobjects.keda.sh", keda_crd)?,
@@ -358,31 +333,9 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
     };
     let metrics_api = probe(cluster, "read APIService v1beta1.metrics.k8s.io", metrics)?
         .as_ref()
-        .map_found(|a: &APIService| {
-            let c = a
-                .status
-                .as_ref()
-                .and_then(|s| s.conditions.as_ref())
-                .and_then(|cs| cs.iter().find(|c| c.type_ == "Available"));
-            ApiAvailability {
-                available: c.is_some_and(|c| c.status == "True"),
-                reason: c.and_then(|c| c.reason.clone()),
-                message: c.and_then(|c| c.message.clone()),
-            }
-        });
-    let listed = |r: kube::Result<kube::core::ObjectList<_>>, doing: &str| match r {
-        Ok(list) => Ok(Probe::Found(list.items)),
-        Err(kube::Error::Api(s)) if s.code == 404 => Ok(Probe::Missing),
-        Err(e @ kube::Error::Api(_)) => Ok(Probe::Unreadable(reason(&e))),
-        Err(e) => Err(cluster.api_error(e, doing)),
-    };
-    let nodes = listed(node_list, "list nodes")?;
-    let deployments = match deployment_list {
-        Ok(list) => Probe::Found(list.items),
-        Err(kube::Error::Api(s)) if s.code == 404 => Probe::Missing,
-        Err(e @ kube::Error::Api(_)) => Probe::Unreadable(reason(&e)),
-        Err(e) => return Err(cluster.api_error(e, "list Deployments")),
-    };
+        .map_found(availability);
+    let nodes = listed(cluster, node_list, "list nodes")?;
+    let deployments = listed(cluster, deployment_list, "list Deployments")?;
     let mut access = Vec::new();
     for ((mut a, _), allowed) in plan.into_iter().zip(allowed) {
         a.allowed = allowed?;
@@ -401,6 +354,61 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
         nodes,
         access,
     })
+}
+
+/// The stores in scope (the named ones only, when names are given); a named store that does
+/// not exist is "not found" (exit 3), as everywhere else.
+async fn stores_probe(
+    cluster: &Cluster,
+    store_list: kube::Result<kube::core::ObjectList<kube::api::DynamicObject>>,
+    ns: Option<&str>,
+    names: &[String],
+) -> Result<Probe<Vec<Value>>> {
+    let stores = match store_list {
+        Ok(list) => {
+            let mut items: Vec<Value> = list.items.iter().map(json).collect();
+            if !names.is_empty() {
+                items.retain(|s| names.iter().any(|n| n == FeatureStore::new(s).name()));
+            }
+            Probe::Found(items)
+        }
+        Err(kube::Error::Api(s)) if s.code == 404 && is_unserved_resource(&s.message) => {
+            Probe::Missing
+        }
+        Err(e @ kube::Error::Api(_)) => Probe::Unreadable(reason(&e)),
+        Err(e) => return Err(cluster.api_error(e, &format!("list {RESOURCE}"))),
+    };
+    if let (Probe::Found(found), Some(ns)) = (&stores, ns) {
+        for name in names {
+            if !found.iter().any(|s| FeatureStore::new(s).name() == name) {
+                return Err(cluster.featurestore_not_found(ns, name).await);
+            }
+        }
+    }
+    Ok(stores)
+}
+
+/// A LIST's items; refused or not served becomes what the check says instead.
+fn listed<T: Clone>(
+    cluster: &Cluster,
+    r: kube::Result<kube::core::ObjectList<T>>,
+    doing: &str,
+) -> Result<Probe<Vec<T>>> {
+    probe(cluster, doing, r.map(|list| Some(list.items)))
+}
+
+/// The `Available` condition of an APIService.
+fn availability(a: &APIService) -> ApiAvailability {
+    let c = a
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "Available"));
+    ApiAvailability {
+        available: c.is_some_and(|c| c.status == "True"),
+        reason: c.and_then(|c| c.reason.clone()),
+        message: c.and_then(|c| c.message.clone()),
+    }
 }
 
 fn json(v: &impl serde::Serialize) -> Value {

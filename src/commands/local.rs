@@ -58,64 +58,13 @@ pub(crate) fn run(req: &Request<'_>, global: &GlobalArgs) -> Result<()> {
             OutputFormat::Patch,
         ],
     )?;
-    let file = req.options.filename.as_deref().ok_or_else(|| {
-        Error::usage("--local needs the manifest file: -f FILE").with_hint(format!(
-            "e.g. `kubectl feast {} my-feast ... --local -f store.yaml`",
-            req.command
-        ))
-    })?;
-    if req.target.selector.is_some() {
-        return Err(Error::usage("-l/--selector is not supported with --local")
-            .with_hint("name the FeatureStores of the file, or give --all"));
-    }
-    if req.target.names.is_empty() && !req.target.all {
-        return Err(Error::usage(format!(
-            "`kubectl feast {} --local` needs a FeatureStore",
-            req.command
-        ))
-        .with_hint("name the FeatureStores of the file to change, or give --all"));
-    }
+    let file = check_flags(req, output)?;
     let mut names = Vec::new();
     for arg in &req.target.names {
         names.push(resource_name(arg).map_err(Error::usage)?.to_string());
     }
-    if req.options.in_place && (file == "-" || output.is_some()) {
-        return Err(
-            Error::usage("--in-place rewrites a file: it takes no -o and no stdin (-f -)")
-                .with_hint("give -f FILE, or drop --in-place to print the result"),
-        );
-    }
-    if req.options.dry_run == super::change::DryRunArg::Server {
-        return Err(
-            Error::usage("--dry-run=server needs a cluster; --local sends nothing")
-                .with_hint("drop --dry-run=server (--local is already a dry run)"),
-        );
-    }
     let docs = manifests::read_paths(&[file.to_string()], &mut std::io::stdin())?;
-    let stores: Vec<&manifests::Document> = docs
-        .iter()
-        .filter(|d| FeatureStore::new(&d.value).kind() == KIND)
-        .filter(|d| {
-            req.target.all
-                || names
-                    .iter()
-                    .any(|n| n == FeatureStore::new(&d.value).name())
-        })
-        .collect();
-    for n in &names {
-        if !stores
-            .iter()
-            .any(|d| FeatureStore::new(&d.value).name() == n)
-        {
-            return Err(
-                Error::incomplete(format!("{RESOURCE} {n:?} not found in {file}"))
-                    .with_hint(format!("the FeatureStores in it: {}", found_names(&docs))),
-            );
-        }
-    }
-    if stores.is_empty() {
-        return Err(Error::incomplete(format!("no FeatureStore in {file}")));
-    }
+    let stores = select(req, file, &names, &docs)?;
     let mut failures = Vec::new();
     let mut results = Vec::new();
     for d in &stores {
@@ -135,7 +84,7 @@ pub(crate) fn run(req: &Request<'_>, global: &GlobalArgs) -> Result<()> {
                 for r in p.risks.iter().filter(|r| r.kind != RiskKind::GitOpsOwned) {
                     eprintln!("warning: {RESOURCE}/{name}: {r}");
                 }
-                results.push((d, p));
+                results.push((*d, p));
             }
             Err(e) => failures.push(e),
         }
@@ -146,10 +95,88 @@ pub(crate) fn run(req: &Request<'_>, global: &GlobalArgs) -> Result<()> {
     if req.options.in_place {
         return in_place(file, &results);
     }
+    print_results(req.command, output, results);
+    Ok(())
+}
+
+/// The flags `--local` refuses, said before the file is read.
+fn check_flags<'a>(req: &'a Request<'_>, output: Option<OutputFormat>) -> Result<&'a str> {
+    let file = req.options.filename.as_deref().ok_or_else(|| {
+        Error::usage("--local needs the manifest file: -f FILE").with_hint(format!(
+            "e.g. `kubectl feast {} my-feast ... --local -f store.yaml`",
+            req.command
+        ))
+    })?;
+    if req.target.selector.is_some() {
+        return Err(Error::usage("-l/--selector is not supported with --local")
+            .with_hint("name the FeatureStores of the file, or give --all"));
+    }
+    if req.target.names.is_empty() && !req.target.all {
+        return Err(Error::usage(format!(
+            "`kubectl feast {} --local` needs a FeatureStore",
+            req.command
+        ))
+        .with_hint("name the FeatureStores of the file to change, or give --all"));
+    }
+    if req.options.in_place && (file == "-" || output.is_some()) {
+        return Err(
+            Error::usage("--in-place rewrites a file: it takes no -o and no stdin (-f -)")
+                .with_hint("give -f FILE, or drop --in-place to print the result"),
+        );
+    }
+    if req.options.dry_run == super::change::DryRunArg::Server {
+        return Err(
+            Error::usage("--dry-run=server needs a cluster; --local sends nothing")
+                .with_hint("drop --dry-run=server (--local is already a dry run)"),
+        );
+    }
+    Ok(file)
+}
+
+/// The FeatureStores of the file the command names (all with `--all`).
+fn select<'d>(
+    req: &Request<'_>,
+    file: &str,
+    names: &[String],
+    docs: &'d [manifests::Document],
+) -> Result<Vec<&'d manifests::Document>> {
+    let stores: Vec<&manifests::Document> = docs
+        .iter()
+        .filter(|d| FeatureStore::new(&d.value).kind() == KIND)
+        .filter(|d| {
+            req.target.all
+                || names
+                    .iter()
+                    .any(|n| n == FeatureStore::new(&d.value).name())
+        })
+        .collect();
+    for n in names {
+        if !stores
+            .iter()
+            .any(|d| FeatureStore::new(&d.value).name() == n)
+        {
+            return Err(
+                Error::incomplete(format!("{RESOURCE} {n:?} not found in {file}"))
+                    .with_hint(format!("the FeatureStores in it: {}", found_names(docs))),
+            );
+        }
+    }
+    if stores.is_empty() {
+        return Err(Error::incomplete(format!("no FeatureStore in {file}")));
+    }
+    Ok(stores)
+}
+
+/// The changed stores as `-o` asks: patches, names, or the objects (the default, YAML).
+fn print_results(
+    command: &str,
+    output: Option<OutputFormat>,
+    results: Vec<(&manifests::Document, Prepared)>,
+) {
     match output {
         Some(OutputFormat::Patch) => {
             let prepared: Vec<Prepared> = results.into_iter().map(|(_, p)| p).collect();
-            print_patches(req.command, &prepared);
+            print_patches(command, &prepared);
         }
         Some(OutputFormat::Name) => {
             for (d, _) in &results {
@@ -189,12 +216,11 @@ pub(crate) fn run(req: &Request<'_>, global: &GlobalArgs) -> Result<()> {
             }
         }
     }
-    Ok(())
 }
 
 /// `--in-place`: the file rewritten with the changes, its layout kept (src/manifest_edit.rs);
 /// written to a temporary file beside it and renamed over it, so it is never half-written.
-fn in_place(file: &str, results: &[(&&manifests::Document, Prepared)]) -> Result<()> {
+fn in_place(file: &str, results: &[(&manifests::Document, Prepared)]) -> Result<()> {
     let path = std::path::Path::new(file);
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::incomplete(format!("cannot read {file}: {e}")))?;

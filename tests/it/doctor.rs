@@ -400,6 +400,26 @@ async fn each_broken_piece_gets_its_verdict() {
             ],
         );
     }
+    // The TaintNodesByCondition admission put node.kubernetes.io/not-ready on each new node,
+    // and no node controller runs here to lift it: still nothing schedulable.
+    let (_, report) = doctor_json(&c, &["-n", &ns]);
+    let (level, message) = one(&report, "nodes/zones", None);
+    assert_eq!(level, "blocking", "{message}");
+    assert!(
+        message.contains("free of NoSchedule/NoExecute taints"),
+        "{message}"
+    );
+    for n in ["bare-1", "bare-2", "bare-3"] {
+        kubectl(
+            &c,
+            &[
+                "taint",
+                "node",
+                n,
+                "node.kubernetes.io/not-ready:NoSchedule-",
+            ],
+        );
+    }
     let (_, report) = doctor_json(&c, &["-n", &ns]);
     let (level, message) = one(&report, "nodes/zones", None);
     assert_eq!(level, "warning", "{message}");
