@@ -578,7 +578,7 @@ fn bad_flag_values_are_refused_with_the_flag_and_the_accepted_form() {
         (
             &["scale", "x", "--replicas", "2", "-o", "table"],
             2,
-            "possible values: json, yaml, name, wide",
+            "possible values: json, yaml, name, wide, sarif, junit, github",
         ),
         (&["scale", "--replicas", "2"], 2, "needs a FeatureStore"),
         (

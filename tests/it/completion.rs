@@ -3,7 +3,7 @@
 //! `kubectl feast completion --install`, and offers what it prints, here with names from the
 //! test control plane.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -162,7 +162,9 @@ fn subcommands_flags_and_flag_values_are_offered() {
     );
     assert_eq!(
         path.complete(&["status", "-o", ""]),
-        ["json", "yaml", "name", "wide"]
+        [
+            "json", "yaml", "name", "wide", "sarif", "junit", "github", "patch"
+        ]
     );
     assert_eq!(
         path.complete(&["scale", "--dry-run="]),
@@ -298,7 +300,7 @@ comp kubectl-feast status -o ''"#;
         [
             "scale",
             "--replicas --replace-autoscaling",
-            "json yaml name wide"
+            "json yaml name wide sarif junit github patch"
         ],
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
