@@ -77,6 +77,34 @@ pub struct GlobalArgs {
     /// How long to wait for one API request (e.g. 30s, 1m; 0 means the client's default)
     #[arg(long = "request-timeout", global = true, value_name = "DURATION", value_parser = parse_duration)]
     pub request_timeout: Option<Duration>,
+    /// The address and port of the Kubernetes API server (overrides the kubeconfig's cluster)
+    #[arg(short = 's', long, global = true, value_name = "URL")]
+    pub server: Option<String>,
+    /// Bearer token for authentication to the API server (overrides the kubeconfig's user)
+    #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Path to a cert file for the certificate authority
+    #[arg(long = "certificate-authority", global = true, value_name = "PATH")]
+    pub certificate_authority: Option<PathBuf>,
+    /// Path to a client certificate file for TLS
+    #[arg(long = "client-certificate", global = true, value_name = "PATH")]
+    pub client_certificate: Option<PathBuf>,
+    /// Path to a client key file for TLS
+    #[arg(long = "client-key", global = true, value_name = "PATH")]
+    pub client_key: Option<PathBuf>,
+    /// Server name to use for server certificate validation (default: the server's host name)
+    #[arg(long = "tls-server-name", global = true, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+    /// Don't check the server's certificate: the connection can be intercepted (insecure)
+    #[arg(
+        long = "insecure-skip-tls-verify",
+        global = true,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub insecure_skip_tls_verify: Option<bool>,
     /// Output format (each command lists the ones it supports)
     #[arg(short = 'o', long, global = true, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,

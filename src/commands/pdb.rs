@@ -4,11 +4,11 @@
 use clap::{ArgGroup, Args};
 use serde_json::Value;
 
-use super::change::{self, ChangeOptions, Lookups, Planned, Target};
+use super::change::{self, ChangeOptions, Lookups, Target};
 use crate::cli::GlobalArgs;
 use crate::error::Result;
 use crate::featurestore::{FeatureStore, IntOrPercent};
-use crate::plan::{self, PdbPolicy, Surroundings};
+use crate::plan::{self, Answers, PdbPolicy, Plan, Planned, Surroundings, Verb};
 
 #[derive(Debug, Args)]
 #[command(
@@ -42,7 +42,8 @@ pub struct PdbArgs {
 
 pub async fn run(args: &PdbArgs, global: &GlobalArgs) -> Result<()> {
     let policy = policy(args);
-    let planner = |live: &Value, _: &Surroundings| Ok(plan_pdb(&policy, live));
+    let planner =
+        |live: &Value, _: &Surroundings, _: &Answers| Ok(Plan::Ready(plan_pdb(&policy, live)));
     change::run(
         change::Request {
             command: "pdb",
@@ -90,7 +91,7 @@ fn plan_pdb(policy: &PdbPolicy, live: &Value) -> Planned {
     }
     Planned {
         patch: plan::pdb_patch(policy),
-        verb: "configured",
+        verb: Verb::Configured,
         notes,
     }
 }

@@ -108,19 +108,11 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
                     source: f.source,
                     line: f.line,
                     message: f.error.message,
-                    hint: f.error.hint,
+                    hint: f.error.hints.into_iter().next(),
                 })
                 .collect(),
         )
     };
-    // Each unreadable input is an error on stderr, as kubectl reports a bad file, while the
-    // report (stdout) still has every object the other inputs held.
-    for u in &report.unreadable {
-        eprintln!("error: {}", u.message);
-        if let Some(hint) = &u.hint {
-            eprintln!("hint: {hint}");
-        }
-    }
     let text = match output {
         Some(OutputFormat::Json) => render::json(&report),
         Some(OutputFormat::Sarif) => render::sarif::sarif(&report),
@@ -144,7 +136,15 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
             Ok(())
         }
         Outcome::Failed => Err(Error::already_reported(ErrorKind::Refused)),
-        Outcome::Unreadable => Err(Error::already_reported(ErrorKind::Incomplete)),
+        // Each unreadable input is an error (main prints them all on stderr, as kubectl reports
+        // a bad file), while the report on stdout still has every object the others held.
+        Outcome::Unreadable => Err(Error::combine(
+            report
+                .unreadable
+                .iter()
+                .map(|u| Error::incomplete(&u.message).with_hints(u.hint.clone()))
+                .collect(),
+        )),
         Outcome::Empty => Err(Error::incomplete(format!(
             "no FeatureStore in the input ({}): nothing was validated",
             if report.summary.skipped > 0 {

@@ -35,7 +35,7 @@ fn a_scaled_object_on_the_operator_deployment_is_a_conflict_naming_it() {
     );
     assert!(
         s.replica_owners.contains(&ReplicaOwner {
-            kind: "scaledobject-on-deployment",
+            kind: OwnerKind::ScaledObjectOnDeployment,
             name: "orders-so".into()
         }),
         "{:?}",
@@ -46,7 +46,7 @@ fn a_scaled_object_on_the_operator_deployment_is_a_conflict_naming_it() {
         .expect("the ScaledObject is shown as the autoscaler");
     assert_eq!(
         (a.kind, a.scaled_object.as_deref(), a.verdict.level),
-        ("foreign", Some("orders-so"), Level::Critical)
+        (AutoscalerKind::Foreign, Some("orders-so"), Level::Critical)
     );
     assert!(
         a.verdict.message.contains("kind: FeatureStore"),
@@ -64,12 +64,20 @@ fn keda_s_hpa_on_the_deployment_counts_once_under_its_scaled_object() {
     o.hpas.push(h);
     let s = derive_one(&o);
     assert_eq!(s.mode, Mode::Conflict);
-    let kinds: Vec<&str> = s.replica_owners.iter().map(|o| o.kind).collect();
-    assert!(!kinds.contains(&"foreign-hpa"), "{:?}", s.replica_owners);
+    let kinds: Vec<OwnerKind> = s.replica_owners.iter().map(|o| o.kind).collect();
+    assert!(
+        !kinds.contains(&OwnerKind::ForeignHpa),
+        "{:?}",
+        s.replica_owners
+    );
     let a = s.autoscaler.expect("KEDA's HPA is shown");
     assert_eq!(
         (a.kind, a.name.as_str(), a.scaled_object.as_deref()),
-        ("foreign", "keda-hpa-orders-so", Some("orders-so"))
+        (
+            AutoscalerKind::Foreign,
+            "keda-hpa-orders-so",
+            Some("orders-so")
+        )
     );
 }
 

@@ -6,7 +6,7 @@
 //! served from a loopback HTTP server, so krew downloads and checks them as it would from a
 //! GitHub release.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

@@ -4,7 +4,7 @@
 //! fight. The plain cluster serves the repository's minimal ScaledObject CRD; the living cluster
 //! has KEDA's real CRDs and operator, where the scale-up KEDA causes under CPU load is checked.
 
-mod support;
+use crate::support;
 
 use std::process::Output;
 use std::time::{Duration, Instant};

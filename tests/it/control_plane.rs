@@ -3,7 +3,7 @@
 //! optimistic concurrency (409), RBAC (403) for the test users, exec credential plugins, and
 //! that the seeded scenarios are accepted as the operator and controllers would write them.
 
-mod support;
+use crate::support;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;

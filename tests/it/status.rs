@@ -3,17 +3,15 @@
 //! drains, all replicas on one node, an operator that has not caught up, a Failed store, a
 //! viewer without Node access, exit codes, one LIST per kind, and `--watch` seeing a change.
 
-mod support;
+use crate::support;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use serde_json::{Value, json};
 
-use support::cluster;
+use support::{cluster, seeded};
 
 struct Run {
     code: i32,
@@ -63,12 +61,6 @@ fn line<'a>(table: &'a str, name: &str) -> &'a str {
 /// A key-value line of the detail view: the key and its colon padded to 22 columns.
 fn kv(key: &str, value: &str) -> String {
     format!("{:<22}{value}", format!("{key}:"))
-}
-
-async fn seeded(prefix: &str, scenarios: &[&str]) -> String {
-    let ns = cluster().namespace(prefix).await;
-    cluster().seed(&ns, scenarios);
-    ns
 }
 
 fn featurestores(client: kube::Client, ns: &str) -> Api<DynamicObject> {
@@ -394,14 +386,7 @@ async fn watch_picks_up_a_change() {
         .spawn()
         .expect("start status --watch");
     let stdout = child.stdout.take().expect("stdout is piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = support::lines_of(stdout);
     let started = Instant::now();
     let mut seen = Vec::new();
     // The first drawing: header and the static row at 3/3.
@@ -528,4 +513,50 @@ async fn color_always_beats_no_color_without_empty_escape_codes() {
         "{text:?}"
     );
     assert!(!text.contains("\u{1b}[m"), "{text:?}");
+}
+
+/// The unit fixtures and the seeded cluster come from one file (`scenarios/scenarios.json`):
+/// what `status` derives from the live objects must be what the pure derivation gives for the
+/// fixtures built from the same facts, field for field, except what only the cluster knows
+/// (uids, timestamps, generated pod names, KEDA's metric value).
+#[tokio::test]
+async fn the_seeded_cluster_and_the_unit_fixtures_tell_the_same_story() {
+    let scenarios = kubectl_feast::status::fixtures::seeded_scenarios();
+    let ns = seeded("same-story", &scenarios).await;
+    let live = status_json(&ns, &[]);
+    let fixtures = kubectl_feast::status::fixtures::all(&ns);
+    let derived = serde_json::to_value(kubectl_feast::status::derive(&fixtures.inventory()))
+        .expect("the report serialises");
+    /// The facts both sides must agree on.
+    fn facts(s: &Value) -> Value {
+        let pick = |v: &Value, keys: &[&str]| -> Vec<Value> {
+            keys.iter().map(|k| v[*k].clone()).collect()
+        };
+        let autoscaler = &s["autoscaler"];
+        let metrics: Vec<Value> = autoscaler["metrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| json!([m["name"], m["target"]]))
+            .collect();
+        json!({
+            "mode": s["mode"], "modeReason": s["modeReason"], "owners": s["replicaOwners"],
+            "phase": s["phase"], "synced": s["operatorSynced"]["synced"],
+            "replicas": pick(&s["replicas"], &["spec", "desired", "deployment", "ready", "source"]),
+            "autoscaler": pick(autoscaler, &["kind", "name", "minReplicas", "maxReplicas", "currentReplicas", "atLimit"]),
+            "metrics": metrics,
+            "budget": pick(&s["disruptionBudget"], &["configured", "policy", "disruptionsAllowed", "blocksDrains"]),
+            "placement": [s["placement"]["nodes"], s["placement"]["zones"], s["placement"]["verdict"]["level"]],
+            "strategy": s["strategy"]["effective"], "spread": s["topologySpread"]["state"],
+            "affinity": s["affinity"]["state"], "safe": s["safeToScale"],
+            "persistence": s["persistence"],
+        })
+    }
+    for name in &scenarios {
+        assert_eq!(
+            facts(store(&live, name)),
+            facts(store(&derived, name)),
+            "scenario {name}: the seeded cluster (left) and the unit fixtures (right) differ"
+        );
+    }
 }

@@ -9,10 +9,9 @@
 //! and that every "next, the Feast Operator will" line the command printed happened, and that
 //! nothing changed that no line announced.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -777,14 +776,7 @@ async fn raising_cpu_load_makes_the_hpa_scale_up_to_its_max_and_status_watch_sho
         .spawn()
         .expect("run kubectl-feast status --watch");
     let stdout = watch.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = support::lines_of(stdout);
 
     // The user raises the simulated load: 400m of a 200m request is 200 %.
     kubectl_ok(&[

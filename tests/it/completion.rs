@@ -3,7 +3,7 @@
 //! `kubectl feast completion --install`, and offers what it prints, here with names from the
 //! test control plane.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -298,7 +298,7 @@ comp kubectl-feast status -o ''"#;
         [
             "scale",
             "--replicas --replace-autoscaling",
-            "json yaml name wide"
+            "json yaml name wide sarif junit github"
         ],
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)

@@ -2,7 +2,7 @@
 //! JSON schema, an XML parser, the workflow-command syntax GitHub's runner parses), each with
 //! exactly the findings of `-o json`; from files, and from live objects on the real API server.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 
@@ -69,7 +69,7 @@ fn from_json(report: &Value) -> BTreeSet<Seen> {
 }
 
 fn sarif_schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(repo("tests/data/sarif-schema-2.1.0.json"))
+    let text = std::fs::read_to_string(repo("tests/it/data/sarif-schema-2.1.0.json"))
         .expect("the vendored SARIF 2.1.0 schema");
     // The schema's pattern for `language` (of a run and of a tool component) has a stray `]`,
     // which ECMA-262 (Annex B) reads as a literal and the crate's strict regex check of the

@@ -1,12 +1,12 @@
 //! Shared support for the cluster tests: one real control plane (etcd + kube-apiserver with the
-//! FeatureStore CRD, see docs/control-plane.md) per test binary, or one shared by all test
-//! binaries when `KUBECTL_FEAST_TEST_KUBECONFIG` names its kubeconfig (as `scripts/test` does).
+//! FeatureStore CRD, see docs/control-plane.md) started on first use, or the one named by
+//! `KUBECTL_FEAST_TEST_KUBECONFIG` (as `scripts/test` does).
 //!
-//! Use it as `mod support;` from a test binary. Each test takes its own namespace from
-//! [`TestCluster::namespace`], so tests run in parallel without seeing each other.
-#![allow(dead_code)]
+//! Declared once, in `tests/it/main.rs`; every test module uses it. Each test takes its own
+//! namespace from [`TestCluster::namespace`], so tests run in parallel without seeing each other.
 
 pub mod proxy;
+pub mod tunnel;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -167,6 +167,15 @@ impl TestCluster {
         &self.kubeconfig
     }
 
+    /// The cluster's pki directory (CA, serving and client certificates, tokens.csv), beside
+    /// its kubeconfig as `scripts/dev-cluster` writes them.
+    pub fn pki(&self) -> PathBuf {
+        self.kubeconfig
+            .parent()
+            .map(|d| d.join("pki"))
+            .unwrap_or_else(|| PathBuf::from("pki"))
+    }
+
     /// A new client for one of the kubeconfig's contexts: "admin", "editor", "viewer", "exec".
     /// Built fresh on each call, so that no client crosses tokio runtimes (each test has its own).
     pub async fn client(&self, context: &str) -> Client {
@@ -256,6 +265,41 @@ impl TestCluster {
     }
 }
 
+/// The plugin in a namespace of the plain cluster, as the admin user.
+pub fn feast(ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+    cluster().plugin().args(["-n", ns]).args(args).assert()
+}
+
+/// The plugin as another kubeconfig context (`editor`, `viewer`, `exec`).
+pub fn feast_as(context: &str, ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+    cluster()
+        .plugin()
+        .args(["--context", context, "-n", ns])
+        .args(args)
+        .assert()
+}
+
+/// A fresh namespace of the plain cluster with these seeded scenarios.
+pub async fn seeded(prefix: &str, scenarios: &[&str]) -> String {
+    let ns = cluster().namespace(prefix).await;
+    cluster().seed(&ns, scenarios);
+    ns
+}
+
+/// The lines a child writes, as they come, from a thread of their own.
+pub fn lines_of(out: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 /// Names the kubeconfig of an already running LIVING cluster (`scripts/dev-cluster up --full`)
 /// to use instead of starting one, as `scripts/test` sets it.
 pub const LIVING_KUBECONFIG_ENV: &str = "KUBECTL_FEAST_TEST_LIVING_KUBECONFIG";
@@ -297,4 +341,82 @@ fn start_living() -> Result<TestCluster, String> {
         kubeconfig,
         kubectl,
     })
+}
+
+/// A plain control plane of this test's own (never a shared one), for tests that break it:
+/// stopped by its reaper when this process exits.
+pub fn private_cluster(prefix: &str) -> TestCluster {
+    let kubeconfig = start_private(prefix, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let kubectl = match std::env::var_os(KUBECTL_ENV) {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => {
+            let out = run(Command::new(dev_cluster_script()).arg("bin-dir"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            PathBuf::from(out.trim()).join("kubectl")
+        }
+    };
+    TestCluster {
+        kubeconfig,
+        kubectl,
+    }
+}
+
+impl TestCluster {
+    /// Kills this (private) cluster's API server with SIGKILL and returns how to start it
+    /// again: its command line, read from /proc before the kill.
+    pub fn kill_api_server(&self) -> Vec<String> {
+        let dir = self.kubeconfig.parent().expect("state dir");
+        let pid_file = dir.join("kube-apiserver.pid");
+        let pid = std::fs::read_to_string(&pid_file)
+            .expect("kube-apiserver.pid")
+            .trim()
+            .to_string();
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("its command line");
+        let argv: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let killed = Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .expect("kill");
+        assert!(killed.success(), "kill -KILL {pid}");
+        argv
+    }
+
+    /// Starts the API server again with the command line [`kill_api_server`] returned, records
+    /// its pid where the reaper looks, and waits until it is ready.
+    pub fn restart_api_server(&self, argv: &[String]) {
+        let dir = self.kubeconfig.parent().expect("state dir");
+        let log = std::fs::File::create(dir.join("kube-apiserver.restarted.log")).expect("log");
+        // Left running on purpose, like the rest of the control plane: the cluster's reaper
+        // stops it (by the pid file written below) when the test binary is gone.
+        #[allow(clippy::zombie_processes)]
+        let child = Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("restart kube-apiserver");
+        std::fs::write(dir.join("kube-apiserver.pid"), child.id().to_string()).expect("pid file");
+        let started = std::time::Instant::now();
+        loop {
+            let ready = Command::new(&self.kubectl)
+                .arg("--kubeconfig")
+                .arg(&self.kubeconfig)
+                .args(["get", "--raw", "/readyz", "--request-timeout", "2s"])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if ready {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(90),
+                "kube-apiserver did not come back in 90 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+    }
 }

@@ -2,31 +2,13 @@
 //! CRD: the same report as for files, the what-if flags, parity with the API server's own CEL
 //! messages, the installed CRD's rules, and the read-only users.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 
 use predicates::prelude::*;
 use predicates::str::contains;
-use support::cluster;
-
-fn feast(ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
-    cluster().plugin().args(["-n", ns]).args(args).assert()
-}
-
-fn feast_as(context: &str, ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
-    cluster()
-        .plugin()
-        .args(["--context", context, "-n", ns])
-        .args(args)
-        .assert()
-}
-
-async fn seeded(prefix: &str, scenarios: &[&str]) -> String {
-    let ns = cluster().namespace(prefix).await;
-    cluster().seed(&ns, scenarios);
-    ns
-}
+use support::{cluster, feast, feast_as, seeded};
 
 fn json_of(assert: &assert_cmd::assert::Assert) -> Value {
     serde_json::from_slice(&assert.get_output().stdout).expect("-o json prints JSON")

@@ -5,7 +5,7 @@
 //! messages must be in its answer. The CRD's own rules evaluated by kube-cel (what `--crd` and
 //! live validation use) are held to the same server.
 
-mod support;
+use crate::support;
 
 use kube::api::{Api, DynamicObject, PostParams};
 use kubectl_feast::cluster::featurestore_resource;

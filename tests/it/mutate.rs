@@ -1,9 +1,9 @@
 //! `scale`, `autoscale` and `pdb` against the real kube-apiserver with the real FeatureStore CRD
-//! (see tests/support): the real binary's output and exit codes, what it stored, every refusal,
+//! (see tests/it/support): the real binary's output and exit codes, what it stored, every refusal,
 //! dry runs, conflicts and concurrent writers, the test users' roles, and `--wait` following a
 //! status that the test writes as the operator would.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -15,27 +15,13 @@ use predicates::str::contains;
 use serde_json::{Value, json};
 
 use kubectl_feast::cluster::Cluster;
-use kubectl_feast::commands::change::{self, Planned};
+use kubectl_feast::commands::change::{self, Planned, Verb};
 use kubectl_feast::plan;
-use support::cluster;
 use support::proxy::{Fault, Rule};
+use support::{cluster, feast, feast_as, seeded};
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-/// The plugin, in a namespace, as the admin user.
-fn feast(ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
-    cluster().plugin().args(["-n", ns]).args(args).assert()
-}
-
-/// The plugin as another kubeconfig context ("editor", "viewer", "exec").
-fn feast_as(context: &str, ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
-    cluster()
-        .plugin()
-        .args(["--context", context, "-n", ns])
-        .args(args)
-        .assert()
-}
 
 fn kubectl(args: &[&str]) -> Output {
     let out = cluster()
@@ -114,12 +100,6 @@ fn patch_status(ns: &str, name: &str, status: Value) {
         "-p",
         &json!({ "status": status }).to_string(),
     ]);
-}
-
-async fn seeded(prefix: &str, scenarios: &[&str]) -> String {
-    let ns = cluster().namespace(prefix).await;
-    cluster().seed(&ns, scenarios);
-    ns
 }
 
 fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
@@ -1051,6 +1031,7 @@ async fn admin_cluster(ns: &str) -> (Cluster, Api<DynamicObject>) {
         context: "admin".into(),
         server: "test".into(),
         timeout: None,
+        proxy: None,
     };
     (c, api)
 }
@@ -1073,18 +1054,10 @@ async fn a_conflict_rereads_rechecks_and_retries() {
     let replan = |fresh: &Value| {
         replans.set(replans.get() + 1);
         assert_eq!(fresh["metadata"]["labels"]["writer"], json!("other"));
-        Ok(Planned {
-            patch: plan::scale_patch(5, false),
-            verb: "scaled",
-            notes: vec![],
-        })
+        Ok(scale_to(5))
     };
-    let planned = Planned {
-        patch: plan::scale_patch(5, false),
-        verb: "scaled",
-        notes: vec![],
-    };
-    let sent = change::send(&c, &api, "static", &stale, planned, false, None, &replan)
+    let planned = scale_to(5);
+    let sent = change::send(&write(&c, &api, None), &stale, planned, &replan)
         .await
         .expect("sent after one retry");
     assert_eq!(sent.attempts, 2);
@@ -1108,12 +1081,8 @@ async fn a_recheck_after_a_conflict_can_refuse() {
     let replan = |_: &Value| -> kubectl_feast::error::Result<Planned> {
         Err(kubectl_feast::error::Error::refused("now unsafe"))
     };
-    let planned = Planned {
-        patch: plan::scale_patch(5, false),
-        verb: "scaled",
-        notes: vec![],
-    };
-    let e = change::send(&c, &api, "static", &stale, planned, false, None, &replan)
+    let planned = scale_to(5);
+    let e = change::send(&write(&c, &api, None), &stale, planned, &replan)
         .await
         .expect_err("the re-check refuses");
     assert_eq!(e.message, "now unsafe");
@@ -1146,18 +1115,10 @@ async fn endless_conflicts_give_up_after_a_handful_of_attempts() {
             &ns,
             &format!("bump={}", bumps.get()),
         ]);
-        Ok(Planned {
-            patch: plan::scale_patch(5, false),
-            verb: "scaled",
-            notes: vec![],
-        })
+        Ok(scale_to(5))
     };
-    let planned = Planned {
-        patch: plan::scale_patch(5, false),
-        verb: "scaled",
-        notes: vec![],
-    };
-    let e = change::send(&c, &api, "static", &stale, planned, false, None, &replan)
+    let planned = scale_to(5);
+    let e = change::send(&write(&c, &api, None), &stale, planned, &replan)
         .await
         .expect_err("gives up");
     assert_eq!(e.exit_code(), 1);
@@ -1189,27 +1150,38 @@ async fn a_conflict_on_a_fixed_resource_version_is_not_retried() {
     let replan = |_: &Value| -> kubectl_feast::error::Result<Planned> {
         panic!("a fixed resourceVersion is never re-planned")
     };
-    let planned = Planned {
-        patch: plan::scale_patch(5, false),
-        verb: "scaled",
-        notes: vec![],
-    };
-    let e = change::send(
-        &c,
-        &api,
-        "static",
-        &stale,
-        planned,
-        false,
-        Some(&rv),
-        &replan,
-    )
-    .await
-    .expect_err("precondition failed");
+    let planned = scale_to(5);
+    let e = change::send(&write(&c, &api, Some(&rv)), &stale, planned, &replan)
+        .await
+        .expect_err("precondition failed");
     assert!(
         e.message
             .contains(&format!("no longer at resourceVersion {rv}"))
     );
+}
+
+/// `scale --replicas n` as planned for a static store.
+fn scale_to(n: i64) -> Planned {
+    Planned {
+        patch: plan::scale_patch(n, false),
+        verb: Verb::Scaled,
+        notes: vec![],
+    }
+}
+
+/// The write of the `static` store these tests make, as `scale` would.
+fn write<'a>(
+    c: &'a Cluster,
+    api: &'a Api<DynamicObject>,
+    rv: Option<&'a str>,
+) -> change::Write<'a> {
+    change::Write {
+        cluster: c,
+        api,
+        name: "static",
+        server_dry_run: false,
+        fixed_resource_version: rv,
+    }
 }
 
 fn spawn_plugin(ns: &str, args: &[&str]) -> std::process::Child {
@@ -1532,7 +1504,7 @@ async fn wait_times_out_with_what_was_reached_and_the_condition() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// faults between the plugin and the API server (tests/support/proxy.rs)
+// faults between the plugin and the API server (tests/it/support/proxy.rs)
 
 /// The plugin through a fault proxy, in a namespace.
 fn through(

@@ -4,7 +4,7 @@
 //! credential plugin, and the messages for an unreachable server. `validate NAME` is the vehicle:
 //! it only reads.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 
