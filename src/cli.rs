@@ -136,6 +136,8 @@ pub enum OutputFormat {
     Junit,
     /// validate only: GitHub Actions annotations (::error file=…,line=…::)
     Github,
+    /// `scale`, `autoscale`, `pdb`: the change as a kustomize patch file, nothing sent
+    Patch,
 }
 
 impl OutputFormat {
@@ -148,6 +150,7 @@ impl OutputFormat {
             OutputFormat::Sarif => "sarif",
             OutputFormat::Junit => "junit",
             OutputFormat::Github => "github",
+            OutputFormat::Patch => "patch",
         }
     }
 }

@@ -1,8 +1,8 @@
 //! kubectl-feast: a kubectl plugin for the horizontal scaling and high availability of the
 //! Feast Operator's FeatureStore (`feast.dev/v1`).
 //!
-//! The core (`featurestore`, `rules`, `plan`, `status`, `rollout`, `report`, `render`,
-//! `suggest`) is pure: plain data in, plain data out, no client, clock or terminal. The shell
+//! The core (`featurestore`, `rules`, `plan`, `status`, `doctor`, `gitops`, `manifest_edit`,
+//! `rollout`, `report`, `render`, `suggest`) is pure: plain data in, plain data out, no client, clock or terminal. The shell
 //! (`cli`, `cluster`, `manifests`, `commands`) reads files, talks to the API server, asks the
 //! user and writes to the terminal. The core never imports the shell; `error` is shared.
 //!
@@ -42,8 +42,11 @@ macro_rules! text_enum {
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod doctor;
 pub mod error;
 pub mod featurestore;
+pub mod gitops;
+pub mod manifest_edit;
 pub mod manifests;
 pub mod plan;
 pub mod render;

@@ -344,6 +344,8 @@ text_enum! {
         HighAvailabilityLost = "high-availability-lost",
         /// The disruption budget will refuse every eviction.
         BlocksEvictions = "blocks-evictions",
+        /// Argo CD or Flux syncs the store from Git and will revert a live change.
+        GitOpsOwned = "gitops-owned",
     }
 }
 
@@ -448,6 +450,10 @@ pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<Risk> 
                 finding: Some((f.rule, f.message)),
             });
         }
+    }
+    // Who syncs the store from Git reverts a live write, whatever it changes (issue 11).
+    if let Some(message) = crate::gitops::risk(before) {
+        out.push(Risk::new(RiskKind::GitOpsOwned, message));
     }
     out
 }

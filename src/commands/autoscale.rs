@@ -113,7 +113,7 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
     let planner = |live: &Value, _: &Surroundings, _: &Answers| {
         plan_autoscale(&request, live).map(Plan::Ready)
     };
-    change::run(
+    change::run_or_local(
         change::Request {
             command: "autoscale",
             target: &args.target,
@@ -144,7 +144,7 @@ async fn run_off(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
     let planner = |live: &Value, around: &Surroundings, answers: &Answers| {
         Ok(plan_off(live, around, args.replicas.or(answers.replicas)))
     };
-    change::run(
+    change::run_or_local(
         change::Request {
             command: "autoscale",
             target: &args.target,

@@ -44,7 +44,7 @@ pub async fn run(args: &PdbArgs, global: &GlobalArgs) -> Result<()> {
     let policy = policy(args);
     let planner =
         |live: &Value, _: &Surroundings, _: &Answers| Ok(Plan::Ready(plan_pdb(&policy, live)));
-    change::run(
+    change::run_or_local(
         change::Request {
             command: "pdb",
             target: &args.target,

@@ -47,7 +47,7 @@ pub struct ScaleArgs {
     #[arg(long)]
     pub replace_autoscaling: bool,
     /// Wait until the FeatureStore's status shows N ready replicas
-    #[arg(long)]
+    #[arg(long, conflicts_with = "local")]
     pub wait: bool,
     /// How long --wait waits (e.g. 90s, 5m)
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
@@ -74,7 +74,7 @@ pub async fn run(args: &ScaleArgs, global: &GlobalArgs) -> Result<()> {
     let planner = |live: &Value, _: &Surroundings, _: &Answers| {
         plan::plan_scale(&request, live).map(Plan::Ready)
     };
-    let (cluster, outcomes) = change::run(
+    let Some((cluster, outcomes)) = change::run_or_local(
         change::Request {
             command: "scale",
             target: &args.target,
@@ -90,7 +90,10 @@ pub async fn run(args: &ScaleArgs, global: &GlobalArgs) -> Result<()> {
         },
         global,
     )
-    .await?;
+    .await?
+    else {
+        return Ok(());
+    };
     if !args.wait {
         return Ok(());
     }

@@ -2,8 +2,10 @@
 //! writes to the terminal or knows about the cluster; colour is a parameter.
 
 pub mod change;
+pub mod doctor;
 pub mod github;
 pub mod junit;
+pub mod patch;
 pub mod sarif;
 pub mod status;
 pub mod style;

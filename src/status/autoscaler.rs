@@ -96,11 +96,11 @@ impl Autoscalers<'_, '_> {
             Some((kind, h)) => Some(from_hpa(
                 kind,
                 h,
-                scaled_object_behind(h, &claims.all_scaled_objects()),
+                scaled_object_behind(h, &claims.scaled_objects),
             )),
             None if fs.autoscaling().is_some() => Some(self.missing_operator_hpa(fs)),
             None if mode == Mode::External || mode == Mode::Conflict => claims
-                .all_scaled_objects()
+                .scaled_objects
                 .first()
                 .map(|so| keda_without_hpa(so, fs.name())),
             None => None,
@@ -158,25 +158,30 @@ impl Autoscalers<'_, '_> {
                     .map(|h| (AutoscalerKind::Foreign, *h)),
             );
         all.filter(|(_, h)| h.metadata.name.as_deref() != shown)
-            .map(|(kind, h)| {
-                from_hpa(
-                    kind,
-                    h,
-                    scaled_object_behind(h, &claims.all_scaled_objects()),
-                )
-            })
+            .map(|(kind, h)| from_hpa(kind, h, scaled_object_behind(h, &claims.scaled_objects)))
             .collect()
     }
 }
 
-/// A ScaledObject whose HPA was not listed: what its own spec says. One aimed at the
-/// operator's Deployment is foreign, and critical.
+/// A ScaledObject whose HPA was not listed: what its own spec says. Aimed at the operator's
+/// Deployment, it is a foreign autoscaler that fights the operator.
 fn keda_without_hpa(so: &Value, store: &str) -> Autoscaler {
     let on_deployment = keda::targets_operator_deployment(so, store);
     let scaled_object = text(lookup(so, "metadata.name"));
     // KEDA's own defaults: minReplicaCount 0, maxReplicaCount 100.
     let min = int(lookup(so, "spec.minReplicaCount")).unwrap_or(0);
     let max = int(lookup(so, "spec.maxReplicaCount")).unwrap_or(100);
+    let verdict = if on_deployment {
+        verdict(
+            Level::Critical,
+            keda::deployment_target_warning(scaled_object.as_deref().unwrap_or_default(), store),
+        )
+    } else {
+        verdict(
+            Level::Info,
+            "KEDA ScaledObject: its HPA was not found among the HPAs listed",
+        )
+    };
     Autoscaler {
         kind: if on_deployment {
             AutoscalerKind::Foreign
@@ -192,21 +197,8 @@ fn keda_without_hpa(so: &Value, store: &str) -> Autoscaler {
         conditions: conditions(lookup(so, "status.conditions")),
         last_scale_time: None,
         at_limit: None,
-        verdict: if on_deployment {
-            verdict(
-                Level::Critical,
-                keda::deployment_target_warning(
-                    scaled_object.as_deref().unwrap_or_default(),
-                    store,
-                ),
-            )
-        } else {
-            verdict(
-                Level::Info,
-                "KEDA ScaledObject: its HPA was not found among the HPAs listed",
-            )
-        },
         scaled_object,
+        verdict,
     }
 }
 

@@ -54,8 +54,7 @@ text_enum! {
         ExternalHpa = "external-hpa",
         /// An HPA on the Deployment that the operator does not own.
         ForeignHpa = "foreign-hpa",
-        /// A KEDA ScaledObject aimed at the operator's Deployment `feast-<name>` (its HPA, when
-        /// KEDA runs, is counted here, not as a foreign HPA).
+        /// A KEDA ScaledObject aimed at the operator's Deployment: it fights the operator.
         ScaledObjectOnDeployment = "scaledobject-on-deployment",
     }
 }
@@ -78,14 +77,13 @@ text_enum! {
 /// Everything that claims one store's replica count, found once and shared by the mode and
 /// the autoscaler sections.
 pub(super) struct Claims<'a> {
-    /// ScaledObjects that target the FeatureStore.
+    /// ScaledObjects that target the FeatureStore, then those aimed at its Deployment
+    /// `feast-<name>` (the anti-pattern).
     pub scaled_objects: Vec<&'a Value>,
     /// HPAs that target the FeatureStore (KEDA's among them).
     pub external_hpas: Vec<&'a HorizontalPodAutoscaler>,
     /// HPAs on the Deployment that are not the operator's.
     pub foreign_hpas: Vec<&'a HorizontalPodAutoscaler>,
-    /// ScaledObjects aimed at the operator's Deployment instead of the FeatureStore.
-    pub misaimed: Vec<&'a Value>,
     /// Every owner, a KEDA HPA counted once with its ScaledObject.
     pub owners: Vec<ReplicaOwner>,
 }
@@ -121,60 +119,45 @@ impl<'a> Claims<'a> {
                     .collect()
             })
             .unwrap_or_default();
-        let misaimed = ix
+        let misaimed: Vec<&Value> = ix
             .scaled_objects_on_deployment
             .get(&(ns, owned_name.as_str()))
             .cloned()
             .unwrap_or_default();
-        let mut owners = owners(
+        let owners = owners(
             fs,
             &owned_name,
-            &scaled_objects,
+            (&scaled_objects, &misaimed),
             &external_hpas,
             &foreign_hpas,
         );
-        // KEDA aimed at the Deployment: its HPA (keda-hpa-<so>, when KEDA runs) is one of the
-        // foreign HPAs, counted once under the ScaledObject's name.
-        let misaimed_names: BTreeSet<&str> = misaimed.iter().map(|so| keda::name(so)).collect();
-        let behind_misaimed = |name: &str| {
-            foreign_hpas.iter().any(|h| {
-                h.metadata.name.as_deref() == Some(name)
-                    && h.metadata.owner_references.iter().flatten().any(|r| {
-                        r.kind == keda::SCALED_OBJECT && misaimed_names.contains(r.name.as_str())
-                    })
-            })
-        };
-        owners.retain(|o| !(o.kind == OwnerKind::ForeignHpa && behind_misaimed(&o.name)));
-        owners.extend(misaimed_names.iter().map(|so| ReplicaOwner {
-            kind: OwnerKind::ScaledObjectOnDeployment,
-            name: (*so).to_string(),
-        }));
         Claims {
-            scaled_objects,
+            scaled_objects: scaled_objects.into_iter().chain(misaimed).collect(),
             external_hpas,
             foreign_hpas,
-            misaimed,
             owners,
         }
-    }
-
-    /// Every ScaledObject that claims the count, the FeatureStore's first.
-    pub fn all_scaled_objects(&self) -> Vec<&'a Value> {
-        self.scaled_objects
-            .iter()
-            .chain(&self.misaimed)
-            .copied()
-            .collect()
     }
 }
 
 fn owners(
     fs: &FeatureStore,
     owned_name: &str,
-    scaled_objects: &[&Value],
+    (scaled_objects, misaimed): (&[&Value], &[&Value]),
     external_hpas: &[&HorizontalPodAutoscaler],
     foreign_hpas: &[&HorizontalPodAutoscaler],
 ) -> Vec<ReplicaOwner> {
+    // KEDA aimed at the operator's Deployment: its HPA (keda-hpa-<so>, when KEDA runs) is one
+    // of the foreign HPAs, counted once under the ScaledObject's name.
+    let misaimed_names: BTreeSet<&str> = misaimed.iter().map(|so| keda::name(so)).collect();
+    let behind_misaimed = |h: &HorizontalPodAutoscaler| {
+        h.metadata
+            .owner_references
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .any(|r| r.kind == keda::SCALED_OBJECT && misaimed_names.contains(r.name.as_str()))
+    };
     let so_names: BTreeSet<&str> = scaled_objects
         .iter()
         .filter_map(|so| lookup(so, "metadata.name").and_then(Value::as_str))
@@ -202,11 +185,25 @@ fn owners(
         }
     }
     owners.extend(
+        misaimed_names
+            .iter()
+            .map(|so| owner(OwnerKind::ScaledObjectOnDeployment, so)),
+    );
+    owners.extend(
         foreign_hpas
             .iter()
+            .filter(|h| !behind_misaimed(h))
             .map(|h| owner(OwnerKind::ForeignHpa, &hpa_name(h))),
     );
     owners
+}
+
+fn owner_list(owners: &[ReplicaOwner]) -> String {
+    owners
+        .iter()
+        .map(|o| format!("{} {}", o.kind, o.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The mode: who owns the count, as derived, and as shown (`unknown` when the autoscalers
@@ -229,27 +226,26 @@ pub(super) fn mode(
         .iter()
         .filter(|o| o.kind != OwnerKind::OperatorHpa)
         .count();
-    let (mode, reason) = if let Some(so) = claims.misaimed.first() {
+    let misaimed = owners
+        .iter()
+        .find(|o| o.kind == OwnerKind::ScaledObjectOnDeployment);
+    let (mode, reason) = if let Some(so) = misaimed {
         // Even alone it fights: the operator resets the Deployment KEDA's HPA scales (§7).
-        let mut reason = keda::deployment_target_warning(keda::name(so), fs.name());
+        let mut reason = keda::deployment_target_warning(&so.name, fs.name());
         if owners.len() > 1 {
-            let list = owners
-                .iter()
-                .map(|o| format!("{} {}", o.kind, o.name))
-                .collect::<Vec<_>>()
-                .join(", ");
-            reason.push_str(&format!("; every owner of the count: {list}"));
+            reason.push_str(&format!(
+                "; every owner of the count: {}",
+                owner_list(owners)
+            ));
         }
         (Mode::Conflict, reason)
     } else if owners.len() > 1 {
-        let list = owners
-            .iter()
-            .map(|o| format!("{} {}", o.kind, o.name))
-            .collect::<Vec<_>>()
-            .join(", ");
         (
             Mode::Conflict,
-            format!("several owners set the replica count: {list}"),
+            format!(
+                "several owners set the replica count: {}",
+                owner_list(owners)
+            ),
         )
     } else if externals == 1 && !claims.foreign_hpas.is_empty() {
         // An HPA on the Deployment fights the operator, which resets the Deployment's

@@ -13,7 +13,7 @@ use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::featurestore::lookup;
 use crate::plan::Surroundings;
-use crate::rules;
+use crate::rules::keda;
 
 /// The namespace's autoscalers, read once for all stores; per-store Deployments.
 #[derive(Default)]
@@ -36,8 +36,12 @@ impl AroundCache {
     ) -> Result<Surroundings> {
         let mut around = Surroundings::default();
         if lookups.autoscalers && self.autoscalers.is_none() {
-            let (autoscalers, scaled_objects) = list_autoscalers(out, cluster).await?;
-            self.autoscalers = Some(autoscalers);
+            let (scaled_objects, hpas) = tokio::join!(
+                list_scaled_objects(out, cluster),
+                list_external_hpas(out, cluster)
+            );
+            let scaled_objects = scaled_objects?;
+            self.autoscalers = Some(autoscalers(&scaled_objects, hpas?));
             self.scaled_objects = Some(scaled_objects);
         }
         if lookups.misaimed_keda && self.scaled_objects.is_none() {
@@ -63,13 +67,26 @@ impl AroundCache {
         self.scaled_objects
             .iter()
             .flatten()
-            .filter(|so| rules::keda::targets_operator_deployment(so, name))
-            .map(|so| rules::keda::name(so).to_string())
+            .filter(|so| keda::targets_operator_deployment(so, name))
+            .map(|so| keda::name(so).to_string())
             .collect()
     }
 }
 
-/// The namespace's KEDA ScaledObjects as JSON, alone (for a command that needs no HPAs).
+/// Whether a `scaleTargetRef` names this FeatureStore.
+fn targets(target: &Value, name: &str) -> bool {
+    let kind = lookup(target, "kind").and_then(Value::as_str);
+    let target_name = lookup(target, "name").and_then(Value::as_str);
+    let api_version = lookup(target, "apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("feast.dev/");
+    kind == Some("FeatureStore")
+        && target_name == Some(name)
+        && api_version.starts_with("feast.dev/")
+}
+
+/// The namespace's KEDA ScaledObjects as JSON, from the watch cache. Not installed: none;
+/// forbidden: a note; any other failure is an error.
 async fn list_scaled_objects(out: &Out, cluster: &Cluster) -> Result<Vec<Value>> {
     let api: Api<DynamicObject> = Api::namespaced_with(
         cluster.client.clone(),
@@ -91,90 +108,60 @@ async fn list_scaled_objects(out: &Out, cluster: &Cluster) -> Result<Vec<Value>>
     }
 }
 
-/// Whether a `scaleTargetRef` names this FeatureStore.
-fn targets(target: &Value, name: &str) -> bool {
-    let kind = lookup(target, "kind").and_then(Value::as_str);
-    let target_name = lookup(target, "name").and_then(Value::as_str);
-    let api_version = lookup(target, "apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or("feast.dev/");
-    kind == Some("FeatureStore")
-        && target_name == Some(name)
-        && api_version.starts_with("feast.dev/")
+/// The namespace's HPAs other than the operator's own; forbidden: a note, none.
+async fn list_external_hpas(out: &Out, cluster: &Cluster) -> Result<Vec<HorizontalPodAutoscaler>> {
+    let hpas: Api<HorizontalPodAutoscaler> =
+        Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    match hpas.list(&crate::cluster::external_hpa_params()).await {
+        Ok(list) => Ok(list.items),
+        Err(e) => {
+            lookup_failed(
+                out,
+                cluster,
+                "horizontalpodautoscalers.autoscaling",
+                e,
+                "HPAs targeting the FeatureStore",
+            )?;
+            Ok(Vec::new())
+        }
+    }
 }
 
-/// KEDA ScaledObjects and HPAs of the namespace with their `scaleTargetRef` (and the
-/// ScaledObjects themselves). An HPA that KEDA made for a listed ScaledObject is folded into
-/// it. Forbidden look-ups become a note; any other failure is an error.
-async fn list_autoscalers(
-    out: &Out,
-    cluster: &Cluster,
-) -> Result<(Vec<(String, Value)>, Vec<Value>)> {
-    let ns = &cluster.namespace;
+/// KEDA ScaledObjects and HPAs with their `scaleTargetRef`. An HPA that KEDA made for a listed
+/// ScaledObject is folded into it.
+fn autoscalers(
+    scaled_objects: &[Value],
+    hpas: Vec<HorizontalPodAutoscaler>,
+) -> Vec<(String, Value)> {
     let mut found = Vec::new();
-    let mut objects = Vec::new();
-    let scaled_objects: Api<DynamicObject> = Api::namespaced_with(
-        cluster.client.clone(),
-        ns,
-        &crate::cluster::scaled_object_resource(),
-    );
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(cluster.client.clone(), ns);
-    let (so_params, hpa_params) = (
-        crate::cluster::lookup_params(),
-        crate::cluster::external_hpa_params(),
-    );
-    let (scaled_objects, hpas) =
-        tokio::join!(scaled_objects.list(&so_params), hpas.list(&hpa_params));
     let mut keda_names = Vec::new();
-    match scaled_objects {
-        Ok(list) => {
-            for so in list.items {
-                let name = so.metadata.name.clone().unwrap_or_default();
-                let target = so
-                    .data
-                    .pointer("/spec/scaleTargetRef")
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                found.push((format!("KEDA ScaledObject {name:?}"), target));
-                keda_names.push(name);
-                if let Ok(v) = serde_json::to_value(so) {
-                    objects.push(v);
-                }
-            }
-        }
-        // No KEDA in this cluster: nothing to find.
-        Err(kube::Error::Api(s)) if s.code == 404 => {}
-        Err(e) => lookup_failed(out, cluster, "scaledobjects.keda.sh", e, "KEDA autoscalers")?,
+    for so in scaled_objects {
+        let name = keda::name(so).to_string();
+        let target = so
+            .pointer("/spec/scaleTargetRef")
+            .cloned()
+            .unwrap_or(Value::Null);
+        found.push((format!("KEDA ScaledObject {name:?}"), target));
+        keda_names.push(name);
     }
-    match hpas {
-        Ok(list) => {
-            for hpa in list.items {
-                let name = hpa.metadata.name.clone().unwrap_or_default();
-                let by_keda = hpa
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("scaledobject.keda.sh/name"))
-                    .is_some_and(|so| keda_names.contains(so));
-                if by_keda {
-                    continue;
-                }
-                let target = hpa
-                    .spec
-                    .map(|s| serde_json::to_value(s.scale_target_ref).unwrap_or(Value::Null))
-                    .unwrap_or(Value::Null);
-                found.push((format!("HorizontalPodAutoscaler {name:?}"), target));
-            }
+    for hpa in hpas {
+        let name = hpa.metadata.name.clone().unwrap_or_default();
+        let by_keda = hpa
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("scaledobject.keda.sh/name"))
+            .is_some_and(|so| keda_names.contains(so));
+        if by_keda {
+            continue;
         }
-        Err(e) => lookup_failed(
-            out,
-            cluster,
-            "horizontalpodautoscalers.autoscaling",
-            e,
-            "HPAs targeting the FeatureStore",
-        )?,
+        let target = hpa
+            .spec
+            .map(|s| serde_json::to_value(s.scale_target_ref).unwrap_or(Value::Null))
+            .unwrap_or(Value::Null);
+        found.push((format!("HorizontalPodAutoscaler {name:?}"), target));
     }
-    Ok((found, objects))
+    found
 }
 
 async fn deployment_replicas(out: &Out, cluster: &Cluster, name: &str) -> Result<Option<i64>> {

@@ -80,9 +80,23 @@ pub struct ChangeOptions {
     /// Print the change to the spec (before → after) before sending it
     #[arg(long)]
     pub diff: bool,
-    /// Confirm risky changes without asking (needed when there is no terminal)
+    /// Confirm risky changes without asking (needed when there is no terminal), including a
+    /// live write to a store that Argo CD or Flux syncs from Git, e.g. `--replicas 3 --yes`
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Change a manifest file instead of the cluster, as kubectl's --local: nothing is read
+    /// from or sent to a cluster, the changed FeatureStores are printed (with -f FILE), e.g.
+    /// `kubectl feast scale my-feast --replicas 3 --local -f store.yaml > new.yaml`
+    #[arg(long, requires = "filename")]
+    pub local: bool,
+    /// With --local: the manifest file (YAML or JSON, several documents allowed; - for stdin),
+    /// e.g. `--local -f deploy/feast.yaml`
+    #[arg(short = 'f', long, value_name = "FILE", requires = "local")]
+    pub filename: Option<String>,
+    /// With --local: rewrite FILE instead of printing, keeping its comments, key order and
+    /// other documents, e.g. `--local -f deploy/feast.yaml --in-place`
+    #[arg(long, requires = "local")]
+    pub in_place: bool,
 }
 
 impl ChangeOptions {
@@ -134,16 +148,29 @@ pub struct Request<'a> {
 
 /// A planned and checked change to one store, with what it was checked against.
 #[derive(Debug, Clone)]
-struct Prepared {
-    name: String,
-    live: Value,
+pub(crate) struct Prepared {
+    pub(crate) name: String,
+    pub(crate) live: Value,
     around: Surroundings,
     answers: Answers,
-    planned: Planned,
+    pub(crate) planned: Planned,
     after: Value,
-    changes: Vec<plan::FieldChange>,
-    warnings: Vec<rules::Finding>,
-    risks: Vec<Risk>,
+    pub(crate) changes: Vec<plan::FieldChange>,
+    pub(crate) warnings: Vec<rules::Finding>,
+    pub(crate) risks: Vec<Risk>,
+}
+
+/// `--local -f FILE` (commands/local.rs: no cluster at all) or the live change ([`run`]);
+/// `None` when nothing was sent to a cluster.
+pub async fn run_or_local(
+    req: Request<'_>,
+    global: &GlobalArgs,
+) -> Result<Option<(Cluster, Vec<Outcome>)>> {
+    if req.options.local {
+        super::local::run(&req, global)?;
+        return Ok(None);
+    }
+    run(req, global).await.map(Some)
 }
 
 /// Runs a change end to end. Returns the cluster (for follow-ups such as `--wait`) and the
@@ -151,7 +178,12 @@ struct Prepared {
 pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<Outcome>)> {
     let output = global.output_in(
         req.command,
-        &[OutputFormat::Yaml, OutputFormat::Json, OutputFormat::Name],
+        &[
+            OutputFormat::Yaml,
+            OutputFormat::Json,
+            OutputFormat::Name,
+            OutputFormat::Patch,
+        ],
     )?;
     check_target(req.command, req.target, global)?;
     let out = Out::new(global, output);
@@ -160,6 +192,11 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
     let names = resolve_names(&cluster, &api, req.target).await?;
 
     let prepared = prepare_all(&req, &out, &cluster, &api, &names).await?;
+    if output == Some(OutputFormat::Patch) {
+        // `-o patch`: the checked change goes to Git, not to the cluster (commands/local.rs).
+        super::local::print_patches(req.command, &prepared);
+        return Ok((cluster, Vec::new()));
+    }
     if req.options.diff {
         for p in &prepared {
             out.diff(&cluster.namespace, &p.name, &p.changes);
@@ -350,7 +387,7 @@ async fn send_one(
 
 /// Plans a change (asking the planner's questions on the way) and judges the result with the
 /// rules: errors refuse (exit 1, nothing sent).
-fn prepare(
+pub(crate) fn prepare(
     req: &Request<'_>,
     live: &Value,
     around: &Surroundings,

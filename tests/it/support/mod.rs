@@ -125,6 +125,26 @@ fn start_private(prefix: &str, extra: &[&str]) -> Result<PathBuf, String> {
     Ok(PathBuf::from(last))
 }
 
+/// A plain control plane of the calling test's own (etcd, kube-apiserver, the CRDs and users),
+/// for a test that breaks something cluster-wide (a CRD, an APIService, the nodes), which must
+/// never happen on the shared clusters. Started on each call, so one test starts one and runs
+/// its cases in sequence; its reaper stops it once this process exits.
+pub fn private(prefix: &str) -> TestCluster {
+    let kubeconfig = start_private(prefix, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let kubectl = match std::env::var_os(KUBECTL_ENV) {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => {
+            let out = run(Command::new(dev_cluster_script()).arg("bin-dir"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            PathBuf::from(out.trim()).join("kubectl")
+        }
+    };
+    TestCluster {
+        kubeconfig,
+        kubectl,
+    }
+}
+
 /// Runs a command with `input` on its stdin (kubectl apply -f -, say) and returns its output.
 pub fn with_stdin(command: &mut Command, input: &str) -> std::process::Output {
     use std::io::Write;
