@@ -162,7 +162,9 @@ fn subcommands_flags_and_flag_values_are_offered() {
     );
     assert_eq!(
         path.complete(&["status", "-o", ""]),
-        ["json", "yaml", "name", "wide", "sarif", "junit", "github", "patch"]
+        [
+            "json", "yaml", "name", "wide", "sarif", "junit", "github", "patch"
+        ]
     );
     assert_eq!(
         path.complete(&["scale", "--dry-run="]),
