@@ -244,11 +244,11 @@ fn preflight(
         if keda::aims_at(so, name) {
             problems.push((
                 format!(
-                    "ScaledObject {so_name} already scales {} {name}: a second ScaledObject would make two owners of the count",
+                    "ScaledObject {so_name} already scales {name}{}: a second ScaledObject would make two owners of the count",
                     if keda::targets_operator_deployment(so, name) {
-                        format!("(through Deployment feast-{name}, which fights the operator)")
+                        format!(" through Deployment feast-{name} (which fights the operator)")
                     } else {
-                        "FeatureStore".to_string()
+                        String::new()
                     }
                 ),
                 format!(
