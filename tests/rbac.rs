@@ -55,6 +55,8 @@ fn commands(ns: &str) -> Vec<(&'static str, Vec<String>, &'static str, Option<&'
         ("scale --all", args(&["scale", "--all", "--replicas", "4", "--yes", "--replace-autoscaling"]), "kubectl-feast-scale", None),
         ("scale --wait", args(&["scale", "static", "--replicas", "4", "--yes", "--wait", "--timeout", "2s"]), "kubectl-feast-scale", None),
         ("autoscale", args(&["autoscale", "hpa", "--max", "6", "--yes"]), "kubectl-feast-autoscale", None),
+        // --off keeps the count the Deployment runs: it reads the Deployment.
+        ("autoscale --off", args(&["autoscale", "hpa", "--off", "--yes"]), "kubectl-feast-autoscale", None),
         ("pdb", args(&["pdb", "static", "--min-available", "1", "--yes"]), "kubectl-feast-pdb", None),
     ]
 }
@@ -163,6 +165,9 @@ async fn no_command_reads_secrets_even_for_stores_that_name_one() {
     let mut bindings = Vec::new();
     for role in ["kubectl-feast-status", "kubectl-feast-scale", "kubectl-feast-autoscale", "kubectl-feast-pdb", "kubectl-feast-validate"] {
         bindings.push(binding("RoleBinding", Some(&ns), &format!("{user}-{role}"), role, &user));
+    }
+    for role in ["kubectl-feast-status-cluster", "kubectl-feast-validate-cluster"] {
+        bindings.push(binding("ClusterRoleBinding", None, &format!("{user}-{role}"), role, &user));
     }
     apply(&bindings);
     let can = cluster
