@@ -123,11 +123,9 @@ impl Cluster {
             ))
             .with_hint("remove one of the two from the kubeconfig, or pass --certificate-authority or --insecure-skip-tls-verify to choose"));
         }
-        config.proxy_url = proxy_for(
-            proxy_url.as_deref(),
-            &config.cluster_url,
-            &|name| std::env::var(name).ok(),
-        )
+        config.proxy_url = proxy_for(proxy_url.as_deref(), &config.cluster_url, &|name| {
+            std::env::var(name).ok()
+        })
         .map_err(|e| {
             Error::incomplete(format!("cannot use the proxy of context {context:?}: {e}"))
                 .with_hint("fix proxy-url in the kubeconfig's cluster, or HTTPS_PROXY/NO_PROXY")
@@ -502,7 +500,10 @@ fn credential_failure(err: &(dyn std::error::Error + 'static)) -> Option<String>
 }
 
 /// The context the options select, with the cluster and user names it resolves to.
-fn selected_names(kc: &Kubeconfig, options: &KubeConfigOptions) -> (Option<String>, Option<String>) {
+fn selected_names(
+    kc: &Kubeconfig,
+    options: &KubeConfigOptions,
+) -> (Option<String>, Option<String>) {
     let context = options
         .context
         .as_ref()
@@ -542,15 +543,20 @@ fn selected_user(kc: &Kubeconfig, options: &KubeConfigOptions) -> Option<kube::c
 /// its overrides: a CA or insecure flag replaces all three TLS trust settings, `--server`
 /// clears the kubeconfig's tls-server-name, a file flag drops the inline data it replaces.
 /// With no context at all (flags only), one is made up.
-fn apply_connection_flags(kc: &mut Kubeconfig, global: &GlobalArgs, options: &mut KubeConfigOptions) {
+fn apply_connection_flags(
+    kc: &mut Kubeconfig,
+    global: &GlobalArgs,
+    options: &mut KubeConfigOptions,
+) {
     use kube::config::{Context, NamedAuthInfo, NamedCluster, NamedContext};
     let insecure = global.insecure_skip_tls_verify == Some(true);
     let cluster_flags = global.server.is_some()
         || global.certificate_authority.is_some()
         || insecure
         || global.tls_server_name.is_some();
-    let user_flags =
-        global.token.is_some() || global.client_certificate.is_some() || global.client_key.is_some();
+    let user_flags = global.token.is_some()
+        || global.client_certificate.is_some()
+        || global.client_key.is_some();
     if !cluster_flags && !user_flags {
         return;
     }
@@ -680,7 +686,11 @@ pub fn proxy_for(
     let host = server.host().unwrap_or_default();
     let port = server
         .port_u16()
-        .unwrap_or(if server.scheme_str() == Some("http") { 80 } else { 443 });
+        .unwrap_or(if server.scheme_str() == Some("http") {
+            80
+        } else {
+            443
+        });
     if !uses_proxy(host, port, any(["NO_PROXY", "no_proxy"]).as_deref()) {
         return Ok(None);
     }
@@ -713,14 +723,19 @@ fn uses_proxy(host: &str, port: u16, no_proxy: Option<&str>) -> bool {
             return false;
         }
         if let Some((net, bits)) = entry.split_once('/') {
-            if let (Some(ip), Ok(net), Ok(bits)) = (ip, net.parse::<std::net::IpAddr>(), bits.parse::<u32>())
+            if let (Some(ip), Ok(net), Ok(bits)) =
+                (ip, net.parse::<std::net::IpAddr>(), bits.parse::<u32>())
                 && in_cidr(ip, net, bits)
             {
                 return false;
             }
             continue;
         }
-        if let Ok(entry_ip) = entry.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        if let Ok(entry_ip) = entry
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+        {
             if ip == Some(entry_ip) {
                 return false;
             }
@@ -732,7 +747,10 @@ fn uses_proxy(host: &str, port: u16, no_proxy: Option<&str>) -> bool {
             _ => (entry.clone(), None),
         };
         if let Some((n, _)) = entry.rsplit_once(':')
-            && let Ok(entry_ip) = n.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>()
+            && let Ok(entry_ip) = n
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
         {
             if ip == Some(entry_ip) && entry_port == Some(port) {
                 return false;
@@ -927,7 +945,10 @@ mod tests {
             Ok(Some("socks5://p:1080/".into()))
         );
         let bad = proxy(Some("ftp://p:21"), "https://a:1", &[]).unwrap_err();
-        assert!(bad.contains("ftp") && bad.contains("http, https or socks5"), "{bad}");
+        assert!(
+            bad.contains("ftp") && bad.contains("http, https or socks5"),
+            "{bad}"
+        );
     }
 
     #[test]
@@ -942,19 +963,36 @@ mod tests {
             Ok(Some("http://p:1/".into()))
         );
         // HTTP_PROXY is for http servers only.
-        assert_eq!(proxy(None, server, &[("HTTP_PROXY", "http://p:1")]), Ok(None));
         assert_eq!(
-            proxy(None, "http://api.example.com", &[("HTTP_PROXY", "http://p:1")]),
+            proxy(None, server, &[("HTTP_PROXY", "http://p:1")]),
+            Ok(None)
+        );
+        assert_eq!(
+            proxy(
+                None,
+                "http://api.example.com",
+                &[("HTTP_PROXY", "http://p:1")]
+            ),
             Ok(Some("http://p:1/".into()))
         );
-        for loopback in ["https://127.0.0.1:6443", "https://localhost:6443", "https://[::1]:6443"] {
+        for loopback in [
+            "https://127.0.0.1:6443",
+            "https://localhost:6443",
+            "https://[::1]:6443",
+        ] {
             assert_eq!(
                 proxy(None, loopback, &[("HTTPS_PROXY", "http://p:1")]),
                 Ok(None),
                 "{loopback}"
             );
         }
-        let with = |no: &str| proxy(None, server, &[("HTTPS_PROXY", "http://p:1"), ("NO_PROXY", no)]);
+        let with = |no: &str| {
+            proxy(
+                None,
+                server,
+                &[("HTTPS_PROXY", "http://p:1"), ("NO_PROXY", no)],
+            )
+        };
         for skipped in [
             "*",
             "example.com",
@@ -965,7 +1003,12 @@ mod tests {
         ] {
             assert_eq!(with(skipped), Ok(None), "NO_PROXY={skipped}");
         }
-        for kept in ["example.org", "api.example.com:443", "xample.com", "10.0.0.0/8"] {
+        for kept in [
+            "example.org",
+            "api.example.com:443",
+            "xample.com",
+            "10.0.0.0/8",
+        ] {
             assert!(with(kept).is_ok_and(|p| p.is_some()), "NO_PROXY={kept}");
         }
         let ip = |no: &str| {
@@ -1000,7 +1043,10 @@ mod tests {
         assert_eq!(cluster.server.as_deref(), Some("https://b:2"));
         assert_eq!(cluster.insecure_skip_tls_verify, Some(true));
         assert_eq!(cluster.certificate_authority_data, None);
-        assert_eq!(cluster.tls_server_name, None, "--server clears tls-server-name");
+        assert_eq!(
+            cluster.tls_server_name, None,
+            "--server clears tls-server-name"
+        );
         let user = selected_user(&kc, &options).expect("user");
         assert!(user.token.is_some() && user.token_file.is_none());
         assert!(user.client_certificate_data.is_some(), "untouched");
@@ -1011,7 +1057,9 @@ mod tests {
         apply_connection_flags(&mut empty, &global, &mut options);
         assert_eq!(options.context.as_deref(), Some("command-line"));
         assert_eq!(
-            selected_cluster(&empty, &options).and_then(|c| c.server).as_deref(),
+            selected_cluster(&empty, &options)
+                .and_then(|c| c.server)
+                .as_deref(),
             Some("https://b:2")
         );
     }
@@ -1027,12 +1075,23 @@ mod tests {
             ..Default::default()
         };
         let gcp = check_auth_provider(&with("gcp"), "c").unwrap_err();
-        assert!(gcp.message.contains("gcp auth plugin has been removed"), "{}", gcp.message);
-        assert!(gcp.hint.is_some_and(|h| h.contains("gke-gcloud-auth-plugin")));
+        assert!(
+            gcp.message.contains("gcp auth plugin has been removed"),
+            "{}",
+            gcp.message
+        );
+        assert!(
+            gcp.hint
+                .is_some_and(|h| h.contains("gke-gcloud-auth-plugin"))
+        );
         let azure = check_auth_provider(&with("azure"), "c").unwrap_err();
         assert!(azure.hint.is_some_and(|h| h.contains("kubelogin")));
         let other = check_auth_provider(&with("openstack"), "c").unwrap_err();
-        assert!(other.message.contains("no Auth Provider found for name \"openstack\""));
+        assert!(
+            other
+                .message
+                .contains("no Auth Provider found for name \"openstack\"")
+        );
         assert!(check_auth_provider(&with("oidc"), "c").is_ok());
     }
 }

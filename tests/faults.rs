@@ -28,7 +28,11 @@ fn scalable(ns: &str, name: &str, labels: Value) -> DynamicObject {
     .expect("object")
 }
 
-async fn stores(cluster: &support::TestCluster, ns: &str, names: &[(&str, Value)]) -> Api<DynamicObject> {
+async fn stores(
+    cluster: &support::TestCluster,
+    ns: &str,
+    names: &[(&str, Value)],
+) -> Api<DynamicObject> {
     let api: Api<DynamicObject> =
         Api::namespaced_with(cluster.client("admin").await, ns, &featurestore_resource());
     for (name, labels) in names {
@@ -43,7 +47,11 @@ async fn replicas(api: &Api<DynamicObject>, name: &str) -> Value {
     api.get(name).await.expect("read back").data["spec"]["replicas"].clone()
 }
 
-fn through(proxy: &support::proxy::FaultProxy, ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+fn through(
+    proxy: &support::proxy::FaultProxy,
+    ns: &str,
+    args: &[&str],
+) -> assert_cmd::assert::Assert {
     support::cluster()
         .plugin()
         .env("KUBECONFIG", &proxy.kubeconfig)
@@ -56,10 +64,19 @@ fn through(proxy: &support::proxy::FaultProxy, ns: &str, args: &[&str]) -> asser
 async fn one_store_failing_under_all_is_reported_alone_and_the_others_go_through() {
     let cluster = support::cluster();
     let ns = cluster.namespace("faults-all").await;
-    let api = stores(cluster, &ns, &[("a", json!({})), ("b", json!({})), ("c", json!({}))]).await;
+    let api = stores(
+        cluster,
+        &ns,
+        &[("a", json!({})), ("b", json!({})), ("c", json!({}))],
+    )
+    .await;
 
     // The write to b fails with a server error: a re-read says it was not stored; a and c are.
-    let proxy = cluster.proxy(vec![Rule::new(Some("PATCH"), "/featurestores/b?", Fault::Status(500))]);
+    let proxy = cluster.proxy(vec![Rule::new(
+        Some("PATCH"),
+        "/featurestores/b?",
+        Fault::Status(500),
+    )]);
     let run = through(&proxy, &ns, &["scale", "--all", "--replicas", "4", "--yes"])
         .code(3)
         .stdout(contains("featurestore.feast.dev/a scaled"))
@@ -74,7 +91,11 @@ async fn one_store_failing_under_all_is_reported_alone_and_the_others_go_through
     assert_eq!(replicas(&api, "c").await, json!(4));
 
     // The server refuses b's change (422): a refusal alone is exit 1, the others go through.
-    let proxy = cluster.proxy(vec![Rule::new(Some("PATCH"), "/featurestores/b?", Fault::Status(422))]);
+    let proxy = cluster.proxy(vec![Rule::new(
+        Some("PATCH"),
+        "/featurestores/b?",
+        Fault::Status(422),
+    )]);
     through(&proxy, &ns, &["scale", "--all", "--replicas", "5", "--yes"])
         .code(1)
         .stderr(contains("2 of 3 FeatureStores went through (a, c)"))
@@ -94,11 +115,19 @@ async fn one_store_failing_under_all_is_reported_alone_and_the_others_go_through
     assert_eq!(replicas(&api, "c").await, json!(6));
 
     // Reading b fails before anything is sent: nothing is sent to any store.
-    let proxy = cluster.proxy(vec![Rule::new(Some("GET"), "/featurestores/b", Fault::Status(500))]);
+    let proxy = cluster.proxy(vec![Rule::new(
+        Some("GET"),
+        "/featurestores/b",
+        Fault::Status(500),
+    )]);
     through(&proxy, &ns, &["scale", "--all", "--replicas", "7", "--yes"])
         .code(3)
         .stderr(contains("nothing was sent to any of the 3 FeatureStores"));
-    assert!(proxy.requests("PATCH").is_empty(), "{:?}", proxy.requests(""));
+    assert!(
+        proxy.requests("PATCH").is_empty(),
+        "{:?}",
+        proxy.requests("")
+    );
     assert_eq!(replicas(&api, "a").await, json!(5));
     assert_eq!(replicas(&api, "c").await, json!(6));
 }
@@ -108,17 +137,43 @@ async fn one_store_failing_under_a_selector_leaves_the_unselected_untouched() {
     let cluster = support::cluster();
     let ns = cluster.namespace("faults-selector").await;
     let tier = json!({"tier": "serving"});
-    let api = stores(cluster, &ns, &[("a", tier.clone()), ("b", tier), ("c", json!({}))]).await;
-    let proxy = cluster.proxy(vec![Rule::new(Some("PATCH"), "/featurestores/b?", Fault::Reset)]);
-    through(&proxy, &ns, &["pdb", "-l", "tier=serving", "--max-unavailable", "1", "--yes"])
-        .code(3)
-        .stderr(contains("1 of 2 FeatureStores went through (a)"))
-        .stderr(contains("the change was not stored"));
+    let api = stores(
+        cluster,
+        &ns,
+        &[("a", tier.clone()), ("b", tier), ("c", json!({}))],
+    )
+    .await;
+    let proxy = cluster.proxy(vec![Rule::new(
+        Some("PATCH"),
+        "/featurestores/b?",
+        Fault::Reset,
+    )]);
+    through(
+        &proxy,
+        &ns,
+        &[
+            "pdb",
+            "-l",
+            "tier=serving",
+            "--max-unavailable",
+            "1",
+            "--yes",
+        ],
+    )
+    .code(3)
+    .stderr(contains("1 of 2 FeatureStores went through (a)"))
+    .stderr(contains("the change was not stored"));
     let pdb = |o: DynamicObject| o.data["spec"]["services"]["podDisruptionBudgets"].clone();
-    assert_eq!(pdb(api.get("a").await.expect("a")), json!({"maxUnavailable": 1}));
+    assert_eq!(
+        pdb(api.get("a").await.expect("a")),
+        json!({"maxUnavailable": 1})
+    );
     assert_eq!(pdb(api.get("b").await.expect("b")), Value::Null);
     assert_eq!(pdb(api.get("c").await.expect("c")), Value::Null);
-    assert!(proxy.requests("/featurestores/c?").is_empty(), "c was not selected");
+    assert!(
+        proxy.requests("/featurestores/c?").is_empty(),
+        "c was not selected"
+    );
 }
 
 /// Marks the store's pods ready as the operator would, through its status subresource.
@@ -144,7 +199,18 @@ async fn scale_wait_rides_out_an_api_server_restart() {
     let started = Instant::now();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-feast"))
         .env("KUBECONFIG", cluster.kubeconfig())
-        .args(["scale", "s", "-n", &ns, "--replicas", "4", "--yes", "--wait", "--timeout", "120s"])
+        .args([
+            "scale",
+            "s",
+            "-n",
+            &ns,
+            "--replicas",
+            "4",
+            "--yes",
+            "--wait",
+            "--timeout",
+            "120s",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -163,18 +229,40 @@ async fn scale_wait_rides_out_an_api_server_restart() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
     );
-    assert!(out.status.success(), "{:?}\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status);
-    assert!(stderr.contains("lost the API server while waiting"), "{stderr}");
+    assert!(
+        out.status.success(),
+        "{:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    assert!(
+        stderr.contains("lost the API server while waiting"),
+        "{stderr}"
+    );
     assert!(stderr.contains("the API server answers again"), "{stderr}");
     assert!(stdout.contains("4/4 replicas ready"), "{stdout}");
-    assert!(started.elapsed() < Duration::from_secs(100), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(100),
+        "{:?}",
+        started.elapsed()
+    );
 
     // Gone for good: it ends at --timeout with what is known, never hangs.
     let argv = cluster.kill_api_server();
     let started = Instant::now();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-feast"))
         .env("KUBECONFIG", cluster.kubeconfig())
-        .args(["scale", "s", "-n", &ns, "--replicas", "5", "--yes", "--wait", "--timeout", "5s"])
+        .args([
+            "scale",
+            "s",
+            "-n",
+            &ns,
+            "--replicas",
+            "5",
+            "--yes",
+            "--wait",
+            "--timeout",
+            "5s",
+        ])
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -183,7 +271,11 @@ async fn scale_wait_rides_out_an_api_server_restart() {
         stderr.contains("refused the connection") || stderr.contains("is unreachable"),
         "{stderr}"
     );
-    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
     cluster.restart_api_server(&argv);
 }
 
@@ -226,23 +318,36 @@ async fn status_watch_resumes_after_an_api_server_restart() {
         }
         false
     };
-    assert!(wait_for("w", Duration::from_secs(20)), "the first drawing shows w");
+    assert!(
+        wait_for("w", Duration::from_secs(20)),
+        "the first drawing shows w"
+    );
     // Once a change shows, the watches are up (not only the first drawing).
     let api: Api<DynamicObject> =
         Api::namespaced_with(cluster.client("admin").await, &ns, &featurestore_resource());
-    api.patch("w", &PatchParams::default(), &Patch::Merge(&json!({"spec": {"replicas": 4}})))
-        .await
-        .expect("patched");
-    assert!(wait_for("0/4", Duration::from_secs(30)), "the watch shows w at 0/4");
+    api.patch(
+        "w",
+        &PatchParams::default(),
+        &Patch::Merge(&json!({"spec": {"replicas": 4}})),
+    )
+    .await
+    .expect("patched");
+    assert!(
+        wait_for("0/4", Duration::from_secs(30)),
+        "the watch shows w at 0/4"
+    );
     let argv = cluster.kill_api_server();
     tokio::time::sleep(Duration::from_secs(4)).await;
     cluster.restart_api_server(&argv);
     // A change made after the restart reaches the watch.
     let api: Api<DynamicObject> =
         Api::namespaced_with(cluster.client("admin").await, &ns, &featurestore_resource());
-    api.create(&PostParams::default(), &scalable(&ns, "after-restart", json!({})))
-        .await
-        .expect("created after the restart");
+    api.create(
+        &PostParams::default(),
+        &scalable(&ns, "after-restart", json!({})),
+    )
+    .await
+    .expect("created after the restart");
     let resumed = wait_for("after-restart", Duration::from_secs(60));
     let _ = child.kill();
     let out = child.wait_with_output().expect("status --watch ends");

@@ -134,14 +134,20 @@ fn script(dir: &Path, name: &str, body: &str) -> String {
 fn openssl_ca(dir: &Path) -> PathBuf {
     let (key, cert) = (dir.join("other-ca.key"), dir.join("other-ca.crt"));
     let made = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
         .args(["-subj", "/CN=other-ca", "-keyout"])
         .arg(&key)
         .arg("-out")
         .arg(&cert)
         .output()
         .expect("openssl runs");
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     cert
 }
 
@@ -210,11 +216,10 @@ async fn every_kubeconfig_kubectl_accepts_works_the_same_in_the_plugin() {
     let ca_file = p.pki.join("ca.crt").display().to_string();
     let other_ca = openssl_ca(d).display().to_string();
     let with_ca = |server: &str| json!({"server": server, "certificate-authority-data": p.ca_data});
-    let admin = json!({"client-certificate-data": p.admin_cert_data, "client-key-data": p.admin_key_data});
+    let admin =
+        json!({"client-certificate-data": p.admin_cert_data, "client-key-data": p.admin_key_data});
     let token_file = write(d, "token", &p.token).display().to_string();
-    let exec = |command: &str, mode: &str| {
-        json!({"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": command, "interactiveMode": mode}})
-    };
+    let exec = |command: &str, mode: &str| json!({"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": command, "interactiveMode": mode}});
     let recording = script(
         d,
         "recording-plugin",
@@ -229,7 +234,8 @@ async fn every_kubeconfig_kubectl_accepts_works_the_same_in_the_plugin() {
         "failing-plugin",
         "echo 'your session expired: run `corp-login` again' >&2\nexit 1",
     );
-    let provider = |name: &str| json!({"auth-provider": {"name": name, "config": {"access-token": "x"}}});
+    let provider =
+        |name: &str| json!({"auth-provider": {"name": name, "config": {"access-token": "x"}}});
 
     let cases = vec![
         case("client certificate and key data, CA data", with_ca(&loopback), admin.clone(), true),
@@ -432,10 +438,16 @@ async fn every_kubeconfig_kubectl_accepts_works_the_same_in_the_plugin() {
         let plugin_ok = plugin.status.success() && pout.contains("reached");
         let mut wrong = Vec::new();
         if kubectl_ok != case.works {
-            wrong.push(format!("kubectl {}", if kubectl_ok { "connected" } else { "failed" }));
+            wrong.push(format!(
+                "kubectl {}",
+                if kubectl_ok { "connected" } else { "failed" }
+            ));
         }
         if plugin_ok != case.works {
-            wrong.push(format!("plugin {}", if plugin_ok { "connected" } else { "failed" }));
+            wrong.push(format!(
+                "plugin {}",
+                if plugin_ok { "connected" } else { "failed" }
+            ));
         }
         if !case.works && plugin.status.code() != Some(3) {
             wrong.push(format!("plugin exit {:?}, not 3", plugin.status.code()));
@@ -453,17 +465,27 @@ async fn every_kubeconfig_kubectl_accepts_works_the_same_in_the_plugin() {
         {
             let seen = proxies[*proxy].targets();
             if !seen[before..mid].iter().any(|t| t == target) {
-                wrong.push(format!("kubectl did not go through the proxy to {target}: {:?}", &seen[before..mid]));
+                wrong.push(format!(
+                    "kubectl did not go through the proxy to {target}: {:?}",
+                    &seen[before..mid]
+                ));
             }
             if !seen[mid..].iter().any(|t| t == target) {
-                wrong.push(format!("the plugin did not go through the proxy to {target}: {:?}", &seen[mid..]));
+                wrong.push(format!(
+                    "the plugin did not go through the proxy to {target}: {:?}",
+                    &seen[mid..]
+                ));
             }
         }
         table.push_str(&format!(
             "| {} | {} | {} |\n",
             case.name,
             if kubectl_ok { "connects" } else { "fails" },
-            if plugin_ok { "connects".to_string() } else { format!("fails: {}", perr.lines().next().unwrap_or("").trim()) },
+            if plugin_ok {
+                "connects".to_string()
+            } else {
+                format!("fails: {}", perr.lines().next().unwrap_or("").trim())
+            },
         ));
         if !wrong.is_empty() {
             failures.push(format!(

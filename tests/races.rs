@@ -16,7 +16,10 @@ use serde_json::{Value, json};
 
 /// Rounds in the normal run; `RACE_ROUNDS` raises it for the long run in docs/reliability.md.
 fn rounds() -> usize {
-    std::env::var("RACE_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(4)
+    std::env::var("RACE_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(4)
 }
 const PER_ROUND: usize = 15;
 
@@ -33,18 +36,37 @@ fn request(i: usize) -> (Vec<String>, Want) {
         0 | 1 => {
             let n = 2 + (i % 4) as i64;
             (
-                s(&["scale", "r", "--replicas", &n.to_string(), "--replace-autoscaling", "--yes"]),
+                s(&[
+                    "scale",
+                    "r",
+                    "--replicas",
+                    &n.to_string(),
+                    "--replace-autoscaling",
+                    "--yes",
+                ]),
                 Want::Replicas(n),
             )
         }
         2 => {
             let (min, max) = (2 + (i % 3) as i64, 6 + (i % 4) as i64);
             (
-                s(&["autoscale", "r", "--min", &min.to_string(), "--max", &max.to_string(), "--replace", "--yes"]),
+                s(&[
+                    "autoscale",
+                    "r",
+                    "--min",
+                    &min.to_string(),
+                    "--max",
+                    &max.to_string(),
+                    "--replace",
+                    "--yes",
+                ]),
                 Want::Autoscaling(min, max),
             )
         }
-        3 => (s(&["pdb", "r", "--max-unavailable", "1", "--yes"]), Want::Pdb(json!({"maxUnavailable": 1}))),
+        3 => (
+            s(&["pdb", "r", "--max-unavailable", "1", "--yes"]),
+            Want::Pdb(json!({"maxUnavailable": 1})),
+        ),
         _ => {
             let pct = format!("{}%", 25 + (i % 3) * 25);
             (
@@ -58,7 +80,10 @@ fn request(i: usize) -> (Vec<String>, Want) {
 fn scaling_state(spec: &Value) -> Option<Want> {
     let auto = &spec["services"]["scaling"]["autoscaling"];
     if auto.is_object() {
-        return Some(Want::Autoscaling(auto["minReplicas"].as_i64()?, auto["maxReplicas"].as_i64()?));
+        return Some(Want::Autoscaling(
+            auto["minReplicas"].as_i64()?,
+            auto["maxReplicas"].as_i64()?,
+        ));
     }
     spec["replicas"].as_i64().map(Want::Replicas)
 }
@@ -76,7 +101,9 @@ async fn race(cluster: &support::TestCluster, prefix: &str) {
         }}
     }))
     .expect("object");
-    api.create(&PostParams::default(), &store).await.expect("created");
+    api.create(&PostParams::default(), &store)
+        .await
+        .expect("created");
 
     let (mut runs, mut succeeded, mut refused) = (0, 0, 0);
     let rounds = rounds();
@@ -109,13 +136,24 @@ async fn race(cluster: &support::TestCluster, prefix: &str) {
                     succeeded += 1;
                     // What the API server answered this run: its own request must hold in it.
                     let answer: Value = serde_json::from_slice(&out.stdout).expect("-o json");
-                    let answer = if answer["kind"] == "List" { answer["items"][0].clone() } else { answer };
+                    let answer = if answer["kind"] == "List" {
+                        answer["items"][0].clone()
+                    } else {
+                        answer
+                    };
                     let held = match &want {
                         Want::Pdb(p) => &answer["spec"]["services"]["podDisruptionBudgets"] == p,
                         _ => scaling_state(&answer["spec"]).as_ref() == Some(&want),
                     };
-                    assert!(held, "{want:?} succeeded but its answer says {}", answer["spec"]);
-                    let rv: u64 = answer["metadata"]["resourceVersion"].as_str().and_then(|r| r.parse().ok()).expect("resourceVersion");
+                    assert!(
+                        held,
+                        "{want:?} succeeded but its answer says {}",
+                        answer["spec"]
+                    );
+                    let rv: u64 = answer["metadata"]["resourceVersion"]
+                        .as_str()
+                        .and_then(|r| r.parse().ok())
+                        .expect("resourceVersion");
                     if last_write.as_ref().is_none_or(|(have, _)| rv > *have) {
                         last_write = Some((rv, answer["spec"].clone()));
                     }
@@ -130,32 +168,53 @@ async fn race(cluster: &support::TestCluster, prefix: &str) {
             }
         }
         let stored_object = api.get("r").await.expect("read back");
-        let stored_rv: Option<u64> = stored_object.metadata.resource_version.as_deref().and_then(|r| r.parse().ok());
+        let stored_rv: Option<u64> = stored_object
+            .metadata
+            .resource_version
+            .as_deref()
+            .and_then(|r| r.parse().ok());
         let stored = serde_json::to_value(&stored_object).expect("json");
         // No lost update: nothing was written after the last successful run's write, and the
         // stored spec is exactly what that write left (the operator writes status only).
         if let Some((rv, spec)) = &last_write {
-            assert_eq!(&stored["spec"], spec, "round {round}: the last write (rv {rv}) is not what is stored");
+            assert_eq!(
+                &stored["spec"], spec,
+                "round {round}: the last write (rv {rv}) is not what is stored"
+            );
             if stored_rv != Some(*rv) {
                 // Only status may have moved on (the living cluster's operator).
-                assert!(stored_rv > Some(*rv), "round {round}: stored rv {stored_rv:?} < last write {rv}");
+                assert!(
+                    stored_rv > Some(*rv),
+                    "round {round}: stored rv {stored_rv:?} < last write {rv}"
+                );
             }
         }
         let spec = &stored["spec"];
         let findings = rules::check(&stored);
-        assert!(rules::is_valid(&findings), "round {round}: invalid: {findings:?}\n{spec}");
+        assert!(
+            rules::is_valid(&findings),
+            "round {round}: invalid: {findings:?}\n{spec}"
+        );
         let auto_and_replicas = spec["services"]["scaling"]["autoscaling"].is_object()
             && spec.get("replicas").is_some_and(|r| r != &json!(1));
-        assert!(!auto_and_replicas, "round {round}: both replicas and autoscaling: {spec}");
+        assert!(
+            !auto_and_replicas,
+            "round {round}: both replicas and autoscaling: {spec}"
+        );
         let scaling = scaling_state(spec);
         assert!(
             ok_scaling.is_empty() || scaling.as_ref().is_some_and(|s| ok_scaling.contains(s)),
             "round {round}: stored {scaling:?} is no successful request of {ok_scaling:?}"
         );
         let pdb = Want::Pdb(spec["services"]["podDisruptionBudgets"].clone());
-        assert!(ok_pdb.is_empty() || ok_pdb.contains(&pdb), "round {round}: stored {pdb:?} is no successful request of {ok_pdb:?}");
+        assert!(
+            ok_pdb.is_empty() || ok_pdb.contains(&pdb),
+            "round {round}: stored {pdb:?} is no successful request of {ok_pdb:?}"
+        );
     }
-    println!("{prefix}: {runs} concurrent runs in {rounds} rounds of {PER_ROUND}: {succeeded} succeeded, {refused} refused after conflicts; every answer held its own request, the stored spec was always the last successful write's, one requested state, and valid");
+    println!(
+        "{prefix}: {runs} concurrent runs in {rounds} rounds of {PER_ROUND}: {succeeded} succeeded, {refused} refused after conflicts; every answer held its own request, the stored spec was always the last successful write's, one requested state, and valid"
+    );
 }
 
 #[tokio::test]

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 fn roles() -> BTreeMap<String, Value> {
-    let text = std::fs::read_to_string(support::repo_root().join("docs/rbac.yaml")).expect("docs/rbac.yaml");
+    let text = std::fs::read_to_string(support::repo_root().join("docs/rbac.yaml"))
+        .expect("docs/rbac.yaml");
     text.split("\n---\n")
         .filter(|doc| doc.contains("kind: ClusterRole"))
         .map(|doc| {
@@ -26,7 +27,11 @@ fn apply(objects: &[Value]) {
         support::cluster().kubectl().args(["apply", "-f", "-"]),
         &list.to_string(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn binding(kind: &str, ns: Option<&str>, name: &str, role: &str, user: &str) -> Value {
@@ -43,21 +48,104 @@ fn binding(kind: &str, ns: Option<&str>, name: &str, role: &str, user: &str) -> 
 }
 
 /// Each command with the arguments it is tried with, its role, and its optional cluster role.
-fn commands(ns: &str) -> Vec<(&'static str, Vec<String>, &'static str, Option<&'static str>)> {
-    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).chain(["-n".into(), ns.into()]).collect::<Vec<_>>();
+fn commands(
+    ns: &str,
+) -> Vec<(
+    &'static str,
+    Vec<String>,
+    &'static str,
+    Option<&'static str>,
+)> {
+    let args = |a: &[&str]| {
+        a.iter()
+            .map(|s| s.to_string())
+            .chain(["-n".into(), ns.into()])
+            .collect::<Vec<_>>()
+    };
     vec![
-        ("validate NAME", args(&["validate", "static"]), "kubectl-feast-validate", Some("kubectl-feast-validate-cluster")),
-        ("validate (namespace)", args(&["validate"]), "kubectl-feast-validate", Some("kubectl-feast-validate-cluster")),
-        ("status", args(&["status"]), "kubectl-feast-status", Some("kubectl-feast-status-cluster")),
-        ("status NAME", args(&["status", "static"]), "kubectl-feast-status", Some("kubectl-feast-status-cluster")),
-        ("status --watch", args(&["status", "--watch", "--timeout", "3s"]), "kubectl-feast-status", Some("kubectl-feast-status-cluster")),
-        ("scale", args(&["scale", "static", "--replicas", "4", "--yes"]), "kubectl-feast-scale", None),
-        ("scale --all", args(&["scale", "--all", "--replicas", "4", "--yes", "--replace-autoscaling"]), "kubectl-feast-scale", None),
-        ("scale --wait", args(&["scale", "static", "--replicas", "4", "--yes", "--wait", "--timeout", "2s"]), "kubectl-feast-scale", None),
-        ("autoscale", args(&["autoscale", "hpa", "--max", "6", "--yes"]), "kubectl-feast-autoscale", None),
+        (
+            "validate NAME",
+            args(&["validate", "static"]),
+            "kubectl-feast-validate",
+            Some("kubectl-feast-validate-cluster"),
+        ),
+        (
+            "validate (namespace)",
+            args(&["validate"]),
+            "kubectl-feast-validate",
+            Some("kubectl-feast-validate-cluster"),
+        ),
+        (
+            "status",
+            args(&["status"]),
+            "kubectl-feast-status",
+            Some("kubectl-feast-status-cluster"),
+        ),
+        (
+            "status NAME",
+            args(&["status", "static"]),
+            "kubectl-feast-status",
+            Some("kubectl-feast-status-cluster"),
+        ),
+        (
+            "status --watch",
+            args(&["status", "--watch", "--timeout", "3s"]),
+            "kubectl-feast-status",
+            Some("kubectl-feast-status-cluster"),
+        ),
+        (
+            "scale",
+            args(&["scale", "static", "--replicas", "4", "--yes"]),
+            "kubectl-feast-scale",
+            None,
+        ),
+        (
+            "scale --all",
+            args(&[
+                "scale",
+                "--all",
+                "--replicas",
+                "4",
+                "--yes",
+                "--replace-autoscaling",
+            ]),
+            "kubectl-feast-scale",
+            None,
+        ),
+        (
+            "scale --wait",
+            args(&[
+                "scale",
+                "static",
+                "--replicas",
+                "4",
+                "--yes",
+                "--wait",
+                "--timeout",
+                "2s",
+            ]),
+            "kubectl-feast-scale",
+            None,
+        ),
+        (
+            "autoscale",
+            args(&["autoscale", "hpa", "--max", "6", "--yes"]),
+            "kubectl-feast-autoscale",
+            None,
+        ),
         // --off keeps the count the Deployment runs: it reads the Deployment.
-        ("autoscale --off", args(&["autoscale", "hpa", "--off", "--yes"]), "kubectl-feast-autoscale", None),
-        ("pdb", args(&["pdb", "static", "--min-available", "1", "--yes"]), "kubectl-feast-pdb", None),
+        (
+            "autoscale --off",
+            args(&["autoscale", "hpa", "--off", "--yes"]),
+            "kubectl-feast-autoscale",
+            None,
+        ),
+        (
+            "pdb",
+            args(&["pdb", "static", "--min-available", "1", "--yes"]),
+            "kubectl-feast-pdb",
+            None,
+        ),
     ]
 }
 
@@ -75,9 +163,20 @@ fn run_as(user: &str, args: &[String]) -> Run {
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!stderr.contains("/secrets"), "{user} {args:?} touched a Secret:\n{stderr}");
-    let refused = stderr.lines().filter(|l| l.contains(" 403 ")).map(String::from).collect();
-    Run { code: out.status.code(), stderr, refused }
+    assert!(
+        !stderr.contains("/secrets"),
+        "{user} {args:?} touched a Secret:\n{stderr}"
+    );
+    let refused = stderr
+        .lines()
+        .filter(|l| l.contains(" 403 "))
+        .map(String::from)
+        .collect();
+    Run {
+        code: out.status.code(),
+        stderr,
+        refused,
+    }
 }
 
 #[tokio::test]
@@ -95,21 +194,49 @@ async fn every_command_works_with_exactly_its_role_and_every_rule_is_needed() {
         // Exactly the role: nothing refused, and the command does its job (a --wait with
         // nothing to wait for ends at its timeout, exit 1, as for any user).
         let user = format!("rbac-{i}-{pid}");
-        let mut bindings = vec![binding("RoleBinding", Some(&ns), &format!("{user}-ns"), role, &user)];
+        let mut bindings = vec![binding(
+            "RoleBinding",
+            Some(&ns),
+            &format!("{user}-ns"),
+            role,
+            &user,
+        )];
         if let Some(cr) = cluster_role {
-            bindings.push(binding("ClusterRoleBinding", None, &format!("{user}-cluster"), cr, &user));
+            bindings.push(binding(
+                "ClusterRoleBinding",
+                None,
+                &format!("{user}-cluster"),
+                cr,
+                &user,
+            ));
         }
         apply(&bindings);
         let run = run_as(&user, &args);
-        let expected = if what == "scale --wait" { Some(1) } else { Some(0) };
+        let expected = if what == "scale --wait" {
+            Some(1)
+        } else {
+            Some(0)
+        };
         assert_eq!(run.code, expected, "{what} as {role}:\n{}", run.stderr);
-        assert!(run.refused.is_empty(), "{what} as {role} was refused:\n{}", run.refused.join("\n"));
-        report.push(format!("{what}: works with {role}{}", cluster_role.map(|c| format!(" + {c}")).unwrap_or_default()));
+        assert!(
+            run.refused.is_empty(),
+            "{what} as {role} was refused:\n{}",
+            run.refused.join("\n")
+        );
+        report.push(format!(
+            "{what}: works with {role}{}",
+            cluster_role.map(|c| format!(" + {c}")).unwrap_or_default()
+        ));
 
         // Every rule is needed: without it, some request of the command is refused.
         let rules = roles[role]["rules"].as_array().expect("rules").clone();
         for (j, _) in rules.iter().enumerate() {
-            let fewer: Vec<Value> = rules.iter().enumerate().filter(|(k, _)| *k != j).map(|(_, r)| r.clone()).collect();
+            let fewer: Vec<Value> = rules
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != j)
+                .map(|(_, r)| r.clone())
+                .collect();
             let name = format!("rbac-minus-{i}-{j}-{pid}");
             let user = format!("{name}-user");
             let mut objects = vec![
@@ -118,7 +245,13 @@ async fn every_command_works_with_exactly_its_role_and_every_rule_is_needed() {
                 binding("RoleBinding", Some(&ns), &name, &name, &user),
             ];
             if let Some(cr) = cluster_role {
-                objects.push(binding("ClusterRoleBinding", None, &format!("{name}-cluster"), cr, &user));
+                objects.push(binding(
+                    "ClusterRoleBinding",
+                    None,
+                    &format!("{name}-cluster"),
+                    cr,
+                    &user,
+                ));
             }
             apply(&objects);
             let run = run_as(&user, &args);
@@ -137,9 +270,22 @@ async fn every_command_works_with_exactly_its_role_and_every_rule_is_needed() {
         }
         let run = run_as(&nobody, &args);
         assert_eq!(run.code, Some(3), "{what} as nobody:\n{}", run.stderr);
-        assert!(run.stderr.contains("forbidden"), "{what} as nobody:\n{}", run.stderr);
-        assert!(run.stderr.contains("hint: ask a cluster admin"), "{what} as nobody:\n{}", run.stderr);
-        let said = run.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("").to_string();
+        assert!(
+            run.stderr.contains("forbidden"),
+            "{what} as nobody:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("hint: ask a cluster admin"),
+            "{what} as nobody:\n{}",
+            run.stderr
+        );
+        let said = run
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("error:"))
+            .unwrap_or("")
+            .to_string();
         report.push(format!("{what} without a role: {said}"));
     }
     println!("{}", report.join("\n"));
@@ -149,7 +295,11 @@ async fn every_command_works_with_exactly_its_role_and_every_rule_is_needed() {
             .filter(|j| !set.contains(j))
             .map(|j| rules[j].to_string())
             .collect();
-        assert!(unused.is_empty(), "{role}: no command needs {}", unused.join(", "));
+        assert!(
+            unused.is_empty(),
+            "{role}: no command needs {}",
+            unused.join(", ")
+        );
     }
 }
 
@@ -163,11 +313,32 @@ async fn no_command_reads_secrets_even_for_stores_that_name_one() {
     apply(&roles().values().cloned().collect::<Vec<_>>());
     let user = format!("rbac-no-secrets-{}", std::process::id());
     let mut bindings = Vec::new();
-    for role in ["kubectl-feast-status", "kubectl-feast-scale", "kubectl-feast-autoscale", "kubectl-feast-pdb", "kubectl-feast-validate"] {
-        bindings.push(binding("RoleBinding", Some(&ns), &format!("{user}-{role}"), role, &user));
+    for role in [
+        "kubectl-feast-status",
+        "kubectl-feast-scale",
+        "kubectl-feast-autoscale",
+        "kubectl-feast-pdb",
+        "kubectl-feast-validate",
+    ] {
+        bindings.push(binding(
+            "RoleBinding",
+            Some(&ns),
+            &format!("{user}-{role}"),
+            role,
+            &user,
+        ));
     }
-    for role in ["kubectl-feast-status-cluster", "kubectl-feast-validate-cluster"] {
-        bindings.push(binding("ClusterRoleBinding", None, &format!("{user}-{role}"), role, &user));
+    for role in [
+        "kubectl-feast-status-cluster",
+        "kubectl-feast-validate-cluster",
+    ] {
+        bindings.push(binding(
+            "ClusterRoleBinding",
+            None,
+            &format!("{user}-{role}"),
+            role,
+            &user,
+        ));
     }
     apply(&bindings);
     let can = cluster
@@ -181,11 +352,26 @@ async fn no_command_reads_secrets_even_for_stores_that_name_one() {
         vec!["status", "-o", "json"],
         vec!["validate", "static"],
         vec!["scale", "static", "--replicas", "5", "--yes"],
-        vec!["scale", "keda", "--replicas", "2", "--yes", "--dry-run=server"],
+        vec![
+            "scale",
+            "keda",
+            "--replicas",
+            "2",
+            "--yes",
+            "--dry-run=server",
+        ],
     ] {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).chain(["-n".into(), ns.clone()]).collect();
+        let args: Vec<String> = args
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["-n".into(), ns.clone()])
+            .collect();
         let run = run_as(&user, &args);
         assert!(run.refused.is_empty(), "{args:?}:\n{}", run.stderr);
-        assert!(matches!(run.code, Some(0) | Some(1)), "{args:?}:\n{}", run.stderr);
+        assert!(
+            matches!(run.code, Some(0) | Some(1)),
+            "{args:?}:\n{}",
+            run.stderr
+        );
     }
 }

@@ -771,7 +771,8 @@ pub async fn send(
             }
             // A server error (after the bounded retries of 429/503/504) may come after the
             // write was stored, as may a lost answer: both are settled by a re-read.
-            Err(e @ kube::Error::Api(_)) if !matches!(&e, kube::Error::Api(s) if s.code >= 500 || s.code == 429) => {
+            Err(e @ kube::Error::Api(_)) if !matches!(&e, kube::Error::Api(s) if s.code >= 500 || s.code == 429) =>
+            {
                 return Err(
                     cluster.api_error(e, &format!("patch {RESOURCE} {name:?} in namespace {ns:?}"))
                 );

@@ -178,7 +178,12 @@ async fn wait_ready(
         // The API server may go away while we wait (a restart, a network blip): keep asking
         // until --timeout, say so once, and never block past the timeout on one request.
         let remaining = timeout.saturating_sub(started.elapsed());
-        let answer = match tokio::time::timeout(remaining.max(Duration::from_secs(1)), api.get(name)).await {
+        let answer = match tokio::time::timeout(
+            remaining.max(Duration::from_secs(1)),
+            api.get(name),
+        )
+        .await
+        {
             Ok(answer) => answer,
             Err(_) => Err(kube::Error::Service(Box::new(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
@@ -193,7 +198,8 @@ async fn wait_ready(
                 }
                 obj
             }
-            Err(e @ kube::Error::Api(_)) if !matches!(&e, kube::Error::Api(s) if s.code >= 500 || s.code == 429) => {
+            Err(e @ kube::Error::Api(_)) if !matches!(&e, kube::Error::Api(s) if s.code >= 500 || s.code == 429) =>
+            {
                 return Err(cluster.api_error(e, &doing));
             }
             Err(e) => {
@@ -219,7 +225,10 @@ async fn wait_ready(
                     });
                     lost = true;
                 }
-                tokio::time::sleep(Duration::from_secs(1).min(timeout - started.elapsed().min(timeout))).await;
+                tokio::time::sleep(
+                    Duration::from_secs(1).min(timeout - started.elapsed().min(timeout)),
+                )
+                .await;
                 continue;
             }
         };

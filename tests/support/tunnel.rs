@@ -100,13 +100,14 @@ fn acceptor(pki: &Path) -> tokio_rustls::TlsAcceptor {
             .collect::<Result<_, _>>()
             .expect("certificates");
     let key = PrivateKeyDer::from_pem_file(pki.join("apiserver.key")).expect("apiserver.key");
-    let config =
-        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .expect("protocol versions")
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .expect("server config");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .expect("server config");
     tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
@@ -141,7 +142,9 @@ where
     if let Ok(mut s) = seen.lock() {
         s.push(format!("{target}{auth}"));
     }
-    let port = target.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok());
+    let port = target
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse::<u16>().ok());
     let (true, Some(port)) = (method == "CONNECT", port) else {
         stream
             .write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
