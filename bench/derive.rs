@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use kubectl_feast::render::status::{Columns, list};
 use kubectl_feast::render::style::Style;
 use kubectl_feast::status::derive;
-use kubectl_feast::status::fixtures::{self, Objects, SCENARIOS};
+use kubectl_feast::status::fixtures::{self, Objects};
 
 const STORES: usize = 2000;
 const RUNS: u32 = 10;
@@ -34,6 +34,7 @@ fn time(what: &str, mut f: impl FnMut()) {
 }
 
 fn main() {
+    let scenarios = fixtures::seeded_scenarios();
     let mut objects = Objects::default();
     for ns in 0..20 {
         objects
@@ -42,7 +43,7 @@ fn main() {
     }
     for i in 0..STORES {
         let ns = format!("bench-{}", i % 20);
-        let scenario = SCENARIOS[i % SCENARIOS.len()];
+        let scenario = scenarios[i % scenarios.len()];
         objects.extend(fixtures::scenario_named(
             &ns,
             scenario,

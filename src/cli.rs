@@ -130,6 +130,14 @@ pub enum OutputFormat {
     Yaml,
     Name,
     Wide,
+    /// validate only: a SARIF 2.1.0 log for code scanning
+    Sarif,
+    /// validate only: JUnit XML, one test case per object
+    Junit,
+    /// validate only: GitHub Actions annotations (::error file=…,line=…::)
+    Github,
+    /// `scale`, `autoscale`, `pdb`: the change as a kustomize patch file, nothing sent
+    Patch,
 }
 
 impl OutputFormat {
@@ -139,6 +147,10 @@ impl OutputFormat {
             OutputFormat::Yaml => "yaml",
             OutputFormat::Name => "name",
             OutputFormat::Wide => "wide",
+            OutputFormat::Sarif => "sarif",
+            OutputFormat::Junit => "junit",
+            OutputFormat::Github => "github",
+            OutputFormat::Patch => "patch",
         }
     }
 }

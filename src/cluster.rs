@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::client::ClientBuilder;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
@@ -43,6 +43,29 @@ pub fn scaled_object_resource() -> ApiResource {
         "scaledobjects",
     )
 }
+
+/// The LIST a change makes before it is sent, to learn who else sets a store's replica count
+/// (KEDA ScaledObjects, HPAs): answered from the API server's watch cache (`resourceVersion=0`)
+/// instead of a consistent read, which on an idle resource waits for the cache to catch up
+/// with etcd (84 ms typically, a second after a bulk write: docs/performance.md). The cache
+/// lags etcd by the latency of a watch event, a window no wider than the race the check has
+/// anyway with an autoscaler created just after it. A failed LIST still stops the change.
+pub fn lookup_params() -> ListParams {
+    ListParams::default().match_any()
+}
+
+/// The HPAs that may target a FeatureStore: all but the Feast Operator's own (labelled
+/// `app.kubernetes.io/managed-by=feast-operator`), which target its Deployment (operator
+/// contract §4.5). The server filters, so the answer does not grow with the number of stores
+/// in the namespace. Operators before 0.63 set no such label: their HPAs are listed and, as
+/// they target a Deployment, ignored, as before.
+pub fn external_hpa_params() -> ListParams {
+    lookup_params().labels(&format!("{MANAGED_BY_LABEL}!={MANAGED_BY_OPERATOR}"))
+}
+
+/// The label the Feast Operator puts on everything it creates, and its value.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY_OPERATOR: &str = "feast-operator";
 
 /// A namespaced kind's API in one namespace, or in all with `None`.
 pub fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -200,7 +223,6 @@ impl Cluster {
     /// namespace, and the namespaces that have one of exactly that name. Look-ups that fail
     /// only cost the suggestion.
     pub async fn featurestore_not_found(&self, ns: &str, name: &str) -> Error {
-        use kube::api::ListParams;
         let names = |list: kube::core::ObjectList<kube::core::PartialObjectMeta<DynamicObject>>| {
             list.items
                 .into_iter()
@@ -250,7 +272,7 @@ impl Cluster {
     /// Turns an API failure into an actionable error. `doing` says what was attempted, e.g.
     /// `get featurestore.feast.dev "a" in namespace "b"`.
     pub fn api_error(&self, err: kube::Error, doing: &str) -> Error {
-        match err {
+        let error = match &err {
             kube::Error::Api(status) => match status.code {
                 404 if is_unserved_resource(&status.message) => {
                     Error::incomplete(format!(
@@ -282,8 +304,10 @@ impl Cluster {
                 }
                 code => Error::incomplete(format!("cannot {doing}: HTTP {code}: {}", status.message)),
             },
-            other => self.transport_error(&other, doing),
-        }
+            other => self.transport_error(other, doing),
+        };
+        // Kept, so the cause chain can still be walked (and tested) above this message.
+        error.with_source(err)
     }
 
     /// A failure below HTTP, named by its real cause (walking the error's sources): a
@@ -1081,11 +1105,11 @@ mod tests {
             gcp.message
         );
         assert!(
-            gcp.hint
+            gcp.hint()
                 .is_some_and(|h| h.contains("gke-gcloud-auth-plugin"))
         );
         let azure = check_auth_provider(&with("azure"), "c").unwrap_err();
-        assert!(azure.hint.is_some_and(|h| h.contains("kubelogin")));
+        assert!(azure.hint().is_some_and(|h| h.contains("kubelogin")));
         let other = check_auth_provider(&with("openstack"), "c").unwrap_err();
         assert!(
             other

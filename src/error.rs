@@ -1,8 +1,11 @@
 //! The crate's one error type and its exit codes.
 //!
 //! Every failure a user can meet is an [`Error`]: a kind (which decides the exit code), a
-//! message naming the object, field or flag, and a hint saying what to do next. `main` turns it
-//! into text and an exit code in one place; nothing else prints errors or calls `exit`.
+//! message naming the object, field or flag, hints saying what to do next, and the underlying
+//! error it came from (kept as its [`source`](std::error::Error::source), so the real cause of
+//! a transport failure can be found by walking the chain). A command that fails on several
+//! objects returns one error carrying the others. `main` alone turns it into text and an exit
+//! code; nothing else prints errors or calls `exit`.
 
 use std::fmt;
 
@@ -30,12 +33,20 @@ impl ErrorKind {
     }
 }
 
+/// The error an [`Error`] came from.
+pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// A failure with what a person needs to act on it.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
-    pub hint: Option<String>,
+    /// What to do next, most useful first.
+    pub hints: Vec<String>,
+    /// The error this one came from, if any.
+    pub source: Option<Source>,
+    /// Further failures of the same command (one per store), reported after this one.
+    pub more: Vec<Error>,
     /// The command already reported the problem (a validation report, say): print nothing more.
     pub reported: bool,
 }
@@ -46,12 +57,22 @@ impl fmt::Display for Error {
     }
 }
 
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
 impl Error {
     fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
             message: message.into(),
-            hint: None,
+            hints: Vec::new(),
+            source: None,
+            more: Vec::new(),
             reported: false,
         }
     }
@@ -77,13 +98,58 @@ impl Error {
         }
     }
 
+    /// Several failures of one command as one error: the first, carrying the others. Its exit
+    /// code is the worst of them all (see [`Error::exit_code`]).
+    ///
+    /// # Panics
+    /// Never: an empty list gives an `Incomplete` error saying so.
+    pub fn combine(failures: Vec<Error>) -> Self {
+        let mut failures = failures.into_iter();
+        match failures.next() {
+            Some(mut first) => {
+                first.more.extend(failures);
+                first
+            }
+            None => Error::incomplete("the command failed without saying why"),
+        }
+    }
+
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.hints.push(hint.into());
         self
     }
 
+    pub fn with_hints(mut self, hints: impl IntoIterator<Item = String>) -> Self {
+        self.hints.extend(hints);
+        self
+    }
+
+    pub fn with_source(mut self, source: impl Into<Source>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The first hint, if any.
+    pub fn hint(&self) -> Option<&str> {
+        self.hints.first().map(String::as_str)
+    }
+
+    /// The worst exit code of this error and the ones it carries: 3 when anything could not
+    /// be completed (its state may need a look), else 1 for a refusal, 2 for bad usage.
     pub fn exit_code(&self) -> u8 {
-        self.kind.exit_code()
+        self.all()
+            .map(|e| e.kind.exit_code())
+            .max_by_key(|code| match code {
+                3 => 3,
+                1 => 2,
+                _ => 1,
+            })
+            .unwrap_or(3)
+    }
+
+    /// This error and the ones it carries, in order.
+    pub fn all(&self) -> impl Iterator<Item = &Error> {
+        std::iter::once(self).chain(self.more.iter())
     }
 }
 
@@ -101,9 +167,36 @@ mod tests {
     }
 
     #[test]
-    fn hint_is_kept_apart_from_the_message() {
-        let e = Error::incomplete("featurestore \"a\" not found").with_hint("check the namespace");
+    fn hints_are_kept_apart_from_the_message() {
+        let e = Error::incomplete("featurestore \"a\" not found")
+            .with_hint("check the namespace")
+            .with_hint("or the context");
         assert_eq!(e.to_string(), "featurestore \"a\" not found");
-        assert_eq!(e.hint.as_deref(), Some("check the namespace"));
+        assert_eq!(e.hint(), Some("check the namespace"));
+        assert_eq!(e.hints.len(), 2);
+    }
+
+    #[test]
+    fn the_source_is_kept_for_the_cause_chain() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let e = Error::incomplete("cannot list").with_source(io);
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("refused"));
+    }
+
+    #[test]
+    fn combined_failures_keep_every_one_and_the_first_exit_code() {
+        let e = Error::combine(vec![
+            Error::refused("a"),
+            Error::incomplete("b"),
+            Error::incomplete("c"),
+        ]);
+        assert_eq!(
+            e.exit_code(),
+            3,
+            "the worst outcome: one could not complete"
+        );
+        let messages: Vec<&str> = e.all().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages, ["a", "b", "c"]);
     }
 }

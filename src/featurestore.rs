@@ -136,14 +136,6 @@ impl ScalingMode {
             ScalingMode::Autoscaled { min, .. } => *min,
         }
     }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            ScalingMode::Single => "single",
-            ScalingMode::Static { .. } => "static",
-            ScalingMode::Autoscaled { .. } => "hpa",
-        }
-    }
 }
 
 /// A read-only view of one FeatureStore object.

@@ -1,15 +1,52 @@
 //! kubectl-feast: a kubectl plugin for the horizontal scaling and high availability of the
 //! Feast Operator's FeatureStore (`feast.dev/v1`).
 //!
-//! The core (`featurestore`, `rules`, `plan`, `report`, `render`) is pure: plain data in, plain
-//! data out. The shell (`cli`, `cluster`, `manifests`, `commands`) reads files, talks to the
-//! API server and writes to the terminal. The core never imports the shell.
+//! The core (`featurestore`, `rules`, `plan`, `status`, `doctor`, `gitops`, `manifest_edit`,
+//! `rollout`, `report`, `render`, `suggest`) is pure: plain data in, plain data out, no client, clock or terminal. The shell
+//! (`cli`, `cluster`, `manifests`, `commands`) reads files, talks to the API server, asks the
+//! user and writes to the terminal. The core never imports the shell; `error` is shared.
+//!
+//! Each piece of the operator's behaviour has one home: `featurestore` (the model, and what the
+//! operator does with it: effective strategy, injected spread and anti-affinity, the active
+//! PDB, int-or-percent budgets), `rules` (what the API server and the operator reject, listed
+//! in `rules::table`), `plan` (the patch, its risks, and what the operator does next),
+//! `status` (what the cluster shows, one submodule per section). `commands::change` is the one
+//! flow that writes; `main` is the one place that prints an error.
+
+/// A closed set of words: an enum for the code, the word for JSON and text. Renderers match
+/// the variant, never the word.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
 
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod doctor;
 pub mod error;
 pub mod featurestore;
+pub mod gitops;
+pub mod manifest_edit;
 pub mod manifests;
 pub mod plan;
 pub mod render;

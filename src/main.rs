@@ -11,11 +11,11 @@ fn main() -> ExitCode {
     match kubectl_feast::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if !e.reported {
-                let context = cli.global.context.as_deref();
-                let shown = |t: &str| kubectl_feast::render::with_context(t, context);
+            let context = cli.global.context.as_deref();
+            let shown = |t: &str| kubectl_feast::render::with_context(t, context);
+            for e in e.all().filter(|e| !e.reported) {
                 eprintln!("error: {}", shown(&e.message));
-                if let Some(hint) = &e.hint {
+                for hint in &e.hints {
                     eprintln!("hint: {}", shown(hint));
                 }
             }

@@ -6,7 +6,6 @@
 //! nesting depth, node count and alias expansion all have limits, and exceeding one is an
 //! error that names the file and the limit, never a panic or a hang.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,6 +15,10 @@ use serde_json::{Map, Number, Value};
 use serde_saphyr::{Budget, Options, Spanned};
 
 use crate::error::{Error, Result};
+
+mod json;
+mod lines;
+use lines::{Index, Lines, Recorder};
 
 /// The most bytes read from one file or from stdin.
 pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
@@ -33,7 +36,7 @@ pub struct Document {
     pub line: usize,
     pub value: Value,
     /// Dotted field path (`spec.services.registry`) → 1-based line.
-    lines: HashMap<String, usize>,
+    lines: Lines,
 }
 
 impl Document {
@@ -42,7 +45,7 @@ impl Document {
             source: source.into(),
             line,
             value,
-            lines: HashMap::new(),
+            lines: Lines::default(),
         }
     }
 
@@ -51,7 +54,7 @@ impl Document {
         let mut p = path;
         loop {
             if let Some(line) = self.lines.get(p) {
-                return *line;
+                return line;
             }
             match p.rfind('.') {
                 Some(i) => p = &p[..i],
@@ -207,8 +210,38 @@ fn options() -> Options {
 }
 
 /// Parses a YAML (or JSON) text with any number of documents; `kind: List` is flattened into
-/// its items. Empty documents are dropped.
+/// its items. Empty documents are dropped. One JSON value is read by the JSON fast path; any
+/// other text (and JSON the fast path declines) by the YAML parser.
 pub fn parse_documents(source: &str, text: &str) -> Result<Vec<Document>> {
+    let roots = match json::parse(text) {
+        Some(p) => vec![(p.line, p.value, p.lines)],
+        None => parse_yaml(text).map_err(|e| e.into_error(source))?,
+    };
+    Ok(flatten(source, roots))
+}
+
+/// Why the YAML parser stopped, turned into an error naming the source later.
+enum YamlFailure {
+    Syntax(serde_saphyr::Error),
+    Crashed,
+}
+
+impl YamlFailure {
+    fn into_error(self, source: &str) -> Error {
+        match self {
+            YamlFailure::Syntax(e) => parse_error(source, &e),
+            YamlFailure::Crashed => {
+                Error::incomplete(format!("cannot parse {source}: the YAML parser failed"))
+            }
+        }
+    }
+}
+
+/// One parsed document: its first line, its value, its field lines.
+type Root = (usize, Value, Lines);
+
+/// Every document of a YAML text, with the line of every field.
+fn parse_yaml(text: &str) -> std::result::Result<Vec<Root>, YamlFailure> {
     // The parser and the node tree recurse once per nesting level. Depth is bounded, but
     // a caller's thread may have a small stack (test threads have 2 MiB), so parse on a
     // thread whose stack is known to be enough.
@@ -217,23 +250,32 @@ pub fn parse_documents(source: &str, text: &str) -> Result<Vec<Document>> {
             .stack_size(PARSER_STACK_BYTES)
             .spawn_scoped(scope, || {
                 serde_saphyr::from_multiple_with_options::<Spanned<Node>>(text, options())
-                    .map_err(|e| parse_error(source, &e))
+                    .map(|nodes| {
+                        nodes
+                            .into_iter()
+                            .map(|node| {
+                                let line = node.referenced.line() as usize;
+                                let mut rec = Recorder::default();
+                                let value = node.value.into_json(&mut rec);
+                                (line, value, rec.finish())
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .map_err(YamlFailure::Syntax)
             })
             .map(|handle| handle.join())
     });
-    let nodes = match parsed {
-        Ok(Ok(result)) => result?,
-        Ok(Err(_)) | Err(_) => {
-            return Err(Error::incomplete(format!(
-                "cannot parse {source}: the YAML parser failed"
-            )));
-        }
-    };
+    match parsed {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) | Err(_) => Err(YamlFailure::Crashed),
+    }
+}
+
+/// Documents from parsed roots: nulls dropped, a `kind: List` split into its items (each
+/// with its own field lines).
+fn flatten(source: &str, roots: Vec<Root>) -> Vec<Document> {
     let mut docs = Vec::new();
-    for node in nodes {
-        let line = node.referenced.line() as usize;
-        let mut lines = HashMap::new();
-        let value = node.value.into_json(String::new(), &mut lines);
+    for (line, mut value, lines) in roots {
         if value.is_null() {
             continue;
         }
@@ -242,44 +284,33 @@ pub fn parse_documents(source: &str, text: &str) -> Result<Vec<Document>> {
             .and_then(Value::as_str)
             .is_some_and(|k| k.ends_with("List"))
             && value.get("items").is_some_and(Value::is_array);
-        if is_list {
-            if let Some(Value::Array(items)) = value.get("items") {
-                // One pass over the field lines, each filed under its item: `items.3.spec` goes
-                // to item 3 as `spec`.
-                let mut per_item: Vec<HashMap<String, usize>> = vec![HashMap::new(); items.len()];
-                for (k, v) in lines {
-                    let Some(rest) = k.strip_prefix("items.") else {
-                        continue;
-                    };
-                    let (index, field) = rest.split_once('.').unwrap_or((rest, ""));
-                    if let Some(map) = index
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| per_item.get_mut(i))
-                    {
-                        map.insert(field.to_string(), v);
-                    }
-                }
-                for (item, item_lines) in items.iter().zip(per_item) {
-                    let item_line = item_lines.get("").copied().unwrap_or(line);
-                    docs.push(Document {
-                        source: source.to_string(),
-                        line: item_line,
-                        value: item.clone(),
-                        lines: item_lines,
-                    });
-                }
-            }
+        let items = if is_list {
+            value.get_mut("items").map(Value::take)
         } else {
+            None
+        };
+        let Some(Value::Array(items)) = items else {
             docs.push(Document {
                 source: source.to_string(),
                 line,
                 value,
                 lines,
             });
+            continue;
+        };
+        // Each item's lines were kept apart while parsing: they move with it.
+        let mut per_item = lines.into_items().into_iter();
+        for item in items {
+            let item_lines = per_item.next().unwrap_or_default();
+            docs.push(Document {
+                source: source.to_string(),
+                line: item_lines.own_line().unwrap_or(line),
+                value: item,
+                lines: item_lines,
+            });
         }
     }
-    Ok(docs)
+    docs
 }
 
 fn parse_error(source: &str, e: &serde_saphyr::Error) -> Error {
@@ -309,33 +340,46 @@ enum Node {
 }
 
 impl Node {
-    fn into_json(self, path: String, lines: &mut HashMap<String, usize>) -> Value {
-        let child = |path: &str, key: &str| {
-            if path.is_empty() {
-                key.to_string()
-            } else {
-                format!("{path}.{key}")
-            }
-        };
+    fn into_json(self, rec: &mut Recorder) -> Value {
         match self {
             Node::Scalar(v) => v,
-            Node::Seq(items) => Value::Array(
+            // The root's `items`: each element keeps its own lines, for a `kind: List`.
+            Node::Seq(items) if rec.at_root_items() => Value::Array(
                 items
                     .into_iter()
                     .enumerate()
                     .map(|(i, item)| {
-                        let p = child(&path, &i.to_string());
-                        lines.insert(p.clone(), item.referenced.line() as usize);
-                        item.value.into_json(p, lines)
+                        let saved = rec.enter_item(i, item.referenced.line() as usize);
+                        let value = item.value.into_json(rec);
+                        rec.leave_item(saved);
+                        value
                     })
                     .collect(),
             ),
+            Node::Seq(items) => {
+                let mut index = Index::default();
+                Value::Array(
+                    items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, item)| {
+                            let mark = rec.enter(index.format(i));
+                            rec.record(item.referenced.line() as usize);
+                            let value = item.value.into_json(rec);
+                            rec.leave(mark);
+                            value
+                        })
+                        .collect(),
+                )
+            }
             Node::Map(entries) => {
                 let mut map = Map::new();
                 for (key, key_line, value) in entries {
-                    let p = child(&path, &key);
-                    lines.insert(p.clone(), key_line);
-                    map.insert(key, value.value.into_json(p, lines));
+                    let mark = rec.enter(&key);
+                    rec.record(key_line);
+                    let value = value.value.into_json(rec);
+                    rec.leave(mark);
+                    map.insert(key, value);
                 }
                 Value::Object(map)
             }
@@ -467,6 +511,45 @@ mod tests {
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1].value["metadata"]["name"], json!("b"));
         assert_eq!(docs[1].line_of("spec.replicas"), 10);
+    }
+
+    /// The fast path must read JSON exactly as the YAML parser does: values, document lines
+    /// and field lines, pretty-printed or on one line.
+    #[test]
+    fn the_json_fast_path_reads_as_the_yaml_parser() {
+        let list = json!({"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+             "metadata": {"name": "a", "labels": {"x/y": "1"}},
+             "spec": {"feastProject": "p", "replicas": 3, "ratio": 0.5, "big": u64::MAX,
+                      "neg": -7, "esc": "a\"b\\c\u{e9}\n", "empty": {}, "none": [], "n": null,
+                      "services": {"onlineStore": {"server": {"env": [{"name": "A", "value": "1"}]}}}}},
+            {"kind": "FeatureStore", "metadata": {"name": "b"}}
+        ]});
+        for text in [
+            serde_json::to_string_pretty(&list).unwrap(),
+            serde_json::to_string(&list).unwrap(),
+            "\n\n  [1, {\"a\":\n [true]}]\n".to_string(),
+        ] {
+            let fast = json::parse(&text).expect("JSON");
+            let mut slow = parse_yaml(&text).ok().expect("YAML");
+            assert_eq!(slow.len(), 1);
+            let (line, value, lines) = slow.remove(0);
+            assert_eq!(fast.value, value, "{text}");
+            assert_eq!(fast.line, line, "{text}");
+            assert_eq!(fast.lines, lines, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_json_fast_path_and_the_yaml_parser_share_the_depth_limit() {
+        for depth in [MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1] {
+            let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            assert_eq!(
+                json::parse(&text).is_some(),
+                parse_yaml(&text).is_ok(),
+                "depth {depth}"
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::featurestore::{DEFAULT_CPU_UTILIZATION, FeatureStore, ScalingMode};
+use crate::error::{Error, Result};
+use crate::featurestore::{DEFAULT_CPU_UTILIZATION, FeatureStore, RESOURCE, ScalingMode, lookup};
 use crate::rules;
 
 /// Applies an RFC 7386 JSON merge patch to `target`, in place.
@@ -330,64 +331,226 @@ pub struct Surroundings {
     pub deployment_replicas: Option<i64>,
 }
 
+text_enum! {
+    /// What a change that needs confirmation puts at risk.
+    pub enum RiskKind {
+        /// Another autoscaler owns the replica count and will fight a manual one.
+        OtherAutoscalers = "other-autoscalers",
+        /// The HPA configuration loses settings (a metric, a bound, a behaviour).
+        HpaSettingsLost = "hpa-settings-lost",
+        /// Autoscaling is turned off.
+        AutoscalingDropped = "autoscaling-dropped",
+        /// Scaling goes off: no PDB, no spread, Recreate rollouts.
+        HighAvailabilityLost = "high-availability-lost",
+        /// The disruption budget will refuse every eviction.
+        BlocksEvictions = "blocks-evictions",
+        /// Argo CD or Flux syncs the store from Git and will revert a live change.
+        GitOpsOwned = "gitops-owned",
+    }
+}
+
 /// Why a change needs the user's confirmation (a prompt on a terminal, `--yes` otherwise).
-/// Pure: judged from the object before and after the patch, and its surroundings.
-pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<String> {
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Risk {
+    pub kind: RiskKind,
+    pub message: String,
+    /// The rule finding this risk already says (rule id, message), so it is not said twice.
+    pub finding: Option<(&'static str, String)>,
+}
+
+impl Risk {
+    fn new(kind: RiskKind, message: String) -> Self {
+        Risk {
+            kind,
+            message,
+            finding: None,
+        }
+    }
+
+    /// Whether this risk already says what `finding` says.
+    pub fn covers(&self, finding: &rules::Finding) -> bool {
+        self.finding
+            .as_ref()
+            .is_some_and(|(rule, message)| *rule == finding.rule && *message == finding.message)
+    }
+}
+
+impl std::fmt::Display for Risk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The risks of a change. Pure: judged from the object before and after the patch, and its
+/// surroundings.
+pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<Risk> {
     let (b, a) = (FeatureStore::new(before), FeatureStore::new(after));
     let name = a.name();
     let mut out = Vec::new();
     let replicas_touched = b.replicas() != a.replicas() || b.autoscaling() != a.autoscaling();
     if replicas_touched && !around.external_autoscalers.is_empty() {
         let one = around.external_autoscalers.len() == 1;
-        out.push(format!(
-            "{} target{} this FeatureStore and own{} its replica count: {} undo a manual count \
-             at the next evaluation and fight a second autoscaler (change {} instead, or remove {} first)",
-            around.external_autoscalers.join(" and "),
-            if one { "s" } else { "" },
-            if one { "s" } else { "" },
-            if one { "it will" } else { "they will" },
-            if one { "it" } else { "them" },
-            if one { "it" } else { "them" },
+        out.push(Risk::new(
+            RiskKind::OtherAutoscalers,
+            format!(
+                "{} target{} this FeatureStore and own{} its replica count: {} undo a manual count \
+                 at the next evaluation and fight a second autoscaler (change {} instead, or remove {} first)",
+                around.external_autoscalers.join(" and "),
+                if one { "s" } else { "" },
+                if one { "s" } else { "" },
+                if one { "it will" } else { "they will" },
+                if one { "it" } else { "them" },
+                if one { "it" } else { "them" },
+            ),
         ));
     }
     if let (Some(old), Some(new)) = (b.autoscaling(), a.autoscaling()) {
         let taken = autoscaling_reductions(old, new);
         if !taken.is_empty() {
-            out.push(format!(
-                "the HPA configuration of {name} loses settings: {} (spec.services.scaling.autoscaling)",
-                taken.join("; ")
+            out.push(Risk::new(
+                RiskKind::HpaSettingsLost,
+                format!(
+                    "the HPA configuration of {name} loses settings: {} (spec.services.scaling.autoscaling)",
+                    taken.join("; ")
+                ),
             ));
         }
     }
     if b.autoscaling().is_some() && a.autoscaling().is_none() {
-        out.push(format!(
-            "autoscaling is dropped: the operator deletes HPA feast-{name} and fixes the count at {} \
-             replica(s)",
-            a.replicas()
+        out.push(Risk::new(
+            RiskKind::AutoscalingDropped,
+            format!(
+                "autoscaling is dropped: the operator deletes HPA feast-{name} and fixes the count at {} \
+                 replica(s)",
+                a.replicas()
+            ),
         ));
     }
     if b.scaling_enabled() && !a.scaling_enabled() {
-        out.push(format!(
-            "{name} goes down to 1 replica: high availability goes away (no PDB, no spread, strategy \
-             back to Recreate, so the next rollout has downtime)"
+        out.push(Risk::new(
+            RiskKind::HighAvailabilityLost,
+            format!(
+                "{name} goes down to 1 replica: high availability goes away (no PDB, no spread, strategy \
+                 back to Recreate, so the next rollout has downtime)"
+            ),
         ));
     }
-    let blocking = |obj: &Value| -> Vec<String> {
+    let blocking = |obj: &Value| -> Vec<rules::Finding> {
         rules::check(obj)
             .into_iter()
             .filter(|f| f.rule == "pdb/blocks-evictions")
-            .map(|f| f.message)
             .collect()
     };
-    let before_blocking = blocking(before);
-    for message in blocking(after) {
-        if !before_blocking.contains(&message) {
-            out.push(format!(
-                "the disruption budget blocks every eviction: {message}"
-            ));
+    let before_blocking: Vec<String> = blocking(before).into_iter().map(|f| f.message).collect();
+    for f in blocking(after) {
+        if !before_blocking.contains(&f.message) {
+            out.push(Risk {
+                kind: RiskKind::BlocksEvictions,
+                message: format!("the disruption budget blocks every eviction: {}", f.message),
+                finding: Some((f.rule, f.message)),
+            });
         }
     }
+    // Who syncs the store from Git reverts a live write, whatever it changes (issue 11).
+    if let Some(message) = crate::gitops::risk(before) {
+        out.push(Risk::new(RiskKind::GitOpsOwned, message));
+    }
     out
+}
+
+text_enum! {
+    /// kubectl's past tense for the result line.
+    pub enum Verb {
+        Scaled = "scaled",
+        Autoscaled = "autoscaled",
+        Configured = "configured",
+    }
+}
+
+/// What a command wants done to one store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub patch: Value,
+    pub verb: Verb,
+    /// Information for the user (stderr), e.g. the operator's default metric.
+    pub notes: Vec<String>,
+}
+
+/// A planner's answer: the change, or the one thing the user must be asked first. Planners
+/// never ask themselves: the shell asks, records the answer and plans again.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    Ready(Planned),
+    Ask(Question),
+}
+
+/// What a planner needs from the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Question {
+    /// How many replicas to keep once autoscaling is off, when nothing in the cluster says
+    /// how many run now.
+    ReplicasAfterAutoscaling { store: String },
+}
+
+/// The user's answers for one store, kept for the re-plans after a conflict.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answers {
+    pub replicas: Option<i64>,
+}
+
+/// `kubectl feast scale`'s request, free of its flags' parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScaleRequest {
+    pub replicas: i64,
+    /// Precondition: spec.replicas is this now.
+    pub current_replicas: Option<i64>,
+    /// Precondition: the store is at this resourceVersion.
+    pub resource_version: Option<String>,
+    /// On an autoscaled store, drop the HPA configuration in the same patch.
+    pub replace_autoscaling: bool,
+}
+
+/// The scale patch for one live store, or why it is refused.
+pub fn plan_scale(request: &ScaleRequest, live: &Value) -> Result<Planned> {
+    let fs = FeatureStore::new(live);
+    let name = fs.name();
+    if let Some(rv) = &request.resource_version {
+        let now = lookup(live, "metadata.resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if now != rv {
+            return Err(Error::refused(format!(
+                "{RESOURCE}/{name} is at resourceVersion {now}, not {rv} (--resource-version); nothing was sent"
+            ))
+            .with_hint("someone changed it since you read it: look again, then retry with the new resourceVersion"));
+        }
+    }
+    if let Some(expected) = request.current_replicas
+        && fs.replicas() != expected
+    {
+        return Err(Error::refused(format!(
+            "{RESOURCE}/{name} has spec.replicas {}, not {expected} (--current-replicas); nothing was sent",
+            fs.replicas()
+        ))
+        .with_hint("someone changed it since you looked: check `kubectl feast status`, then retry"));
+    }
+    let autoscaled = matches!(fs.scaling_mode(), ScalingMode::Autoscaled { .. });
+    if autoscaled && !request.replace_autoscaling {
+        let n = request.replicas;
+        return Err(Error::refused(format!(
+            "{RESOURCE}/{name} is autoscaled (spec.services.scaling.autoscaling is set): its HPA owns the replica count, and the CRD forbids replicas > 1 beside it"
+        ))
+        .with_hint(format!(
+            "switch to a fixed count with `kubectl feast autoscale {} --off --replicas {n}`, \
+             or re-run with --replace-autoscaling to drop the HPA configuration in the same patch",
+            fs.target()
+        )));
+    }
+    Ok(Planned {
+        patch: scale_patch(request.replicas, autoscaled),
+        verb: Verb::Scaled,
+        notes: Vec::new(),
+    })
 }
 
 /// Something the operator does after a change, in the order it does it (§4.3–§4.6, §4.8).
@@ -754,7 +917,7 @@ mod tests {
             "minReplicas 3 → removed (the HPA's default, 1)",
             "behavior",
         ] {
-            assert!(risk[0].contains(said), "{said} not in {}", risk[0]);
+            assert!(risk[0].message.contains(said), "{said} not in {}", risk[0]);
         }
     }
 
@@ -1069,7 +1232,7 @@ mod tests {
         let after = patched(&before, &scale_patch(1, false));
         let r = risks(&before, &after, &Surroundings::default());
         assert_eq!(r.len(), 1, "{r:?}");
-        assert!(r[0].contains("goes down to 1 replica"));
+        assert!(r[0].message.contains("goes down to 1 replica"));
         let up = patched(&before, &scale_patch(4, false));
         assert!(risks(&before, &up, &Surroundings::default()).is_empty());
     }
@@ -1081,7 +1244,7 @@ mod tests {
         let after = patched(&before, &autoscale_off_patch(3));
         let r = risks(&before, &after, &Surroundings::default());
         assert_eq!(r.len(), 1, "{r:?}");
-        assert!(r[0].contains("HPA feast-fs"));
+        assert!(r[0].message.contains("HPA feast-fs"));
     }
 
     #[test]
@@ -1092,7 +1255,11 @@ mod tests {
         };
         let before = scalable(json!({"replicas": 3}));
         let scaled = patched(&before, &scale_patch(4, false));
-        assert!(risks(&before, &scaled, &around)[0].contains("KEDA ScaledObject \"fs\" targets"));
+        assert!(
+            risks(&before, &scaled, &around)[0]
+                .message
+                .contains("KEDA ScaledObject \"fs\" targets")
+        );
         let pdb = patched(&before, &pdb_patch(&PdbPolicy::MaxUnavailable(json!(1))));
         assert!(risks(&before, &pdb, &around).is_empty());
     }
@@ -1103,7 +1270,7 @@ mod tests {
         let blocking = patched(&before, &pdb_patch(&PdbPolicy::MinAvailable(json!(3))));
         let r = risks(&before, &blocking, &Surroundings::default());
         assert_eq!(r.len(), 1, "{r:?}");
-        assert!(r[0].contains("blocks every eviction"));
+        assert!(r[0].message.contains("blocks every eviction"));
         let same = patched(&blocking, &json!({"metadata": {"labels": {"a": "b"}}}));
         assert!(risks(&blocking, &same, &Surroundings::default()).is_empty());
     }

@@ -39,6 +39,13 @@ pub struct Summary {
     pub skipped: usize,
     /// Inputs that could not be read or parsed (each listed under `unreadable`).
     pub unreadable: usize,
+    /// Of `objects`, the KEDA ScaledObjects checked against their FeatureStore (absent when 0).
+    #[serde(rename = "scaledObjects", skip_serializing_if = "is_zero")]
+    pub scaled_objects: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// An input that could not be read or parsed; the other inputs were checked all the same.
@@ -101,7 +108,12 @@ impl ObjectResult {
                     finding: f,
                 })
                 .collect(),
-            persistence: rules::persistence_table(object),
+            // The persistence table is a FeatureStore's; a ScaledObject has none.
+            persistence: if is_featurestore(object) {
+                rules::persistence_table(object)
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -123,6 +135,10 @@ impl Report {
             warnings: count(Severity::Warning),
             skipped,
             unreadable: 0,
+            scaled_objects: results
+                .iter()
+                .filter(|r| r.kind == crate::rules::keda::SCALED_OBJECT)
+                .count(),
         };
         Report {
             results,

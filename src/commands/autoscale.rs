@@ -1,20 +1,18 @@
 //! `kubectl feast autoscale`: configure the operator-managed HPA
 //! (`spec.services.scaling.autoscaling`), or turn it off while keeping the current replica count.
 
-use std::cell::Cell;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 use serde_json::{Value, json};
 
-use super::change::{self, ChangeOptions, Lookups, Planned, Target};
+use super::change::{self, ChangeOptions, Lookups, Target};
 use crate::cli::{GlobalArgs, parse_duration};
 use crate::error::{Error, Result};
 use crate::featurestore::{DEFAULT_CPU_UTILIZATION, FeatureStore, RESOURCE};
 use crate::manifests;
-use crate::plan::{self, AutoscalingRequest, Surroundings};
+use crate::plan::{self, Answers, AutoscalingRequest, Plan, Planned, Question, Surroundings, Verb};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -27,6 +25,8 @@ Examples:
   kubectl feast autoscale my-feast --replace --max 6 --cpu 60%      exactly this HPA, nothing else
   kubectl feast autoscale my-feast --off                            keep today's count, drop the HPA
   kubectl feast autoscale my-feast --off --replicas 3 --yes
+  kubectl feast autoscale my-feast --keda --min 2 --max 10 --trigger cpu=70%          print a ScaledObject
+  kubectl feast autoscale my-feast --keda --max 10 --trigger cpu=70% --apply          ... and create it
 
 Exit codes: 0 done; 1 refused (rules, bounds, no confirmation); 2 bad usage;
 3 not found, forbidden, CRD missing or cluster unreachable.")]
@@ -74,11 +74,31 @@ pub struct AutoscaleArgs {
     /// With --off: the fixed count (default: the count the HPA runs now)
     #[arg(long, value_name = "N", conflicts_with_all = ["max", "min"], allow_negative_numbers = true)]
     pub replicas: Option<i64>,
+    /// Autoscale with KEDA instead of the operator's HPA: print a ScaledObject that targets the
+    /// FeatureStore's scale subresource (never the Deployment), after the same pre-flight;
+    /// e.g. --keda --min 2 --max 10 --trigger cpu=70%
+    #[arg(
+        long,
+        requires = "max",
+        conflicts_with_all = ["off", "cpu", "memory", "metrics_file", "scale_down_stabilization", "behavior_file", "replace"]
+    )]
+    pub keda: bool,
+    /// With --keda, repeatable: cpu=70%, memory=80%, or 'prometheus=SERVER|QUERY|THRESHOLD',
+    /// e.g. --trigger 'prometheus=http://prometheus.monitoring:9090|sum(rate(feast_requests_total[2m]))|100'
+    #[arg(long = "trigger", value_name = "TYPE=VALUE", requires = "keda", value_parser = crate::rules::keda::parse_trigger)]
+    pub triggers: Vec<crate::rules::keda::Trigger>,
+    /// With --keda: create or update the ScaledObject (server-side apply) instead of only
+    /// printing it; e.g. --keda --max 10 --trigger cpu=70% --apply
+    #[arg(long, requires = "keda")]
+    pub apply: bool,
     #[command(flatten)]
     pub change: ChangeOptions,
 }
 
 pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
+    if args.keda {
+        return super::autoscale_keda::run(args, global).await;
+    }
     if args.off {
         return run_off(args, global).await;
     }
@@ -90,8 +110,10 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
             ),
         );
     }
-    let planner = |live: &Value, _: &Surroundings| plan_autoscale(&request, live);
-    change::run(
+    let planner = |live: &Value, _: &Surroundings, _: &Answers| {
+        plan_autoscale(&request, live).map(Plan::Ready)
+    };
+    change::run_or_local(
         change::Request {
             command: "autoscale",
             target: &args.target,
@@ -99,6 +121,7 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
             lookups: Lookups {
                 autoscalers: true,
                 deployment: false,
+                misaimed_keda: true,
             },
             resource_version: None,
             plan: &planner,
@@ -118,28 +141,10 @@ async fn run_off(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
         ))
         .with_hint("give --replicas 1 or more"));
     }
-    // A count typed at the prompt is kept for re-plans after a conflict.
-    let asked: Cell<Option<i64>> = Cell::new(None);
-    let planner = |live: &Value, around: &Surroundings| {
-        let fs = FeatureStore::new(live);
-        if fs.autoscaling().is_none() {
-            return Ok(plan_off(live, 0));
-        }
-        let n = match args
-            .replicas
-            .or(asked.get())
-            .or_else(|| off_replicas(live, around))
-        {
-            Some(n) => n,
-            None => {
-                let n = ask_replicas(fs.name())?;
-                asked.set(Some(n));
-                n
-            }
-        };
-        Ok(plan_off(live, n))
+    let planner = |live: &Value, around: &Surroundings, answers: &Answers| {
+        Ok(plan_off(live, around, args.replicas.or(answers.replicas)))
     };
-    change::run(
+    change::run_or_local(
         change::Request {
             command: "autoscale",
             target: &args.target,
@@ -147,6 +152,7 @@ async fn run_off(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
             lookups: Lookups {
                 autoscalers: false,
                 deployment: args.replicas.is_none(),
+                misaimed_keda: true,
             },
             resource_version: None,
             plan: &planner,
@@ -267,7 +273,7 @@ fn plan_autoscale(request: &AutoscalingRequest, live: &Value) -> Result<Planned>
     }
     Ok(Planned {
         patch,
-        verb: "autoscaled",
+        verb: Verb::Autoscaled,
         notes,
     })
 }
@@ -282,60 +288,38 @@ fn off_replicas(live: &Value, around: &Surroundings) -> Option<i64> {
         .or(around.deployment_replicas.filter(|n| *n >= 1))
 }
 
-fn plan_off(live: &Value, replicas: i64) -> Planned {
+/// Turning autoscaling off at `replicas` (the flag or the user's answer), else at the count
+/// the store runs now; when nothing says how many that is, the question to ask.
+fn plan_off(live: &Value, around: &Surroundings, replicas: Option<i64>) -> Plan {
     let fs = FeatureStore::new(live);
     if fs.autoscaling().is_none() {
-        return Planned {
+        return Plan::Ready(Planned {
             patch: json!({}),
-            verb: "configured",
+            verb: Verb::Configured,
             notes: vec![format!(
                 "{} is not autoscaled; nothing to turn off (change its count with `kubectl feast scale`)",
                 fs.name()
             )],
-        };
+        });
     }
-    Planned {
-        patch: plan::autoscale_off_patch(replicas),
-        verb: "configured",
-        notes: Vec::new(),
+    match replicas.or_else(|| off_replicas(live, around)) {
+        Some(n) => Plan::Ready(Planned {
+            patch: plan::autoscale_off_patch(n),
+            verb: Verb::Configured,
+            notes: Vec::new(),
+        }),
+        None => Plan::Ask(Question::ReplicasAfterAutoscaling {
+            store: fs.name().to_string(),
+        }),
     }
-}
-
-fn ask_replicas(name: &str) -> Result<i64> {
-    let missing = || {
-        Error::refused(format!(
-            "cannot tell how many replicas {RESOURCE}/{name} runs now (no status.scalingStatus, and the Deployment feast-{name} could not be read); turning autoscaling off without a count would drop it to 1 pod"
-        ))
-        .with_hint("give the count to keep with --replicas N")
-    };
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(missing());
-    }
-    dialoguer::Input::<i64>::new()
-        .with_prompt(format!(
-            "How many replicas should {name} keep once autoscaling is off?"
-        ))
-        .validate_with(|n: &i64| {
-            if *n >= 1 {
-                Ok(())
-            } else {
-                Err("1 or more (the CRD's minimum)")
-            }
-        })
-        .interact_text()
-        .map_err(|_| missing())
 }
 
 fn read_yaml(path: &Path, flag: &str) -> Result<Vec<Value>> {
     let shown = path.display().to_string();
     let docs = manifests::read_paths(std::slice::from_ref(&shown), &mut std::io::empty()).map_err(
         |e| {
-            let hint = e.hint.clone();
-            let err = Error::incomplete(format!("{flag}: {e}"));
-            match hint {
-                Some(h) => err.with_hint(h),
-                None => err,
-            }
+            let hints = e.hints.clone();
+            Error::incomplete(format!("{flag}: {e}")).with_hints(hints)
         },
     )?;
     Ok(docs.into_iter().map(|d| d.value).collect())
@@ -525,7 +509,9 @@ mod tests {
             off_replicas(&store(json!({})), &Surroundings::default()),
             None
         );
-        let p = plan_off(&live, 4);
+        let Plan::Ready(p) = plan_off(&live, &Surroundings::default(), Some(4)) else {
+            panic!("a count was given");
+        };
         assert_eq!(
             p.patch,
             json!({"spec": {"replicas": 4, "services": {"scaling": {"autoscaling": null}}}})
@@ -534,9 +520,34 @@ mod tests {
 
     #[test]
     fn off_on_a_store_without_autoscaling_changes_nothing() {
-        let p = plan_off(&store(json!({"replicas": 2})), 0);
+        let Plan::Ready(p) = plan_off(
+            &store(json!({"replicas": 2})),
+            &Surroundings::default(),
+            None,
+        ) else {
+            panic!("nothing to ask");
+        };
         assert_eq!(p.patch, json!({}));
         assert!(p.notes[0].contains("not autoscaled"));
+    }
+
+    #[test]
+    fn off_without_a_known_count_asks_instead_of_dropping_to_one() {
+        let hpa = store(json!({"services": {"scaling": {"autoscaling": {"maxReplicas": 5}}}}));
+        assert_eq!(
+            plan_off(&hpa, &Surroundings::default(), None),
+            Plan::Ask(Question::ReplicasAfterAutoscaling {
+                store: "fs".to_string()
+            })
+        );
+        let around = Surroundings {
+            deployment_replicas: Some(3),
+            ..Default::default()
+        };
+        let Plan::Ready(p) = plan_off(&hpa, &around, None) else {
+            panic!("the Deployment's count is known");
+        };
+        assert_eq!(p.patch["spec"]["replicas"], json!(3));
     }
 
     #[test]

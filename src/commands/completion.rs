@@ -556,7 +556,9 @@ mod tests {
     fn flag_values_come_from_the_clap_definitions() {
         assert_eq!(
             values(&candidates(words(&["status", "-o", ""]))),
-            ["json", "yaml", "name", "wide"]
+            [
+                "json", "yaml", "name", "wide", "sarif", "junit", "github", "patch"
+            ]
         );
         assert_eq!(
             values(&candidates(words(&["scale", "x", "--dry-run="]))),

@@ -2,8 +2,11 @@
 //! whole CLI at a glance.
 
 pub mod autoscale;
+pub mod autoscale_keda;
 pub mod change;
 pub mod completion;
+pub mod doctor;
+pub mod local;
 pub mod pdb;
 pub mod scale;
 pub mod status;
@@ -27,6 +30,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Show scaling status: mode, ready/desired replicas, HPA, PDB, spread, safety
     Status(status::StatusArgs),
+    /// Say what will stop scaling or HA from working: operator, metrics, KEDA, nodes, RBAC, stores
+    Doctor(doctor::DoctorArgs),
     /// Print the plugin's version
     Version,
     /// Print a shell completion script, or install kubectl's completer for `kubectl feast`
@@ -43,6 +48,7 @@ pub async fn run(command: &Command, global: &GlobalArgs) -> Result<()> {
         Command::Pdb(args) => pdb::run(args, global).await,
         Command::Validate(args) => validate::run(args, global).await,
         Command::Status(args) => status::run(args, global).await,
+        Command::Doctor(args) => doctor::run(args, global).await,
         Command::Version => version::run(global),
         Command::Completion(args) => completion::run(args),
         Command::Complete(args) => completion::complete(args).await,

@@ -4,11 +4,11 @@
 use clap::{ArgGroup, Args};
 use serde_json::Value;
 
-use super::change::{self, ChangeOptions, Lookups, Planned, Target};
+use super::change::{self, ChangeOptions, Lookups, Target};
 use crate::cli::GlobalArgs;
 use crate::error::Result;
 use crate::featurestore::{FeatureStore, IntOrPercent};
-use crate::plan::{self, PdbPolicy, Surroundings};
+use crate::plan::{self, Answers, PdbPolicy, Plan, Planned, Surroundings, Verb};
 
 #[derive(Debug, Args)]
 #[command(
@@ -42,13 +42,17 @@ pub struct PdbArgs {
 
 pub async fn run(args: &PdbArgs, global: &GlobalArgs) -> Result<()> {
     let policy = policy(args);
-    let planner = |live: &Value, _: &Surroundings| Ok(plan_pdb(&policy, live));
-    change::run(
+    let planner =
+        |live: &Value, _: &Surroundings, _: &Answers| Ok(Plan::Ready(plan_pdb(&policy, live)));
+    change::run_or_local(
         change::Request {
             command: "pdb",
             target: &args.target,
             options: &args.change,
-            lookups: Lookups::default(),
+            lookups: Lookups {
+                misaimed_keda: true,
+                ..Lookups::default()
+            },
             resource_version: None,
             plan: &planner,
         },
@@ -87,7 +91,7 @@ fn plan_pdb(policy: &PdbPolicy, live: &Value) -> Planned {
     }
     Planned {
         patch: plan::pdb_patch(policy),
-        verb: "configured",
+        verb: Verb::Configured,
         notes,
     }
 }

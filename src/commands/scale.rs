@@ -10,12 +10,12 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
 
-use super::change::{self, ChangeOptions, Lookups, Planned, Target};
+use super::change::{self, ChangeOptions, Lookups, Target};
 use crate::cli::{GlobalArgs, parse_duration};
 use crate::cluster::Cluster;
 use crate::error::{Error, Result};
-use crate::featurestore::{FeatureStore, RESOURCE, ScalingMode, lookup};
-use crate::plan::{self, Surroundings};
+use crate::featurestore::RESOURCE;
+use crate::plan::{self, Answers, Plan, ScaleRequest, Surroundings};
 use crate::rollout;
 use crate::status::NAME_LABEL;
 
@@ -47,7 +47,7 @@ pub struct ScaleArgs {
     #[arg(long)]
     pub replace_autoscaling: bool,
     /// Wait until the FeatureStore's status shows N ready replicas
-    #[arg(long)]
+    #[arg(long, conflicts_with = "local")]
     pub wait: bool,
     /// How long --wait waits (e.g. 90s, 5m)
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
@@ -56,10 +56,25 @@ pub struct ScaleArgs {
     pub change: ChangeOptions,
 }
 
+impl ScaleArgs {
+    /// The request, free of its flags.
+    pub fn request(&self) -> ScaleRequest {
+        ScaleRequest {
+            replicas: self.replicas,
+            current_replicas: self.current_replicas,
+            resource_version: self.resource_version.clone(),
+            replace_autoscaling: self.replace_autoscaling,
+        }
+    }
+}
+
 pub async fn run(args: &ScaleArgs, global: &GlobalArgs) -> Result<()> {
     check_replicas(args.replicas)?;
-    let planner = |live: &Value, around: &Surroundings| plan_scale(args, live, around);
-    let (cluster, outcomes) = change::run(
+    let request = args.request();
+    let planner = |live: &Value, _: &Surroundings, _: &Answers| {
+        plan::plan_scale(&request, live).map(Plan::Ready)
+    };
+    let Some((cluster, outcomes)) = change::run_or_local(
         change::Request {
             command: "scale",
             target: &args.target,
@@ -68,13 +83,17 @@ pub async fn run(args: &ScaleArgs, global: &GlobalArgs) -> Result<()> {
             lookups: Lookups {
                 autoscalers: true,
                 deployment: true,
+                misaimed_keda: true,
             },
             resource_version: args.resource_version.clone(),
             plan: &planner,
         },
         global,
     )
-    .await?;
+    .await?
+    else {
+        return Ok(());
+    };
     if !args.wait {
         return Ok(());
     }
@@ -103,49 +122,6 @@ fn check_replicas(n: i64) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// The patch for one live store, or why it is refused. Pure.
-fn plan_scale(args: &ScaleArgs, live: &Value, _around: &Surroundings) -> Result<Planned> {
-    let fs = FeatureStore::new(live);
-    let name = fs.name();
-    if let Some(rv) = &args.resource_version {
-        let now = lookup(live, "metadata.resourceVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if now != rv {
-            return Err(Error::refused(format!(
-                "{RESOURCE}/{name} is at resourceVersion {now}, not {rv} (--resource-version); nothing was sent"
-            ))
-            .with_hint("someone changed it since you read it: look again, then retry with the new resourceVersion"));
-        }
-    }
-    if let Some(expected) = args.current_replicas
-        && fs.replicas() != expected
-    {
-        return Err(Error::refused(format!(
-            "{RESOURCE}/{name} has spec.replicas {}, not {expected} (--current-replicas); nothing was sent",
-            fs.replicas()
-        ))
-        .with_hint("someone changed it since you looked: check `kubectl feast status`, then retry"));
-    }
-    let autoscaled = matches!(fs.scaling_mode(), ScalingMode::Autoscaled { .. });
-    if autoscaled && !args.replace_autoscaling {
-        let n = args.replicas;
-        return Err(Error::refused(format!(
-            "{RESOURCE}/{name} is autoscaled (spec.services.scaling.autoscaling is set): its HPA owns the replica count, and the CRD forbids replicas > 1 beside it"
-        ))
-        .with_hint(format!(
-            "switch to a fixed count with `kubectl feast autoscale {} --off --replicas {n}`, \
-             or re-run with --replace-autoscaling to drop the HPA configuration in the same patch",
-            fs.target()
-        )));
-    }
-    Ok(Planned {
-        patch: plan::scale_patch(args.replicas, autoscaled),
-        verb: "scaled",
-        notes: Vec::new(),
-    })
 }
 
 /// Follows the store's status until it shows `target` ready replicas, with a progress bar on
@@ -338,35 +314,29 @@ mod tests {
 
     #[test]
     fn scale_sets_spec_replicas_only() {
-        let p = plan_scale(
-            &args(&["fs", "--replicas", "3"]),
+        let p = plan::plan_scale(
+            &args(&["fs", "--replicas", "3"]).request(),
             &store(json!({"replicas": 1})),
-            &Surroundings::default(),
         )
         .expect("planned");
         assert_eq!(p.patch, json!({"spec": {"replicas": 3}}));
-        assert_eq!(p.verb, "scaled");
+        assert_eq!(p.verb, plan::Verb::Scaled);
     }
 
     #[test]
     fn an_autoscaled_store_is_refused_unless_autoscaling_is_replaced() {
         let hpa = store(json!({"services": {"scaling": {"autoscaling": {"maxReplicas": 5}}}}));
-        let e = plan_scale(
-            &args(&["fs", "--replicas", "3"]),
-            &hpa,
-            &Surroundings::default(),
-        )
-        .expect_err("refused");
+        let e = plan::plan_scale(&args(&["fs", "--replicas", "3"]).request(), &hpa)
+            .expect_err("refused");
         assert!(e.message.contains("is autoscaled"));
-        let hint = e.hint.unwrap_or_default();
+        let hint = e.hint().unwrap_or_default();
         assert!(
             hint.contains("autoscale fs -n ns --off --replicas 3")
                 && hint.contains("--replace-autoscaling")
         );
-        let p = plan_scale(
-            &args(&["fs", "--replicas", "3", "--replace-autoscaling"]),
+        let p = plan::plan_scale(
+            &args(&["fs", "--replicas", "3", "--replace-autoscaling"]).request(),
             &hpa,
-            &Surroundings::default(),
         )
         .expect("planned");
         assert_eq!(
@@ -378,18 +348,16 @@ mod tests {
     #[test]
     fn current_replicas_precondition_is_checked_against_the_live_spec() {
         let live = store(json!({"replicas": 2}));
-        let e = plan_scale(
-            &args(&["fs", "--replicas", "3", "--current-replicas", "4"]),
+        let e = plan::plan_scale(
+            &args(&["fs", "--replicas", "3", "--current-replicas", "4"]).request(),
             &live,
-            &Surroundings::default(),
         )
         .expect_err("refused");
         assert!(e.message.contains("has spec.replicas 2, not 4"));
         assert!(
-            plan_scale(
-                &args(&["fs", "--replicas", "3", "--current-replicas", "2"]),
-                &live,
-                &Surroundings::default()
+            plan::plan_scale(
+                &args(&["fs", "--replicas", "3", "--current-replicas", "2"]).request(),
+                &live
             )
             .is_ok()
         );
@@ -398,10 +366,9 @@ mod tests {
     #[test]
     fn resource_version_precondition_is_checked_before_sending() {
         let live = store(json!({}));
-        let e = plan_scale(
-            &args(&["fs", "--replicas", "2", "--resource-version", "4"]),
+        let e = plan::plan_scale(
+            &args(&["fs", "--replicas", "2", "--resource-version", "4"]).request(),
             &live,
-            &Surroundings::default(),
         )
         .expect_err("refused");
         assert!(e.message.contains("is at resourceVersion 5, not 4"));

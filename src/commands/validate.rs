@@ -16,7 +16,7 @@ use crate::manifests::{self, Document};
 use crate::plan::{self, AutoscalingRequest};
 use crate::render::{self, style::Style};
 use crate::report::{ObjectResult, Outcome, Report, Unreadable, is_featurestore};
-use crate::rules::{self, crd::CrdRules};
+use crate::rules::{self, crd::CrdRules, keda};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -28,6 +28,12 @@ Examples:
   kubectl feast validate -A                            live FeatureStores, with the cluster's CRD
   kubectl feast validate -n feast                      every FeatureStore in one namespace
   kubectl get feast -o yaml | kubectl feast validate -f - -o json
+  kubectl feast validate -f deploy/ -o sarif > feast.sarif   SARIF 2.1.0 for code scanning
+  kubectl feast validate -f deploy/ -o junit > feast.xml     JUnit XML: a test case per object
+  kubectl feast validate -f deploy/ -o github                annotations in a GitHub Actions job
+
+Files and live objects: KEDA ScaledObjects (keda.sh/v1alpha1) next to the FeatureStores are
+checked against the store they scale (keda/* rules in docs/rules.md).
 
 Exit codes: 0 all valid; 1 some object invalid (or warnings with --strict);
 2 bad usage; 3 some input unreadable (the others are still checked), no FeatureStore
@@ -65,7 +71,16 @@ pub struct ValidateArgs {
 }
 
 pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
-    let output = global.output_in("validate", &[OutputFormat::Json, OutputFormat::Yaml])?;
+    let output = global.output_in(
+        "validate",
+        &[
+            OutputFormat::Json,
+            OutputFormat::Yaml,
+            OutputFormat::Sarif,
+            OutputFormat::Junit,
+            OutputFormat::Github,
+        ],
+    )?;
     let live = !args.names.is_empty() || global.all_namespaces;
     // `-n NS` alone validates every FeatureStore of that namespace, as `kubectl get` lists
     // them; with no flag at all, a usage error serves better than a connection attempt.
@@ -93,21 +108,16 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
                     source: f.source,
                     line: f.line,
                     message: f.error.message,
-                    hint: f.error.hint,
+                    hint: f.error.hints.into_iter().next(),
                 })
                 .collect(),
         )
     };
-    // Each unreadable input is an error on stderr, as kubectl reports a bad file, while the
-    // report (stdout) still has every object the other inputs held.
-    for u in &report.unreadable {
-        eprintln!("error: {}", u.message);
-        if let Some(hint) = &u.hint {
-            eprintln!("hint: {hint}");
-        }
-    }
     let text = match output {
         Some(OutputFormat::Json) => render::json(&report),
+        Some(OutputFormat::Sarif) => render::sarif::sarif(&report),
+        Some(OutputFormat::Junit) => render::junit::junit(&report, args.strict),
+        Some(OutputFormat::Github) => render::github::github(&report),
         Some(_) => render::yaml(&report),
         None => render::validate::text(
             &report,
@@ -126,7 +136,15 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
             Ok(())
         }
         Outcome::Failed => Err(Error::already_reported(ErrorKind::Refused)),
-        Outcome::Unreadable => Err(Error::already_reported(ErrorKind::Incomplete)),
+        // Each unreadable input is an error (main prints them all on stderr, as kubectl reports
+        // a bad file), while the report on stdout still has every object the others held.
+        Outcome::Unreadable => Err(Error::combine(
+            report
+                .unreadable
+                .iter()
+                .map(|u| Error::incomplete(&u.message).with_hints(u.hint.clone()))
+                .collect(),
+        )),
         Outcome::Empty => Err(Error::incomplete(format!(
             "no FeatureStore in the input ({}): nothing was validated",
             if report.summary.skipped > 0 {
@@ -207,7 +225,33 @@ fn evaluate(
 pub fn files_report(docs: &[Document], what_if: Option<&WhatIf>, crd: Option<&CrdRules>) -> Report {
     let mut results = Vec::new();
     let mut skipped = 0;
+    // Every FeatureStore as checked (after the what-if), for the ScaledObjects that aim at one;
+    // copied only when the input holds a ScaledObject at all.
+    let stores: Vec<Value> = if docs.iter().any(|d| keda::is_scaled_object(&d.value)) {
+        docs.iter()
+            .filter(|d| is_featurestore(&d.value))
+            .map(|d| match what_if {
+                Some(w) => w.apply(&d.value),
+                None => d.value.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     for doc in docs {
+        if keda::is_scaled_object(&doc.value) {
+            match scaled_object_result(&doc.value, &stores, keda::Source::Manifest) {
+                Some((findings, _)) => results.push(ObjectResult::new(
+                    &doc.source,
+                    Some(doc.line),
+                    &doc.value,
+                    findings,
+                    &|path| Some(doc.line_of(path)),
+                )),
+                None => skipped += 1,
+            }
+            continue;
+        }
         if !is_featurestore(&doc.value) {
             skipped += 1;
             continue;
@@ -222,6 +266,27 @@ pub fn files_report(docs: &[Document], what_if: Option<&WhatIf>, crd: Option<&Cr
         ));
     }
     Report::new(results, skipped)
+}
+
+/// A ScaledObject's findings against the FeatureStore it aims at (by its target and namespace),
+/// or `None` when it scales none of `stores`: then it is not this plugin's business.
+fn scaled_object_result<'a>(
+    so: &Value,
+    stores: &'a [Value],
+    source: keda::Source,
+) -> Option<(Vec<rules::Finding>, &'a Value)> {
+    // The store's name from the target, once: a linear scan then compares names only.
+    let wanted = match keda::target(so) {
+        keda::Target::FeatureStore(n) => n,
+        keda::Target::Deployment(d) => d.strip_prefix("feast-")?,
+        keda::Target::Other => return None,
+    };
+    let so_namespace = keda::namespace(so);
+    let store = stores.iter().find(|fs| {
+        let fs = crate::featurestore::FeatureStore::new(fs);
+        fs.name() == wanted && keda::same_namespace(so_namespace, fs.namespace())
+    })?;
+    Some((keda::check(so, store, source), store))
 }
 
 fn load_crd_file(path: &std::path::Path) -> Result<CrdRules> {
@@ -248,14 +313,63 @@ async fn live_report(
         Some(path) => Some(load_crd_file(path)?),
         None => installed_crd(&cluster).await,
     };
-    let results = objects
-        .iter()
-        .map(|obj| {
-            let (object, findings) = evaluate(obj, what_if, crd.as_ref());
-            ObjectResult::new("cluster", None, &object, findings, &|_| None)
-        })
-        .collect();
+    let mut results: Vec<ObjectResult> = Vec::new();
+    let mut stores = Vec::new();
+    for obj in &objects {
+        let (object, findings) = evaluate(obj, what_if, crd.as_ref());
+        results.push(ObjectResult::new(
+            "cluster",
+            None,
+            &object,
+            findings,
+            &|_| None,
+        ));
+        stores.push(object);
+    }
+    if !stores.is_empty() {
+        for so in scaled_objects(&cluster, global.all_namespaces).await? {
+            if let Some((findings, _)) = scaled_object_result(&so, &stores, keda::Source::Live) {
+                results.push(ObjectResult::new("cluster", None, &so, findings, &|_| None));
+            }
+        }
+    }
     Ok(Report::new(results, 0))
+}
+
+/// KEDA's ScaledObjects of the namespace (or all): none when KEDA's CRD is not installed; a
+/// refusal is a note, as the KEDA checks are a bonus to the FeatureStore's own; any other
+/// failure stops the command (a check that could not run must not pass as if it had).
+async fn scaled_objects(cluster: &Cluster, all: bool) -> Result<Vec<Value>> {
+    let ns = (!all).then_some(cluster.namespace.as_str());
+    let api = crate::cluster::scoped_dynamic(
+        &cluster.client,
+        ns,
+        &crate::cluster::scaled_object_resource(),
+    );
+    let where_ = ns.map_or("all namespaces".into(), |n| format!("namespace {n:?}"));
+    match api.list(&ListParams::default()).await {
+        Ok(list) => list
+            .items
+            .into_iter()
+            .map(|o| {
+                let mut v = serde_json::to_value(o).map_err(|e| {
+                    Error::incomplete(format!("cannot read the server's answer: {e}"))
+                })?;
+                // A list's items carry no apiVersion/kind of their own.
+                v["apiVersion"] = json!("keda.sh/v1alpha1");
+                v["kind"] = json!(keda::SCALED_OBJECT);
+                Ok(v)
+            })
+            .collect(),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(Vec::new()),
+        Err(kube::Error::Api(s)) if s.code == 403 => {
+            eprintln!(
+                "note: could not read scaledobjects.keda.sh in {where_} (forbidden for this user); KEDA ScaledObjects not checked"
+            );
+            Ok(Vec::new())
+        }
+        Err(e) => Err(cluster.api_error(e, &format!("list scaledobjects.keda.sh in {where_}"))),
+    }
 }
 
 async fn fetch(cluster: &Cluster, names: &[String], all: bool) -> Result<Vec<Value>> {
@@ -339,6 +453,35 @@ mod tests {
         assert_eq!(r.summary.objects, 1);
         assert_eq!(r.summary.skipped, 1);
         assert!(r.passes(false));
+    }
+
+    #[test]
+    fn a_scaled_object_on_the_operator_deployment_is_an_object_of_its_own() {
+        let docs = vec![
+            doc(
+                json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "metadata": {"name": "a"}, "spec": {"feastProject": "p"}}),
+            ),
+            doc(
+                json!({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "so"}, "spec": {"scaleTargetRef": {"name": "feast-a"}, "maxReplicaCount": 1}}),
+            ),
+            // Scales something else: not ours, skipped.
+            doc(
+                json!({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "web"}, "spec": {"scaleTargetRef": {"name": "web"}}}),
+            ),
+        ];
+        let r = files_report(&docs, None, None);
+        assert_eq!(
+            (
+                r.summary.objects,
+                r.summary.scaled_objects,
+                r.summary.skipped
+            ),
+            (2, 1, 1)
+        );
+        let so = &r.results[1];
+        assert_eq!((so.kind.as_str(), so.valid), ("ScaledObject", false));
+        assert_eq!(so.findings[0].finding.rule, "keda/targets-deployment");
+        assert!(so.persistence.is_empty());
     }
 
     #[test]

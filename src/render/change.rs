@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::style::Style;
 use crate::featurestore::RESOURCE;
-use crate::plan::{Effect, FieldChange};
+use crate::plan::{Effect, FieldChange, Verb};
 use crate::rules::{Finding, Severity};
 
 /// How a change was (or was not) sent, for the suffix kubectl puts on its result line.
@@ -28,7 +28,9 @@ impl DryRun {
 }
 
 /// `featurestore.feast.dev/NAME scaled (dry run)`, as kubectl words it.
-pub fn result_line(name: &str, verb: &str, dry_run: DryRun) -> String {
+/// No verb: there was nothing to change (`unchanged`).
+pub fn result_line(name: &str, verb: Option<Verb>, dry_run: DryRun) -> String {
+    let verb = verb.map_or("unchanged", Verb::as_str);
     format!("{RESOURCE}/{name} {verb}{}\n", dry_run.suffix())
 }
 
@@ -220,11 +222,11 @@ mod tests {
     #[test]
     fn result_line_reads_like_kubectl_and_marks_dry_runs() {
         assert_eq!(
-            result_line("a", "scaled", DryRun::None),
+            result_line("a", Some(Verb::Scaled), DryRun::None),
             "featurestore.feast.dev/a scaled\n"
         );
         assert_eq!(
-            result_line("a", "configured", DryRun::Server),
+            result_line("a", Some(Verb::Configured), DryRun::Server),
             "featurestore.feast.dev/a configured (server dry run)\n"
         );
     }

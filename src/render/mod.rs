@@ -2,6 +2,11 @@
 //! writes to the terminal or knows about the cluster; colour is a parameter.
 
 pub mod change;
+pub mod doctor;
+pub mod github;
+pub mod junit;
+pub mod patch;
+pub mod sarif;
 pub mod status;
 pub mod style;
 pub mod validate;

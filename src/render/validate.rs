@@ -55,6 +55,9 @@ fn object(out: &mut String, r: &ObjectResult, style: Style) {
             f.finding.hint
         ));
     }
+    if r.persistence.is_empty() {
+        return;
+    }
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
     // The table colours its own cells, so that escape codes never count as column width.
@@ -88,9 +91,17 @@ fn object(out: &mut String, r: &ObjectResult, style: Style) {
 pub fn summary_line(report: &Report, style: Style) -> String {
     let s = &report.summary;
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    let objects = if s.scaled_objects > 0 {
+        format!(
+            "{} and {}",
+            plural(s.objects - s.scaled_objects, "FeatureStore"),
+            plural(s.scaled_objects, "ScaledObject")
+        )
+    } else {
+        plural(s.objects, "FeatureStore")
+    };
     let mut line = format!(
-        "{}: {} valid, {} invalid; {}, {}",
-        plural(s.objects, "FeatureStore"),
+        "{objects}: {} valid, {} invalid; {}, {}",
         s.valid,
         s.invalid,
         plural(s.errors, "error"),

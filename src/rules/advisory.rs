@@ -176,115 +176,146 @@ const METRIC_SOURCES: &[(&str, &str)] = &[
 /// serving container has no matching resource request.
 fn metrics(fs: &FeatureStore, hpa: &Value, out: &mut Findings) {
     let list = lookup(hpa, "metrics").and_then(Value::as_array);
-    let mut utilization: Vec<(String, Option<String>, String)> = Vec::new();
+    let mut utilization: Vec<Utilization> = Vec::new();
     match list {
         Some(list) if !list.is_empty() => {
             for (i, m) in list.iter().enumerate() {
-                let at = format!("{HPA}.metrics.{i}");
-                let Some(ty) = lookup(m, "type").and_then(Value::as_str) else {
-                    continue;
-                };
-                let Some((_, field)) = METRIC_SOURCES.iter().find(|(t, _)| *t == ty) else {
-                    metric_error(
-                        out,
-                        &format!("{at}.type"),
-                        format!(
-                            "Unsupported value: \"{ty}\": supported values: \"ContainerResource\", \
-                             \"External\", \"Object\", \"Pods\", \"Resource\""
-                        ),
-                    );
-                    continue;
-                };
-                let Some(source) = lookup(m, field) else {
-                    metric_error(
-                        out,
-                        &format!("{at}.{field}"),
-                        format!(
-                            "Required value: must populate information for the given metric source ({ty})"
-                        ),
-                    );
-                    continue;
-                };
-                let target_type = lookup(source, "target.type").and_then(Value::as_str);
-                if target_type == Some("Utilization") {
-                    if !matches!(ty, "Resource" | "ContainerResource") {
-                        metric_error(
-                            out,
-                            &format!("{at}.{field}.target.type"),
-                            format!(
-                                "Invalid value: \"Utilization\": Utilization targets are only for Resource and ContainerResource metrics, not {ty}"
-                            ),
-                        );
-                    } else if let Some(resource) = lookup(source, "name").and_then(Value::as_str) {
-                        let container = lookup(source, "container")
-                            .and_then(Value::as_str)
-                            .map(str::to_string);
-                        utilization.push((resource.to_string(), container, at.clone()));
-                    }
-                }
-                if let Some(t) = target_type {
-                    let needed = match t {
-                        "Utilization" => "averageUtilization",
-                        "Value" => "value",
-                        "AverageValue" => "averageValue",
-                        other => {
-                            metric_error(
-                                out,
-                                &format!("{at}.{field}.target.type"),
-                                format!(
-                                    "Unsupported value: \"{other}\": supported values: \"AverageValue\", \"Utilization\", \"Value\""
-                                ),
-                            );
-                            continue;
-                        }
-                    };
-                    if lookup(source, &format!("target.{needed}")).is_none() {
-                        metric_error(
-                            out,
-                            &format!("{at}.{field}.target.{needed}"),
-                            format!("Required value: must set {needed} when target.type is {t}"),
-                        );
-                    }
+                if let Some(u) = metric(m, &format!("{HPA}.metrics.{i}"), out) {
+                    utilization.push(u);
                 }
             }
         }
-        _ => utilization.push(("cpu".into(), None, HPA.to_string())),
+        _ => utilization.push(Utilization {
+            resource: "cpu".into(),
+            container: None,
+            at: HPA.to_string(),
+        }),
     }
     let default_metric = !matches!(list, Some(l) if !l.is_empty());
-    for (resource, only_container, at) in utilization {
-        if resource != "cpu" && resource != "memory" {
-            continue;
+    for u in utilization {
+        missing_requests(fs, &u, default_metric, out);
+    }
+}
+
+/// A Utilization target on a resource: the HPA needs that resource's request on the
+/// container(s) it measures.
+struct Utilization {
+    resource: String,
+    /// A ContainerResource metric measures this container only.
+    container: Option<String>,
+    at: String,
+}
+
+/// Checks one metric's shape as the HPA API does; returns its Utilization target, if any.
+fn metric(m: &Value, at: &str, out: &mut Findings) -> Option<Utilization> {
+    let ty = lookup(m, "type").and_then(Value::as_str)?;
+    let Some((_, field)) = METRIC_SOURCES.iter().find(|(t, _)| *t == ty) else {
+        metric_error(
+            out,
+            &format!("{at}.type"),
+            format!(
+                "Unsupported value: \"{ty}\": supported values: \"ContainerResource\", \
+                 \"External\", \"Object\", \"Pods\", \"Resource\""
+            ),
+        );
+        return None;
+    };
+    let Some(source) = lookup(m, field) else {
+        metric_error(
+            out,
+            &format!("{at}.{field}"),
+            format!("Required value: must populate information for the given metric source ({ty})"),
+        );
+        return None;
+    };
+    let target_type = lookup(source, "target.type").and_then(Value::as_str);
+    let mut utilization = None;
+    if target_type == Some("Utilization") {
+        if !matches!(ty, "Resource" | "ContainerResource") {
+            metric_error(
+                out,
+                &format!("{at}.{field}.target.type"),
+                format!(
+                    "Invalid value: \"Utilization\": Utilization targets are only for Resource and ContainerResource metrics, not {ty}"
+                ),
+            );
+        } else if let Some(resource) = lookup(source, "name").and_then(Value::as_str) {
+            utilization = Some(Utilization {
+                resource: resource.to_string(),
+                container: lookup(source, "container")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                at: at.to_string(),
+            });
         }
-        for (container, server) in fs.servers() {
-            if only_container.as_deref().is_some_and(|c| c != container) {
-                continue;
-            }
-            let has_request = server
-                .and_then(|s| lookup(s, &format!("resources.requests.{resource}")))
-                .is_some();
-            if !has_request {
-                let what = if default_metric {
+    }
+    if let Some(t) = target_type {
+        let needed = match t {
+            "Utilization" => "averageUtilization",
+            "Value" => "value",
+            "AverageValue" => "averageValue",
+            other => {
+                metric_error(
+                    out,
+                    &format!("{at}.{field}.target.type"),
                     format!(
-                        "the operator's default metric ({resource} at {DEFAULT_CPU_UTILIZATION}% utilization)"
-                    )
-                } else {
-                    format!("a {resource} Utilization metric ({at})")
-                };
-                out.operator(
-                    Severity::Warning,
-                    "autoscaling/missing-resource-request",
-                    &at,
-                    format!(
-                        "the HPA can't compute {resource} utilization: {what} needs a {resource} \
-                         request on container \"{container}\", which sets none"
-                    ),
-                    format!(
-                        "Set {} {resource} request, or scale on a Value/AverageValue metric.",
-                        server_path(container)
+                        "Unsupported value: \"{other}\": supported values: \"AverageValue\", \"Utilization\", \"Value\""
                     ),
                 );
+                return utilization;
             }
+        };
+        if lookup(source, &format!("target.{needed}")).is_none() {
+            metric_error(
+                out,
+                &format!("{at}.{field}.target.{needed}"),
+                format!("Required value: must set {needed} when target.type is {t}"),
+            );
         }
+    }
+    utilization
+}
+
+/// A cpu or memory Utilization target on a container with no request of that resource.
+fn missing_requests(fs: &FeatureStore, u: &Utilization, default_metric: bool, out: &mut Findings) {
+    let Utilization {
+        resource,
+        container: only_container,
+        at,
+    } = u;
+    if resource != "cpu" && resource != "memory" {
+        return;
+    }
+    for (container, server) in fs.servers() {
+        if only_container.as_deref().is_some_and(|c| c != container) {
+            continue;
+        }
+        let has_request = server
+            .and_then(|s| lookup(s, &format!("resources.requests.{resource}")))
+            .is_some();
+        if has_request {
+            continue;
+        }
+        let what = if default_metric {
+            format!(
+                "the operator's default metric ({resource} at {DEFAULT_CPU_UTILIZATION}% utilization)"
+            )
+        } else {
+            format!("a {resource} Utilization metric ({at})")
+        };
+        out.operator(
+            Severity::Warning,
+            "autoscaling/missing-resource-request",
+            at,
+            format!(
+                "the HPA can't compute {resource} utilization: {what} needs a {resource} \
+                 request on container \"{container}\", which sets none"
+            ),
+            format!(
+                "Set {} {resource} request, or scale on a Value/AverageValue metric.",
+                server_path(container)
+            ),
+        );
     }
 }
 

@@ -287,7 +287,7 @@ mod tests {
     /// so the same rule never sees it and passes. Our own mirror
     /// (`persistence/s3-kwargs`) follows the API server, and the parity test holds it to it.
     /// When this assertion fails, kube-cel has been fixed: drop the note in docs/rules.md and
-    /// the known-difference entry in tests/parity.rs.
+    /// the known-difference entry in tests/it/parity.rs.
     #[test]
     fn kube_cel_does_not_see_property_names_with_single_underscores() {
         let crd = json!({

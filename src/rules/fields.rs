@@ -20,60 +20,7 @@ use crate::suggest;
 fn builtin() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     SCHEMA.get_or_init(|| {
-        let pvc = closed(&[
-            (
-                "create",
-                closed(&[
-                    ("accessModes", open()),
-                    ("resources", open()),
-                    ("storageClassName", open()),
-                ]),
-            ),
-            ("mountPath", open()),
-            ("ref", closed(&[("name", open())])),
-        ]);
-        let store = closed(&[
-            ("secretKeyName", open()),
-            ("secretRef", closed(&[("name", open())])),
-            ("type", open()),
-        ]);
-        let persistence = |file: Value| closed(&[("file", file), ("store", store.clone())]);
-        let online = closed(&[
-            ("disabled", open()),
-            (
-                "persistence",
-                persistence(closed(&[("path", open()), ("pvc", pvc.clone())])),
-            ),
-            ("server", open()),
-            ("serving", open()),
-        ]);
-        let offline = closed(&[
-            (
-                "persistence",
-                persistence(closed(&[("pvc", pvc.clone()), ("type", open())])),
-            ),
-            ("server", open()),
-        ]);
-        let registry_file = closed(&[
-            ("cache_mode", open()),
-            ("cache_ttl_seconds", open()),
-            ("path", open()),
-            ("pvc", pvc.clone()),
-            ("s3_additional_kwargs", open()),
-        ]);
-        let registry = closed(&[
-            (
-                "local",
-                closed(&[
-                    ("persistence", persistence(registry_file)),
-                    ("server", open()),
-                ]),
-            ),
-            (
-                "remote",
-                closed(&[("feastRef", open()), ("hostname", open()), ("tls", open())]),
-            ),
-        ]);
+        let (online, offline, registry) = stores();
         let services = closed(&[
             ("affinity", open()),
             ("deploymentStrategy", open()),
@@ -125,6 +72,65 @@ fn builtin() -> &'static Value {
             ]),
         )])
     })
+}
+
+/// The three stores' blocks of the field map: online, offline and registry.
+fn stores() -> (Value, Value, Value) {
+    let pvc = closed(&[
+        (
+            "create",
+            closed(&[
+                ("accessModes", open()),
+                ("resources", open()),
+                ("storageClassName", open()),
+            ]),
+        ),
+        ("mountPath", open()),
+        ("ref", closed(&[("name", open())])),
+    ]);
+    let store = closed(&[
+        ("secretKeyName", open()),
+        ("secretRef", closed(&[("name", open())])),
+        ("type", open()),
+    ]);
+    let persistence = |file: Value| closed(&[("file", file), ("store", store.clone())]);
+    let online = closed(&[
+        ("disabled", open()),
+        (
+            "persistence",
+            persistence(closed(&[("path", open()), ("pvc", pvc.clone())])),
+        ),
+        ("server", open()),
+        ("serving", open()),
+    ]);
+    let offline = closed(&[
+        (
+            "persistence",
+            persistence(closed(&[("pvc", pvc.clone()), ("type", open())])),
+        ),
+        ("server", open()),
+    ]);
+    let registry_file = closed(&[
+        ("cache_mode", open()),
+        ("cache_ttl_seconds", open()),
+        ("path", open()),
+        ("pvc", pvc.clone()),
+        ("s3_additional_kwargs", open()),
+    ]);
+    let registry = closed(&[
+        (
+            "local",
+            closed(&[
+                ("persistence", persistence(registry_file)),
+                ("server", open()),
+            ]),
+        ),
+        (
+            "remote",
+            closed(&[("feastRef", open()), ("hostname", open()), ("tls", open())]),
+        ),
+    ]);
+    (online, offline, registry)
 }
 
 fn open() -> Value {

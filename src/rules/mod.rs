@@ -9,6 +9,7 @@
 mod advisory;
 pub mod crd;
 mod fields;
+pub mod keda;
 mod persistence;
 mod scaling;
 mod schema;
@@ -237,6 +238,7 @@ mod docs_tests {
             include_str!("advisory.rs"),
             include_str!("crd.rs"),
             include_str!("fields.rs"),
+            include_str!("keda.rs"),
         ];
         let prefixes = [
             "scaling/",
@@ -250,6 +252,7 @@ mod docs_tests {
             "version/",
             "init/",
             "crd/",
+            "keda/",
         ];
         let mut in_code = std::collections::BTreeSet::new();
         for src in sources {

@@ -215,6 +215,13 @@ pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
     if s.typed("spec.services", Ty::Object).is_none() {
         return;
     }
+    scaling(&mut s);
+    stores(&mut s, fs);
+    s.typed("spec.services.deploymentStrategy", Ty::Object);
+}
+
+/// The scaling and HA blocks: the HPA's bounds and shapes, the PDB's int-or-string values.
+fn scaling(s: &mut Schema) {
     if s.typed("spec.services.scaling", Ty::Object).is_some()
         && s.typed("spec.services.scaling.autoscaling", Ty::Object)
             .is_some()
@@ -259,6 +266,10 @@ pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
             Ty::IntOrString,
         );
     }
+}
+
+/// The three stores' persistence blocks: their enums and typed fields.
+fn stores(s: &mut Schema, fs: &FeatureStore) {
     let offline_types: Vec<&str> = if fs.is_v1() {
         OFFLINE_STORE_TYPES_V1.to_vec()
     } else {
@@ -298,7 +309,6 @@ pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
             "Use 0 or more seconds.",
         );
     }
-    s.typed("spec.services.deploymentStrategy", Ty::Object);
 }
 
 fn feast_project_ok(p: &str) -> bool {

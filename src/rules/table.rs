@@ -238,6 +238,36 @@ pub const RULES: &[RuleDoc] = &[
         origin: "CEL",
         catches: "a CRD rule kube-cel could not evaluate locally; the API server still will",
     },
+    RuleDoc {
+        id: "keda/targets-deployment",
+        severity: "error",
+        origin: "operator",
+        catches: "a KEDA ScaledObject whose `scaleTargetRef` is the operator's Deployment `feast-<name>` (`apps/v1` `Deployment`, or `kind` omitted): the operator resets the Deployment's replicas, so KEDA's HPA and the operator fight; the fix targets `feast.dev/v1` `FeatureStore` `<name>`",
+    },
+    RuleDoc {
+        id: "keda/two-owners",
+        severity: "error",
+        origin: "operator",
+        catches: "a ScaledObject on a store that also has `services.scaling.autoscaling` (live or in files), or `spec.replicas` > 1 in its manifest (live, `spec.replicas` is KEDA's own write)",
+    },
+    RuleDoc {
+        id: "keda/unsafe-persistence",
+        severity: "error",
+        origin: "operator",
+        catches: "a ScaledObject with `maxReplicaCount` > 1 (KEDA's default is 100) on a store whose persistence is not safe to scale: the API server rejects every scale write KEDA makes",
+    },
+    RuleDoc {
+        id: "keda/missing-resource-request",
+        severity: "warning",
+        origin: "operator",
+        catches: "a ScaledObject `cpu` or `memory` trigger on utilization (KEDA's default `metricType`) while a serving container of the store sets no matching request",
+    },
+    RuleDoc {
+        id: "keda/paused",
+        severity: "info",
+        origin: "operator",
+        catches: "a ScaledObject paused by `autoscaling.keda.sh/paused` or `autoscaling.keda.sh/paused-replicas`: KEDA leaves the count alone",
+    },
 ];
 
 /// The markdown table of docs/rules.md.

@@ -1,7 +1,8 @@
-//! Hand-built objects as the operator, the kubelet and the controllers would write them, for
-//! unit tests, snapshot tests and the benchmark of the pure derivation. One function per
-//! scenario, named like the control plane's seeded scenarios (`single`, `static`, `hpa`, …).
-//! Fixed timestamps, so that ages rendered against [`NOW`] are stable.
+//! Objects as the operator, the kubelet and the controllers would write them, for unit tests,
+//! snapshot tests and the benchmark of the pure derivation. The scenarios (`single`, `static`,
+//! `hpa`, …) come from `scenarios/scenarios.json`, the file `scripts/seed-scenarios` seeds the
+//! test cluster from and `scripts/living-scenarios` gives the living cluster, so the three
+//! never drift apart. Fixed timestamps, so that ages rendered against [`NOW`] are stable.
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -125,8 +126,20 @@ pub fn deployment(ns: &str, name: &str, replicas: i64, ready: i64, scaling: bool
     })
 }
 
-/// The operator's HPA `feast-<name>` on the default CPU metric.
+/// The operator's HPA `feast-<name>` on the default CPU metric (80 %).
 pub fn hpa(ns: &str, name: &str, min: i64, max: i64, current: i64, cpu: i64) -> Value {
+    hpa_targeting(ns, name, (min, max), current, cpu, 80)
+}
+
+/// The operator's HPA `feast-<name>` on a CPU utilisation `target`.
+pub fn hpa_targeting(
+    ns: &str,
+    name: &str,
+    (min, max): (i64, i64),
+    current: i64,
+    cpu: i64,
+    target: i64,
+) -> Value {
     let limited = current >= max;
     json!({
         "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
@@ -135,7 +148,7 @@ pub fn hpa(ns: &str, name: &str, min: i64, max: i64, current: i64, cpu: i64) -> 
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": format!("feast-{name}")},
             "minReplicas": min, "maxReplicas": max,
-            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]
+            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}}}]
         },
         "status": {
             "currentReplicas": current, "desiredReplicas": current,
@@ -209,6 +222,17 @@ pub fn pdb(
 }
 
 pub fn pod(ns: &str, name: &str, i: usize, node: &str, ready: bool) -> Value {
+    pod_with_restarts(ns, name, i, node, ready, i64::from(!ready) * 3)
+}
+
+pub fn pod_with_restarts(
+    ns: &str,
+    name: &str,
+    i: usize,
+    node: &str,
+    ready: bool,
+    restarts: i64,
+) -> Value {
     json!({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": format!("feast-{name}-7c9d8-{i:05}"), "namespace": ns, "creationTimestamp": POD_CREATED,
@@ -217,7 +241,7 @@ pub fn pod(ns: &str, name: &str, i: usize, node: &str, ready: bool) -> Value {
         "status": {
             "phase": "Running",
             "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}],
-            "containerStatuses": [{"name": "online", "ready": ready, "restartCount": i64::from(!ready) * 3, "image": "feastdev/feature-server:0.66.0", "imageID": "", "started": true}]
+            "containerStatuses": [{"name": "online", "ready": ready, "restartCount": restarts, "image": "feastdev/feature-server:0.66.0", "imageID": "", "started": true}]
         }
     })
 }
@@ -281,144 +305,150 @@ pub fn nodes(ns: &str, n: usize) -> Vec<Value> {
         .collect()
 }
 
-fn pods_on(ns: &str, name: &str, nodes: &[usize], ready: usize) -> Vec<Value> {
-    nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| pod(ns, name, i, &format!("{ns}-node-{n}"), i < ready))
+/// The scenarios, shared with `scripts/seed-scenarios` and `scripts/living-scenarios`.
+const SCENARIOS_JSON: &str = include_str!("../../scenarios/scenarios.json");
+
+fn scenarios_file() -> &'static Value {
+    static FILE: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| match serde_json::from_str(SCENARIOS_JSON) {
+        Ok(v) => v,
+        Err(e) => panic!("scenarios/scenarios.json does not parse: {e}"),
+    })
+}
+
+/// The scenarios the seeded cluster and these fixtures have, in the file's order.
+pub fn seeded_scenarios() -> Vec<&'static str> {
+    scenarios_file()["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s.get("seeded").is_some())
+        .filter_map(|s| s["name"].as_str())
         .collect()
 }
 
-/// One of the seeded scenarios, the store named after it (see the control plane's
-/// `scripts/seed-scenarios`).
+/// One of the seeded scenarios, the store named after it (`scripts/seed-scenarios` writes the
+/// same one into the controller-less test cluster, from the same file).
 pub fn scenario(ns: &str, which: &str) -> Objects {
     scenario_named(ns, which, which)
 }
 
-/// A scenario's objects under another store name (for many stores of one kind).
+/// A scenario's objects under another store name (for many stores of one kind): its spec, and
+/// what its "seeded" facts say the operator and the controllers wrote.
 pub fn scenario_named(ns: &str, which: &str, name: &str) -> Objects {
-    let mut o = Objects::default();
-    match which {
-        "single" => {
-            o.stores
-                .push(store(ns, name, json!({"feastProject": "demo"}), 1, 1));
-            o.deployments.push(deployment(ns, name, 1, 1, false));
-            o.pods = pods_on(ns, name, &[1], 1);
-        }
-        "static" => {
-            let spec = db_backed(
-                json!({"replicas": 3, "services": {"podDisruptionBudgets": {"maxUnavailable": 1}}}),
-            );
-            o.stores.push(store(ns, name, spec, 3, 3));
-            o.deployments.push(deployment(ns, name, 3, 3, true));
-            o.pdbs
-                .push(pdb(ns, name, json!({"maxUnavailable": 1}), 3, 2, 1));
-            o.pods = pods_on(ns, name, &[1, 2, 3], 3);
-        }
-        "hpa" => {
-            let spec = db_backed(
-                json!({"services": {"scaling": {"autoscaling": {"minReplicas": 2, "maxReplicas": 5}}, "podDisruptionBudgets": {"maxUnavailable": 1}}}),
-            );
-            o.stores.push(store(ns, name, spec, 2, 2));
-            o.deployments.push(deployment(ns, name, 2, 2, true));
-            o.hpas.push(hpa(ns, name, 2, 5, 2, 35));
-            o.pdbs
-                .push(pdb(ns, name, json!({"maxUnavailable": 1}), 2, 1, 1));
-            o.pods = pods_on(ns, name, &[1, 2], 2);
-        }
-        "hpa-at-limit" => {
-            let spec = db_backed(
-                json!({"services": {"scaling": {"autoscaling": {"minReplicas": 2, "maxReplicas": 4}}}}),
-            );
-            o.stores.push(store(ns, name, spec, 4, 4));
-            o.deployments.push(deployment(ns, name, 4, 4, true));
-            o.hpas.push(hpa(ns, name, 2, 4, 4, 135));
-            o.pods = pods_on(ns, name, &[1, 2, 3, 4], 4);
-        }
-        "keda" => {
-            let spec = db_backed(json!({"replicas": 2}));
-            o.stores.push(store(ns, name, spec, 2, 2));
-            o.deployments.push(deployment(ns, name, 2, 2, true));
-            o.hpas.push(keda_hpa(ns, name, name, 1, 6, 2));
-            o.scaled_objects.push(scaled_object(ns, name, name, 1, 6));
-            o.pods = pods_on(ns, name, &[1, 2], 2);
-        }
-        "conflict" => {
-            let spec =
-                db_backed(json!({"services": {"scaling": {"autoscaling": {"maxReplicas": 3}}}}));
-            o.stores.push(store(ns, name, spec, 2, 2));
-            o.deployments.push(deployment(ns, name, 2, 2, true));
-            o.hpas.push(hpa(ns, name, 1, 3, 2, 60));
-            o.hpas
-                .push(keda_hpa(ns, name, &format!("{name}-so"), 2, 8, 2));
-            o.pods = pods_on(ns, name, &[1, 2], 2);
-        }
-        "pdb-blocks-drain" => {
-            let spec = db_backed(
-                json!({"replicas": 2, "services": {"podDisruptionBudgets": {"minAvailable": 2}}}),
-            );
-            o.stores.push(store(ns, name, spec, 2, 2));
-            o.deployments.push(deployment(ns, name, 2, 2, true));
-            o.pdbs
-                .push(pdb(ns, name, json!({"minAvailable": 2}), 2, 2, 0));
-            o.pods = pods_on(ns, name, &[1, 2], 2);
-        }
-        "one-node" => {
-            let spec = db_backed(json!({"replicas": 3}));
-            o.stores.push(store(ns, name, spec, 3, 3));
-            o.deployments.push(deployment(ns, name, 3, 3, true));
-            o.pods = pods_on(ns, name, &[1, 1, 1], 3);
-        }
-        "lagging" => {
-            // spec says 4; the operator last applied 2 and has not reconciled since.
-            let spec = db_backed(json!({"replicas": 4}));
-            let mut s = store(ns, name, spec, 2, 2);
-            s["status"]["applied"]["replicas"] = json!(2);
-            o.stores.push(s);
-            o.deployments.push(deployment(ns, name, 2, 2, true));
-            o.pods = pods_on(ns, name, &[1, 2], 2);
-        }
-        "failed" => {
-            // The HPA apply failed (min > max reaches the HPA API, §2.2).
-            let spec = db_backed(
-                json!({"services": {"scaling": {"autoscaling": {"minReplicas": 5, "maxReplicas": 3}}}}),
-            );
-            let mut s = store(ns, name, spec, 1, 1);
-            s["status"]["phase"] = json!("Failed");
-            s["status"]["conditions"][0] = json!({
-                "type": "FeatureStore", "status": "False", "reason": "FeatureStoreFailed",
-                "message": format!("Error: HorizontalPodAutoscaler.autoscaling \"feast-{name}\" is invalid: spec.maxReplicas: Invalid value: 3: must be greater than or equal to `minReplicas`"),
-                "lastTransitionTime": "2026-11-25T11:00:00Z"
-            });
-            o.stores.push(s);
-            o.deployments.push(deployment(ns, name, 1, 1, true));
-            o.pods = pods_on(ns, name, &[1], 1);
-        }
-        other => panic!("no fixture scenario {other:?}"),
+    let file = scenarios_file();
+    let Some(s) = file["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["name"] == which && s.get("seeded").is_some())
+    else {
+        panic!("no seeded scenario {which:?} in scenarios/scenarios.json");
+    };
+    let seeded = &s["seeded"];
+    let int = |v: &Value| v.as_i64().unwrap_or(0);
+    let mut spec = s["spec"].clone();
+    if let Some(r) = seeded.get("specReplicas") {
+        spec["replicas"] = r.clone();
     }
+    let pods: Vec<(usize, bool, i64)> = seeded["pods"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let node = usize::try_from(int(&p[0])).unwrap_or(1);
+            (node, p[1].as_bool().unwrap_or(false), int(&p[2]))
+        })
+        .collect();
+    let ready = i64::try_from(pods.iter().filter(|p| p.1).count()).unwrap_or(0);
+    let replicas = int(&seeded["deploymentReplicas"]);
+    let mut o = Objects::default();
+    let mut store = store(ns, name, spec.clone(), ready, replicas);
+    if let Some(applied) = seeded.get("appliedReplicas") {
+        store["status"]["applied"]["replicas"] = applied.clone();
+    }
+    if let Some(error) = seeded["failed"].as_str() {
+        store["status"]["phase"] = json!("Failed");
+        store["status"]["conditions"][0] = json!({
+            "type": "FeatureStore", "status": "False", "reason": "FeatureStoreFailed",
+            "message": format!("Error: {error}"),
+            "lastTransitionTime": "2026-11-25T11:00:00Z"
+        });
+    }
+    // The operator shapes the Deployment from the spec it applied (§4.1).
+    let applied = json!({ "spec": store["status"]["applied"].clone() });
+    let scaling = crate::featurestore::FeatureStore::new(&applied).scaling_enabled();
+    o.stores.push(store);
+    o.deployments
+        .push(deployment(ns, name, replicas, ready, scaling));
+    if let (Some(auto), Some(h)) = (
+        spec.pointer("/services/scaling/autoscaling"),
+        seeded.get("hpa"),
+    ) {
+        let bounds = (int(&auto["minReplicas"]).max(1), int(&auto["maxReplicas"]));
+        let target = auto
+            .pointer("/metrics/0/resource/target/averageUtilization")
+            .map_or(80, int);
+        o.hpas.push(hpa_targeting(
+            ns,
+            name,
+            bounds,
+            replicas,
+            int(&h["cpu"]),
+            target,
+        ));
+    }
+    if let (Some(policy), Some(b)) = (
+        spec.pointer("/services/podDisruptionBudgets"),
+        seeded.get("pdb"),
+    ) {
+        o.pdbs.push(pdb(
+            ns,
+            name,
+            policy.clone(),
+            ready,
+            int(&b["desiredHealthy"]),
+            int(&b["allowed"]),
+        ));
+    }
+    if s["keda"] == true {
+        let (min, max) = (
+            int(&file["keda"]["minReplicaCount"]),
+            int(&file["keda"]["maxReplicaCount"]),
+        );
+        o.scaled_objects
+            .push(scaled_object(ns, name, name, min, max));
+        o.hpas.push(keda_hpa(ns, name, name, min, max, replicas));
+    }
+    o.pods = pods
+        .iter()
+        .enumerate()
+        .map(|(i, (node, ready, restarts))| {
+            pod_with_restarts(ns, name, i, &format!("{ns}-node-{node}"), *ready, *restarts)
+        })
+        .collect();
     o
 }
 
-pub const SCENARIOS: &[&str] = &[
-    "single",
-    "static",
-    "hpa",
-    "hpa-at-limit",
-    "keda",
-    "conflict",
-    "pdb-blocks-drain",
-    "one-node",
-    "lagging",
-    "failed",
-];
+/// The seeded cluster's nodes: `<ns>-node-1..`, one per zone of the scenarios file.
+pub fn seeded_nodes(ns: &str) -> Vec<Value> {
+    scenarios_file()["seededNodes"]["zones"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .enumerate()
+        .map(|(i, zone)| node(&format!("{ns}-node-{}", i + 1), zone))
+        .collect()
+}
 
-/// Every scenario in one namespace, with 4 nodes over 2 zones.
+/// Every seeded scenario in one namespace, on the seeded cluster's nodes.
 pub fn all(ns: &str) -> Objects {
     let mut o = Objects {
-        nodes: nodes(ns, 4),
+        nodes: seeded_nodes(ns),
         ..Default::default()
     };
-    for s in SCENARIOS {
+    for s in seeded_scenarios() {
         o.extend(scenario(ns, s));
     }
     o

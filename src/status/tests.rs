@@ -38,14 +38,14 @@ fn a_keda_hpa_behind_its_scaled_object_counts_once() {
     assert_eq!(
         s.replica_owners,
         vec![ReplicaOwner {
-            kind: "scaledobject",
+            kind: OwnerKind::ScaledObject,
             name: "keda".into()
         }]
     );
     let a = s.autoscaler.expect("the KEDA HPA is shown");
     assert_eq!(
         (a.kind, a.scaled_object.as_deref()),
-        ("external", Some("keda"))
+        (AutoscalerKind::External, Some("keda"))
     );
     assert_eq!(a.metrics[0].current.as_deref(), Some("42"));
 }
@@ -57,7 +57,7 @@ fn a_scaled_object_without_its_hpa_still_makes_the_mode_external() {
     let s = derive_one(&o);
     assert_eq!(s.mode, Mode::External);
     let a = s.autoscaler.expect("the ScaledObject is shown");
-    assert_eq!((a.min_replicas, a.max_replicas), (1, Some(6)));
+    assert_eq!((a.min_replicas, a.max_replicas), (2, Some(6)));
 }
 
 #[test]
@@ -89,14 +89,14 @@ fn owned_objects_are_matched_by_name_and_controller_uid_not_by_label() {
     }
     let s = derive_one(&o);
     assert_eq!(s.deployment.ownership, Ownership::Owned);
-    assert_eq!(s.replicas.source, "deployment");
+    assert_eq!(s.replicas.source, ReplicasSource::Deployment);
 
     let mut o = scenario("static");
     o.deployments[0]["metadata"]["ownerReferences"][0]["uid"] = json!("someone-else");
     o.pdbs[0]["metadata"]["ownerReferences"][0]["uid"] = json!("someone-else");
     let s = derive_one(&o);
     assert_eq!(s.deployment.ownership, Ownership::NotOwned);
-    assert_eq!(s.replicas.source, "featurestore");
+    assert_eq!(s.replicas.source, ReplicasSource::FeatureStore);
     assert_eq!(s.disruption_budget.object.ownership, Ownership::NotOwned);
     assert_eq!(s.disruption_budget.verdict.level, Level::Warning);
 }
@@ -105,10 +105,10 @@ fn owned_objects_are_matched_by_name_and_controller_uid_not_by_label() {
 fn an_hpa_at_its_maximum_is_flagged() {
     let s = derive_one(&scenario("hpa-at-limit"));
     let a = s.autoscaler.expect("operator HPA");
-    assert_eq!(a.at_limit, Some("max"));
+    assert_eq!(a.at_limit, Some(Limit::Max));
     assert_eq!(a.verdict.level, Level::Warning);
-    assert_eq!(a.metrics[0].current.as_deref(), Some("135%"));
-    assert_eq!(a.metrics[0].target, "80%");
+    assert_eq!(a.metrics[0].current.as_deref(), Some("138%"));
+    assert_eq!(a.metrics[0].target, "70%");
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn a_pdb_with_no_disruption_allowed_blocks_drains() {
     assert_eq!(d.blocks_drains, Some(true));
     assert_eq!(d.verdict.level, Level::Critical);
     assert!(
-        d.verdict.message.contains("minAvailable 2"),
+        d.verdict.message.contains("minAvailable 3"),
         "{}",
         d.verdict.message
     );
@@ -190,7 +190,7 @@ fn without_node_access_zones_are_unknown_and_say_why() {
     assert!(
         r.sources
             .iter()
-            .any(|x| x.kind == "nodes" && x.state == "unreadable")
+            .any(|x| x.kind == Resource::Nodes && x.state == SourceRead::Unreadable)
     );
 }
 
@@ -288,7 +288,7 @@ fn a_failed_store_keeps_its_condition_message() {
     );
     assert!(
         c.summary()
-            .contains("must be greater than or equal to `minReplicas`")
+            .contains("must be greater than or equal to minReplicas")
     );
     assert!(
         s.warnings
@@ -309,7 +309,7 @@ fn injection_states_follow_the_spec() {
     let s = derive_one(&o);
     assert_eq!(
         (s.affinity.state, s.topology_spread.state),
-        ("disabled", "disabled")
+        (InjectionState::Disabled, InjectionState::Disabled)
     );
 
     o.stores[0]["spec"]["services"]["affinity"] = json!({"nodeAffinity": {}});
@@ -317,13 +317,13 @@ fn injection_states_follow_the_spec() {
     let s = derive_one(&o);
     assert_eq!(
         (s.affinity.state, s.topology_spread.state),
-        ("custom", "custom")
+        (InjectionState::Custom, InjectionState::Custom)
     );
 
     let s = derive_one(&scenario("static"));
     assert_eq!(
         (s.affinity.state, s.topology_spread.state),
-        ("injected", "injected")
+        (InjectionState::Injected, InjectionState::Injected)
     );
     assert_eq!(
         s.affinity.effective.as_deref(),
@@ -332,14 +332,14 @@ fn injection_states_follow_the_spec() {
     let s = derive_one(&scenario("single"));
     assert_eq!(
         (s.affinity.state, s.topology_spread.state),
-        ("none", "none")
+        (InjectionState::None, InjectionState::None)
     );
 }
 
 #[test]
 fn strategy_says_whether_it_is_explicit_or_the_operator_default() {
     let s = derive_one(&scenario("static")).strategy;
-    assert_eq!(s.origin, "operator default");
+    assert_eq!(s.origin, StrategyOrigin::OperatorDefault);
     assert_eq!(
         s.effective.as_deref(),
         Some("RollingUpdate (maxSurge 25%, maxUnavailable 25%)")
@@ -349,7 +349,10 @@ fn strategy_says_whether_it_is_explicit_or_the_operator_default() {
     o.stores[0]["spec"]["services"]["deploymentStrategy"] = json!({"type": "Recreate"});
     o.deployments.clear();
     let s = derive_one(&o).strategy;
-    assert_eq!((s.origin, s.source), ("explicit", "spec"));
+    assert_eq!(
+        (s.origin, s.source),
+        (StrategyOrigin::Explicit, StrategySource::Spec)
+    );
     assert_eq!(s.effective.as_deref(), Some("Recreate"));
 }
 
@@ -373,7 +376,7 @@ fn stores_are_sorted_and_sources_reported() {
     sorted.sort();
     assert_eq!(names, sorted);
     assert_eq!(r.sources.len(), 7);
-    assert!(r.sources.iter().all(|s| s.state == "listed"));
+    assert!(r.sources.iter().all(|s| s.state == SourceRead::Listed));
 }
 
 #[test]
@@ -395,7 +398,7 @@ fn in_a_conflict_the_operator_hpa_is_not_labelled_with_the_scaled_object() {
     let s = derive_one(&o);
     assert_eq!(s.mode, Mode::Conflict);
     let a = s.autoscaler.expect("operator HPA");
-    assert_eq!((a.kind, a.scaled_object), ("operator", None));
+    assert_eq!((a.kind, a.scaled_object), (AutoscalerKind::Operator, None));
 }
 
 #[test]
@@ -407,14 +410,18 @@ fn in_a_conflict_the_other_autoscalers_are_shown_with_their_verdicts() {
         s.autoscaler.as_ref().map(|a| a.name.as_str()),
         Some("feast-conflict")
     );
-    let others: Vec<(&str, &str, Level)> = s
+    let others: Vec<(AutoscalerKind, &str, Level)> = s
         .other_autoscalers
         .iter()
         .map(|a| (a.kind, a.name.as_str(), a.verdict.level))
         .collect();
     assert_eq!(
         others,
-        [("external", "keda-hpa-conflict-so", Level::Critical)]
+        [(
+            AutoscalerKind::External,
+            "keda-hpa-conflict",
+            Level::Critical
+        )]
     );
     assert!(derive_one(&scenario("hpa")).other_autoscalers.is_empty());
 }

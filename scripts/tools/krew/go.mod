@@ -1,5 +1,5 @@
 // Wrapper module: builds krew and its manifest validator from the Go module proxy, for the
-// krew install test (tests/krew.rs). scripts/build-tools reads the version from here.
+// krew install test (tests/it/krew.rs). scripts/build-tools reads the version from here.
 module kubectl-feast.local/tools/krew
 
 go 1.26.0

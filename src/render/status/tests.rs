@@ -44,7 +44,7 @@ fn list_marks_unknown_without_node_access() {
 #[test]
 fn detail_of_each_scenario() {
     let r = report();
-    for name in fixtures::SCENARIOS {
+    for name in fixtures::seeded_scenarios() {
         insta::assert_snapshot!(
             format!("detail_{name}"),
             detail(store(&r, name), &r.sources, now(), Style::PLAIN)

@@ -1,0 +1,229 @@
+//! What a change must know besides the store: the autoscalers that target it and the
+//! Deployment's replica count. A look-up that fails for any reason but "not served" or
+//! "forbidden" fails the whole command before anything is sent (fail closed).
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use kube::api::{Api, DynamicObject};
+use serde_json::Value;
+
+use super::Lookups;
+use super::out::Out;
+use crate::cluster::Cluster;
+use crate::error::{Error, Result};
+use crate::featurestore::lookup;
+use crate::plan::Surroundings;
+use crate::rules::keda;
+
+/// The namespace's autoscalers, read once for all stores; per-store Deployments.
+#[derive(Default)]
+pub(super) struct AroundCache {
+    autoscalers: Option<Vec<(String, Value)>>,
+    /// The namespace's KEDA ScaledObjects (empty when KEDA is not installed or not readable).
+    scaled_objects: Option<Vec<Value>>,
+}
+
+impl AroundCache {
+    /// What a change must know besides the store. A look-up that fails for any reason but
+    /// "not served" or "forbidden" fails the whole command before anything is sent: a safety
+    /// check that could not run must not let the change through as if it had passed.
+    pub(super) async fn for_store(
+        &mut self,
+        out: &Out,
+        cluster: &Cluster,
+        name: &str,
+        lookups: Lookups,
+    ) -> Result<Surroundings> {
+        let mut around = Surroundings::default();
+        if lookups.autoscalers && self.autoscalers.is_none() {
+            let (scaled_objects, hpas) = tokio::join!(
+                list_scaled_objects(out, cluster),
+                list_external_hpas(out, cluster)
+            );
+            let scaled_objects = scaled_objects?;
+            self.autoscalers = Some(autoscalers(&scaled_objects, hpas?));
+            self.scaled_objects = Some(scaled_objects);
+        }
+        if lookups.misaimed_keda && self.scaled_objects.is_none() {
+            self.scaled_objects = Some(list_scaled_objects(out, cluster).await?);
+        }
+        if lookups.autoscalers {
+            around.external_autoscalers = self
+                .autoscalers
+                .iter()
+                .flatten()
+                .filter(|(_, target)| targets(target, name))
+                .map(|(label, _)| label.clone())
+                .collect();
+        }
+        if lookups.deployment {
+            around.deployment_replicas = deployment_replicas(out, cluster, name).await?;
+        }
+        Ok(around)
+    }
+
+    /// The ScaledObjects (names) that target the operator's Deployment `feast-<name>`.
+    pub(super) fn misaimed_keda(&self, name: &str) -> Vec<String> {
+        self.scaled_objects
+            .iter()
+            .flatten()
+            .filter(|so| keda::targets_operator_deployment(so, name))
+            .map(|so| keda::name(so).to_string())
+            .collect()
+    }
+}
+
+/// Whether a `scaleTargetRef` names this FeatureStore.
+fn targets(target: &Value, name: &str) -> bool {
+    let kind = lookup(target, "kind").and_then(Value::as_str);
+    let target_name = lookup(target, "name").and_then(Value::as_str);
+    let api_version = lookup(target, "apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("feast.dev/");
+    kind == Some("FeatureStore")
+        && target_name == Some(name)
+        && api_version.starts_with("feast.dev/")
+}
+
+/// The namespace's KEDA ScaledObjects as JSON, from the watch cache. Not installed: none;
+/// forbidden: a note; any other failure is an error.
+async fn list_scaled_objects(out: &Out, cluster: &Cluster) -> Result<Vec<Value>> {
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        cluster.client.clone(),
+        &cluster.namespace,
+        &crate::cluster::scaled_object_resource(),
+    );
+    match api.list(&crate::cluster::lookup_params()).await {
+        Ok(list) => Ok(list
+            .items
+            .into_iter()
+            .filter_map(|so| serde_json::to_value(so).ok())
+            .collect()),
+        // No KEDA in this cluster: nothing to find.
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(Vec::new()),
+        Err(e) => {
+            lookup_failed(out, cluster, "scaledobjects.keda.sh", e, "KEDA autoscalers")?;
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// The namespace's HPAs other than the operator's own; forbidden: a note, none.
+async fn list_external_hpas(out: &Out, cluster: &Cluster) -> Result<Vec<HorizontalPodAutoscaler>> {
+    let hpas: Api<HorizontalPodAutoscaler> =
+        Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    match hpas.list(&crate::cluster::external_hpa_params()).await {
+        Ok(list) => Ok(list.items),
+        Err(e) => {
+            lookup_failed(
+                out,
+                cluster,
+                "horizontalpodautoscalers.autoscaling",
+                e,
+                "HPAs targeting the FeatureStore",
+            )?;
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// KEDA ScaledObjects and HPAs with their `scaleTargetRef`. An HPA that KEDA made for a listed
+/// ScaledObject is folded into it.
+fn autoscalers(
+    scaled_objects: &[Value],
+    hpas: Vec<HorizontalPodAutoscaler>,
+) -> Vec<(String, Value)> {
+    let mut found = Vec::new();
+    let mut keda_names = Vec::new();
+    for so in scaled_objects {
+        let name = keda::name(so).to_string();
+        let target = so
+            .pointer("/spec/scaleTargetRef")
+            .cloned()
+            .unwrap_or(Value::Null);
+        found.push((format!("KEDA ScaledObject {name:?}"), target));
+        keda_names.push(name);
+    }
+    for hpa in hpas {
+        let name = hpa.metadata.name.clone().unwrap_or_default();
+        let by_keda = hpa
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("scaledobject.keda.sh/name"))
+            .is_some_and(|so| keda_names.contains(so));
+        if by_keda {
+            continue;
+        }
+        let target = hpa
+            .spec
+            .map(|s| serde_json::to_value(s.scale_target_ref).unwrap_or(Value::Null))
+            .unwrap_or(Value::Null);
+        found.push((format!("HorizontalPodAutoscaler {name:?}"), target));
+    }
+    found
+}
+
+async fn deployment_replicas(out: &Out, cluster: &Cluster, name: &str) -> Result<Option<i64>> {
+    let api: Api<Deployment> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    match api.get(&format!("feast-{name}")).await {
+        Ok(d) => Ok(d.spec.and_then(|s| s.replicas).map(i64::from)),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
+        Err(e) => {
+            lookup_failed(
+                out,
+                cluster,
+                "deployments.apps",
+                e,
+                "the Deployment's replica count",
+            )?;
+            Ok(None)
+        }
+    }
+}
+
+/// A look-up this user may not make never blocks the change: one line says what was not
+/// checked. Any other failure (a timeout, a 500, a broken connection) stops the command with
+/// nothing sent.
+fn lookup_failed(
+    out: &Out,
+    cluster: &Cluster,
+    resource: &str,
+    err: kube::Error,
+    unchecked: &str,
+) -> Result<()> {
+    let ns = &cluster.namespace;
+    if let kube::Error::Api(s) = &err
+        && s.code == 403
+    {
+        out.note(&format!(
+            "could not read {resource} in namespace {ns:?} (forbidden for this user); {unchecked} not checked"
+        ));
+        return Ok(());
+    }
+    let e = cluster.api_error(err, &format!("read {resource} in namespace {ns:?}"));
+    Err(Error::incomplete(format!(
+        "{}; {unchecked} could not be checked, so nothing was sent",
+        e.message
+    ))
+    .with_hints(if e.hints.is_empty() {
+        vec!["retry once the API server answers".to_string()]
+    } else {
+        e.hints
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_featurestore_target_of_that_name_counts() {
+        let t =
+            serde_json::json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "name": "a"});
+        assert!(targets(&t, "a"));
+        assert!(!targets(&t, "b"));
+        let d = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "a"});
+        assert!(!targets(&d, "a"));
+    }
+}

@@ -1,0 +1,108 @@
+//! Where the change flow's words go: results on stdout (or, with `-o yaml|json`, the objects),
+//! notes, warnings and diffs on stderr, each suggested command carrying the user's
+//! `--context`. The one place the change commands print.
+
+use std::io::IsTerminal;
+
+use serde_json::Value;
+
+use crate::cli::{ColorChoice, GlobalArgs, OutputFormat};
+use crate::featurestore::RESOURCE;
+use crate::plan::{Effect, FieldChange, Verb};
+use crate::render;
+use crate::render::change::{self as text, DryRun};
+use crate::render::style::Style;
+use crate::rules::Finding;
+
+pub struct Out {
+    /// `-o`: `None` for kubectl's result lines.
+    pub output: Option<OutputFormat>,
+    /// For stdout.
+    pub style: Style,
+    /// For stderr, coloured only when it is a terminal (or --color always).
+    pub err_style: Style,
+    context: Option<String>,
+}
+
+impl Out {
+    pub fn new(global: &GlobalArgs, output: Option<OutputFormat>) -> Self {
+        let style = Style {
+            color: global.color_enabled(),
+        };
+        let err_style = Style {
+            color: style.color
+                && (global.color == ColorChoice::Always || std::io::stderr().is_terminal()),
+        };
+        Out {
+            output,
+            style,
+            err_style,
+            context: global.context.clone(),
+        }
+    }
+
+    fn shown(&self, text: &str) -> String {
+        render::with_context(text, self.context.as_deref())
+    }
+
+    /// `note: TEXT` on stderr.
+    pub fn note(&self, text: &str) {
+        eprintln!("note: {}", self.shown(text));
+    }
+
+    /// A store's note: `note: featurestore.feast.dev/NAME: TEXT`.
+    pub fn store_note(&self, name: &str, text: &str) {
+        self.note(&format!("{RESOURCE}/{name}: {text}"));
+    }
+
+    pub fn warning(&self, name: &str, finding: &Finding) {
+        eprint!(
+            "{}",
+            self.shown(&text::warning(name, finding, self.err_style))
+        );
+    }
+
+    /// `warning: featurestore.feast.dev/NAME: TEXT`, for a risk before its confirmation.
+    pub fn risk(&self, name: &str, risk: &str) {
+        eprintln!(
+            "{} {RESOURCE}/{name}: {risk}",
+            self.err_style.yellow("warning:")
+        );
+    }
+
+    /// `--diff`: on stdout with kubectl's result lines, on stderr beside `-o`.
+    pub fn diff(&self, namespace: &str, name: &str, changes: &[FieldChange]) {
+        if self.output.is_none() {
+            print!("{}", text::diff(namespace, name, changes, self.style));
+        } else {
+            eprint!("{}", text::diff(namespace, name, changes, self.err_style));
+        }
+    }
+
+    /// kubectl's result line and, when something changed, what the operator does next; or
+    /// the name alone with `-o name`.
+    pub fn result(&self, name: &str, verb: Option<Verb>, dry_run: DryRun, effects: &[Effect]) {
+        match self.output {
+            None => {
+                print!("{}", text::result_line(name, verb, dry_run));
+                if verb.is_some() {
+                    print!("{}", text::effects(name, effects, dry_run));
+                }
+            }
+            Some(OutputFormat::Name) => print!("{}", text::name_line(name)),
+            Some(_) => {}
+        }
+    }
+
+    /// `-o yaml|json`: the objects as stored, in one document or List.
+    pub fn objects(&self, objects: &[Value]) {
+        if matches!(self.output, Some(OutputFormat::Json | OutputFormat::Yaml))
+            && !objects.is_empty()
+        {
+            print!(
+                "{}",
+                text::objects(objects, self.output == Some(OutputFormat::Json))
+            );
+        }
+    }
+}

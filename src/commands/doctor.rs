@@ -1,0 +1,422 @@
+//! `kubectl feast doctor`: what will stop scaling or high availability from working, before
+//! anything fails. The shell: it reads the cluster into `crate::doctor::Facts` (every look-up
+//! at once, a refused one recorded with its reason), lets `crate::doctor::diagnose` judge it,
+//! and prints `crate::render::doctor`'s checklist or JSON/YAML.
+
+use clap::Args;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
+use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
+use kube::api::{Api, ListParams, PostParams};
+use serde_json::Value;
+
+use crate::cli::{GlobalArgs, OutputFormat};
+use crate::cluster::{
+    Cluster, is_unserved_resource, scaled_object_resource, scoped, scoped_dynamic,
+};
+use crate::doctor::{self, Access, ApiAvailability, Facts, Probe, Workload};
+use crate::error::{Error, ErrorKind, Result};
+use crate::featurestore::{FeatureStore, RESOURCE, resource_name};
+use crate::render::{self, style::Style};
+use crate::status::NAME_LABEL;
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  kubectl feast doctor                  the cluster, and every FeatureStore in the namespace
+  kubectl feast doctor my-feast -n ml   the cluster, and one store
+  kubectl feast doctor -A               every namespace
+  kubectl feast doctor -A -o json       the same checklist, structured (for CI)
+
+Each check is ok, WARNING, BLOCKING or unknown (a look-up you may not make), with a fix.
+
+Exit codes: 0 nothing blocks (warnings allowed); 1 something blocks scaling or HA;
+2 bad usage; 3 the cluster could not be reached, or a named store does not exist.")]
+pub struct DoctorArgs {
+    /// FeatureStores to check (NAME, featurestore/NAME or feast/NAME); none checks every one
+    /// in the namespace (or in all with -A), e.g. `kubectl feast doctor my-feast`
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+pub async fn run(args: &DoctorArgs, global: &GlobalArgs) -> Result<()> {
+    let output = global.output_in("doctor", &[OutputFormat::Json, OutputFormat::Yaml])?;
+    if global.all_namespaces && !args.names.is_empty() {
+        return Err(
+            Error::usage("a FeatureStore cannot be named across all namespaces")
+                .with_hint("drop -A and give the namespace with -n NAMESPACE"),
+        );
+    }
+    let names = args
+        .names
+        .iter()
+        .map(|n| resource_name(n).map(str::to_string))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| {
+            Error::usage(e).with_hint(
+                "give NAME, featurestore/NAME or feast/NAME, as `kubectl get feast` lists them",
+            )
+        })?;
+    let cluster = Cluster::connect(global).await?;
+    let namespace = (!global.all_namespaces).then(|| cluster.namespace.clone());
+    let facts = gather(&cluster, namespace, &names).await?;
+    let report = doctor::diagnose(&facts);
+    let text = match output {
+        Some(OutputFormat::Json) => render::json(&report),
+        Some(OutputFormat::Yaml) => render::yaml(&report),
+        _ => render::doctor::text(
+            &report,
+            Style {
+                color: global.color_enabled(),
+            },
+        ),
+    };
+    print!("{}", render::with_context(&text, global.context.as_deref()));
+    if report.blocking() {
+        return Err(Error::already_reported(ErrorKind::Refused));
+    }
+    Ok(())
+}
+
+/// Why a look-up failed, as the API server said it.
+fn reason(err: &kube::Error) -> String {
+    match err {
+        kube::Error::Api(s) => format!("{} ({})", s.message, s.code),
+        other => other.to_string(),
+    }
+}
+
+/// A failure that is not the API server's answer (unreachable, timeout) stops `doctor`: every
+/// other look-up would fail the same way, and a checklist of "unknown" helps nobody.
+fn probe<T>(cluster: &Cluster, doing: &str, r: kube::Result<Option<T>>) -> Result<Probe<T>> {
+    match r {
+        Ok(Some(t)) => Ok(Probe::Found(t)),
+        Ok(None) => Ok(Probe::Missing),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(Probe::Missing),
+        Err(e @ kube::Error::Api(_)) => Ok(Probe::Unreadable(reason(&e))),
+        Err(e) => Err(cluster.api_error(e, doing)),
+    }
+}
+
+fn workload(d: &Deployment) -> Workload {
+    Workload {
+        namespace: d.metadata.namespace.clone().unwrap_or_default(),
+        name: d.metadata.name.clone().unwrap_or_default(),
+        desired: d
+            .spec
+            .as_ref()
+            .and_then(|s| s.replicas)
+            .map_or(1, i64::from),
+        ready: d
+            .status
+            .as_ref()
+            .and_then(|s| s.ready_replicas)
+            .map_or(0, i64::from),
+    }
+}
+
+/// A controller's Deployment, looked for by label in every namespace, else by its usual name
+/// (a user who may not list Deployments cluster-wide may still read that one).
+async fn controller(
+    cluster: &Cluster,
+    selector: &str,
+    keep: impl Fn(&Deployment) -> bool,
+    usual: (&str, &str),
+) -> Result<Probe<Vec<Workload>>> {
+    let all: Api<Deployment> = Api::all(cluster.client.clone());
+    match all.list(&ListParams::default().labels(selector)).await {
+        Ok(list) => {
+            let found: Vec<Workload> = list
+                .items
+                .iter()
+                .filter(|d| keep(d))
+                .map(workload)
+                .collect();
+            if !found.is_empty() {
+                return Ok(Probe::Found(found));
+            }
+        }
+        Err(e @ kube::Error::Api(_)) => {
+            let one: Api<Deployment> = Api::namespaced(cluster.client.clone(), usual.0);
+            let got = one.get_opt(usual.1).await;
+            return Ok(match probe(cluster, "read a Deployment", got)? {
+                Probe::Found(d) => Probe::Found(vec![workload(&d)]),
+                Probe::Missing => Probe::Unreadable(reason(&e)),
+                Probe::Unreadable(_) => Probe::Unreadable(reason(&e)),
+            });
+        }
+        Err(e) => return Err(cluster.api_error(e, "list Deployments in all namespaces")),
+    }
+    Ok(Probe::Missing)
+}
+
+/// The access reviews: what each command needs, in the namespace looked at.
+fn reviews(namespace: Option<&str>) -> Vec<(Access, ResourceAttributes)> {
+    let ns = namespace.map(str::to_string);
+    let item = |verb: &'static str,
+                group: &str,
+                resource: &str,
+                shown: &'static str,
+                needed_by: &'static str,
+                required: bool,
+                namespaced: bool| {
+        (
+            Access {
+                verb,
+                resource: shown,
+                namespace: if namespaced { ns.clone() } else { None },
+                needed_by,
+                required,
+                allowed: Probe::Missing,
+            },
+            ResourceAttributes {
+                verb: Some(verb.to_string()),
+                group: Some(group.to_string()),
+                resource: Some(resource.to_string()),
+                namespace: if namespaced { ns.clone() } else { None },
+                ..ResourceAttributes::default()
+            },
+        )
+    };
+    vec![
+        item(
+            "patch",
+            "feast.dev",
+            "featurestores",
+            "featurestores.feast.dev",
+            "scale, autoscale and pdb",
+            true,
+            true,
+        ),
+        item(
+            "list",
+            "feast.dev",
+            "featurestores",
+            "featurestores.feast.dev",
+            "status, validate (live) and doctor",
+            true,
+            true,
+        ),
+        item(
+            "list",
+            "apps",
+            "deployments",
+            "deployments.apps",
+            "status and scale --wait",
+            false,
+            true,
+        ),
+        item(
+            "list",
+            "autoscaling",
+            "horizontalpodautoscalers",
+            "horizontalpodautoscalers.autoscaling",
+            "status and the autoscaler pre-flight of scale/autoscale",
+            false,
+            true,
+        ),
+        item(
+            "list",
+            "policy",
+            "poddisruptionbudgets",
+            "poddisruptionbudgets.policy",
+            "status",
+            false,
+            true,
+        ),
+        item(
+            "list",
+            "",
+            "pods",
+            "pods",
+            "status (placement) and scale --wait",
+            false,
+            true,
+        ),
+        item(
+            "list",
+            "",
+            "nodes",
+            "nodes",
+            "status (zones) and doctor",
+            false,
+            false,
+        ),
+    ]
+}
+
+async fn review(cluster: &Cluster, attrs: ResourceAttributes) -> Result<Probe<bool>> {
+    let api: Api<SelfSubjectAccessReview> = Api::all(cluster.client.clone());
+    let ssar = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(attrs),
+            ..SelfSubjectAccessReviewSpec::default()
+        },
+        ..SelfSubjectAccessReview::default()
+    };
+    let got = api
+        .create(&PostParams::default(), &ssar)
+        .await
+        .map(|r| Some(r.status.is_some_and(|s| s.allowed)));
+    probe(cluster, "create a SelfSubjectAccessReview", got)
+}
+
+async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) -> Result<Facts> {
+    let client = &cluster.client;
+    let ns = namespace.as_deref();
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let apiservices: Api<APIService> = Api::all(client.clone());
+    let nodes: Api<Node> = Api::all(client.clone());
+    let deployments: Api<Deployment> = scoped(client, ns);
+    let stores_api = cluster.featurestores(ns);
+    let so_api = scoped_dynamic(client, ns, &scaled_object_resource());
+    let owned = ListParams::default().labels(NAME_LABEL);
+    let all = ListParams::default();
+    let plan = reviews(ns);
+    let (
+        crd,
+        keda_crd,
+        metrics,
+        node_list,
+        deployment_list,
+        store_list,
+        so_list,
+        operator,
+        keda_operator,
+        allowed,
+    ) = tokio::join!(
+        crds.get_opt("featurestores.feast.dev"),
+        crds.get_opt("scaledobjects.keda.sh"),
+        apiservices.get_opt("v1beta1.metrics.k8s.io"),
+        nodes.list(&all),
+        deployments.list(&owned),
+        stores_api.list(&all),
+        so_api.list(&all),
+        controller(
+            cluster,
+            "control-plane=controller-manager",
+            |d| d.metadata.name.as_deref().unwrap_or("").contains("feast")
+                || d.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("app.kubernetes.io/name"))
+                    .is_some_and(|n| n == "feast-operator"),
+            ("feast-operator-system", "feast-operator-controller-manager"),
+        ),
+        controller(
+            cluster,
+            "app.kubernetes.io/name=keda-operator",
+            |_| true,
+            ("keda", "keda-operator"),
+        ),
+        futures::future::join_all(plan.iter().map(|(_, attrs)| review(cluster, attrs.clone()))),
+    );
+    let crd = probe(cluster, "read CRD featurestores.feast.dev", crd)?
+        .as_ref()
+        .map_found(json);
+    let stores = match store_list {
+        Ok(list) => {
+            let mut items: Vec<Value> = list.items.iter().map(json).collect();
+            if !names.is_empty() {
+                items.retain(|s| names.iter().any(|n| n == FeatureStore::new(s).name()));
+            }
+            Probe::Found(items)
+        }
+        Err(kube::Error::Api(s)) if s.code == 404 && is_unserved_resource(&s.message) => {
+            Probe::Missing
+        }
+        Err(e @ kube::Error::Api(_)) => Probe::Unreadable(reason(&e)),
+        Err(e) => return Err(cluster.api_error(e, &format!("list {RESOURCE}"))),
+    };
+    // A named store that does not exist is "not found" (exit 3), as everywhere else.
+    if let (Probe::Found(found), Some(ns)) = (&stores, ns) {
+        for name in names {
+            if !found.iter().any(|s| FeatureStore::new(s).name() == name) {
+                return Err(cluster.featurestore_not_found(ns, name).await);
+            }
+        }
+    }
+    let scaled_objects = match so_list {
+        Ok(list) => Probe::Found(list.items.iter().map(json).collect()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Probe::Missing,
+        Err(e @ kube::Error::Api(_)) => Probe::Unreadable(reason(&e)),
+        Err(e) => return Err(cluster.api_error(e, "list KEDA ScaledObjects")),
+    };
+    // Whoever may list ScaledObjects knows their CRD exists, even without reading CRDs.
+    let keda_crd = match (
+        probe(cluster, "read CRD scaledobjects.keda.sh", keda_crd)?,
+        &scaled_objects,
+    ) {
+        (_, Probe::Found(_)) => Probe::Found(()),
+        (Probe::Found(_), _) => Probe::Found(()),
+        (Probe::Missing, _) => Probe::Missing,
+        (Probe::Unreadable(why), _) => Probe::Unreadable(why),
+    };
+    let metrics_api = probe(cluster, "read APIService v1beta1.metrics.k8s.io", metrics)?
+        .as_ref()
+        .map_found(|a: &APIService| {
+            let c = a
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .and_then(|cs| cs.iter().find(|c| c.type_ == "Available"));
+            ApiAvailability {
+                available: c.is_some_and(|c| c.status == "True"),
+                reason: c.and_then(|c| c.reason.clone()),
+                message: c.and_then(|c| c.message.clone()),
+            }
+        });
+    let listed = |r: kube::Result<kube::core::ObjectList<_>>, doing: &str| match r {
+        Ok(list) => Ok(Probe::Found(list.items)),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(Probe::Missing),
+        Err(e @ kube::Error::Api(_)) => Ok(Probe::Unreadable(reason(&e))),
+        Err(e) => Err(cluster.api_error(e, doing)),
+    };
+    let nodes = listed(node_list, "list nodes")?;
+    let deployments = match deployment_list {
+        Ok(list) => Probe::Found(list.items),
+        Err(kube::Error::Api(s)) if s.code == 404 => Probe::Missing,
+        Err(e @ kube::Error::Api(_)) => Probe::Unreadable(reason(&e)),
+        Err(e) => return Err(cluster.api_error(e, "list Deployments")),
+    };
+    let mut access = Vec::new();
+    for ((mut a, _), allowed) in plan.into_iter().zip(allowed) {
+        a.allowed = allowed?;
+        access.push(a);
+    }
+    Ok(Facts {
+        namespace,
+        crd,
+        operator: operator?,
+        stores,
+        deployments,
+        metrics_api,
+        keda_crd,
+        keda_operator: keda_operator?,
+        scaled_objects,
+        nodes,
+        access,
+    })
+}
+
+fn json(v: &impl serde::Serialize) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+trait MapFound<T> {
+    fn map_found<U>(self, f: impl FnOnce(T) -> U) -> Probe<U>;
+}
+
+impl<T> MapFound<T> for Probe<T> {
+    fn map_found<U>(self, f: impl FnOnce(T) -> U) -> Probe<U> {
+        match self {
+            Probe::Found(t) => Probe::Found(f(t)),
+            Probe::Missing => Probe::Missing,
+            Probe::Unreadable(why) => Probe::Unreadable(why),
+        }
+    }
+}

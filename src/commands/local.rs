@@ -1,0 +1,258 @@
+//! The change commands without the cluster: `-o patch` (the planned change as a kustomize
+//! patch file, from the live object, nothing sent) and `--local -f FILE` (the change applied to
+//! a manifest file, kubectl's `--local` convention: nothing sent, the result printed). Both run
+//! the same planner and pre-flight as a live change (`change::prepare`); a refusal is the same
+//! refusal, exit 1.
+
+use serde_json::Value;
+
+use super::change::{Prepared, Request, prepare};
+use crate::cli::{GlobalArgs, OutputFormat};
+use crate::error::{Error, Result};
+use crate::featurestore::{FeatureStore, KIND, RESOURCE, resource_name};
+use crate::manifests;
+use crate::plan::{self, Surroundings};
+use crate::plan::{Answers, RiskKind};
+use crate::render;
+
+/// `-o patch` for live objects: one kustomize patch per store that changes, on stdout; the
+/// warnings, and who syncs each store from Git, on stderr.
+pub(crate) fn print_patches(command: &str, prepared: &[Prepared]) {
+    let mut patches = Vec::new();
+    for p in prepared {
+        let live = &p.live;
+        let name = p.name.as_str();
+        for f in &p.warnings {
+            eprintln!("warning: {RESOURCE}/{name}: {} ({})", f.message, f.rule);
+        }
+        // What a live write would ask about, said here too; who syncs from Git is said below.
+        for r in p.risks.iter().filter(|r| r.kind != RiskKind::GitOpsOwned) {
+            eprintln!("warning: {RESOURCE}/{name}: {r}");
+        }
+        if p.changes.is_empty() {
+            eprintln!("note: {RESOURCE}/{name} already is as asked; no patch for it");
+            continue;
+        }
+        for owner in crate::gitops::owners(live) {
+            eprintln!(
+                "note: {RESOURCE}/{name} is synced by {}: commit this patch to its Git source",
+                owner.describe()
+            );
+        }
+        patches.push(render::patch::kustomize_patch(live, &p.planned.patch));
+    }
+    if !patches.is_empty() {
+        print!("{}", render::patch::file(command, &patches));
+    }
+}
+
+/// `--local -f FILE`: plans and checks the change on each named FeatureStore of the file (all
+/// of them with `--all`) and prints the result; nothing is read from or sent to a cluster.
+pub(crate) fn run(req: &Request<'_>, global: &GlobalArgs) -> Result<()> {
+    let output = global.output_in(
+        req.command,
+        &[
+            OutputFormat::Yaml,
+            OutputFormat::Json,
+            OutputFormat::Name,
+            OutputFormat::Patch,
+        ],
+    )?;
+    let file = req.options.filename.as_deref().ok_or_else(|| {
+        Error::usage("--local needs the manifest file: -f FILE").with_hint(format!(
+            "e.g. `kubectl feast {} my-feast ... --local -f store.yaml`",
+            req.command
+        ))
+    })?;
+    if req.target.selector.is_some() {
+        return Err(Error::usage("-l/--selector is not supported with --local")
+            .with_hint("name the FeatureStores of the file, or give --all"));
+    }
+    if req.target.names.is_empty() && !req.target.all {
+        return Err(Error::usage(format!(
+            "`kubectl feast {} --local` needs a FeatureStore",
+            req.command
+        ))
+        .with_hint("name the FeatureStores of the file to change, or give --all"));
+    }
+    let mut names = Vec::new();
+    for arg in &req.target.names {
+        names.push(resource_name(arg).map_err(Error::usage)?.to_string());
+    }
+    if req.options.in_place && (file == "-" || output.is_some()) {
+        return Err(
+            Error::usage("--in-place rewrites a file: it takes no -o and no stdin (-f -)")
+                .with_hint("give -f FILE, or drop --in-place to print the result"),
+        );
+    }
+    if req.options.dry_run == super::change::DryRunArg::Server {
+        return Err(
+            Error::usage("--dry-run=server needs a cluster; --local sends nothing")
+                .with_hint("drop --dry-run=server (--local is already a dry run)"),
+        );
+    }
+    let docs = manifests::read_paths(&[file.to_string()], &mut std::io::stdin())?;
+    let stores: Vec<&manifests::Document> = docs
+        .iter()
+        .filter(|d| FeatureStore::new(&d.value).kind() == KIND)
+        .filter(|d| {
+            req.target.all
+                || names
+                    .iter()
+                    .any(|n| n == FeatureStore::new(&d.value).name())
+        })
+        .collect();
+    for n in &names {
+        if !stores
+            .iter()
+            .any(|d| FeatureStore::new(&d.value).name() == n)
+        {
+            return Err(
+                Error::incomplete(format!("{RESOURCE} {n:?} not found in {file}"))
+                    .with_hint(format!("the FeatureStores in it: {}", found_names(&docs))),
+            );
+        }
+    }
+    if stores.is_empty() {
+        return Err(Error::incomplete(format!("no FeatureStore in {file}")));
+    }
+    let mut failures = Vec::new();
+    let mut results = Vec::new();
+    for d in &stores {
+        let name = FeatureStore::new(&d.value).name().to_string();
+        // A manifest has no surroundings to look at: no autoscaler or Deployment is known.
+        match prepare(
+            req,
+            &d.value,
+            &Surroundings::default(),
+            &mut Answers::default(),
+        ) {
+            Ok(p) => {
+                for f in &p.warnings {
+                    eprintln!("warning: {RESOURCE}/{name}: {} ({})", f.message, f.rule);
+                }
+                // Who syncs the store from Git matters to a live write only.
+                for r in p.risks.iter().filter(|r| r.kind != RiskKind::GitOpsOwned) {
+                    eprintln!("warning: {RESOURCE}/{name}: {r}");
+                }
+                results.push((d, p));
+            }
+            Err(e) => failures.push(e),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(Error::combine(failures));
+    }
+    if req.options.in_place {
+        return in_place(file, &results);
+    }
+    match output {
+        Some(OutputFormat::Patch) => {
+            let prepared: Vec<Prepared> = results.into_iter().map(|(_, p)| p).collect();
+            print_patches(req.command, &prepared);
+        }
+        Some(OutputFormat::Name) => {
+            for (d, _) in &results {
+                print!(
+                    "{}",
+                    render::change::name_line(FeatureStore::new(&d.value).name())
+                );
+            }
+        }
+        other => {
+            // The file's object with the patch merged in: unlike a live object, a manifest keeps
+            // a removed `replicas` absent (the API server's default is not written into Git).
+            let objects: Vec<Value> = results
+                .iter()
+                .map(|(d, p)| {
+                    let mut v = d.value.clone();
+                    plan::merge_patch(&mut v, &p.planned.patch);
+                    v
+                })
+                .collect();
+            print!(
+                "{}",
+                render::change::objects(&objects, other == Some(OutputFormat::Json))
+            );
+            for (d, p) in &results {
+                let verb = if p.changes.is_empty() {
+                    "unchanged"
+                } else {
+                    p.planned.verb.as_str()
+                };
+                eprintln!(
+                    "{RESOURCE}/{} {verb} (local, from {}:{}; nothing sent)",
+                    FeatureStore::new(&d.value).name(),
+                    d.source,
+                    d.line
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `--in-place`: the file rewritten with the changes, its layout kept (src/manifest_edit.rs);
+/// written to a temporary file beside it and renamed over it, so it is never half-written.
+fn in_place(file: &str, results: &[(&&manifests::Document, Prepared)]) -> Result<()> {
+    let path = std::path::Path::new(file);
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::incomplete(format!("cannot read {file}: {e}")))?;
+    let edits: Vec<crate::manifest_edit::Edit> = results
+        .iter()
+        .filter(|(_, p)| !p.changes.is_empty())
+        .map(|(d, p)| {
+            let fs = FeatureStore::new(&d.value);
+            crate::manifest_edit::Edit {
+                name: fs.name(),
+                namespace: fs.namespace(),
+                patch: &p.planned.patch,
+            }
+        })
+        .collect();
+    if !edits.is_empty() {
+        let out = crate::manifest_edit::edit(file, &text, &edits).map_err(|e| {
+            Error::incomplete(e).with_hint(
+                "drop --in-place and redirect the printed result, or commit `-o patch` instead",
+            )
+        })?;
+        let tmp = path.with_file_name(format!(
+            ".{}.kubectl-feast.tmp",
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("manifest")
+        ));
+        std::fs::write(&tmp, out)
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                Error::incomplete(format!("cannot write {file}: {e}"))
+            })?;
+    }
+    for (d, p) in results {
+        let verb = if p.changes.is_empty() {
+            "unchanged"
+        } else {
+            p.planned.verb.as_str()
+        };
+        println!(
+            "{RESOURCE}/{} {verb} (in {file}; nothing sent)",
+            FeatureStore::new(&d.value).name()
+        );
+    }
+    Ok(())
+}
+
+fn found_names(docs: &[manifests::Document]) -> String {
+    let names: Vec<&str> = docs
+        .iter()
+        .map(|d| FeatureStore::new(&d.value))
+        .filter(|fs| fs.kind() == KIND)
+        .map(|fs| fs.name())
+        .collect();
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}

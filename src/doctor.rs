@@ -1,0 +1,1489 @@
+//! `kubectl feast doctor`'s checks: what will stop scaling or high availability from working,
+//! said before anything fails, each with a fix.
+//!
+//! Pure: the shell (`commands::doctor`) gathers plain data into [`Facts`] (what it could read,
+//! and why not where it could not), and [`diagnose`] turns it into a checklist. The per-store
+//! checks reuse the rules of `validate` (`crate::rules`) and the operator's behaviour as
+//! `crate::featurestore` models it; nothing here re-derives what those already decide.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Node;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::featurestore::{FeatureStore, KIND, ScalingMode, lookup};
+use crate::rules::{self, Severity};
+use crate::status::ZONE_LABEL;
+
+/// The first operator release with the scaling fields and the scale subresource (§0).
+pub const MIN_OPERATOR: (u64, u64) = (0, 61);
+
+/// One look-up's outcome: what was found, that nothing is there, or why it is not known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe<T> {
+    Found(T),
+    /// The object or API does not exist in this cluster.
+    Missing,
+    /// The look-up failed (forbidden, say): the check says so instead of guessing.
+    Unreadable(String),
+}
+
+impl<T> Probe<T> {
+    pub fn as_ref(&self) -> Probe<&T> {
+        match self {
+            Probe::Found(t) => Probe::Found(t),
+            Probe::Missing => Probe::Missing,
+            Probe::Unreadable(why) => Probe::Unreadable(why.clone()),
+        }
+    }
+
+    pub fn found(&self) -> Option<&T> {
+        match self {
+            Probe::Found(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// A controller's Deployment (the Feast Operator's, KEDA's) as far as readiness goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
+    pub namespace: String,
+    pub name: String,
+    pub desired: i64,
+    pub ready: i64,
+}
+
+/// The `Available` condition of an APIService.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiAvailability {
+    pub available: bool,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+}
+
+/// One SelfSubjectAccessReview: may the caller do `verb` on `resource` (in `namespace`)?
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub verb: &'static str,
+    /// `featurestores.feast.dev`, `pods`, ...
+    pub resource: &'static str,
+    /// None for cluster-scoped resources or every namespace.
+    pub namespace: Option<String>,
+    /// The kubectl-feast commands that need it.
+    pub needed_by: &'static str,
+    /// Whether the commands fail without it (a patch) or only show less (a list).
+    pub required: bool,
+    pub allowed: Probe<bool>,
+}
+
+/// Everything `doctor` looks at, read by the shell.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    /// The namespace looked at, or None for every namespace.
+    pub namespace: Option<String>,
+    /// The FeatureStore CRD `featurestores.feast.dev` as JSON.
+    pub crd: Probe<Value>,
+    /// Deployments that look like the Feast Operator's (`feast-operator-controller-manager`).
+    pub operator: Probe<Vec<Workload>>,
+    /// The FeatureStores in scope as JSON; Unreadable when they could not be listed.
+    pub stores: Probe<Vec<Value>>,
+    /// The operator's Deployments `feast-<name>` in scope.
+    pub deployments: Probe<Vec<Deployment>>,
+    /// APIService `v1beta1.metrics.k8s.io`.
+    pub metrics_api: Probe<ApiAvailability>,
+    /// KEDA's CRD `scaledobjects.keda.sh` exists.
+    pub keda_crd: Probe<()>,
+    /// Deployments that look like KEDA's operator.
+    pub keda_operator: Probe<Vec<Workload>>,
+    /// ScaledObjects in scope as JSON.
+    pub scaled_objects: Probe<Vec<Value>>,
+    pub nodes: Probe<Vec<Node>>,
+    pub access: Vec<Access>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Blocking,
+    Warning,
+    /// The check could not be made (a look-up was refused); the message says why.
+    Unknown,
+    Ok,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Ok => "ok",
+            Level::Warning => "warning",
+            Level::Blocking => "blocking",
+            Level::Unknown => "unknown",
+        }
+    }
+}
+
+/// One line of the checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// A stable id: `operator/crd`, `store/persistence`, ...
+    pub id: &'static str,
+    /// `cluster`, `namespace/name` of a FeatureStore.
+    pub subject: String,
+    pub level: Level,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub ok: usize,
+    pub warning: usize,
+    pub blocking: usize,
+    pub unknown: usize,
+    pub stores: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub checks: Vec<Check>,
+    pub summary: Summary,
+}
+
+impl Report {
+    pub fn blocking(&self) -> bool {
+        self.summary.blocking > 0
+    }
+}
+
+pub const CLUSTER: &str = "cluster";
+
+fn check(id: &'static str, subject: &str, level: Level, message: String) -> Check {
+    Check {
+        id,
+        subject: subject.to_string(),
+        level,
+        message,
+        fix: None,
+    }
+}
+
+impl Check {
+    fn fix(mut self, fix: impl Into<String>) -> Check {
+        self.fix = Some(fix.into());
+        self
+    }
+}
+
+/// The checklist for everything in `facts`: the cluster's checks first, then each store's.
+pub fn diagnose(facts: &Facts) -> Report {
+    let stores: &[Value] = facts.stores.found().map_or(&[], Vec::as_slice);
+    let mut checks = vec![
+        crd_check(&facts.crd),
+        operator_check(&facts.operator, stores),
+        stores_check(facts),
+        metrics_check(&facts.metrics_api, stores),
+    ];
+    checks.extend(keda_checks(facts, stores));
+    checks.push(zones_check(&facts.nodes, stores));
+    checks.extend(facts.access.iter().map(access_check));
+    let nodes = facts.nodes.found().map(|n| NodeCount::of(n));
+    for store in stores {
+        checks.extend(store_checks(store, facts, nodes.as_ref()));
+    }
+    let mut summary = Summary {
+        stores: stores.len(),
+        ..Summary::default()
+    };
+    for c in &checks {
+        match c.level {
+            Level::Ok => summary.ok += 1,
+            Level::Warning => summary.warning += 1,
+            Level::Blocking => summary.blocking += 1,
+            Level::Unknown => summary.unknown += 1,
+        }
+    }
+    Report { checks, summary }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The operator
+
+/// What an installed FeatureStore CRD offers for scaling: the v1 scale subresource and the
+/// scaling fields of the v1 schema (both first released in 0.61, §0 and §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrdScaling {
+    pub scale_subresource: bool,
+    /// The scaling fields the v1 schema lacks, as spec paths.
+    pub missing_fields: Vec<&'static str>,
+}
+
+pub fn crd_scaling(crd: &Value) -> CrdScaling {
+    let versions = lookup(crd, "spec.versions")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let v1 = versions
+        .iter()
+        .find(|v| v.get("name").and_then(Value::as_str) == Some("v1"));
+    let scale_subresource = v1.is_some_and(|v| lookup(v, "subresources.scale").is_some());
+    let spec = v1.and_then(|v| lookup(v, "schema.openAPIV3Schema.properties.spec.properties"));
+    let missing_fields = [
+        ("spec.replicas", "replicas"),
+        ("spec.services.scaling", "services.properties.scaling"),
+        (
+            "spec.services.podDisruptionBudgets",
+            "services.properties.podDisruptionBudgets",
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, schema_path)| spec.and_then(|s| lookup(s, schema_path)).is_none())
+    .map(|(path, _)| path)
+    .collect();
+    CrdScaling {
+        scale_subresource,
+        missing_fields,
+    }
+}
+
+const UPGRADE: &str = "upgrade the Feast Operator to 0.61 or later (its CRD adds spec.replicas, spec.services.scaling, podDisruptionBudgets and the scale subresource)";
+
+fn crd_check(crd: &Probe<Value>) -> Check {
+    let id = "operator/crd";
+    match crd {
+        Probe::Missing => check(
+            id,
+            CLUSTER,
+            Level::Blocking,
+            "the FeatureStore CRD featurestores.feast.dev is not installed: the Feast Operator is missing".into(),
+        )
+        .fix("install the Feast Operator 0.61 or later (see docs/guide.md)"),
+        Probe::Unreadable(why) => check(
+            id,
+            CLUSTER,
+            Level::Unknown,
+            format!("could not read CRD featurestores.feast.dev ({why}); the stores' feastVersion is checked instead"),
+        ),
+        Probe::Found(crd) => {
+            let s = crd_scaling(crd);
+            if s.scale_subresource && s.missing_fields.is_empty() {
+                check(
+                    id,
+                    CLUSTER,
+                    Level::Ok,
+                    "CRD featurestores.feast.dev has the scale subresource and the scaling fields (operator 0.61 or later)".into(),
+                )
+            } else {
+                let mut lacks = s.missing_fields.clone();
+                if !s.scale_subresource {
+                    lacks.insert(0, "the scale subresource");
+                }
+                check(
+                    id,
+                    CLUSTER,
+                    Level::Blocking,
+                    format!(
+                        "CRD featurestores.feast.dev predates scaling (operator older than 0.61): its v1 version lacks {}; the API server prunes the scaling fields and KEDA cannot scale a FeatureStore",
+                        lacks.join(", ")
+                    ),
+                )
+                .fix(UPGRADE)
+            }
+        }
+    }
+}
+
+/// `0.66.0` → (0, 66); `v0.61.0-rc1` → (0, 61).
+pub fn parse_version(v: &str) -> Option<(u64, u64)> {
+    let mut parts = v.trim().trim_start_matches('v').split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor: String = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    Some((major, minor.parse().ok()?))
+}
+
+fn feast_version(store: &Value) -> Option<&str> {
+    lookup(store, "status.feastVersion").and_then(Value::as_str)
+}
+
+fn operator_check(operator: &Probe<Vec<Workload>>, stores: &[Value]) -> Check {
+    let id = "operator/deployment";
+    // A store whose status the operator wrote shows that an operator reconciles, wherever it
+    // runs (outside the cluster, in a namespace the caller cannot read).
+    let reconciled: Vec<&Value> = stores
+        .iter()
+        .filter(|s| feast_version(s).is_some())
+        .collect();
+    let evidence = || {
+        reconciled.first().map(|s| {
+            let fs = FeatureStore::new(s);
+            format!(
+                "FeatureStore {} was reconciled by operator {}",
+                crate::featurestore::display_name(fs.namespace(), fs.name()),
+                feast_version(s).unwrap_or("?")
+            )
+        })
+    };
+    match operator {
+        Probe::Found(found) if !found.is_empty() => {
+            let not_ready: Vec<&Workload> = found.iter().filter(|w| w.ready < 1).collect();
+            let names = |ws: &[&Workload]| {
+                ws.iter()
+                    .map(|w| format!("{}/{} ({}/{} ready)", w.namespace, w.name, w.ready, w.desired))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if not_ready.len() == found.len() {
+                let w = not_ready[0];
+                check(
+                    id,
+                    CLUSTER,
+                    Level::Blocking,
+                    format!(
+                        "the Feast Operator's Deployment {} has no ready pod: nothing reconciles FeatureStores, so no change to replicas, HPA or PDB takes effect",
+                        names(&not_ready)
+                    ),
+                )
+                .fix(format!(
+                    "look at its pods: `kubectl get pods -n {} ` and `kubectl describe deployment {} -n {}`",
+                    w.namespace, w.name, w.namespace
+                ))
+            } else {
+                let all: Vec<&Workload> = found.iter().collect();
+                check(
+                    id,
+                    CLUSTER,
+                    Level::Ok,
+                    format!("the Feast Operator runs: Deployment {}", names(&all)),
+                )
+            }
+        }
+        Probe::Found(_) | Probe::Missing => match evidence() {
+            Some(e) => check(
+                id,
+                CLUSTER,
+                Level::Ok,
+                format!("no Feast Operator Deployment is visible in the cluster, but it runs: {e}"),
+            ),
+            None if stores.is_empty() => check(
+                id,
+                CLUSTER,
+                Level::Warning,
+                "no Feast Operator Deployment (feast-operator-controller-manager) was found, and no FeatureStore shows an operator at work".into(),
+            )
+            .fix("install the Feast Operator 0.61 or later, or check that it runs"),
+            None => check(
+                id,
+                CLUSTER,
+                Level::Blocking,
+                "no Feast Operator Deployment was found and no FeatureStore has a status written by an operator: nothing reconciles them".into(),
+            )
+            .fix("install or start the Feast Operator (0.61 or later) and check its logs"),
+        },
+        Probe::Unreadable(why) => match evidence() {
+            Some(e) => check(
+                id,
+                CLUSTER,
+                Level::Ok,
+                format!("the operator's Deployment could not be read ({why}), but it runs: {e}"),
+            ),
+            None => check(
+                id,
+                CLUSTER,
+                Level::Unknown,
+                format!("could not look for the Feast Operator's Deployment ({why})"),
+            ),
+        },
+    }
+}
+
+fn stores_check(facts: &Facts) -> Check {
+    let id = "featurestores/list";
+    let scope = match &facts.namespace {
+        Some(ns) => format!("namespace {ns:?}"),
+        None => "all namespaces".to_string(),
+    };
+    match &facts.stores {
+        Probe::Found(stores) => check(
+            id,
+            CLUSTER,
+            Level::Ok,
+            format!("{} FeatureStore(s) in {scope}", stores.len()),
+        ),
+        Probe::Missing => check(
+            id,
+            CLUSTER,
+            Level::Blocking,
+            format!("FeatureStores cannot be listed in {scope}: the API server does not serve featurestores.feast.dev"),
+        )
+        .fix("install the Feast Operator 0.61 or later"),
+        Probe::Unreadable(why) => check(
+            id,
+            CLUSTER,
+            Level::Blocking,
+            format!("FeatureStores cannot be listed in {scope}: {why}"),
+        )
+        .fix("ask a cluster admin for read access to featurestores.feast.dev (e.g. the operator's featurestore-viewer-role)"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics and KEDA
+
+fn autoscaled(store: &Value) -> bool {
+    FeatureStore::new(store).autoscaling().is_some()
+}
+
+fn metrics_check(api: &Probe<ApiAvailability>, stores: &[Value]) -> Check {
+    let id = "metrics/resource-api";
+    let hpa: Vec<String> = stores
+        .iter()
+        .filter(|s| autoscaled(s))
+        .map(|s| FeatureStore::new(s).name().to_string())
+        .collect();
+    // Without an autoscaled store nothing fails yet; the first `autoscale` would.
+    let broken_level = if hpa.is_empty() {
+        Level::Warning
+    } else {
+        Level::Blocking
+    };
+    let who = if hpa.is_empty() {
+        "`kubectl feast autoscale` would configure an HPA that cannot read CPU or memory"
+            .to_string()
+    } else {
+        format!(
+            "the HPA of {} cannot read CPU or memory and does not scale",
+            hpa.join(", ")
+        )
+    };
+    match api {
+        Probe::Found(a) if a.available => check(
+            id,
+            CLUSTER,
+            Level::Ok,
+            "the resource metrics API (APIService v1beta1.metrics.k8s.io) is Available for HPA mode".into(),
+        ),
+        Probe::Found(a) => check(
+            id,
+            CLUSTER,
+            broken_level,
+            format!(
+                "APIService v1beta1.metrics.k8s.io is not Available ({}: {}): {who}",
+                a.reason.as_deref().unwrap_or("no reason given"),
+                a.message.as_deref().unwrap_or("no message")
+            ),
+        )
+        .fix("check metrics-server: `kubectl get apiservice v1beta1.metrics.k8s.io -o yaml` and `kubectl -n kube-system get pods -l k8s-app=metrics-server`"),
+        Probe::Missing => check(
+            id,
+            CLUSTER,
+            broken_level,
+            format!("the resource metrics API (APIService v1beta1.metrics.k8s.io) is not installed: {who}"),
+        )
+        .fix("install metrics-server (https://github.com/kubernetes-sigs/metrics-server)"),
+        Probe::Unreadable(why) => check(
+            id,
+            CLUSTER,
+            Level::Unknown,
+            format!("could not read APIService v1beta1.metrics.k8s.io ({why})"),
+        ),
+    }
+}
+
+/// ScaledObjects whose `scaleTargetRef` is a FeatureStore in scope.
+fn keda_targets<'a>(facts: &'a Facts, stores: &[Value]) -> Vec<&'a Value> {
+    let names: Vec<(Option<&str>, &str)> = stores
+        .iter()
+        .map(|s| {
+            let fs = FeatureStore::new(s);
+            (fs.namespace(), fs.name())
+        })
+        .collect();
+    facts
+        .scaled_objects
+        .found()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .filter(|so| {
+            let kind = lookup(so, "spec.scaleTargetRef.kind").and_then(Value::as_str);
+            let name = lookup(so, "spec.scaleTargetRef.name").and_then(Value::as_str);
+            let ns = lookup(so, "metadata.namespace").and_then(Value::as_str);
+            kind == Some(KIND) && names.iter().any(|(n, s)| *n == ns && Some(*s) == name)
+        })
+        .collect()
+}
+
+fn so_name(so: &Value) -> String {
+    crate::featurestore::display_name(
+        lookup(so, "metadata.namespace").and_then(Value::as_str),
+        lookup(so, "metadata.name")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    )
+}
+
+fn keda_checks(facts: &Facts, stores: &[Value]) -> Vec<Check> {
+    let targets = keda_targets(facts, stores);
+    if targets.is_empty() {
+        // KEDA matters only where ScaledObjects target FeatureStores; say what is known.
+        let message = match (&facts.keda_crd, &facts.scaled_objects) {
+            (Probe::Unreadable(why), _) | (_, Probe::Unreadable(why)) => {
+                return vec![check(
+                    "keda/operator",
+                    CLUSTER,
+                    Level::Unknown,
+                    format!("could not look for KEDA ScaledObjects ({why})"),
+                )];
+            }
+            (Probe::Missing, _) => {
+                "KEDA is not installed and no ScaledObject is used: nothing to check"
+            }
+            _ => "no KEDA ScaledObject targets a FeatureStore here: nothing to check",
+        };
+        return vec![check("keda/operator", CLUSTER, Level::Ok, message.into())];
+    }
+    let names: Vec<String> = targets.iter().map(|so| so_name(so)).collect();
+    let used = format!("ScaledObject(s) {} target FeatureStores", names.join(", "));
+    let mut out = Vec::new();
+    match &facts.keda_crd {
+        Probe::Found(()) => out.push(check(
+            "keda/crd",
+            CLUSTER,
+            Level::Ok,
+            "KEDA's CRD scaledobjects.keda.sh is installed".into(),
+        )),
+        Probe::Missing => out.push(
+            check(
+                "keda/crd",
+                CLUSTER,
+                Level::Blocking,
+                format!("{used}, but KEDA's CRD scaledobjects.keda.sh is missing"),
+            )
+            .fix("install KEDA (https://keda.sh/docs/latest/deploy/)"),
+        ),
+        Probe::Unreadable(why) => out.push(check(
+            "keda/crd",
+            CLUSTER,
+            Level::Unknown,
+            format!("could not read CRD scaledobjects.keda.sh ({why})"),
+        )),
+    }
+    // KEDA's operator writes a Ready condition on each ScaledObject it handles: one that has
+    // none has never been seen by a running KEDA, whatever Deployments are visible.
+    let unhandled: Vec<String> = targets
+        .iter()
+        .filter(|so| condition(so, "Ready").is_none())
+        .map(|so| so_name(so))
+        .collect();
+    let not_ready: Vec<String> = targets
+        .iter()
+        .filter(|so| condition(so, "Ready").is_some_and(|c| c.0 != "True"))
+        .map(|so| {
+            let (_, reason, message) = condition(so, "Ready").unwrap_or_default();
+            format!("{} ({reason}: {message})", so_name(so))
+        })
+        .collect();
+    let deployment = match &facts.keda_operator {
+        Probe::Found(ws) if !ws.is_empty() => {
+            let ready = ws.iter().any(|w| w.ready > 0);
+            Some((ready, format!("{}/{}", ws[0].namespace, ws[0].name)))
+        }
+        _ => None,
+    };
+    let fix = "check KEDA's operator: `kubectl get pods -n keda` and its logs";
+    out.push(match (deployment, unhandled.is_empty()) {
+        (Some((false, name)), _) => check(
+            "keda/operator",
+            CLUSTER,
+            Level::Blocking,
+            format!("{used}, but KEDA's operator Deployment {name} has no ready pod: nothing scales them"),
+        )
+        .fix(fix),
+        (_, false) => check(
+            "keda/operator",
+            CLUSTER,
+            Level::Blocking,
+            format!(
+                "{used}, but no KEDA operator has handled {} (no Ready condition): nothing scales them",
+                unhandled.join(", ")
+            ),
+        )
+        .fix(fix),
+        _ if !not_ready.is_empty() => check(
+            "keda/operator",
+            CLUSTER,
+            Level::Warning,
+            format!("KEDA reports ScaledObject(s) not ready: {}", not_ready.join("; ")),
+        )
+        .fix("`kubectl describe scaledobject NAME` shows KEDA's events"),
+        (Some((true, name)), _) => check(
+            "keda/operator",
+            CLUSTER,
+            Level::Ok,
+            format!("KEDA's operator ({name}) runs and handles {}", names.join(", ")),
+        ),
+        (None, _) => check(
+            "keda/operator",
+            CLUSTER,
+            Level::Ok,
+            format!("KEDA's operator handles {} (Ready)", names.join(", ")),
+        ),
+    });
+    out
+}
+
+/// (status, reason, message) of a condition in `status.conditions`.
+fn condition(obj: &Value, type_: &str) -> Option<(String, String, String)> {
+    let list = lookup(obj, "status.conditions")?.as_array()?;
+    let c = list
+        .iter()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some(type_))?;
+    let s = |k: &str| {
+        c.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    Some((s("status"), s("reason"), s("message")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nodes and zones
+
+/// The schedulable nodes and their zones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeCount {
+    pub schedulable: usize,
+    pub total: usize,
+    /// Distinct zones of the schedulable nodes.
+    pub zones: usize,
+    /// Schedulable nodes without a zone label.
+    pub unzoned: Vec<String>,
+}
+
+impl NodeCount {
+    pub fn of(nodes: &[Node]) -> NodeCount {
+        let schedulable: Vec<&Node> = nodes.iter().filter(|n| schedulable(n)).collect();
+        let mut zones: Vec<&str> = schedulable.iter().filter_map(|n| zone(n)).collect();
+        zones.sort_unstable();
+        zones.dedup();
+        NodeCount {
+            schedulable: schedulable.len(),
+            total: nodes.len(),
+            zones: zones.len(),
+            unzoned: schedulable
+                .iter()
+                .filter(|n| zone(n).is_none())
+                .filter_map(|n| n.metadata.name.clone())
+                .collect(),
+        }
+    }
+}
+
+fn zone(n: &Node) -> Option<&str> {
+    n.metadata
+        .labels
+        .as_ref()?
+        .get(ZONE_LABEL)
+        .map(String::as_str)
+}
+
+/// Ready, not cordoned, and without a NoSchedule/NoExecute taint the pods do not tolerate (the
+/// operator sets no tolerations by default).
+pub fn schedulable(n: &Node) -> bool {
+    let spec = n.spec.as_ref();
+    let cordoned = spec.and_then(|s| s.unschedulable).unwrap_or(false);
+    let tainted = spec.and_then(|s| s.taints.as_ref()).is_some_and(|ts| {
+        ts.iter()
+            .any(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
+    });
+    let ready = n
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
+        .is_some_and(|c| c.status == "True");
+    ready && !cordoned && !tainted
+}
+
+fn zones_check(nodes: &Probe<Vec<Node>>, stores: &[Value]) -> Check {
+    let id = "nodes/zones";
+    let spreading: Vec<&str> = stores
+        .iter()
+        .map(FeatureStore::new)
+        .filter(|fs| fs.injects_zone_spread())
+        .map(|fs| fs.name())
+        .collect();
+    match nodes {
+        Probe::Unreadable(why) => check(
+            id,
+            CLUSTER,
+            Level::Unknown,
+            format!("could not list nodes ({why}): zones and node counts not checked"),
+        )
+        .fix("ask for `list` on nodes (a ClusterRole) to have them checked"),
+        Probe::Missing => check(id, CLUSTER, Level::Unknown, "nodes are not served".into()),
+        Probe::Found(list) => {
+            let n = NodeCount::of(list);
+            let counts = format!(
+                "{} schedulable node(s) of {} in {} zone(s)",
+                n.schedulable, n.total, n.zones
+            );
+            let spread_note = if spreading.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ": the zone spread the operator injects for {} does nothing",
+                    spreading.join(", ")
+                )
+            };
+            if n.schedulable == 0 {
+                check(
+                    id,
+                    CLUSTER,
+                    Level::Blocking,
+                    format!("no schedulable node ({} node(s), none Ready and uncordoned): no pod can start", n.total),
+                )
+                .fix("`kubectl get nodes`: uncordon nodes or add capacity")
+            } else if n.zones == 0 {
+                check(
+                    id,
+                    CLUSTER,
+                    Level::Warning,
+                    format!("{counts}: no node carries {ZONE_LABEL}{spread_note}"),
+                )
+                .fix(format!(
+                    "label the nodes with their zone (`kubectl label node NODE {ZONE_LABEL}=ZONE`; cloud providers set it)"
+                ))
+            } else if !n.unzoned.is_empty() {
+                check(
+                    id,
+                    CLUSTER,
+                    Level::Warning,
+                    format!(
+                        "{counts}; {} schedulable node(s) lack {ZONE_LABEL} ({}): the zone spread ignores them",
+                        n.unzoned.len(),
+                        n.unzoned.join(", ")
+                    ),
+                )
+                .fix(format!("`kubectl label node NODE {ZONE_LABEL}=ZONE`"))
+            } else {
+                check(
+                    id,
+                    CLUSTER,
+                    Level::Ok,
+                    format!("{counts}, every one labelled with {ZONE_LABEL}"),
+                )
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The caller's RBAC
+
+fn access_check(a: &Access) -> Check {
+    let id = "rbac/access";
+    let where_ = match &a.namespace {
+        Some(ns) => format!(" in namespace {ns:?}"),
+        None => String::new(),
+    };
+    let what = format!("{} {}{where_}", a.verb, a.resource);
+    match &a.allowed {
+        Probe::Found(true) => check(
+            id,
+            CLUSTER,
+            Level::Ok,
+            format!("you may {what} ({})", a.needed_by),
+        ),
+        Probe::Found(false) => check(
+            id,
+            CLUSTER,
+            if a.required {
+                Level::Blocking
+            } else {
+                Level::Warning
+            },
+            if a.required {
+                format!("you may not {what}: {} will be refused (403)", a.needed_by)
+            } else {
+                format!("you may not {what}: {} show it as unknown", a.needed_by)
+            },
+        )
+        .fix(format!(
+            "ask a cluster admin to grant {what}{}",
+            if a.resource == "featurestores.feast.dev" {
+                " (the Feast Operator's featurestore-editor-role grants it)"
+            } else {
+                ""
+            }
+        )),
+        Probe::Missing | Probe::Unreadable(_) => check(
+            id,
+            CLUSTER,
+            Level::Unknown,
+            format!(
+                "could not ask whether you may {what}{}",
+                match &a.allowed {
+                    Probe::Unreadable(why) => format!(" ({why})"),
+                    _ => String::new(),
+                }
+            ),
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Each store
+
+fn store_checks(store: &Value, facts: &Facts, nodes: Option<&NodeCount>) -> Vec<Check> {
+    let fs = FeatureStore::new(store);
+    let subject = crate::featurestore::display_name(fs.namespace(), fs.name());
+    let findings = rules::check(store);
+    let mut out = vec![version_check(store, &subject)];
+    out.push(persistence_check(store, &findings, &subject));
+    if let Some(c) = cpu_check(store, &findings, &subject) {
+        out.push(c);
+    }
+    if let Some(c) = pdb_check(store, &findings, &subject) {
+        out.push(c);
+    }
+    if let Some(c) = placement_check(store, nodes, &subject) {
+        out.push(c);
+    }
+    out.push(deployment_check(store, &facts.deployments, &subject));
+    out
+}
+
+fn version_check(store: &Value, subject: &str) -> Check {
+    let id = "store/operator-version";
+    match feast_version(store) {
+        None => check(
+            id,
+            subject,
+            Level::Warning,
+            "no status.feastVersion: no operator has reconciled this store yet".into(),
+        )
+        .fix("check that the Feast Operator runs and watches this namespace"),
+        Some(v) => match parse_version(v) {
+            Some(found) if found < MIN_OPERATOR => check(
+                id,
+                subject,
+                Level::Blocking,
+                format!("reconciled by operator {v}, older than 0.61: it ignores spec.replicas, scaling and podDisruptionBudgets"),
+            )
+            .fix(UPGRADE),
+            Some(_) => check(id, subject, Level::Ok, format!("reconciled by operator {v}")),
+            None => check(
+                id,
+                subject,
+                Level::Warning,
+                format!("status.feastVersion {v:?} is not a version this plugin can compare with 0.61"),
+            ),
+        },
+    }
+}
+
+fn persistence_check(store: &Value, findings: &[rules::Finding], subject: &str) -> Check {
+    let id = "store/persistence";
+    let fs = FeatureStore::new(store);
+    let unsafe_: Vec<String> = rules::persistence_table(store)
+        .into_iter()
+        .filter(|v| !v.scalable)
+        .map(|v| format!("{} ({}: {})", v.service, v.backend, v.reason))
+        .collect();
+    let scaling_errors: Vec<&rules::Finding> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error && f.rule.starts_with("scaling/"))
+        .collect();
+    if let Some(first) = scaling_errors.first() {
+        return check(
+            id,
+            subject,
+            Level::Blocking,
+            format!("{} ({}): {}", first.rule, first.path, first.message),
+        )
+        .fix(first.hint.clone());
+    }
+    if unsafe_.is_empty() {
+        check(
+            id,
+            subject,
+            Level::Ok,
+            "every service's persistence is safe with more than one replica".into(),
+        )
+    } else {
+        // Single replica: nothing is broken today, but the first scale-up will be refused.
+        check(
+            id,
+            subject,
+            if fs.scaling_enabled() { Level::Blocking } else { Level::Warning },
+            format!("not safe to scale: {}", unsafe_.join("; ")),
+        )
+        .fix(format!(
+            "move these services to DB-backed persistence (see `kubectl feast validate` on the store, or docs/guide.md) before `kubectl feast scale {}`",
+            fs.target()
+        ))
+    }
+}
+
+fn cpu_check(store: &Value, findings: &[rules::Finding], subject: &str) -> Option<Check> {
+    if !autoscaled(store) {
+        return None;
+    }
+    let id = "store/resource-requests";
+    Some(
+        match findings
+            .iter()
+            .find(|f| f.rule == "autoscaling/missing-resource-request")
+        {
+            Some(f) => check(
+                id,
+                subject,
+                Level::Blocking,
+                format!(
+                    "{}: the HPA cannot compute utilisation and does not scale",
+                    f.message
+                ),
+            )
+            .fix(f.hint.clone()),
+            None => check(
+                id,
+                subject,
+                Level::Ok,
+                "the serving containers request the resources the HPA's utilisation metrics need"
+                    .into(),
+            ),
+        },
+    )
+}
+
+fn pdb_check(store: &Value, findings: &[rules::Finding], subject: &str) -> Option<Check> {
+    let fs = FeatureStore::new(store);
+    if !fs.scaling_enabled() {
+        return None;
+    }
+    let id = "store/disruption-budget";
+    Some(
+        if let Some(f) = findings.iter().find(|f| f.rule == "pdb/blocks-evictions") {
+            check(id, subject, Level::Warning, f.message.clone()).fix(f.hint.clone())
+        } else if let Some(pdb) = fs.active_pdb() {
+            check(
+                id,
+                subject,
+                Level::Ok,
+                format!(
+                    "a disruption budget lets drains evict pods one by one ({})",
+                    compact(pdb)
+                ),
+            )
+        } else {
+            check(
+                id,
+                subject,
+                Level::Warning,
+                "no disruption budget: a node drain or upgrade may evict every replica at once"
+                    .into(),
+            )
+            .fix(format!(
+                "`kubectl feast pdb {} --max-unavailable 1`",
+                fs.target()
+            ))
+        },
+    )
+}
+
+fn compact(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// The replicas a store runs at the least (HPA: its minimum) against the nodes and zones.
+fn placement_check(store: &Value, nodes: Option<&NodeCount>, subject: &str) -> Option<Check> {
+    let fs = FeatureStore::new(store);
+    let mode = fs.scaling_mode();
+    if !mode.is_scaling() {
+        return None;
+    }
+    let nodes = nodes?;
+    let id = "store/placement";
+    let (want, what) = match mode {
+        ScalingMode::Autoscaled { min, max } => (
+            max.unwrap_or(min),
+            format!("up to {} replicas (HPA max)", max.unwrap_or(min)),
+        ),
+        other => (
+            other.minimum_replicas(),
+            format!("{} replicas", other.minimum_replicas()),
+        ),
+    };
+    let spread = fs.injects_zone_spread();
+    Some(if nodes.schedulable == 0 {
+        check(
+            id,
+            subject,
+            Level::Blocking,
+            format!("{what}, but no node is schedulable"),
+        )
+    } else if (want as usize) > nodes.schedulable {
+        check(
+            id,
+            subject,
+            Level::Warning,
+            format!(
+                "{what} on {} schedulable node(s): the anti-affinity is only preferred, so pods share nodes and one node failure takes down several",
+                nodes.schedulable
+            ),
+        )
+        .fix("add nodes, or accept the shared nodes")
+    } else if spread && nodes.zones < 2 {
+        check(
+            id,
+            subject,
+            Level::Warning,
+            format!(
+                "{what}, but the schedulable nodes are in {} zone(s): a zone outage takes down every replica",
+                nodes.zones
+            ),
+        )
+        .fix(format!("run nodes in several zones, labelled {ZONE_LABEL}"))
+    } else {
+        check(
+            id,
+            subject,
+            Level::Ok,
+            format!(
+                "{what} fit {} schedulable node(s) in {} zone(s)",
+                nodes.schedulable, nodes.zones
+            ),
+        )
+    })
+}
+
+/// Managers of Deployment fields that are neither the operator nor a Kubernetes controller.
+fn hand_editors(d: &Deployment) -> Vec<String> {
+    let fields = d.metadata.managed_fields.as_deref().unwrap_or(&[]);
+    // The operator is whoever set the owner reference: it writes the whole object, with it,
+    // at every reconcile (§4.3); its manager name differs by build.
+    let operator: Vec<&str> = fields
+        .iter()
+        .filter(|f| {
+            f.fields_v1
+                .as_ref()
+                .is_some_and(|v| lookup(&v.0, "f:metadata.f:ownerReferences").is_some())
+        })
+        .filter_map(|f| f.manager.as_deref())
+        .collect();
+    let mut out: Vec<String> = fields
+        .iter()
+        .filter(|f| {
+            let m = f.manager.as_deref().unwrap_or("");
+            !operator.contains(&m) && m != "kube-controller-manager"
+        })
+        .filter(|f| {
+            // Only changes to what the operator writes: the spec (directly or via /scale).
+            f.subresource.as_deref() == Some("scale")
+                || f.fields_v1
+                    .as_ref()
+                    .is_some_and(|v| v.0.get("f:spec").is_some())
+        })
+        .map(|f| {
+            let mut s = f
+                .manager
+                .clone()
+                .unwrap_or_else(|| "an unnamed manager".into());
+            if let Some(sub) = &f.subresource {
+                s.push_str(&format!(" via /{sub}"));
+            }
+            if let Some(t) = &f.time {
+                s.push_str(&format!(" at {}", t.0));
+            }
+            s
+        })
+        .collect();
+    out.dedup();
+    out
+}
+
+fn deployment_check(store: &Value, deployments: &Probe<Vec<Deployment>>, subject: &str) -> Check {
+    let id = "store/deployment-edits";
+    let fs = FeatureStore::new(store);
+    let name = format!("feast-{}", fs.name());
+    let list = match deployments {
+        Probe::Found(list) => list,
+        Probe::Missing => {
+            return check(
+                id,
+                subject,
+                Level::Unknown,
+                "Deployments are not served".into(),
+            );
+        }
+        Probe::Unreadable(why) => {
+            return check(
+                id,
+                subject,
+                Level::Unknown,
+                format!("could not read Deployment {name} ({why}): hand edits not checked"),
+            );
+        }
+    };
+    let Some(d) = list.iter().find(|d| {
+        d.metadata.name.as_deref() == Some(name.as_str())
+            && d.metadata.namespace.as_deref() == fs.namespace()
+    }) else {
+        return check(
+            id,
+            subject,
+            Level::Ok,
+            format!("no Deployment {name} yet: nothing edited by hand"),
+        );
+    };
+    let mut drift = Vec::new();
+    let spec = d.spec.as_ref();
+    let running = spec.and_then(|s| s.replicas).map(i64::from).unwrap_or(1);
+    // In HPA mode the HPA owns the Deployment's count (§4.3): only static counts are the
+    // operator's. A store the operator has not caught up with is not drift but lag.
+    let caught_up = lookup(store, "status.applied.replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
+        == fs.replicas();
+    if !autoscaled(store) && caught_up && running != fs.replicas() {
+        drift.push(format!(
+            "it runs {running} replica(s) where the FeatureStore says {}",
+            fs.replicas()
+        ));
+    }
+    let strategy = spec
+        .and_then(|s| s.strategy.as_ref())
+        .and_then(|s| s.type_.as_deref());
+    if caught_up
+        && let Some(t) = strategy
+        && t != fs.effective_strategy()
+    {
+        drift.push(format!(
+            "its strategy is {t} where the operator sets {}",
+            fs.effective_strategy()
+        ));
+    }
+    let editors = hand_editors(d);
+    let fix = format!(
+        "change the FeatureStore instead (`kubectl feast scale {} --replicas N`, `kubectl feast autoscale`, `kubectl feast pdb`); the operator rebuilds the Deployment from it",
+        fs.target()
+    );
+    let by = if editors.is_empty() {
+        String::new()
+    } else {
+        format!(" (edited by {})", editors.join(", "))
+    };
+    if !drift.is_empty() {
+        check(
+            id,
+            subject,
+            Level::Warning,
+            format!(
+                "Deployment {name} was changed by hand{by}: {}; the operator reverts it at its next reconcile",
+                drift.join("; ")
+            ),
+        )
+        .fix(fix)
+    } else if !editors.is_empty() {
+        check(
+            id,
+            subject,
+            Level::Warning,
+            format!(
+                "Deployment {name}'s spec was edited by hand{by}: the operator rebuilds the spec at every reconcile and reverts such edits"
+            ),
+        )
+        .fix(fix)
+    } else {
+        check(
+            id,
+            subject,
+            Level::Ok,
+            format!("Deployment {name} is as the operator wrote it"),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn node(name: &str, zone: Option<&str>, ready: bool) -> Node {
+        let mut labels = serde_json::Map::new();
+        if let Some(z) = zone {
+            labels.insert(ZONE_LABEL.into(), json!(z));
+        }
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "labels": labels},
+            "status": {"conditions": [{"type": "Ready", "status": if ready {"True"} else {"False"}}]}
+        }))
+        .expect("node")
+    }
+
+    fn db_store(name: &str, extra: Value) -> Value {
+        let mut spec = json!({"feastProject": "p", "services": {
+            "onlineStore": {"persistence": {"store": {"type": "redis", "secretRef": {"name": "s"}}},
+                "server": {"resources": {"requests": {"cpu": "100m"}}}},
+            "registry": {"remote": {"hostname": "r:80"}}}});
+        crate::plan::merge_patch(&mut spec, &extra);
+        json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+            "metadata": {"name": name, "namespace": "ns"}, "spec": spec,
+            "status": {"feastVersion": "0.66.0", "applied": {"replicas": spec.get("replicas").cloned().unwrap_or(json!(1))}}})
+    }
+
+    fn facts(stores: Vec<Value>) -> Facts {
+        Facts {
+            namespace: Some("ns".into()),
+            crd: Probe::Found(json!({"spec": {"versions": [{"name": "v1",
+                "subresources": {"scale": {}}, "schema": {"openAPIV3Schema": {"properties": {"spec": {"properties": {
+                    "replicas": {}, "services": {"properties": {"scaling": {}, "podDisruptionBudgets": {}}}}}}}}}]}})),
+            operator: Probe::Found(vec![Workload {
+                namespace: "feast-operator-system".into(),
+                name: "feast-operator-controller-manager".into(),
+                desired: 1,
+                ready: 1,
+            }]),
+            stores: Probe::Found(stores),
+            deployments: Probe::Found(vec![]),
+            metrics_api: Probe::Found(ApiAvailability {
+                available: true,
+                reason: None,
+                message: None,
+            }),
+            keda_crd: Probe::Missing,
+            keda_operator: Probe::Missing,
+            scaled_objects: Probe::Missing,
+            nodes: Probe::Found(vec![
+                node("a", Some("z1"), true),
+                node("b", Some("z2"), true),
+                node("c", Some("z3"), true),
+            ]),
+            access: vec![],
+        }
+    }
+
+    fn level_of(r: &Report, id: &str) -> Level {
+        r.checks
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no check {id} in {:#?}", r.checks))
+            .level
+    }
+
+    #[test]
+    fn a_healthy_cluster_has_nothing_blocking() {
+        let r = diagnose(&facts(vec![db_store(
+            "a",
+            json!({"replicas": 3, "services": {"podDisruptionBudgets": {"maxUnavailable": 1}}}),
+        )]));
+        assert!(!r.blocking(), "{:#?}", r.checks);
+        assert_eq!(r.summary.warning, 0, "{:#?}", r.checks);
+    }
+
+    #[test]
+    fn a_crd_without_the_scale_subresource_blocks() {
+        let mut f = facts(vec![]);
+        f.crd = Probe::Found(
+            json!({"spec": {"versions": [{"name": "v1", "subresources": {"status": {}},
+            "schema": {"openAPIV3Schema": {"properties": {"spec": {"properties": {"services": {"properties": {}}}}}}}}]}}),
+        );
+        let r = diagnose(&f);
+        let c = r
+            .checks
+            .iter()
+            .find(|c| c.id == "operator/crd")
+            .expect("crd");
+        assert_eq!(c.level, Level::Blocking);
+        assert!(
+            c.message.contains("the scale subresource, spec.replicas"),
+            "{}",
+            c.message
+        );
+    }
+
+    #[test]
+    fn versions_compare_on_major_and_minor() {
+        assert_eq!(parse_version("0.66.0"), Some((0, 66)));
+        assert_eq!(parse_version("v0.61.0-rc1"), Some((0, 61)));
+        assert!(parse_version("0.60.2").is_some_and(|v| v < MIN_OPERATOR));
+        assert_eq!(parse_version("dev"), None);
+    }
+
+    #[test]
+    fn an_old_operator_version_on_a_store_blocks() {
+        let mut s = db_store("a", json!({}));
+        s["status"]["feastVersion"] = json!("0.58.0");
+        let r = diagnose(&facts(vec![s]));
+        assert_eq!(level_of(&r, "store/operator-version"), Level::Blocking);
+    }
+
+    #[test]
+    fn an_unavailable_metrics_api_blocks_only_when_a_store_autoscales() {
+        let mut f = facts(vec![db_store("a", json!({}))]);
+        f.metrics_api = Probe::Found(ApiAvailability {
+            available: false,
+            reason: Some("FailedDiscoveryCheck".into()),
+            message: Some("connection refused".into()),
+        });
+        assert_eq!(
+            level_of(&diagnose(&f), "metrics/resource-api"),
+            Level::Warning
+        );
+        f.stores = Probe::Found(vec![db_store(
+            "a",
+            json!({"services": {"scaling": {"autoscaling": {"maxReplicas": 4}}}}),
+        )]);
+        let r = diagnose(&f);
+        let c = r
+            .checks
+            .iter()
+            .find(|c| c.id == "metrics/resource-api")
+            .expect("metrics");
+        assert_eq!(c.level, Level::Blocking);
+        assert!(c.message.contains("FailedDiscoveryCheck") && c.message.contains("HPA of a"));
+    }
+
+    #[test]
+    fn nodes_without_zone_labels_make_the_injected_spread_useless() {
+        let mut f = facts(vec![db_store("a", json!({"replicas": 2}))]);
+        f.nodes = Probe::Found(vec![
+            node("a", None, true),
+            node("b", None, true),
+            node("c", None, false),
+        ]);
+        let r = diagnose(&f);
+        let c = r
+            .checks
+            .iter()
+            .find(|c| c.id == "nodes/zones")
+            .expect("zones");
+        assert_eq!(c.level, Level::Warning);
+        assert!(
+            c.message
+                .contains("2 schedulable node(s) of 3 in 0 zone(s)"),
+            "{}",
+            c.message
+        );
+        assert!(c.message.contains("does nothing"), "{}", c.message);
+        assert_eq!(level_of(&r, "store/placement"), Level::Warning);
+    }
+
+    #[test]
+    fn more_replicas_than_schedulable_nodes_is_a_warning() {
+        let r = diagnose(&facts(vec![db_store("a", json!({"replicas": 5}))]));
+        let c = r
+            .checks
+            .iter()
+            .find(|c| c.id == "store/placement")
+            .expect("placement");
+        assert_eq!(c.level, Level::Warning);
+        assert!(c.message.contains("5 replicas on 3 schedulable node(s)"));
+    }
+
+    #[test]
+    fn a_denied_patch_blocks_and_a_denied_list_warns() {
+        let mut f = facts(vec![]);
+        let access = |verb, resource, required, allowed| Access {
+            verb,
+            resource,
+            namespace: Some("ns".into()),
+            needed_by: "x",
+            required,
+            allowed: Probe::Found(allowed),
+        };
+        f.access = vec![
+            access("patch", "featurestores.feast.dev", true, false),
+            access("list", "pods", false, false),
+        ];
+        let r = diagnose(&f);
+        let levels: Vec<Level> = r
+            .checks
+            .iter()
+            .filter(|c| c.id == "rbac/access")
+            .map(|c| c.level)
+            .collect();
+        assert_eq!(levels, vec![Level::Blocking, Level::Warning]);
+    }
+
+    #[test]
+    fn missing_cpu_requests_block_an_hpa_store() {
+        let s = db_store(
+            "a",
+            json!({"services": {"onlineStore": {"server": {"resources": null}},
+            "scaling": {"autoscaling": {"maxReplicas": 4}}}}),
+        );
+        assert_eq!(
+            level_of(&diagnose(&facts(vec![s])), "store/resource-requests"),
+            Level::Blocking
+        );
+    }
+
+    #[test]
+    fn a_file_backed_single_store_warns_and_a_pdb_that_blocks_drains_warns() {
+        let file = json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+            "metadata": {"name": "f", "namespace": "ns"}, "spec": {"feastProject": "p"},
+            "status": {"feastVersion": "0.66.0"}});
+        assert_eq!(
+            level_of(&diagnose(&facts(vec![file])), "store/persistence"),
+            Level::Warning
+        );
+        let tight = db_store(
+            "a",
+            json!({"replicas": 2, "services": {"podDisruptionBudgets": {"minAvailable": 2}}}),
+        );
+        assert_eq!(
+            level_of(&diagnose(&facts(vec![tight])), "store/disruption-budget"),
+            Level::Warning
+        );
+    }
+
+    #[test]
+    fn a_hand_scaled_deployment_is_named_with_its_editor() {
+        let store = db_store("a", json!({"replicas": 2}));
+        let d: Deployment = serde_json::from_value(json!({
+            "metadata": {"name": "feast-a", "namespace": "ns", "managedFields": [
+                {"manager": "feast-operator", "operation": "Update", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:metadata": {"f:ownerReferences": {}}, "f:spec": {"f:replicas": {}}}},
+                {"manager": "kubectl", "operation": "Update", "subresource": "scale", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:spec": {"f:replicas": {}}}}]},
+            "spec": {"replicas": 5, "selector": {}, "template": {}, "strategy": {"type": "RollingUpdate"}}
+        }))
+        .expect("deployment");
+        let mut f = facts(vec![store]);
+        f.deployments = Probe::Found(vec![d]);
+        let r = diagnose(&f);
+        let c = r
+            .checks
+            .iter()
+            .find(|c| c.id == "store/deployment-edits")
+            .expect("edits");
+        assert_eq!(c.level, Level::Warning);
+        assert!(
+            c.message
+                .contains("runs 5 replica(s) where the FeatureStore says 2"),
+            "{}",
+            c.message
+        );
+        assert!(c.message.contains("kubectl via /scale"), "{}", c.message);
+    }
+
+    #[test]
+    fn a_scaled_object_that_no_keda_handled_blocks() {
+        let mut f = facts(vec![db_store("a", json!({}))]);
+        f.keda_crd = Probe::Found(());
+        f.scaled_objects = Probe::Found(vec![
+            json!({"metadata": {"name": "so", "namespace": "ns"},
+            "spec": {"scaleTargetRef": {"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "name": "a"}}}),
+        ]);
+        let r = diagnose(&f);
+        assert_eq!(level_of(&r, "keda/operator"), Level::Blocking);
+    }
+}

@@ -1,0 +1,201 @@
+//! Who else owns a FeatureStore: the GitOps tools that sync it from Git and will revert a live
+//! change (or keep showing it as drift). Pure: read from the live object's labels and
+//! annotations only.
+//!
+//! The markers are the ones these tools write themselves:
+//! - Argo CD: the annotation `argocd.argoproj.io/tracking-id` (`<app>:<group>/<kind>:<ns>/<name>`,
+//!   annotation tracking, the default since Argo CD 2.x for new installs), or the label
+//!   `app.kubernetes.io/instance` (label tracking, the older default) when no Helm release
+//!   claims it (Helm sets the same label, with the annotation `meta.helm.sh/release-name`).
+//! - Flux: the labels `kustomize.toolkit.fluxcd.io/name`/`namespace` (a Kustomization) and
+//!   `helm.toolkit.fluxcd.io/name`/`namespace` (a HelmRelease).
+
+use serde_json::Value;
+
+use crate::featurestore::lookup;
+
+pub const ARGO_TRACKING_ID: &str = "argocd.argoproj.io/tracking-id";
+pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
+pub const HELM_RELEASE_ANNOTATION: &str = "meta.helm.sh/release-name";
+pub const FLUX_KUSTOMIZE_NAME: &str = "kustomize.toolkit.fluxcd.io/name";
+pub const FLUX_KUSTOMIZE_NAMESPACE: &str = "kustomize.toolkit.fluxcd.io/namespace";
+pub const FLUX_HELM_NAME: &str = "helm.toolkit.fluxcd.io/name";
+pub const FLUX_HELM_NAMESPACE: &str = "helm.toolkit.fluxcd.io/namespace";
+
+/// The GitOps tool that syncs an object, and what it is called there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// An Argo CD Application; `marker` is the annotation or label that says so.
+    ArgoCd { app: String, marker: &'static str },
+    /// A Flux Kustomization (`namespace/name`).
+    FluxKustomization { name: String, namespace: String },
+    /// A Flux HelmRelease (`namespace/name`).
+    FluxHelmRelease { name: String, namespace: String },
+}
+
+fn metadata_str<'a>(object: &'a Value, map: &str, key: &str) -> Option<&'a str> {
+    lookup(object, &format!("metadata.{map}"))
+        .and_then(|m| m.get(key))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// The GitOps owners an object carries the markers of (usually one).
+pub fn owners(object: &Value) -> Vec<Owner> {
+    let label = |k| metadata_str(object, "labels", k);
+    let annotation = |k| metadata_str(object, "annotations", k);
+    let mut out = Vec::new();
+    if let Some(id) = annotation(ARGO_TRACKING_ID) {
+        // `<app>:<group>/<kind>:<namespace>/<name>`; the app may be `<namespace>_<app>` when
+        // Applications live in several namespaces.
+        let app = id.split(':').next().unwrap_or(id).to_string();
+        out.push(Owner::ArgoCd {
+            app,
+            marker: ARGO_TRACKING_ID,
+        });
+    } else if let Some(app) = label(INSTANCE_LABEL)
+        && annotation(HELM_RELEASE_ANNOTATION).is_none()
+        && label(FLUX_HELM_NAME).is_none()
+    {
+        out.push(Owner::ArgoCd {
+            app: app.to_string(),
+            marker: INSTANCE_LABEL,
+        });
+    }
+    let own_ns = lookup(object, "metadata.namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if let Some(name) = label(FLUX_KUSTOMIZE_NAME) {
+        out.push(Owner::FluxKustomization {
+            name: name.to_string(),
+            namespace: label(FLUX_KUSTOMIZE_NAMESPACE)
+                .unwrap_or(own_ns)
+                .to_string(),
+        });
+    }
+    if let Some(name) = label(FLUX_HELM_NAME) {
+        out.push(Owner::FluxHelmRelease {
+            name: name.to_string(),
+            namespace: label(FLUX_HELM_NAMESPACE).unwrap_or(own_ns).to_string(),
+        });
+    }
+    out
+}
+
+impl Owner {
+    /// `Argo CD Application "shop"`, `Flux Kustomization flux-system/apps`.
+    pub fn describe(&self) -> String {
+        match self {
+            Owner::ArgoCd { app, marker } => {
+                format!("Argo CD Application {app:?} (by its {marker} marker)")
+            }
+            Owner::FluxKustomization { name, namespace } => {
+                format!("Flux Kustomization {namespace}/{name}")
+            }
+            Owner::FluxHelmRelease { name, namespace } => {
+                format!("Flux HelmRelease {namespace}/{name}")
+            }
+        }
+    }
+
+    /// Who reverts a live change, and when.
+    pub fn consequence(&self) -> &'static str {
+        match self {
+            Owner::ArgoCd { .. } => {
+                "it reverts a live change at its next sync when self-heal is on, and shows the store OutOfSync until then"
+            }
+            Owner::FluxKustomization { .. } => {
+                "it re-applies the manifest from Git at its next reconcile (every interval) and reverts a live change"
+            }
+            Owner::FluxHelmRelease { .. } => {
+                "its next upgrade or drift correction puts the chart's values back and reverts a live change"
+            }
+        }
+    }
+}
+
+/// The confirmation a live write to a GitOps-owned store needs, naming who reverts it.
+pub fn risk(object: &Value) -> Option<String> {
+    let owners = owners(object);
+    if owners.is_empty() {
+        return None;
+    }
+    let said: Vec<String> = owners
+        .iter()
+        .map(|o| format!("{}: {}", o.describe(), o.consequence()))
+        .collect();
+    Some(format!(
+        "this FeatureStore is synced from Git by {}; commit the change to Git instead (`-o patch` prints it as a kustomize patch) or confirm the live write",
+        said.join("; and by ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(labels: Value, annotations: Value) -> Value {
+        json!({"metadata": {"name": "a", "namespace": "ml", "labels": labels, "annotations": annotations}})
+    }
+
+    #[test]
+    fn argo_tracking_annotation_names_the_application() {
+        let o = obj(
+            json!({}),
+            json!({ARGO_TRACKING_ID: "shop:feast.dev/FeatureStore:ml/a"}),
+        );
+        assert_eq!(
+            owners(&o),
+            vec![Owner::ArgoCd {
+                app: "shop".into(),
+                marker: ARGO_TRACKING_ID
+            }]
+        );
+        assert!(risk(&o).is_some_and(|r| r.contains("Argo CD Application \"shop\"")));
+    }
+
+    #[test]
+    fn the_instance_label_is_argo_unless_helm_claims_it() {
+        let argo = obj(json!({INSTANCE_LABEL: "shop"}), json!({}));
+        assert!(matches!(owners(&argo)[..], [Owner::ArgoCd { .. }]));
+        let helm = obj(
+            json!({INSTANCE_LABEL: "shop"}),
+            json!({HELM_RELEASE_ANNOTATION: "shop"}),
+        );
+        assert!(owners(&helm).is_empty());
+    }
+
+    #[test]
+    fn flux_labels_name_the_kustomization_and_the_helm_release() {
+        let k = obj(
+            json!({FLUX_KUSTOMIZE_NAME: "apps", FLUX_KUSTOMIZE_NAMESPACE: "flux-system"}),
+            json!({}),
+        );
+        assert_eq!(
+            owners(&k),
+            vec![Owner::FluxKustomization {
+                name: "apps".into(),
+                namespace: "flux-system".into()
+            }]
+        );
+        let h = obj(
+            json!({FLUX_HELM_NAME: "feast", INSTANCE_LABEL: "feast"}),
+            json!({}),
+        );
+        assert_eq!(
+            owners(&h),
+            vec![Owner::FluxHelmRelease {
+                name: "feast".into(),
+                namespace: "ml".into()
+            }]
+        );
+        assert!(risk(&h).is_some_and(|r| r.contains("Flux HelmRelease ml/feast")));
+    }
+
+    #[test]
+    fn an_unmarked_store_has_no_owner() {
+        assert!(owners(&obj(json!({"team": "ml"}), json!({}))).is_empty());
+        assert_eq!(risk(&json!({"metadata": {"name": "a"}})), None);
+    }
+}

@@ -1,0 +1,256 @@
+//! The placement section: which pods run where, on how many nodes and zones, and why the
+//! others are not ready.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use super::index::Index;
+use super::scaling::Replicas;
+use super::{Level, NAME_LABEL, Verdict, verdict};
+
+/// What placement reads of a Pod. The shell reduces each Pod to this as its page arrives:
+/// 6,000 k8s-openapi Pods take about 30 MB, these a tenth of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodInfo {
+    pub namespace: String,
+    pub name: String,
+    /// The `feast.dev/name` label: the store the pod belongs to.
+    pub store: Option<String>,
+    pub node: Option<String>,
+    /// The `Ready` condition is True.
+    pub ready: bool,
+    pub phase: Option<String>,
+    /// The sum of the containers' restart counts.
+    pub restarts: i64,
+    pub creation_timestamp: Option<String>,
+    /// Why it is not ready (the scheduler's or the kubelet's words), when it is not.
+    pub not_ready: Option<String>,
+}
+
+impl PodInfo {
+    /// The one place a Pod's facts become a `PodInfo`, whichever shape they were read in (a
+    /// k8s-openapi Pod here, the slim wire shape in the shell). `conditions` are (type, status).
+    pub fn from_parts<'a>(
+        metadata: &ObjectMeta,
+        node: Option<String>,
+        phase: Option<String>,
+        conditions: impl IntoIterator<Item = (&'a str, &'a str)>,
+        restarts: impl IntoIterator<Item = i32>,
+        not_ready: Option<String>,
+    ) -> Self {
+        PodInfo {
+            namespace: metadata.namespace.clone().unwrap_or_default(),
+            name: metadata.name.clone().unwrap_or_default(),
+            store: metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(NAME_LABEL))
+                .cloned(),
+            node,
+            ready: conditions
+                .into_iter()
+                .any(|(t, status)| t == "Ready" && status == "True"),
+            phase,
+            restarts: restarts.into_iter().map(i64::from).sum(),
+            creation_timestamp: metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.to_string()),
+            not_ready,
+        }
+    }
+
+    pub fn from_pod(p: &Pod) -> Self {
+        let status = p.status.as_ref();
+        PodInfo::from_parts(
+            &p.metadata,
+            p.spec.as_ref().and_then(|s| s.node_name.clone()),
+            status.and_then(|s| s.phase.clone()),
+            status
+                .and_then(|s| s.conditions.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| (c.type_.as_str(), c.status.as_str())),
+            status
+                .and_then(|s| s.container_statuses.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| c.restart_count),
+            crate::rollout::pod_reason(p),
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodPlacement {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    pub ready: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    pub restarts: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<String>,
+    /// Why the pod is not ready: the scheduler's or the kubelet's reason and message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Placement {
+    /// Unknown when pods could not be listed.
+    pub pods_known: bool,
+    pub pods: Vec<PodPlacement>,
+    /// Distinct nodes the ready pods run on.
+    pub nodes: usize,
+    /// Distinct zones of those nodes; absent when nodes could not be read or lack zone labels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zones: Option<usize>,
+    pub verdict: Verdict,
+}
+
+pub(super) fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> Placement {
+    if let Some(why) = ix.inv.pods.unreadable() {
+        return Placement {
+            pods_known: false,
+            pods: Vec::new(),
+            nodes: 0,
+            zones: None,
+            verdict: verdict(Level::Unknown, format!("pods could not be read: {why}")),
+        };
+    }
+    let nodes_why = ix.inv.nodes.unreadable();
+    let mut list: Vec<PodPlacement> = pods
+        .iter()
+        .map(|p| PodPlacement {
+            name: p.name.clone(),
+            node: p.node.clone(),
+            zone: p
+                .node
+                .as_deref()
+                .and_then(|n| ix.zones.get(n).copied().flatten())
+                .map(str::to_string),
+            ready: p.ready,
+            phase: p.phase.clone(),
+            restarts: p.restarts,
+            creation_timestamp: p.creation_timestamp.clone(),
+            reason: p.not_ready.clone(),
+        })
+        .collect();
+    list.sort_by(|a, b| a.name.cmp(&b.name));
+    let ready: Vec<&PodPlacement> = list
+        .iter()
+        .filter(|p| p.ready && p.node.is_some())
+        .collect();
+    let nodes: BTreeSet<&str> = ready.iter().filter_map(|p| p.node.as_deref()).collect();
+    let zones: Option<BTreeSet<&str>> = if nodes_why.is_some() {
+        None
+    } else {
+        ready.iter().map(|p| p.zone.as_deref()).collect()
+    };
+    let desired = replicas.desired.unwrap_or(0);
+    let v = spread_verdict(
+        ready.len(),
+        desired,
+        &nodes,
+        zones.as_ref(),
+        nodes_why,
+        &list,
+    );
+    Placement {
+        pods_known: true,
+        nodes: nodes.len(),
+        zones: zones.map(|z| z.len()),
+        pods: list,
+        verdict: v,
+    }
+}
+
+/// How exposed the ready pods are to a pod, node or zone failure, with why the others are not
+/// ready; never OK while fewer are ready than desired.
+fn spread_verdict(
+    n: usize,
+    desired: i64,
+    nodes: &BTreeSet<&str>,
+    zones: Option<&BTreeSet<&str>>,
+    nodes_why: Option<&str>,
+    list: &[PodPlacement],
+) -> Verdict {
+    // Why the others are not ready, in the scheduler's or the kubelet's words.
+    let why = crate::rollout::summary(list.iter().filter_map(|p| p.reason.as_deref()));
+    let why = if why.is_empty() {
+        String::new()
+    } else {
+        format!(" (not ready: {})", why.join("; "))
+    };
+    let v = if n == 0 {
+        if desired > 0 {
+            verdict(
+                Level::Critical,
+                format!("no ready pods: the store is not serving{why}"),
+            )
+        } else {
+            verdict(Level::Info, "no pods")
+        }
+    } else if n == 1 {
+        if desired > 1 {
+            verdict(
+                Level::Warning,
+                format!(
+                    "only 1 of {desired} replicas ready: a pod or node failure takes the store down{why}"
+                ),
+            )
+        } else {
+            verdict(
+                Level::Info,
+                "a single replica: a pod or node failure takes the store down",
+            )
+        }
+    } else if nodes.len() == 1 {
+        verdict(
+            Level::Critical,
+            format!("all {n} replicas on one node: a node failure takes the store down"),
+        )
+    } else {
+        match zones {
+            Some(z) if z.len() == 1 => verdict(
+                Level::Warning,
+                format!(
+                    "{n} replicas on {} nodes in one zone: a zone failure takes the store down",
+                    nodes.len()
+                ),
+            ),
+            Some(z) => verdict(
+                Level::Ok,
+                format!("{n} replicas on {} nodes in {} zones", nodes.len(), z.len()),
+            ),
+            None => verdict(
+                Level::Ok,
+                format!(
+                    "{n} replicas on {} nodes; zones unknown ({})",
+                    nodes.len(),
+                    nodes_why.map_or("nodes without a zone label".to_string(), |w| format!(
+                        "nodes could not be read: {w}"
+                    ))
+                ),
+            ),
+        }
+    };
+    // Never "OK" while the store is not where its spec says: fewer ready than desired.
+    if v.level == Level::Ok && n < usize::try_from(desired).unwrap_or(0) {
+        verdict(
+            Level::Warning,
+            format!("only {n} of {desired} replicas ready: {}{why}", v.message),
+        )
+    } else {
+        v
+    }
+}

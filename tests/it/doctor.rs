@@ -1,0 +1,512 @@
+//! `kubectl feast doctor` against real API servers: the healthy verdict on the living cluster
+//! (the real Feast Operator, metrics-server, kwok nodes in three zones), the RBAC and hand-edit
+//! verdicts on the shared plain cluster (namespaced, nothing cluster-wide is touched), and every
+//! cluster-wide breakage (no metrics API, metrics-server gone, nodes without zones, an operator
+//! that is not ready, an old CRD without the scale subresource) on a private plain cluster
+//! this test binary starts for itself.
+
+use crate::support;
+
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use support::TestCluster;
+
+fn run(c: &TestCluster, args: &[&str]) -> Output {
+    c.plugin().args(args).output().expect("run kubectl-feast")
+}
+
+/// `doctor ... -o json`: the exit code and the report.
+fn doctor_json(c: &TestCluster, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["doctor", "-o", "json"];
+    all.extend_from_slice(args);
+    let out = run(c, &all);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor printed no JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report)
+}
+
+/// The checks of one id (and subject, when given).
+fn checks<'a>(report: &'a Value, id: &str, subject: Option<&str>) -> Vec<&'a Value> {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["id"] == id && subject.is_none_or(|s| c["subject"] == s))
+        .collect()
+}
+
+/// The one check of an id (and subject), with its level and message.
+fn one<'a>(report: &'a Value, id: &str, subject: Option<&str>) -> (&'a str, &'a str) {
+    let found = checks(report, id, subject);
+    assert_eq!(found.len(), 1, "{id} {subject:?} in {report:#}");
+    (
+        found[0]["level"].as_str().expect("level"),
+        found[0]["message"].as_str().expect("message"),
+    )
+}
+
+fn kubectl(c: &TestCluster, args: &[&str]) -> String {
+    let out = c.kubectl().args(args).output().expect("run kubectl");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn apply(c: &TestCluster, object: &Value) {
+    let out = support::with_stdin(
+        c.kubectl().args([
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--field-manager=doctor-test",
+            "-f",
+            "-",
+        ]),
+        &object.to_string(),
+    );
+    assert!(
+        out.status.success(),
+        "kubectl apply failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !ok() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {}s waiting for {what}",
+            timeout.as_secs()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// A DB-backed store whose online server requests CPU; `extra` is merged into its spec.
+fn store(ns: &str, name: &str, extra: Value) -> Value {
+    let mut spec = json!({"feastProject": name.replace('-', "_"), "services": {
+        "onlineStore": {
+            "persistence": {"store": {"type": "redis", "secretRef": {"name": "feast-data-stores"}}},
+            "server": {"resources": {"requests": {"cpu": "200m", "memory": "256Mi"}}}},
+        "registry": {"remote": {"hostname": "registry.feast.svc.cluster.local:80"}}}});
+    kubectl_feast::plan::merge_patch(&mut spec, &extra);
+    json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+        "metadata": {"name": name, "namespace": ns}, "spec": spec})
+}
+
+fn secret(ns: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "feast-data-stores", "namespace": ns},
+        "stringData": {"redis": format!("connection_string: redis.{ns}.svc.cluster.local:6379")}})
+}
+
+// ---------------------------------------------------------------------------------------------
+// The living cluster: everything in place
+
+#[tokio::test]
+async fn the_living_cluster_is_healthy_for_scaled_and_autoscaled_stores() {
+    let c = support::living();
+    let ns = c.namespace("doctor-healthy").await;
+    apply(c, &secret(&ns));
+    apply(
+        c,
+        &store(
+            &ns,
+            "web",
+            json!({"replicas": 3, "services": {"podDisruptionBudgets": {"maxUnavailable": 1}}}),
+        ),
+    );
+    apply(
+        c,
+        &store(
+            &ns,
+            "auto",
+            json!({"services": {"scaling": {"autoscaling": {"minReplicas": 2, "maxReplicas": 4}},
+                "podDisruptionBudgets": {"maxUnavailable": 1}}}),
+        ),
+    );
+    for name in ["web", "auto"] {
+        wait_for(
+            &format!("{name} to be Ready"),
+            Duration::from_secs(120),
+            || {
+                let out = kubectl(
+                    c,
+                    &[
+                        "get",
+                        "featurestores.feast.dev",
+                        name,
+                        "-n",
+                        &ns,
+                        "-o",
+                        "json",
+                    ],
+                );
+                let v: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
+                v["status"]["phase"] == "Ready" && v["status"]["feastVersion"].is_string()
+            },
+        );
+    }
+    let (code, report) = doctor_json(c, &["-n", &ns]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["blocking"], 0, "{report:#}");
+    assert_eq!(report["summary"]["stores"], 2);
+    assert_eq!(one(&report, "operator/crd", None).0, "ok");
+    // The living cluster runs the operator as a process: no Deployment, but its work shows.
+    let (level, message) = one(&report, "operator/deployment", None);
+    assert_eq!(level, "ok", "{message}");
+    assert!(message.contains("reconciled by operator 0.6"), "{message}");
+    assert_eq!(one(&report, "metrics/resource-api", None).0, "ok");
+    let (level, message) = one(&report, "nodes/zones", None);
+    assert_eq!(level, "ok", "{message}");
+    assert!(message.contains("in 3 zone(s)"), "{message}");
+    for c in checks(&report, "rbac/access", None) {
+        assert_eq!(c["level"], "ok", "admin may do everything: {c}");
+    }
+    let web = format!("{ns}/web");
+    let auto = format!("{ns}/auto");
+    for (id, subject) in [
+        ("store/operator-version", &web),
+        ("store/persistence", &web),
+        ("store/disruption-budget", &web),
+        ("store/placement", &web),
+        ("store/deployment-edits", &web),
+        ("store/resource-requests", &auto),
+        ("store/placement", &auto),
+    ] {
+        let (level, message) = one(&report, id, Some(subject));
+        assert_eq!(level, "ok", "{id} {subject}: {message}");
+    }
+    // The text checklist says the same in words, not colour.
+    let out = run(c, &["doctor", "-n", &ns, "--color", "never"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Cluster\n"), "{text}");
+    assert!(text.contains(&format!("FeatureStore {ns}/web\n")), "{text}");
+    assert!(text.contains("\n0 blocking, "), "{text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shared plain cluster: the caller's RBAC, and a Deployment edited by hand (namespaced)
+
+#[tokio::test]
+async fn a_viewer_is_told_what_it_may_not_do_and_exit_1() {
+    let c = support::cluster();
+    let ns = c.namespace("doctor-viewer").await;
+    c.seed(&ns, &["static"]);
+    let (code, report) = doctor_json(c, &["--context", "viewer", "-n", &ns]);
+    assert_eq!(code, 1, "{report:#}");
+    let rbac = checks(&report, "rbac/access", None);
+    let patch = rbac
+        .iter()
+        .find(|c| {
+            c["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("patch featurestores.feast.dev"))
+        })
+        .expect("the patch review");
+    assert_eq!(patch["level"], "blocking", "{patch}");
+    assert!(
+        patch["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("scale, autoscale and pdb will be refused"))
+    );
+    let nodes = rbac
+        .iter()
+        .find(|c| {
+            c["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("list nodes"))
+        })
+        .expect("the nodes review");
+    assert_eq!(nodes["level"], "warning", "{nodes}");
+    // What the viewer may not read is unknown, not a guess.
+    assert_eq!(one(&report, "operator/crd", None).0, "unknown");
+    assert_eq!(one(&report, "nodes/zones", None).0, "unknown");
+    // The stores it may read are still checked.
+    assert_eq!(
+        one(&report, "store/persistence", Some(&format!("{ns}/static"))).0,
+        "ok"
+    );
+
+    let (_, admin) = doctor_json(c, &["--context", "admin", "-n", &ns]);
+    for check in checks(&admin, "rbac/access", None) {
+        assert_eq!(check["level"], "ok", "{check}");
+    }
+}
+
+#[tokio::test]
+async fn a_deployment_scaled_by_hand_is_named_with_who_did_it() {
+    let c = support::cluster();
+    let ns = c.namespace("doctor-hand-edit").await;
+    c.seed(&ns, &["static"]);
+    let subject = format!("{ns}/static");
+    let (_, before) = doctor_json(c, &["-n", &ns, "static"]);
+    assert_eq!(
+        one(&before, "store/deployment-edits", Some(&subject)).0,
+        "ok"
+    );
+    kubectl(
+        c,
+        &[
+            "scale",
+            "deployment",
+            "feast-static",
+            "-n",
+            &ns,
+            "--replicas",
+            "7",
+        ],
+    );
+    let (_, after) = doctor_json(c, &["-n", &ns, "static"]);
+    let (level, message) = one(&after, "store/deployment-edits", Some(&subject));
+    assert_eq!(level, "warning", "{message}");
+    assert!(
+        message.contains("runs 7 replica(s) where the FeatureStore says 3"),
+        "{message}"
+    );
+    assert!(
+        message.contains("kubectl") && message.contains("/scale"),
+        "{message}"
+    );
+    assert!(message.contains("the operator reverts it"), "{message}");
+}
+
+#[tokio::test]
+async fn a_named_store_that_does_not_exist_is_exit_3() {
+    let c = support::cluster();
+    let ns = c.namespace("doctor-missing").await;
+    let out = run(c, &["doctor", "-n", &ns, "nope"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"nope\" not found"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A private plain cluster: each piece broken on purpose, in sequence
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn node(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}}})
+}
+
+#[tokio::test]
+async fn each_broken_piece_gets_its_verdict() {
+    let c = support::private("kubectl-feast-doctor");
+    let ns = c.namespace("doctor-broken").await;
+    apply(&c, &secret(&ns));
+    apply(
+        &c,
+        &store(
+            &ns,
+            "auto",
+            json!({"services": {"scaling": {"autoscaling": {"minReplicas": 2, "maxReplicas": 3}}}}),
+        ),
+    );
+    let subject = format!("{ns}/auto");
+
+    // 1. No operator anywhere, no metrics API, no nodes.
+    let (code, report) = doctor_json(&c, &["-n", &ns]);
+    assert_eq!(code, 1, "{report:#}");
+    let (level, message) = one(&report, "operator/deployment", None);
+    assert_eq!(level, "blocking", "{message}");
+    assert!(message.contains("nothing reconciles them"), "{message}");
+    let (level, message) = one(&report, "metrics/resource-api", None);
+    assert_eq!(level, "blocking", "{message}");
+    assert!(
+        message.contains("is not installed") && message.contains("HPA of auto"),
+        "{message}"
+    );
+    assert_eq!(one(&report, "nodes/zones", None).0, "blocking");
+    assert_eq!(
+        one(&report, "store/operator-version", Some(&subject)).0,
+        "warning"
+    );
+
+    // 2. metrics-server stopped: the APIService is registered as scripts/dev-cluster does it,
+    // but nothing answers behind it.
+    let port = free_port();
+    apply(
+        &c,
+        &json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "metrics-server", "namespace": "kube-system"},
+            "spec": {"type": "ExternalName", "externalName": "localhost",
+                "ports": [{"name": "https", "port": port}]}}),
+    );
+    apply(
+        &c,
+        &json!({"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+            "metadata": {"name": "v1beta1.metrics.k8s.io"},
+            "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100,
+                "versionPriority": 100, "insecureSkipTLSVerify": true,
+                "service": {"name": "metrics-server", "namespace": "kube-system", "port": port}}}),
+    );
+    wait_for(
+        "the APIService to be judged",
+        Duration::from_secs(60),
+        || {
+            kubectl(
+                &c,
+                &[
+                    "get",
+                    "apiservice",
+                    "v1beta1.metrics.k8s.io",
+                    "-o",
+                    "jsonpath={.status.conditions[?(@.type==\"Available\")].status}",
+                ],
+            ) == "False"
+        },
+    );
+    let (_, report) = doctor_json(&c, &["-n", &ns]);
+    let (level, message) = one(&report, "metrics/resource-api", None);
+    assert_eq!(level, "blocking", "{message}");
+    assert!(message.contains("is not Available ("), "{message}");
+    assert!(
+        message.contains("the HPA of auto cannot read CPU"),
+        "{message}"
+    );
+
+    // 3. Nodes without zone labels: Ready, schedulable, but the injected spread does nothing.
+    for n in ["bare-1", "bare-2", "bare-3"] {
+        apply(&c, &node(n));
+        kubectl(
+            &c,
+            &[
+                "patch",
+                "node",
+                n,
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                r#"{"status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","message":"test"}]}}"#,
+            ],
+        );
+    }
+    let (_, report) = doctor_json(&c, &["-n", &ns]);
+    let (level, message) = one(&report, "nodes/zones", None);
+    assert_eq!(level, "warning", "{message}");
+    assert!(
+        message.contains("3 schedulable node(s) of 3 in 0 zone(s)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("the zone spread the operator injects for auto does nothing"),
+        "{message}"
+    );
+    let (level, message) = one(&report, "store/placement", Some(&subject));
+    assert_eq!(level, "warning", "{message}");
+    // With zones, the same nodes are fine.
+    for (n, z) in [("bare-1", "a"), ("bare-2", "b"), ("bare-3", "c")] {
+        kubectl(
+            &c,
+            &[
+                "label",
+                "node",
+                n,
+                &format!("topology.kubernetes.io/zone={z}"),
+            ],
+        );
+    }
+    let (_, report) = doctor_json(&c, &["-n", &ns]);
+    assert_eq!(one(&report, "nodes/zones", None).0, "ok");
+    assert_eq!(one(&report, "store/placement", Some(&subject)).0, "ok");
+
+    // 4. An operator Deployment with no ready pod, and a store last reconciled by 0.58.
+    kubectl(&c, &["create", "namespace", "feast-operator-system"]);
+    apply(
+        &c,
+        &json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "feast-operator-controller-manager", "namespace": "feast-operator-system",
+                "labels": {"control-plane": "controller-manager", "app.kubernetes.io/name": "feast-operator"}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"control-plane": "controller-manager"}},
+                "template": {"metadata": {"labels": {"control-plane": "controller-manager"}},
+                    "spec": {"containers": [{"name": "manager", "image": "feast-operator:0.66.0"}]}}}}),
+    );
+    kubectl(
+        &c,
+        &[
+            "patch",
+            "featurestores.feast.dev",
+            "auto",
+            "-n",
+            &ns,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            r#"{"status":{"feastVersion":"0.58.0","phase":"Ready"}}"#,
+        ],
+    );
+    let (_, report) = doctor_json(&c, &["-n", &ns]);
+    let (level, message) = one(&report, "operator/deployment", None);
+    assert_eq!(level, "blocking", "{message}");
+    assert!(
+        message.contains("feast-operator-system/feast-operator-controller-manager (0/1 ready)"),
+        "{message}"
+    );
+    let (level, message) = one(&report, "store/operator-version", Some(&subject));
+    assert_eq!(level, "blocking", "{message}");
+    assert!(message.contains("0.58.0, older than 0.61"), "{message}");
+
+    // 5. An old CRD: v1 without the scale subresource and the scaling fields (as before 0.61).
+    assert_eq!(one(&report, "operator/crd", None).0, "ok");
+    let crd: Value = serde_json::from_str(&kubectl(
+        &c,
+        &["get", "crd", "featurestores.feast.dev", "-o", "json"],
+    ))
+    .expect("CRD JSON");
+    let mut old = crd.clone();
+    for v in old["spec"]["versions"].as_array_mut().expect("versions") {
+        if v["name"] == "v1" {
+            v["subresources"]
+                .as_object_mut()
+                .expect("subresources")
+                .remove("scale");
+            let spec = &mut v["schema"]["openAPIV3Schema"]["properties"]["spec"];
+            spec["properties"]
+                .as_object_mut()
+                .expect("spec properties")
+                .remove("replicas");
+            // The CEL rules read the fields just removed: an old CRD has none of them either.
+            spec.as_object_mut()
+                .expect("spec")
+                .remove("x-kubernetes-validations");
+        }
+    }
+    let out = support::with_stdin(c.kubectl().args(["replace", "-f", "-"]), &old.to_string());
+    assert!(
+        out.status.success(),
+        "replace CRD: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, report) = doctor_json(&c, &["-n", &ns]);
+    assert_eq!(code, 1);
+    let (level, message) = one(&report, "operator/crd", None);
+    assert_eq!(level, "blocking", "{message}");
+    assert!(
+        message.contains("lacks the scale subresource, spec.replicas"),
+        "{message}"
+    );
+    let fix = checks(&report, "operator/crd", None)[0]["fix"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(fix.contains("0.61 or later"), "{fix}");
+}

@@ -1,0 +1,366 @@
+//! GitOps-safe changes against the real API server (the shared plain cluster, namespaced): a
+//! store labelled as Argo CD's or Flux's needs `--yes` for a live write and is named with who
+//! reverts it; `-o patch` sends nothing and its patch, applied with `kubectl apply -k`, gives
+//! the same object as the live command; `--local -f` changes a file with the same pre-flight
+//! and no cluster at all.
+
+use crate::support;
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::{Value, json};
+
+use support::cluster;
+
+fn feast(ns: &str, args: &[&str]) -> Output {
+    cluster()
+        .plugin()
+        .args(["-n", ns])
+        .args(args)
+        .output()
+        .expect("run kubectl-feast")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn kubectl(args: &[&str]) -> Output {
+    let out = cluster()
+        .kubectl()
+        .args(args)
+        .output()
+        .expect("run kubectl");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?} failed: {}",
+        text(&out.stderr)
+    );
+    out
+}
+
+fn get(ns: &str, name: &str) -> Value {
+    let out = kubectl(&[
+        "get",
+        "featurestores.feast.dev",
+        name,
+        "-n",
+        ns,
+        "-o",
+        "json",
+    ]);
+    serde_json::from_slice(&out.stdout).expect("kubectl prints JSON")
+}
+
+/// A DB-backed store with `metadata` merged in (labels, annotations) and `extra` in its spec.
+fn manifest(ns: &str, name: &str, metadata: Value, extra: Value) -> Value {
+    let mut spec = json!({"feastProject": "p", "services": {
+        "onlineStore": {
+            "persistence": {"store": {"type": "redis", "secretRef": {"name": "feast-data-stores"}}},
+            "server": {"resources": {"requests": {"cpu": "200m"}}}},
+        "registry": {"remote": {"hostname": "registry.feast.svc.cluster.local:80"}}}});
+    kubectl_feast::plan::merge_patch(&mut spec, &extra);
+    let mut meta = json!({"name": name, "namespace": ns});
+    kubectl_feast::plan::merge_patch(&mut meta, &metadata);
+    json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "metadata": meta, "spec": spec})
+}
+
+fn apply(object: &Value) {
+    let out = support::with_stdin(
+        cluster().kubectl().args(["apply", "-f", "-"]),
+        &object.to_string(),
+    );
+    assert!(out.status.success(), "kubectl apply: {}", text(&out.stderr));
+}
+
+#[tokio::test]
+async fn an_argo_cd_store_needs_yes_and_names_the_application() {
+    let ns = cluster().namespace("gitops-argo").await;
+    let tracking = format!("shop:feast.dev/FeatureStore:{ns}/web");
+    apply(&manifest(
+        &ns,
+        "web",
+        json!({"annotations": {"argocd.argoproj.io/tracking-id": tracking}}),
+        json!({"replicas": 2}),
+    ));
+    let out = feast(&ns, &["scale", "web", "--replicas", "3"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("Argo CD Application \"shop\""), "{err}");
+    assert!(
+        err.contains("reverts a live change at its next sync"),
+        "{err}"
+    );
+    assert!(err.contains("--yes"), "{err}");
+    assert_eq!(get(&ns, "web")["spec"]["replicas"], 2, "nothing was sent");
+
+    // -o patch is the way around it: nothing sent, no confirmation needed.
+    let out = feast(&ns, &["scale", "web", "--replicas", "3", "-o", "patch"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("replicas: 3"));
+    assert!(text(&out.stderr).contains("commit this patch to its Git source"));
+    assert_eq!(get(&ns, "web")["spec"]["replicas"], 2);
+
+    let out = feast(&ns, &["scale", "web", "--replicas", "3", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(get(&ns, "web")["spec"]["replicas"], 3);
+
+    // Argo's older label tracking counts too.
+    apply(&manifest(
+        &ns,
+        "labelled",
+        json!({"labels": {"app.kubernetes.io/instance": "shop"}}),
+        json!({"replicas": 2}),
+    ));
+    let out = feast(&ns, &["pdb", "labelled", "--max-unavailable", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("app.kubernetes.io/instance marker"));
+}
+
+#[tokio::test]
+async fn a_flux_store_needs_yes_and_names_the_kustomization_or_helm_release() {
+    let ns = cluster().namespace("gitops-flux").await;
+    apply(&manifest(
+        &ns,
+        "kust",
+        json!({"labels": {"kustomize.toolkit.fluxcd.io/name": "apps",
+            "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}}),
+        json!({"replicas": 2}),
+    ));
+    apply(&manifest(
+        &ns,
+        "helm",
+        json!({"labels": {"helm.toolkit.fluxcd.io/name": "feast",
+            "helm.toolkit.fluxcd.io/namespace": "flux-system"}}),
+        json!({"replicas": 2}),
+    ));
+    let out = feast(&ns, &["pdb", "kust", "--max-unavailable", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("Flux Kustomization flux-system/apps"), "{err}");
+    assert!(err.contains("re-applies the manifest from Git"), "{err}");
+    assert!(
+        get(&ns, "kust")["spec"]["services"]
+            .get("podDisruptionBudgets")
+            .is_none()
+    );
+
+    let out = feast(&ns, &["autoscale", "helm", "--min", "2", "--max", "4"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("Flux HelmRelease flux-system/feast"));
+
+    let out = feast(
+        &ns,
+        &["autoscale", "helm", "--min", "2", "--max", "4", "--yes"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        get(&ns, "helm")["spec"]["services"]["scaling"]["autoscaling"]["maxReplicas"],
+        4
+    );
+
+    // An unmarked store changes without confirmation, as before.
+    apply(&manifest(&ns, "plain", json!({}), json!({"replicas": 2})));
+    let out = feast(&ns, &["scale", "plain", "--replicas", "3"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+fn write(dir: &Path, name: &str, content: &str) {
+    std::fs::write(dir.join(name), content).expect("write file");
+}
+
+/// The spec as the API server stores it, without what only differs by namespace.
+fn spec_of(ns: &str, name: &str) -> Value {
+    get(ns, name)["spec"].clone()
+}
+
+#[tokio::test]
+async fn the_patch_applies_with_kustomize_and_gives_the_live_result() {
+    let git = cluster().namespace("gitops-kustomize").await;
+    let live = cluster().namespace("gitops-live").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = manifest(
+        &git,
+        "orders",
+        json!({"labels": {"kustomize.toolkit.fluxcd.io/name": "apps"}}),
+        json!({"replicas": 3, "services": {"podDisruptionBudgets": {"minAvailable": 2}}}),
+    );
+    write(dir.path(), "store.yaml", &base.to_string());
+    kubectl(&[
+        "apply",
+        "-f",
+        &dir.path().join("store.yaml").to_string_lossy(),
+    ]);
+    let mut twin = base.clone();
+    twin["metadata"]["namespace"] = json!(live);
+    apply(&twin);
+
+    // Each change in turn: the patch goes to Git (kustomize), the same flags go live.
+    let steps: [&[&str]; 3] = [
+        &["scale", "orders", "--replicas", "4"],
+        &[
+            "autoscale",
+            "orders",
+            "--min",
+            "2",
+            "--max",
+            "6",
+            "--cpu",
+            "70%",
+        ],
+        &["pdb", "orders", "--max-unavailable", "1"],
+    ];
+    let mut patches = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let mut args = step.to_vec();
+        args.extend(["-o", "patch"]);
+        let out = feast(&git, &args);
+        assert!(out.status.success(), "{step:?}: {}", text(&out.stderr));
+        let patch = text(&out.stdout);
+        assert!(
+            patch.contains("kind: FeatureStore") && patch.contains("name: orders"),
+            "{patch}"
+        );
+        assert!(!patch.contains("resourceVersion"), "{patch}");
+        let file = format!("patch-{i}.yaml");
+        write(dir.path(), &file, &patch);
+        patches.push(file);
+        let list: String = patches.iter().map(|p| format!("- path: {p}\n")).collect();
+        write(
+            dir.path(),
+            "kustomization.yaml",
+            &format!(
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- store.yaml\npatches:\n{list}"
+            ),
+        );
+        kubectl(&["apply", "-k", &dir.path().to_string_lossy()]);
+
+        let mut args = step.to_vec();
+        args.push("--yes");
+        let out = feast(&live, &args);
+        assert!(out.status.success(), "{step:?} live: {}", text(&out.stderr));
+        assert_eq!(
+            spec_of(&git, "orders"),
+            spec_of(&live, "orders"),
+            "after {step:?}, the kustomized store differs from the live one"
+        );
+    }
+    let done = spec_of(&git, "orders");
+    assert_eq!(
+        done["replicas"], 1,
+        "autoscale removed the static count: {done}"
+    );
+    assert_eq!(done["services"]["scaling"]["autoscaling"]["maxReplicas"], 6);
+    assert_eq!(
+        done["services"]["podDisruptionBudgets"],
+        json!({"maxUnavailable": 1})
+    );
+}
+
+#[test]
+fn local_changes_a_file_with_the_same_preflight_and_no_cluster() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("stores.yaml");
+    let db = manifest("ml", "db", json!({}), json!({}));
+    let sqlite = json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+        "metadata": {"name": "files", "namespace": "ml"}, "spec": {"feastProject": "p"}});
+    std::fs::write(&file, format!("# two stores\n{}\n---\n{}\n", db, sqlite)).expect("write");
+    let plugin = || {
+        let mut c = assert_cmd::Command::new(env!("CARGO_BIN_EXE_kubectl-feast"));
+        // Nothing may be contacted: no kubeconfig exists.
+        c.env("KUBECONFIG", dir.path().join("no-such-kubeconfig"));
+        c
+    };
+    let f = file.to_string_lossy().to_string();
+    let out = plugin()
+        .args([
+            "scale",
+            "db",
+            "--replicas",
+            "3",
+            "--local",
+            "-f",
+            &f,
+            "-o",
+            "json",
+        ])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let changed: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(changed["spec"]["replicas"], 3);
+    assert_eq!(changed["metadata"]["name"], "db");
+    assert!(text(&out.stderr).contains("featurestore.feast.dev/db scaled (local"));
+
+    // The same refusal as a live change: file persistence cannot scale.
+    let out = plugin()
+        .args(["scale", "files", "--replicas", "3", "--local", "-f", &f])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("scaling/online-store-db")
+            || text(&out.stderr).contains("onlineStore"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+
+    // -o patch from a file; a missing store is named with what the file has.
+    let out = plugin()
+        .args([
+            "pdb",
+            "db",
+            "--max-unavailable",
+            "1",
+            "--local",
+            "-f",
+            &f,
+            "-o",
+            "patch",
+        ])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("maxUnavailable: 1"));
+    let out = plugin()
+        .args(["scale", "nope", "--replicas", "2", "--local", "-f", &f])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("the FeatureStores in it: db, files"));
+    // --in-place rewrites the file, keeping its comment and the other store as they were.
+    let out = plugin()
+        .args([
+            "scale",
+            "db",
+            "--replicas",
+            "4",
+            "--local",
+            "-f",
+            &f,
+            "--in-place",
+        ])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("featurestore.feast.dev/db scaled (in "));
+    let rewritten = std::fs::read_to_string(&file).expect("read back");
+    assert!(rewritten.starts_with("# two stores\n"), "{rewritten}");
+    assert!(
+        rewritten.contains(&sqlite.to_string()),
+        "the other store is untouched: {rewritten}"
+    );
+    let docs: Vec<Value> = rewritten
+        .split("\n---\n")
+        .map(|d| serde_saphyr::from_str(d).expect("yaml"))
+        .collect();
+    assert_eq!(docs[0]["spec"]["replicas"], 4, "{rewritten}");
+    // -f without --local is a usage error.
+    let out = plugin()
+        .args(["scale", "db", "--replicas", "2", "-f", &f])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
