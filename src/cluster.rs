@@ -160,6 +160,17 @@ impl Cluster {
                 config.cluster_url
             );
         }
+        if let Some(user) = &global.as_user {
+            config.auth_info.impersonate = Some(user.clone());
+        }
+        if !global.as_group.is_empty() {
+            config.auth_info.impersonate_groups = Some(global.as_group.clone());
+        }
+        if let Some(t) = global.request_timeout.filter(|t| !t.is_zero()) {
+            config.connect_timeout = Some(t);
+            config.read_timeout = Some(t);
+            config.write_timeout = Some(t);
+        }
         let namespace = global
             .namespace
             .clone()

@@ -34,6 +34,41 @@ fn apply(objects: &[Value]) {
     );
 }
 
+/// Waits until RBAC's cache grants `user` every rule of `role` in `ns` (a role just created or
+/// updated takes a moment to reach the authorizer).
+fn wait_granted(role: &Value, user: &str, ns: &str) {
+    let started = std::time::Instant::now();
+    for rule in role["rules"].as_array().into_iter().flatten() {
+        let group = rule["apiGroups"][0].as_str().unwrap_or("");
+        for resource in rule["resources"].as_array().into_iter().flatten() {
+            let resource = resource.as_str().unwrap_or("");
+            let what = if group.is_empty() {
+                resource.to_string()
+            } else {
+                format!("{resource}.{group}")
+            };
+            for verb in rule["verbs"].as_array().into_iter().flatten() {
+                let verb = verb.as_str().unwrap_or("");
+                loop {
+                    let out = support::cluster()
+                        .kubectl()
+                        .args(["auth", "can-i", verb, &what, "-n", ns, "--as", user])
+                        .output()
+                        .expect("kubectl auth can-i");
+                    if String::from_utf8_lossy(&out.stdout).trim() == "yes" {
+                        break;
+                    }
+                    assert!(
+                        started.elapsed() < std::time::Duration::from_secs(30),
+                        "{user} is still not allowed to {verb} {what} in {ns}"
+                    );
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+            }
+        }
+    }
+}
+
 fn binding(kind: &str, ns: Option<&str>, name: &str, role: &str, user: &str) -> Value {
     let mut b = json!({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind,
@@ -133,6 +168,13 @@ fn commands(
             "kubectl-feast-autoscale",
             None,
         ),
+        // --off keeps the count the Deployment runs: it reads the Deployment.
+        (
+            "autoscale --off",
+            args(&["autoscale", "hpa", "--off", "--yes"]),
+            "kubectl-feast-autoscale",
+            None,
+        ),
         (
             "pdb",
             args(&["pdb", "static", "--min-available", "1", "--yes"]),
@@ -204,6 +246,7 @@ async fn every_command_works_with_exactly_its_role_and_every_rule_is_needed() {
             ));
         }
         apply(&bindings);
+        wait_granted(&roles[role], &user, &ns);
         let run = run_as(&user, &args);
         let expected = if what == "scale --wait" {
             Some(1)
@@ -247,6 +290,8 @@ async fn every_command_works_with_exactly_its_role_and_every_rule_is_needed() {
                 ));
             }
             apply(&objects);
+            // Granted what is left first, so a 403 below is the missing rule, not a cache lag.
+            wait_granted(&objects[0], &user, &ns);
             let run = run_as(&user, &args);
             let set = needed.entry(role).or_default();
             if !run.refused.is_empty() {
@@ -316,6 +361,18 @@ async fn no_command_reads_secrets_even_for_stores_that_name_one() {
         bindings.push(binding(
             "RoleBinding",
             Some(&ns),
+            &format!("{user}-{role}"),
+            role,
+            &user,
+        ));
+    }
+    for role in [
+        "kubectl-feast-status-cluster",
+        "kubectl-feast-validate-cluster",
+    ] {
+        bindings.push(binding(
+            "ClusterRoleBinding",
+            None,
             &format!("{user}-{role}"),
             role,
             &user,

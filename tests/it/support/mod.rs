@@ -421,6 +421,10 @@ impl TestCluster {
             .spawn()
             .expect("restart kube-apiserver");
         std::fs::write(dir.join("kube-apiserver.pid"), child.id().to_string()).expect("pid file");
+        // The cluster's reaper stops it (by the pid file) once this process is gone; a thread
+        // collects its exit status so it never lingers as a zombie.
+        let mut child = child;
+        std::thread::spawn(move || child.wait());
         let started = std::time::Instant::now();
         loop {
             let ready = Command::new(&self.kubectl)
