@@ -49,15 +49,7 @@ pub(crate) fn print_patches(command: &str, prepared: &[Prepared]) {
 /// `--local -f FILE`: plans and checks the change on each named FeatureStore of the file (all
 /// of them with `--all`) and prints the result; nothing is read from or sent to a cluster.
 pub(crate) fn run(req: &Request<'_>, global: &GlobalArgs) -> Result<()> {
-    let output = global.output_in(
-        req.command,
-        &[
-            OutputFormat::Yaml,
-            OutputFormat::Json,
-            OutputFormat::Name,
-            OutputFormat::Patch,
-        ],
-    )?;
+    let output = global.output_in(req.command, super::change::OUTPUTS)?;
     let file = check_flags(req, output)?;
     let mut names = Vec::new();
     for arg in &req.target.names {

@@ -173,18 +173,18 @@ pub async fn run_or_local(
     run(req, global).await.map(Some)
 }
 
+/// The `-o` values the change commands take, live or `--local`.
+pub(crate) const OUTPUTS: &[OutputFormat] = &[
+    OutputFormat::Yaml,
+    OutputFormat::Json,
+    OutputFormat::Name,
+    OutputFormat::Patch,
+];
+
 /// Runs a change end to end. Returns the cluster (for follow-ups such as `--wait`) and the
 /// outcome per store.
 pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<Outcome>)> {
-    let output = global.output_in(
-        req.command,
-        &[
-            OutputFormat::Yaml,
-            OutputFormat::Json,
-            OutputFormat::Name,
-            OutputFormat::Patch,
-        ],
-    )?;
+    let output = global.output_in(req.command, OUTPUTS)?;
     check_target(req.command, req.target, global)?;
     let out = Out::new(global, output);
     let cluster = Cluster::connect(global).await?;
