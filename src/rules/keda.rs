@@ -140,24 +140,40 @@ pub fn check(so: &Value, store: &Value, source: Source) -> Vec<Finding> {
     let fs = FeatureStore::new(store);
     let store_name = fs.name();
     let so_name = name(so);
-    let on_deployment = targets_operator_deployment(so, store_name);
-    if on_deployment {
-        let fixed = fixed_target_ref(store_name);
-        out.operator(
-            Severity::Error,
-            "keda/targets-deployment",
-            "spec.scaleTargetRef",
-            format!(
-                "ScaledObject {so_name} targets Deployment feast-{store_name}, which the Feast Operator \
-                 owns: the operator resets its replicas to the FeatureStore's spec.replicas on every \
-                 reconcile, so KEDA's HPA and the operator fight over the count"
-            ),
-            format!(
-                "Target the FeatureStore's scale subresource instead: scaleTargetRef: {fixed} \
-                 (the operator then carries KEDA's count to the Deployment, and the CRD's rules check it)."
-            ),
-        );
+    if targets_operator_deployment(so, store_name) {
+        targets_deployment(&mut out, so_name, store_name);
     }
+    two_owners(&mut out, so_name, &fs, source);
+    unsafe_persistence(&mut out, so, store, store_name);
+    missing_requests(&mut out, so, &fs);
+    paused_note(&mut out, so, so_name);
+    let mut findings = out.0;
+    findings.sort_by_key(|f| f.severity);
+    findings
+}
+
+/// `keda/targets-deployment`: aimed at the Deployment the operator owns.
+fn targets_deployment(out: &mut Findings, so_name: &str, store_name: &str) {
+    let fixed = fixed_target_ref(store_name);
+    out.operator(
+        Severity::Error,
+        "keda/targets-deployment",
+        "spec.scaleTargetRef",
+        format!(
+            "ScaledObject {so_name} targets Deployment feast-{store_name}, which the Feast Operator \
+             owns: the operator resets its replicas to the FeatureStore's spec.replicas on every \
+             reconcile, so KEDA's HPA and the operator fight over the count"
+        ),
+        format!(
+            "Target the FeatureStore's scale subresource instead: scaleTargetRef: {fixed} \
+             (the operator then carries KEDA's count to the Deployment, and the CRD's rules check it)."
+        ),
+    );
+}
+
+/// `keda/two-owners`: the operator's HPA, or a manifest's spec.replicas, beside KEDA.
+fn two_owners(out: &mut Findings, so_name: &str, fs: &FeatureStore, source: Source) {
+    let store_name = fs.name();
     let static_count = fs.replicas() > 1 && source == Source::Manifest;
     if fs.autoscaling().is_some() || static_count {
         let other = if fs.autoscaling().is_some() {
@@ -189,6 +205,10 @@ pub fn check(so: &Value, store: &Value, source: Source) -> Vec<Finding> {
             fix,
         );
     }
+}
+
+/// `keda/unsafe-persistence`: KEDA may scale a store whose persistence cannot scale.
+fn unsafe_persistence(out: &mut Findings, so: &Value, store: &Value, store_name: &str) {
     let max = max_replica_count(so);
     let unsafe_services: Vec<String> = super::persistence_table(store)
         .into_iter()
@@ -212,6 +232,11 @@ pub fn check(so: &Value, store: &Value, source: Source) -> Vec<Finding> {
              `kubectl feast validate`), or set maxReplicaCount: 1.",
         );
     }
+}
+
+/// `keda/missing-resource-request`: KEDA's cpu and memory scalers are HPA Resource metrics.
+fn missing_requests(out: &mut Findings, so: &Value, fs: &FeatureStore) {
+    let store_name = fs.name();
     // KEDA's cpu and memory scalers are HPA Resource metrics (Utilization by default): the
     // HPA cannot compute a utilisation for pods whose containers request none.
     for (i, trigger) in lookup(so, "spec.triggers")
@@ -246,15 +271,22 @@ pub fn check(so: &Value, store: &Value, source: Source) -> Vec<Finding> {
                 "keda/missing-resource-request",
                 &format!("spec.triggers[{i}]"),
                 format!(
-                    "the {resource} trigger scales on utilization, but FeatureStore {store_name}'s                      container(s) {} set no {resource} request: KEDA's HPA cannot compute it",
+                    "the {resource} trigger scales on utilization, but FeatureStore {store_name}'s \
+                     container(s) {} set no {resource} request: KEDA's HPA cannot compute it",
                     without.join(", ")
                 ),
                 format!(
-                    "Set resources.requests.{resource} on the store's servers (e.g.                      spec.services.onlineStore.server.resources.requests.{resource}), or use                      metricType: AverageValue."
+                    "Set resources.requests.{resource} on the store's servers (e.g. \
+                     spec.services.onlineStore.server.resources.requests.{resource}), or use \
+                     metricType: AverageValue."
                 ),
             );
         }
     }
+}
+
+/// `keda/paused`.
+fn paused_note(out: &mut Findings, so: &Value, so_name: &str) {
     if let Some(annotation) = paused(so) {
         out.operator(
             Severity::Info,
@@ -271,9 +303,6 @@ pub fn check(so: &Value, store: &Value, source: Source) -> Vec<Finding> {
             ),
         );
     }
-    let mut findings = out.0;
-    findings.sort_by_key(|f| f.severity);
-    findings
 }
 
 // ---------------------------------------------------------------------------------------------
