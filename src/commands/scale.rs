@@ -124,15 +124,7 @@ fn check_replicas(n: i64) -> Result<()> {
     Ok(())
 }
 
-/// Follows the store's status until it shows `target` ready replicas, with a progress bar on
-/// a terminal; on timeout, refuses with what was reached and the operator's condition.
-async fn wait_ready(
-    cluster: &Cluster,
-    api: &Api<DynamicObject>,
-    name: &str,
-    target: i64,
-    timeout: Duration,
-) -> Result<()> {
+fn progress_bar(name: &str, target: i64) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(
         Some(u64::try_from(target).unwrap_or(0)),
         ProgressDrawTarget::stderr(),
@@ -144,6 +136,68 @@ async fn wait_ready(
     }
     bar.set_message(format!("{RESOURCE}/{name}"));
     bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// The API server was still gone when --timeout ran out.
+fn server_lost_at_timeout(err: &Error, name: &str, timeout: Duration, ns: &str) -> Error {
+    Error::incomplete(format!(
+        "{}; stopped waiting after {}s: the change itself was stored, how far the rollout got is unknown",
+        err.message,
+        timeout.as_secs()
+    ))
+    .with_hint(format!(
+        "once the API server answers, follow it with `kubectl feast status {name} -n {ns}`"
+    ))
+}
+
+/// What `--wait` waited for, to say where it got when time ran out.
+struct Waited<'a> {
+    name: &'a str,
+    target: i64,
+    timeout: Duration,
+    namespace: &'a str,
+}
+
+impl Waited<'_> {
+    fn timed_out(&self, r: &plan::Readiness, rollout: Option<&RolloutView>, obj: &Value) -> Error {
+        let Waited {
+            name,
+            target,
+            timeout,
+            namespace: ns,
+        } = *self;
+        let lag = if r.caught_up {
+            String::new()
+        } else {
+            " (the operator has not applied the new count yet: status.applied differs)".into()
+        };
+        let rollout = match rollout {
+            Some(ro) => format!("; rollout {}{}", ro.state.message, ro.pods),
+            None => String::new(),
+        };
+        Error::refused(format!(
+            "timed out after {}s waiting for {RESOURCE}/{name}: {} of {target} replicas ready{lag}; {}{rollout}",
+            timeout.as_secs(),
+            r.ready,
+            plan::stuck_reason(obj)
+        ))
+        .with_hint(format!(
+            "look at the pods (`kubectl get pods -n {ns} -l feast.dev/name={name}`) and `kubectl feast status {name} -n {ns}`; the change itself was stored"
+        ))
+    }
+}
+
+/// Follows the store's status until it shows `target` ready replicas, with a progress bar on
+/// a terminal; on timeout, refuses with what was reached and the operator's condition.
+async fn wait_ready(
+    cluster: &Cluster,
+    api: &Api<DynamicObject>,
+    name: &str,
+    target: i64,
+    timeout: Duration,
+) -> Result<()> {
+    let bar = progress_bar(name, target);
     let started = Instant::now();
     let doing = format!(
         "get {RESOURCE} {name:?} in namespace {:?}",
@@ -182,15 +236,12 @@ async fn wait_ready(
                 let err = cluster.api_error(e, &doing);
                 if started.elapsed() >= timeout {
                     bar.abandon();
-                    return Err(Error::incomplete(format!(
-                        "{}; stopped waiting after {}s: the change itself was stored, how far the rollout got is unknown",
-                        err.message,
-                        timeout.as_secs()
-                    ))
-                    .with_hint(format!(
-                        "once the API server answers, follow it with `kubectl feast status {name} -n {}`",
-                        cluster.namespace
-                    )));
+                    return Err(server_lost_at_timeout(
+                        &err,
+                        name,
+                        timeout,
+                        &cluster.namespace,
+                    ));
                 }
                 if !lost {
                     bar.suspend(|| {
@@ -226,25 +277,13 @@ async fn wait_ready(
         let elapsed = started.elapsed();
         if elapsed >= timeout {
             bar.abandon();
-            let lag = if r.caught_up {
-                String::new()
-            } else {
-                " (the operator has not applied the new count yet: status.applied differs)".into()
+            let waited = Waited {
+                name,
+                target,
+                timeout,
+                namespace: &cluster.namespace,
             };
-            let rollout = match &rollout {
-                Some(ro) => format!("; rollout {}{}", ro.state.message, ro.pods),
-                None => String::new(),
-            };
-            return Err(Error::refused(format!(
-                "timed out after {}s waiting for {RESOURCE}/{name}: {} of {target} replicas ready{lag}; {}{rollout}",
-                timeout.as_secs(),
-                r.ready,
-                plan::stuck_reason(&obj)
-            ))
-            .with_hint(format!(
-                "look at the pods (`kubectl get pods -n {ns} -l feast.dev/name={name}`) and `kubectl feast status {name} -n {ns}`; the change itself was stored",
-                ns = cluster.namespace
-            )));
+            return Err(waited.timed_out(&r, rollout.as_ref(), &obj));
         }
         tokio::time::sleep((timeout - elapsed).min(Duration::from_millis(500))).await;
     }
