@@ -138,39 +138,7 @@ impl Cluster {
             }
         };
         check_exec_plugin(&mut config.auth_info, &context)?;
-        if config.accept_invalid_certs && config.root_cert.is_some() {
-            // kubectl refuses this pair rather than silently dropping one of them.
-            return Err(Error::incomplete(format!(
-                "context {context:?} sets both a certificate-authority and insecure-skip-tls-verify: \
-                 specifying a root certificates file with the insecure flag is not allowed"
-            ))
-            .with_hint("remove one of the two from the kubeconfig, or pass --certificate-authority or --insecure-skip-tls-verify to choose"));
-        }
-        config.proxy_url = proxy_for(proxy_url.as_deref(), &config.cluster_url, &|name| {
-            std::env::var(name).ok()
-        })
-        .map_err(|e| {
-            Error::incomplete(format!("cannot use the proxy of context {context:?}: {e}"))
-                .with_hint("fix proxy-url in the kubeconfig's cluster, or HTTPS_PROXY/NO_PROXY")
-        })?;
-        if config.accept_invalid_certs {
-            eprintln!(
-                "warning: insecure-skip-tls-verify is set: the certificate of {} is not checked, \
-                 so the connection (and your credentials) can be intercepted",
-                config.cluster_url
-            );
-        }
-        if let Some(user) = &global.as_user {
-            config.auth_info.impersonate = Some(user.clone());
-        }
-        if !global.as_group.is_empty() {
-            config.auth_info.impersonate_groups = Some(global.as_group.clone());
-        }
-        if let Some(t) = global.request_timeout.filter(|t| !t.is_zero()) {
-            config.connect_timeout = Some(t);
-            config.read_timeout = Some(t);
-            config.write_timeout = Some(t);
-        }
+        apply_connection(&mut config, global, &context, proxy_url.as_deref())?;
         let namespace = global
             .namespace
             .clone()
@@ -350,6 +318,50 @@ impl Cluster {
             .with_hint("check that the cluster is up and that --context/KUBECONFIG point at it"),
         }
     }
+}
+
+/// What the flags and the environment add to a loaded config, as kubectl applies them: TLS
+/// sanity, the proxy (proxy-url, HTTPS_PROXY/NO_PROXY), impersonation and timeouts.
+fn apply_connection(
+    config: &mut Config,
+    global: &GlobalArgs,
+    context: &str,
+    proxy_url: Option<&str>,
+) -> Result<()> {
+    if config.accept_invalid_certs && config.root_cert.is_some() {
+        // kubectl refuses this pair rather than silently dropping one of them.
+        return Err(Error::incomplete(format!(
+            "context {context:?} sets both a certificate-authority and insecure-skip-tls-verify: \
+             specifying a root certificates file with the insecure flag is not allowed"
+        ))
+        .with_hint("remove one of the two from the kubeconfig, or pass --certificate-authority or --insecure-skip-tls-verify to choose"));
+    }
+    config.proxy_url = proxy_for(proxy_url, &config.cluster_url, &|name| {
+        std::env::var(name).ok()
+    })
+    .map_err(|e| {
+        Error::incomplete(format!("cannot use the proxy of context {context:?}: {e}"))
+            .with_hint("fix proxy-url in the kubeconfig's cluster, or HTTPS_PROXY/NO_PROXY")
+    })?;
+    if config.accept_invalid_certs {
+        eprintln!(
+            "warning: insecure-skip-tls-verify is set: the certificate of {} is not checked, \
+             so the connection (and your credentials) can be intercepted",
+            config.cluster_url
+        );
+    }
+    if let Some(user) = &global.as_user {
+        config.auth_info.impersonate = Some(user.clone());
+    }
+    if !global.as_group.is_empty() {
+        config.auth_info.impersonate_groups = Some(global.as_group.clone());
+    }
+    if let Some(t) = global.request_timeout.filter(|t| !t.is_zero()) {
+        config.connect_timeout = Some(t);
+        config.read_timeout = Some(t);
+        config.write_timeout = Some(t);
+    }
+    Ok(())
 }
 
 /// What really went wrong below HTTP.
