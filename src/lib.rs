@@ -2,9 +2,9 @@
 //! Feast Operator's FeatureStore (`feast.dev/v1`).
 //!
 //! The core (`featurestore`, `rules`, `plan`, `status`, `doctor`, `gitops`, `manifest_edit`,
-//! `rollout`, `report`, `render`, `suggest`) is pure: plain data in, plain data out, no client, clock or terminal. The shell
-//! (`cli`, `cluster`, `manifests`, `commands`) reads files, talks to the API server, asks the
-//! user and writes to the terminal. The core never imports the shell; `error` is shared.
+//! `rollout`, `report`, `render`, `suggest`) is pure: plain data in, plain data out, no client,
+//! clock or terminal. The shell (`cli`, `cluster`, `manifests`, `commands`) reads files, talks
+//! to the API server, asks the user and writes to the terminal. The core never imports the shell; `error` is shared.
 //!
 //! Each piece of the operator's behaviour has one home: `featurestore` (the model, and what the
 //! operator does with it: effective strategy, injected spread and anti-affinity, the active
