@@ -193,7 +193,7 @@ async fn report_ready(api: &Api<DynamicObject>, name: &str, n: i64) {
 
 #[tokio::test]
 async fn scale_wait_rides_out_an_api_server_restart() {
-    let cluster = support::private_cluster("kubectl-feast-restart-wait");
+    let cluster = support::private("kubectl-feast-restart-wait");
     let ns = cluster.namespace("restart-wait").await;
     let api = stores(&cluster, &ns, &[("s", json!({}))]).await;
     let started = Instant::now();
@@ -281,7 +281,7 @@ async fn scale_wait_rides_out_an_api_server_restart() {
 
 #[tokio::test]
 async fn status_watch_resumes_after_an_api_server_restart() {
-    let cluster = support::private_cluster("kubectl-feast-restart-watch");
+    let cluster = support::private("kubectl-feast-restart-watch");
     let ns = cluster.namespace("restart-watch").await;
     let _api = stores(&cluster, &ns, &[("w", json!({}))]).await;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-feast"))

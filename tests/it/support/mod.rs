@@ -77,13 +77,7 @@ fn start() -> Result<TestCluster, String> {
         }
         _ => start_own_control_plane()?,
     };
-    let kubectl = match std::env::var_os(KUBECTL_ENV) {
-        Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => {
-            let out = run(Command::new(dev_cluster_script()).arg("bin-dir"))?;
-            PathBuf::from(out.trim()).join("kubectl")
-        }
-    };
+    let kubectl = kubectl_binary()?;
     if !kubectl.is_file() {
         return Err(format!(
             "kubectl not found at {} (run scripts/dev-cluster build)",
@@ -131,17 +125,21 @@ fn start_private(prefix: &str, extra: &[&str]) -> Result<PathBuf, String> {
 /// its cases in sequence; its reaper stops it once this process exits.
 pub fn private(prefix: &str) -> TestCluster {
     let kubeconfig = start_private(prefix, &[]).unwrap_or_else(|e| panic!("{e}"));
-    let kubectl = match std::env::var_os(KUBECTL_ENV) {
-        Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => {
-            let out = run(Command::new(dev_cluster_script()).arg("bin-dir"))
-                .unwrap_or_else(|e| panic!("{e}"));
-            PathBuf::from(out.trim()).join("kubectl")
-        }
-    };
+    let kubectl = kubectl_binary().unwrap_or_else(|e| panic!("{e}"));
     TestCluster {
         kubeconfig,
         kubectl,
+    }
+}
+
+/// The kubectl the tests run: `KUBECTL_FEAST_TEST_KUBECTL`, else the one scripts/dev-cluster built.
+fn kubectl_binary() -> Result<PathBuf, String> {
+    match std::env::var_os(KUBECTL_ENV) {
+        Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
+        _ => {
+            let out = run(Command::new(dev_cluster_script()).arg("bin-dir"))?;
+            Ok(PathBuf::from(out.trim()).join("kubectl"))
+        }
     }
 }
 
@@ -361,24 +359,6 @@ fn start_living() -> Result<TestCluster, String> {
         kubeconfig,
         kubectl,
     })
-}
-
-/// A plain control plane of this test's own (never a shared one), for tests that break it:
-/// stopped by its reaper when this process exits.
-pub fn private_cluster(prefix: &str) -> TestCluster {
-    let kubeconfig = start_private(prefix, &[]).unwrap_or_else(|e| panic!("{e}"));
-    let kubectl = match std::env::var_os(KUBECTL_ENV) {
-        Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => {
-            let out = run(Command::new(dev_cluster_script()).arg("bin-dir"))
-                .unwrap_or_else(|e| panic!("{e}"));
-            PathBuf::from(out.trim()).join("kubectl")
-        }
-    };
-    TestCluster {
-        kubeconfig,
-        kubectl,
-    }
 }
 
 impl TestCluster {
