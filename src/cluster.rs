@@ -258,9 +258,14 @@ impl Cluster {
                     "your own user may not impersonate (--as/--as-group): ask a cluster admin for the \
                      `impersonate` verb on users/groups, or run without --as",
                 ),
-                403 => Error::incomplete(format!("cannot {doing}: {}", status.message)).with_hint(
+                403 if status.message.contains("feast.dev") => Error::incomplete(format!("cannot {doing}: {}", status.message)).with_hint(
                     "ask a cluster admin for a role that grants this verb on featurestores.feast.dev, \
                      such as the Feast Operator's featurestore-editor-role",
+                ),
+                // Another resource (a KEDA ScaledObject, say): name no FeatureStore role.
+                403 => Error::incomplete(format!("cannot {doing}: {}", status.message)).with_hint(
+                    "ask a cluster admin for a role that grants this verb on that resource; \
+                     docs/rbac.yaml lists what each kubectl feast command needs",
                 ),
                 401 => Error::incomplete(format!(
                     "cannot {doing}: the API server did not accept the credentials of context {:?}: {}",

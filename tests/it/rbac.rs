@@ -181,6 +181,34 @@ fn commands(
             "kubectl-feast-pdb",
             None,
         ),
+        // The plain cluster runs no operator: doctor says so (exit 1), for any user.
+        (
+            "doctor",
+            args(&["doctor"]),
+            "kubectl-feast-doctor",
+            Some("kubectl-feast-doctor-cluster"),
+        ),
+        (
+            "doctor NAME",
+            args(&["doctor", "static"]),
+            "kubectl-feast-doctor",
+            Some("kubectl-feast-doctor-cluster"),
+        ),
+        (
+            "autoscale --keda --apply",
+            args(&[
+                "autoscale",
+                "static",
+                "--keda",
+                "--max",
+                "4",
+                "--trigger",
+                "cpu=70%",
+                "--apply",
+            ]),
+            "kubectl-feast-autoscale-keda",
+            None,
+        ),
     ]
 }
 
@@ -248,7 +276,7 @@ async fn every_command_works_with_exactly_its_role_and_every_rule_is_needed() {
         apply(&bindings);
         wait_granted(&roles[role], &user, &ns);
         let run = run_as(&user, &args);
-        let expected = if what == "scale --wait" {
+        let expected = if what == "scale --wait" || what.starts_with("doctor") {
             Some(1)
         } else {
             Some(0)
@@ -307,6 +335,17 @@ async fn every_command_works_with_exactly_its_role_and_every_rule_is_needed() {
             continue;
         }
         let run = run_as(&nobody, &args);
+        if what.starts_with("doctor") {
+            // doctor's job is to say what this user may not do: a checklist (exit 1 for what
+            // blocks), each look-up it was refused marked unknown, never a failed command.
+            assert_eq!(run.code, Some(1), "{what} as nobody:\n{}", run.stderr);
+            assert!(!run.refused.is_empty(), "{what} as nobody:\n{}", run.stderr);
+            report.push(format!(
+                "{what} without a role: exit 1, {} look-ups refused and reported",
+                run.refused.len()
+            ));
+            continue;
+        }
         assert_eq!(run.code, Some(3), "{what} as nobody:\n{}", run.stderr);
         assert!(
             run.stderr.contains("forbidden"),
