@@ -299,6 +299,10 @@ impl Cluster {
                 self.timeout.map(|t| format!(" (--request-timeout {})", crate::cli::show_duration(t))).unwrap_or_default()
             ))
             .with_hint("raise --request-timeout, or check the API server's load and the network to it"),
+            Cause::CutOff => Error::incomplete(format!(
+                "cannot {doing}: the answer of the API server {server} (context {context:?}) was cut off before its end ({detail})"
+            ))
+            .with_hint("retry; if it keeps happening, look at the proxy or load balancer in front of the API server, or its load"),
             Cause::Tls => Error::incomplete(format!(
                 "cannot {doing}: TLS with the API server {server} failed: {detail}"
             ))
@@ -373,6 +377,8 @@ fn apply_connection(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cause {
     Timeout,
+    /// The answer began but ended early (a truncated body, a connection closed mid-answer).
+    CutOff,
     Tls,
     Refused,
     Dns,
@@ -411,6 +417,10 @@ impl Cause {
                 || text.contains("handshake")
             {
                 Some(Cause::Tls)
+            } else if text.contains("end of file before message length reached")
+                || text.contains("connection closed before message completed")
+            {
+                Some(Cause::CutOff)
             } else if text.contains("connection refused") {
                 Some(Cause::Refused)
             } else if text.contains("dns error") || text.contains("failed to lookup address") {

@@ -132,6 +132,63 @@ async fn one_store_failing_under_all_is_reported_alone_and_the_others_go_through
     assert_eq!(replicas(&api, "c").await, json!(6));
 }
 
+/// A 429 with Retry-After is waited out and retried (kube's bounded retries); a truncated
+/// answer is a clear error naming the store and what was being done, never a panic, and a
+/// truncated answer to a read sends nothing.
+#[tokio::test]
+async fn a_429_is_retried_and_a_truncated_body_is_a_clear_error() {
+    let cluster = support::cluster();
+    let ns = cluster.namespace("faults-429").await;
+    let api = stores(cluster, &ns, &[("a", json!({}))]).await;
+
+    // Throttled once: the read is retried after Retry-After and the change goes through.
+    let proxy = cluster.proxy(vec![
+        Rule::new(Some("GET"), "/featurestores/a", Fault::Status(429)).once(),
+    ]);
+    through(&proxy, &ns, &["scale", "a", "--replicas", "4", "--yes"])
+        .code(0)
+        .stdout(contains("featurestore.feast.dev/a scaled"));
+    assert_eq!(replicas(&api, "a").await, json!(4));
+    let gets = proxy.requests("GET");
+    assert!(
+        gets.iter()
+            .filter(|r| r.contains("/featurestores/a"))
+            .count()
+            >= 2,
+        "the throttled read was retried: {gets:?}"
+    );
+
+    // The read's answer is cut in half: exit 3, the store and the read named, nothing sent.
+    let proxy = cluster.proxy(vec![Rule::new(
+        Some("GET"),
+        "/featurestores/a",
+        Fault::Truncate,
+    )]);
+    let run = through(&proxy, &ns, &["scale", "a", "--replicas", "5", "--yes"]).code(3);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(stderr.contains("\"a\""), "{stderr}");
+    assert!(stderr.contains("was cut off before its end"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        proxy.requests("PATCH").is_empty(),
+        "{:?}",
+        proxy.requests("")
+    );
+    assert_eq!(replicas(&api, "a").await, json!(4));
+
+    // status, whose lists are cut: exit 3 and a message, never a panic.
+    let proxy = cluster.proxy(vec![Rule::new(
+        Some("GET"),
+        "/featurestores",
+        Fault::Truncate,
+    )]);
+    let run = through(&proxy, &ns, &["status"]).code(3);
+    let stderr = String::from_utf8_lossy(&run.get_output().stderr).to_string();
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains("was cut off before its end"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 #[tokio::test]
 async fn one_store_failing_under_a_selector_leaves_the_unselected_untouched() {
     let cluster = support::cluster();

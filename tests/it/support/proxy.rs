@@ -24,6 +24,9 @@ pub enum Fault {
     ForwardThenDrop,
     /// Close the connection at once; nothing is forwarded.
     Reset,
+    /// Forward the request, then send the answer's headers and only the first half of its
+    /// body, and close: a truncated body.
+    Truncate,
 }
 
 /// A fault for requests whose method and path match.
@@ -210,8 +213,14 @@ async fn serve(
             } else {
                 "Error"
             };
+            // A 429 says when to come back, as the API server's priority and fairness does.
+            let retry_after = if code == 429 {
+                "Retry-After: 1\r\n"
+            } else {
+                ""
+            };
             let out = format!(
-                "HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\n{retry_after}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
             stream.write_all(out.as_bytes()).await?;
@@ -250,6 +259,23 @@ async fn serve(
     if matches!(fault, Some(Fault::ForwardThenDrop)) {
         // The server has acted; the client never hears of it.
         return Ok(());
+    }
+    if matches!(fault, Some(Fault::Truncate)) {
+        let (parts, body) = response.into_parts();
+        let bytes = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let head = format!(
+            "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            parts.status.as_u16(),
+            parts.status.canonical_reason().unwrap_or(""),
+            bytes.len()
+        );
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(&bytes[..bytes.len() / 2]).await?;
+        return stream.shutdown().await;
     }
     let (parts, mut body) = response.into_parts();
     let mut out = format!(
