@@ -64,22 +64,7 @@ fn kubectl(c: &TestCluster, args: &[&str]) -> String {
 }
 
 fn apply(c: &TestCluster, object: &Value) {
-    let out = support::with_stdin(
-        c.kubectl().args([
-            "apply",
-            "--server-side",
-            "--force-conflicts",
-            "--field-manager=doctor-test",
-            "-f",
-            "-",
-        ]),
-        &object.to_string(),
-    );
-    assert!(
-        out.status.success(),
-        "kubectl apply failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    c.apply_object(object, "doctor-test");
 }
 
 fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {

@@ -17,21 +17,7 @@ use support::TestCluster;
 const SETTLE: Duration = Duration::from_secs(240);
 
 fn apply(cluster: &TestCluster, object: &Value) {
-    let out = support::with_stdin(
-        cluster.kubectl().args([
-            "apply",
-            "--server-side",
-            "--field-manager=keda-test",
-            "-f",
-            "-",
-        ]),
-        &object.to_string(),
-    );
-    assert!(
-        out.status.success(),
-        "kubectl apply failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cluster.apply_object(object, "keda-test");
 }
 
 fn get(cluster: &TestCluster, ns: &str, kind: &str, name: &str) -> Option<Value> {

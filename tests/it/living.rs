@@ -74,22 +74,7 @@ fn pods(ns: &str, name: &str) -> Vec<Value> {
 }
 
 fn apply(object: &Value) {
-    let out = support::with_stdin(
-        living().kubectl().args([
-            "apply",
-            "--server-side",
-            "--force-conflicts",
-            "--field-manager=living-test",
-            "-f",
-            "-",
-        ]),
-        &object.to_string(),
-    );
-    assert!(
-        out.status.success(),
-        "kubectl apply failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    living().apply_object(object, "living-test");
 }
 
 /// Polls `probe` every half second until it returns Some, or panics after `timeout` with the

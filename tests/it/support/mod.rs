@@ -362,6 +362,29 @@ fn start_living() -> Result<TestCluster, String> {
 }
 
 impl TestCluster {
+    /// `kubectl apply --server-side --force-conflicts` of one object, as `manager`; panics
+    /// with kubectl's stderr when it fails.
+    pub fn apply_object(&self, object: &serde_json::Value, manager: &str) {
+        let out = with_stdin(
+            self.kubectl().args([
+                "apply",
+                "--server-side",
+                "--force-conflicts",
+                &format!("--field-manager={manager}"),
+                "-f",
+                "-",
+            ]),
+            &object.to_string(),
+        );
+        assert!(
+            out.status.success(),
+            "kubectl apply failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl TestCluster {
     /// Kills this (private) cluster's API server with SIGKILL and returns how to start it
     /// again: its command line, read from /proc before the kill.
     pub fn kill_api_server(&self) -> Vec<String> {
