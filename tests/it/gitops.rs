@@ -41,16 +41,7 @@ fn kubectl(args: &[&str]) -> Output {
 }
 
 fn get(ns: &str, name: &str) -> Value {
-    let out = kubectl(&[
-        "get",
-        "featurestores.feast.dev",
-        name,
-        "-n",
-        ns,
-        "-o",
-        "json",
-    ]);
-    serde_json::from_slice(&out.stdout).expect("kubectl prints JSON")
+    cluster().featurestore(ns, name)
 }
 
 /// A DB-backed store with `metadata` merged in (labels, annotations) and `extra` in its spec.

@@ -39,16 +39,7 @@ fn kubectl(args: &[&str]) -> Output {
 
 /// The stored FeatureStore as JSON.
 fn get(ns: &str, name: &str) -> Value {
-    let out = kubectl(&[
-        "get",
-        "featurestores.feast.dev",
-        name,
-        "-n",
-        ns,
-        "-o",
-        "json",
-    ]);
-    serde_json::from_slice(&out.stdout).expect("kubectl prints JSON")
+    cluster().featurestore(ns, name)
 }
 
 fn spec(ns: &str, name: &str) -> Value {

@@ -362,6 +362,29 @@ fn start_living() -> Result<TestCluster, String> {
 }
 
 impl TestCluster {
+    /// A FeatureStore as the API server stores it, read with kubectl; panics if it cannot be read.
+    pub fn featurestore(&self, ns: &str, name: &str) -> serde_json::Value {
+        let out = self
+            .kubectl()
+            .args([
+                "get",
+                "featurestores.feast.dev",
+                name,
+                "-n",
+                ns,
+                "-o",
+                "json",
+            ])
+            .output()
+            .expect("run kubectl");
+        assert!(
+            out.status.success(),
+            "kubectl get featurestore {name} -n {ns} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("kubectl prints JSON")
+    }
+
     /// `kubectl apply --server-side --force-conflicts` of one object, as `manager`; panics
     /// with kubectl's stderr when it fails.
     pub fn apply_object(&self, object: &serde_json::Value, manager: &str) {
