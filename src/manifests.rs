@@ -195,17 +195,20 @@ fn read_bounded(reader: &mut dyn Read, name: &str) -> Result<String> {
     })
 }
 
-fn options() -> Options {
+/// The parser's options; `parts` texts share the node budget of one.
+fn options(parts: usize) -> Options {
     let mut budget = Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.flow_nesting_limit = MAX_DEPTH;
     // A cluster export holds thousands of documents; the input size already bounds these
     // two, while the alias limits keep their defaults against expansion bombs.
     budget.max_documents = 100_000;
-    budget.max_nodes = 4_000_000;
+    budget.max_nodes = 4_000_000 / parts.max(1);
     let mut options = Options::default();
     options.budget = Some(budget);
     options.with_snippet = false;
+    // Comments are still read and checked as syntax, but not kept: nothing here shows them.
+    options.emit_comments = false;
     options
 }
 
@@ -240,35 +243,115 @@ impl YamlFailure {
 /// One parsed document: its first line, its value, its field lines.
 type Root = (usize, Value, Lines);
 
-/// Every document of a YAML text, with the line of every field.
+/// Every document of a YAML text, with the line of every field. A large multi-document text
+/// is cut at document starts and its parts parsed on several threads (documents are
+/// independent in YAML); if a part does not parse alone, the whole text is parsed again in
+/// one piece, so an error reads exactly as it would have.
 fn parse_yaml(text: &str) -> std::result::Result<Vec<Root>, YamlFailure> {
-    // The parser and the node tree recurse once per nesting level. Depth is bounded, but
-    // a caller's thread may have a small stack (test threads have 2 MiB), so parse on a
-    // thread whose stack is known to be enough.
-    let parsed = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .stack_size(PARSER_STACK_BYTES)
-            .spawn_scoped(scope, || {
-                serde_saphyr::from_multiple_with_options::<Spanned<Node>>(text, options())
-                    .map(|nodes| {
-                        nodes
-                            .into_iter()
-                            .map(|node| {
-                                let line = node.referenced.line() as usize;
-                                let mut rec = Recorder::default();
-                                let value = node.value.into_json(&mut rec);
-                                (line, value, rec.finish())
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                    .map_err(YamlFailure::Syntax)
-            })
-            .map(|handle| handle.join())
-    });
-    match parsed {
-        Ok(Ok(result)) => result,
-        Ok(Err(_)) | Err(_) => Err(YamlFailure::Crashed),
+    let starts = part_starts(text, parallelism());
+    if starts.len() > 1
+        && let Ok(roots) = parse_parts(text, &starts)
+    {
+        return Ok(roots);
     }
+    parse_parts(text, &[0])
+}
+
+/// Texts smaller than this are parsed on one thread: starting threads would cost more than
+/// they save.
+const PARALLEL_MIN_BYTES: usize = 256 * 1024;
+
+fn parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// Where to cut `text` into about `parts` equal parts, each starting at a `---` line (byte
+/// offsets, the first 0). One part when the text is small, or when a cut could change its
+/// meaning: a directive (`%YAML`, `%TAG`) applies to the document after it, and a lone CR
+/// is a line break to YAML that line counting here would miss.
+fn part_starts(text: &str, parts: usize) -> Vec<usize> {
+    let mut starts = vec![0];
+    if parts < 2
+        || text.len() < 2 * PARALLEL_MIN_BYTES
+        || text.contains('\r')
+        || text.starts_with('%')
+        || text.contains("\n%")
+    {
+        return starts;
+    }
+    let parts = parts.min(text.len() / PARALLEL_MIN_BYTES);
+    for k in 1..parts {
+        let mut from = text.len() / parts * k;
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        match next_document_start(text, from) {
+            Some(at) if starts.last().is_some_and(|&last| at > last) => starts.push(at),
+            Some(_) => {}
+            None => break,
+        }
+    }
+    starts
+}
+
+/// The offset of the first `---` document-start line at or after `from`.
+fn next_document_start(text: &str, from: usize) -> Option<usize> {
+    let mut pos = from;
+    loop {
+        let at = pos + text.get(pos..)?.find("\n---")? + 1;
+        match text.as_bytes().get(at + 3) {
+            None | Some(b'\n' | b' ' | b'\t') => return Some(at),
+            Some(_) => pos = at,
+        }
+    }
+}
+
+/// Parses the parts of `text` that start at `starts`, each on its own thread, in order.
+fn parse_parts(text: &str, starts: &[usize]) -> std::result::Result<Vec<Root>, YamlFailure> {
+    // The parser and the node tree recurse once per nesting level. Depth is bounded, but
+    // a caller's thread may have a small stack (test threads have 2 MiB), so parse on
+    // threads whose stack is known to be enough.
+    std::thread::scope(|scope| {
+        let mut base = 0;
+        let mut handles = Vec::with_capacity(starts.len());
+        for (i, &start) in starts.iter().enumerate() {
+            let end = starts.get(i + 1).copied().unwrap_or(text.len());
+            let part = &text[start..end];
+            let parts = starts.len();
+            let handle = std::thread::Builder::new()
+                .stack_size(PARSER_STACK_BYTES)
+                .spawn_scoped(scope, move || parse_part(part, base, parts));
+            handles.push(handle);
+            base += part.bytes().filter(|&b| b == b'\n').count();
+        }
+        let mut roots = Vec::new();
+        for handle in handles {
+            match handle.map(|h| h.join()) {
+                Ok(Ok(part)) => roots.extend(part?),
+                Ok(Err(_)) | Err(_) => return Err(YamlFailure::Crashed),
+            }
+        }
+        Ok(roots)
+    })
+}
+
+/// One part's documents; its lines counted from `base` lines into the whole text.
+fn parse_part(
+    part: &str,
+    base: usize,
+    parts: usize,
+) -> std::result::Result<Vec<Root>, YamlFailure> {
+    let nodes = serde_saphyr::from_multiple_with_options::<Spanned<Node>>(part, options(parts))
+        .map_err(YamlFailure::Syntax)?;
+    Ok(nodes
+        .into_iter()
+        .map(|node| {
+            let line = node.referenced.line() as usize + base;
+            let mut rec = Recorder::after_lines(base);
+            let value = node.value.into_json(&mut rec);
+            (line, value, rec.finish())
+        })
+        .collect())
 }
 
 /// Documents from parsed roots: nulls dropped, a `kind: List` split into its items (each
@@ -550,6 +633,77 @@ mod tests {
                 "depth {depth}"
             );
         }
+    }
+
+    /// A large multi-document text, as `kubectl get -o yaml` of many objects prints it.
+    fn many_documents(count: usize) -> String {
+        (0..count)
+            .map(|i| {
+                format!(
+                    "---\napiVersion: feast.dev/v1\nkind: FeatureStore # c\nmetadata:\n  name: s{i}\n\
+                     spec:\n  replicas: {i}\n  services:\n    registry: {{local: {{}}}}\n    env:\n    - a\n    - b\n"
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_large_text_parsed_in_parts_reads_as_in_one_piece() {
+        let text = many_documents(8_000);
+        let starts = part_starts(&text, 4);
+        assert_eq!(starts.len(), 4, "{} bytes", text.len());
+        for &s in &starts[1..] {
+            assert!(text[s..].starts_with("---\n") && text[..s].ends_with('\n'));
+        }
+        let parted = parse_parts(&text, &starts).ok().expect("parts");
+        let whole = parse_parts(&text, &[0]).ok().expect("whole");
+        assert_eq!(parted.len(), 8_000);
+        assert_eq!(parted, whole, "values, document lines and field lines");
+        let docs = parse_documents("many.yaml", &text).unwrap();
+        assert_eq!(docs[7_999].line_of("spec.services.env.1"), 8_000 * 12);
+    }
+
+    #[test]
+    fn an_error_in_a_later_part_reads_as_in_one_piece() {
+        let text = format!(
+            "{}---\nkind: FeatureStore\nspec: [unclosed\n",
+            many_documents(8_000)
+        );
+        assert!(part_starts(&text, 2).len() == 2);
+        let parted = parse_documents("many.yaml", &text).unwrap_err();
+        let whole = parse_parts(&text, &[0])
+            .err()
+            .expect("an error")
+            .into_error("many.yaml");
+        assert_eq!(parted.message, whole.message);
+        assert!(
+            parted.message.starts_with("cannot parse many.yaml:96003:"),
+            "{}",
+            parted.message
+        );
+    }
+
+    #[test]
+    fn texts_are_cut_only_where_a_cut_keeps_their_meaning() {
+        let text = many_documents(8_000);
+        assert_eq!(part_starts(&text[..1000], 2), [0], "small");
+        assert_eq!(
+            part_starts(&format!("%YAML 1.2\n{text}"), 2),
+            [0],
+            "a directive"
+        );
+        assert_eq!(
+            part_starts(&text.replace('\n', "\r\n"), 2),
+            [0],
+            "CR line breaks"
+        );
+        assert_eq!(part_starts(&text, 1), [0], "one core");
+        assert_eq!(
+            next_document_start("a\n----\nb\n---x\n--- |\n", 0),
+            Some(14)
+        );
+        assert_eq!(next_document_start("a\n---", 0), Some(2));
+        assert_eq!(next_document_start("a\n----", 0), None);
     }
 
     #[test]

@@ -86,10 +86,20 @@ pub(super) struct Recorder {
     path: String,
     /// The root `items` element being read, if any.
     item: Option<usize>,
+    /// Lines before the parsed text: it is a part of a larger one, cut at a document start.
+    base: usize,
     lines: Lines,
 }
 
 impl Recorder {
+    /// A recorder for a text that starts after `base` lines of the input.
+    pub(super) fn after_lines(base: usize) -> Recorder {
+        Recorder {
+            base,
+            ..Recorder::default()
+        }
+    }
+
     /// Descends into a mapping key or sequence index; returns the mark to [`Self::leave`] with.
     pub(super) fn enter(&mut self, segment: &str) -> usize {
         let mark = self.path.len();
@@ -106,6 +116,7 @@ impl Recorder {
 
     /// Records the line of the node at the current path.
     pub(super) fn record(&mut self, line: usize) {
+        let line = line + self.base;
         let k = key(&self.path);
         match self.item {
             Some(i) => {
