@@ -672,8 +672,7 @@ mod tests {
         assert!(part_starts(&text, 2).len() == 2);
         let parted = parse_documents("many.yaml", &text).unwrap_err();
         let whole = parse_parts(&text, &[0])
-            .err()
-            .expect("an error")
+            .expect_err("an error")
             .into_error("many.yaml");
         assert_eq!(parted.message, whole.message);
         assert!(
