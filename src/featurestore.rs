@@ -41,6 +41,21 @@ pub fn without_nulls(value: &Value) -> Value {
     }
 }
 
+/// [`without_nulls`], copying only an object that has a null-valued key (most have none).
+pub fn pruned(value: &Value) -> std::borrow::Cow<'_, Value> {
+    fn has_null_key(value: &Value) -> bool {
+        match value {
+            Value::Object(map) => map.values().any(|v| v.is_null() || has_null_key(v)),
+            Value::Array(items) => items.iter().any(has_null_key),
+            _ => false,
+        }
+    }
+    match has_null_key(value) {
+        true => std::borrow::Cow::Owned(without_nulls(value)),
+        false => std::borrow::Cow::Borrowed(value),
+    }
+}
+
 /// An int-or-percent as the PDB API takes it (`maxUnavailable: 1`, `minAvailable: "50%"`):
 /// an integer ≥ 0, or digits and `%` up to 100%. Parsed once here for the flags, the rules and
 /// `status`.
@@ -344,6 +359,25 @@ pub fn display_name(namespace: Option<&str>, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pruned_copies_only_what_has_a_null_key() {
+        use std::borrow::Cow;
+        let clean = serde_json::json!({"a": [1, null, {"b": 2}], "c": {"d": "x"}});
+        assert!(
+            matches!(pruned(&clean), Cow::Borrowed(_)),
+            "a null item is not a key"
+        );
+        for dirty in [
+            serde_json::json!({"a": null}),
+            serde_json::json!({"c": {"d": null}}),
+            serde_json::json!({"a": [1, {"b": null}]}),
+        ] {
+            let p = pruned(&dirty);
+            assert!(matches!(p, Cow::Owned(_)), "{dirty}");
+            assert_eq!(*p, without_nulls(&dirty));
+        }
+    }
     use serde_json::json;
 
     #[test]

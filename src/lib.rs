@@ -4,7 +4,8 @@
 //! The core (`featurestore`, `rules`, `plan`, `status`, `doctor`, `gitops`, `manifest_edit`,
 //! `rollout`, `report`, `render`, `suggest`) is pure: plain data in, plain data out, no client,
 //! clock or terminal. The shell (`cli`, `cluster`, `manifests`, `commands`) reads files, talks
-//! to the API server, asks the user and writes to the terminal. The core never imports the shell; `error` is shared.
+//! to the API server, asks the user and writes to the terminal. The core never imports the shell; `error` and
+//! `parallel` (work over many items on every core) are shared.
 //!
 //! Each piece of the operator's behaviour has one home: `featurestore` (the model, and what the
 //! operator does with it: effective strategy, injected spread and anti-affinity, the active
@@ -48,6 +49,7 @@ pub mod featurestore;
 pub mod gitops;
 pub mod manifest_edit;
 pub mod manifests;
+pub mod parallel;
 pub mod plan;
 pub mod render;
 pub mod report;

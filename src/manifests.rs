@@ -248,7 +248,7 @@ type Root = (usize, Value, Lines);
 /// independent in YAML); if a part does not parse alone, the whole text is parsed again in
 /// one piece, so an error reads exactly as it would have.
 fn parse_yaml(text: &str) -> std::result::Result<Vec<Root>, YamlFailure> {
-    let starts = part_starts(text, parallelism());
+    let starts = part_starts(text, crate::parallel::threads());
     if starts.len() > 1
         && let Ok(roots) = parse_parts(text, &starts)
     {
@@ -260,10 +260,6 @@ fn parse_yaml(text: &str) -> std::result::Result<Vec<Root>, YamlFailure> {
 /// Texts smaller than this are parsed on one thread: starting threads would cost more than
 /// they save.
 const PARALLEL_MIN_BYTES: usize = 256 * 1024;
-
-fn parallelism() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
-}
 
 /// Where to cut `text` into about `parts` equal parts, each starting at a `---` line (byte
 /// offsets, the first 0). One part when the text is small, or when a cut could change its

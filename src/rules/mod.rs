@@ -64,7 +64,7 @@ pub struct Finding {
 
 /// Runs every rule on one FeatureStore object and returns the findings, errors first.
 pub fn check(object: &Value) -> Vec<Finding> {
-    let object = &crate::featurestore::without_nulls(object);
+    let object = &*crate::featurestore::pruned(object);
     let fs = FeatureStore::new(object);
     let mut out = Findings::default();
     schema::check(&fs, &mut out);
