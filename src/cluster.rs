@@ -953,7 +953,19 @@ where
             if let Some(line) = line {
                 let ms = started.elapsed().as_millis();
                 match &result {
-                    Ok(res) => eprintln!("{line} {} in {ms} ms", res.status()),
+                    Ok(res) => {
+                        // Most answers are JSON; say so when one is not (`status` reads pods
+                        // as protobuf).
+                        let protobuf =
+                            res.headers()
+                                .get(http::header::CONTENT_TYPE)
+                                .is_some_and(|v| {
+                                    v.as_bytes()
+                                        .starts_with(b"application/vnd.kubernetes.protobuf")
+                                });
+                        let encoding = if protobuf { " (protobuf)" } else { "" };
+                        eprintln!("{line} {} in {ms} ms{encoding}", res.status())
+                    }
                     Err(e) => eprintln!("{line} failed after {ms} ms: {e}"),
                 }
             }

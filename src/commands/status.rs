@@ -29,8 +29,9 @@ use crate::error::{Error, Result};
 use crate::featurestore::{RESOURCE, resource_name};
 use crate::render::status::{self as text, Columns};
 use crate::render::{self, style::Style};
-use crate::status::{self, Inventory, NAME_LABEL, Source, StatusReport};
+use crate::status::{self, Inventory, NAME_LABEL, PodInfo, Source, StatusReport};
 
+mod proto;
 mod wire;
 use wire::{WireDeployment, WireHpa, WirePdb, WirePod, WireStore};
 
@@ -428,6 +429,21 @@ where
     }
 }
 
+/// The pods as protobuf (a third of the bytes of JSON, and far less work for the server), or
+/// as JSON when the server does not answer protobuf or answers an error.
+async fn list_pods(client: &kube::Client, scope: &Scope, lp: &ListParams) -> Source<PodInfo> {
+    if proto::enabled()
+        && let Some(pods) = proto::list_pods(client, scope.namespace.as_deref(), lp, PAGE).await
+    {
+        return Source::listed(
+            pods.into_iter()
+                .map(|p| WirePod::from(p).to_pod_info())
+                .collect(),
+        );
+    }
+    list_kind(scope.api(client), lp.clone(), |p: WirePod| p.to_pod_info()).await
+}
+
 /// Nodes are read for their zone label only: metadata is enough and far smaller.
 async fn list_nodes(client: &kube::Client) -> Source<Node> {
     let api: Api<PartialObjectMeta<Node>> = Api::all(client.clone());
@@ -462,8 +478,7 @@ async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Inventory> {
             .to_deployment()),
         list_kind(scope.api(client), all.clone(), |h: WireHpa| h.to_hpa()),
         list_kind(scope.api(client), all.clone(), |p: WirePdb| p.to_pdb()),
-        list_kind(scope.api(client), owned.clone(), |p: WirePod| p
-            .to_pod_info()),
+        list_pods(client, scope, &owned),
         list_nodes(client),
         list_pages(&keda_api, &all, |o| value_of(&o)),
     );

@@ -35,31 +35,24 @@ impl AroundCache {
         lookups: Lookups,
     ) -> Result<Surroundings> {
         let mut around = Surroundings::default();
-        // The look-ups are independent: the Deployment GET goes out with the autoscaler
-        // LISTs, one round trip for all of them.
-        let listing = async {
-            if lookups.autoscalers && self.autoscalers.is_none() {
-                let (scaled_objects, hpas) = tokio::join!(
-                    list_scaled_objects(out, cluster),
-                    list_external_hpas(out, cluster)
-                );
-                let scaled_objects = scaled_objects?;
-                self.autoscalers = Some(autoscalers(&scaled_objects, hpas?));
-                self.scaled_objects = Some(scaled_objects);
-            }
-            if lookups.misaimed_keda && self.scaled_objects.is_none() {
-                self.scaled_objects = Some(list_scaled_objects(out, cluster).await?);
-            }
-            Ok::<(), Error>(())
+        // One after the other, on the connection the store's GET left open. Sent together,
+        // each extra one opened a connection of its own (kube speaks HTTP/1.1): a TCP and TLS
+        // handshake each, and on loopback one of them stalled for 40 ms, the delayed ACK
+        // that Nagle's algorithm waits for (kube does not set TCP_NODELAY). Three small
+        // requests in a row take 5-15 ms (docs/performance.md, `scale`).
+        if lookups.autoscalers && self.autoscalers.is_none() {
+            let scaled_objects = list_scaled_objects(out, cluster).await?;
+            let hpas = list_external_hpas(out, cluster).await?;
+            self.autoscalers = Some(autoscalers(&scaled_objects, hpas));
+            self.scaled_objects = Some(scaled_objects);
+        }
+        if lookups.misaimed_keda && self.scaled_objects.is_none() {
+            self.scaled_objects = Some(list_scaled_objects(out, cluster).await?);
+        }
+        let deployment = match lookups.deployment {
+            true => deployment_replicas(out, cluster, name).await,
+            false => Ok(None),
         };
-        let deployment = async {
-            match lookups.deployment {
-                true => deployment_replicas(out, cluster, name).await,
-                false => Ok(None),
-            }
-        };
-        let (listed, deployment) = tokio::join!(listing, deployment);
-        listed?;
         if lookups.autoscalers {
             around.external_autoscalers = self
                 .autoscalers

@@ -15,13 +15,14 @@ use k8s_openapi::api::autoscaling::v2::{
     HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, HorizontalPodAutoscalerStatus,
 };
 use k8s_openapi::api::core::v1::{
-    Affinity, ContainerState, ContainerStatus, PodCondition, PodSpec, PodTemplateSpec,
-    TopologySpreadConstraint,
+    Affinity, ContainerState, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus,
+    PodCondition, PodSpec, PodTemplateSpec, TopologySpreadConstraint,
 };
 use k8s_openapi::api::policy::v1::{
     PodDisruptionBudget, PodDisruptionBudgetSpec, PodDisruptionBudgetStatus,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use k8s_openapi::jiff::Timestamp;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
@@ -376,6 +377,85 @@ impl WirePod {
                 .map(|c| c.restart_count),
             status.and_then(WirePodStatus::not_ready),
         )
+    }
+}
+
+impl From<super::proto::Pod> for WirePod {
+    /// A pod read as protobuf, in the shape a JSON one is read into: one conversion to
+    /// [`PodInfo`] for both encodings.
+    fn from(p: super::proto::Pod) -> Self {
+        let text = |s: Option<String>| s.unwrap_or_default();
+        let m = p.metadata.unwrap_or_default();
+        let metadata = ObjectMeta {
+            name: m.name,
+            namespace: m.namespace,
+            uid: m.uid,
+            generation: m.generation,
+            creation_timestamp: m.creation_timestamp.and_then(|t| {
+                let ts = Timestamp::new(t.seconds.unwrap_or(0), t.nanos.unwrap_or(0)).ok()?;
+                Some(Time(ts))
+            }),
+            labels: (!m.labels.is_empty()).then_some(m.labels),
+            owner_references: (!m.owner_references.is_empty()).then(|| {
+                m.owner_references
+                    .into_iter()
+                    .map(|o| OwnerReference {
+                        api_version: text(o.api_version),
+                        kind: text(o.kind),
+                        name: text(o.name),
+                        uid: text(o.uid),
+                        controller: o.controller,
+                        block_owner_deletion: o.block_owner_deletion,
+                    })
+                    .collect()
+            }),
+            ..ObjectMeta::default()
+        };
+        let containers = |list: Vec<super::proto::ContainerStatus>| {
+            (!list.is_empty()).then(|| {
+                list.into_iter()
+                    .map(|c| WireContainerStatus {
+                        name: text(c.name),
+                        restart_count: c.restart_count.unwrap_or(0),
+                        state: c.state.map(|s| ContainerState {
+                            waiting: s.waiting.map(|w| ContainerStateWaiting {
+                                reason: w.reason,
+                                message: w.message,
+                            }),
+                            terminated: s.terminated.map(|t| ContainerStateTerminated {
+                                exit_code: t.exit_code.unwrap_or(0),
+                                reason: t.reason,
+                                message: t.message,
+                                ..ContainerStateTerminated::default()
+                            }),
+                            running: None,
+                        }),
+                    })
+                    .collect()
+            })
+        };
+        WirePod {
+            metadata,
+            spec: p.spec.map(|s| WirePodSpec {
+                node_name: s.node_name,
+            }),
+            status: p.status.map(|s| WirePodStatus {
+                phase: s.phase,
+                conditions: (!s.conditions.is_empty()).then(|| {
+                    s.conditions
+                        .into_iter()
+                        .map(|c| WireCondition {
+                            type_: text(c.type_),
+                            status: text(c.status),
+                            reason: c.reason,
+                            message: c.message,
+                        })
+                        .collect()
+                }),
+                container_statuses: containers(s.container_statuses),
+                init_container_statuses: containers(s.init_container_statuses),
+            }),
+        }
     }
 }
 
