@@ -354,6 +354,90 @@ async fn one_list_per_kind_whatever_the_number_of_stores() {
     }
 }
 
+/// Pods are read as protobuf (a third of the bytes of JSON); what `status` derives from them
+/// is what it derived from JSON (`KUBECTL_FEAST_PROTOBUF=0`): nodes, restarts, and why a pod
+/// is not ready. The seed writes running pods only; the not-ready ones are written here, as
+/// the kubelet would report them, since the living cluster's crash-looping pods change (their
+/// restart counts) between two runs.
+#[tokio::test]
+async fn pods_read_as_protobuf_tell_the_same_story_as_json() {
+    let ns = seeded("status-protobuf", &["hpa", "one-node"]).await;
+    let pods = cluster()
+        .kubectl()
+        .args([
+            "-n",
+            &ns,
+            "get",
+            "pods",
+            "-l",
+            "feast.dev/name=hpa",
+            "-o",
+            "name",
+        ])
+        .output()
+        .expect("kubectl runs");
+    let pods = String::from_utf8_lossy(&pods.stdout).into_owned();
+    let pods: Vec<&str> = pods.lines().collect();
+    assert!(pods.len() >= 2, "{pods:?}");
+    let not_ready = [
+        r#"{"status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/3 nodes are available"}]}}"#,
+        r#"{"status": {"phase": "Running", "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "False", "reason": "ContainersNotReady"}],
+            "initContainerStatuses": [{"name": "feast-apply", "image": "i", "imageID": "", "ready": false, "restartCount": 4, "state": {"terminated": {"exitCode": 2, "reason": "Error"}}}],
+            "containerStatuses": [{"name": "online", "image": "i", "imageID": "", "ready": false, "restartCount": 7, "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}}}]}}"#,
+    ];
+    for (pod, patch) in pods.iter().zip(not_ready) {
+        let out = cluster()
+            .kubectl()
+            .args([
+                "-n",
+                &ns,
+                "patch",
+                pod,
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                patch,
+            ])
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let run = |protobuf: &str| {
+        let out = cluster()
+            .plugin()
+            .env("KUBECTL_FEAST_PROTOBUF", protobuf)
+            .args(["-n", &ns, "status", "-o", "json", "-v"])
+            .output()
+            .expect("the plugin runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        let list = stderr
+            .lines()
+            .find(|l| l.contains("/pods?"))
+            .map(str::to_string);
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            list.expect("a pods LIST"),
+        )
+    };
+    let (protobuf, json) = (run("1"), run("0"));
+    assert!(protobuf.1.ends_with("(protobuf)"), "{}", protobuf.1);
+    assert!(!json.1.ends_with("(protobuf)"), "{}", json.1);
+    assert_eq!(protobuf.0, json.0);
+    let text = protobuf.0;
+    for fact in [
+        "Unschedulable: 0/3 nodes are available",
+        "init container feast-apply: Error (exit code 2)",
+        "\"restarts\": 7",
+    ] {
+        assert!(text.contains(fact), "{fact} in {text}");
+    }
+}
+
 #[tokio::test]
 async fn a_label_selector_picks_the_stores() {
     let ns = seeded("status-selector", &["single", "static"]).await;
