@@ -248,13 +248,176 @@ type Root = (usize, Value, Lines);
 /// independent in YAML); if a part does not parse alone, the whole text is parsed again in
 /// one piece, so an error reads exactly as it would have.
 fn parse_yaml(text: &str) -> std::result::Result<Vec<Root>, YamlFailure> {
-    let starts = part_starts(text, crate::parallel::threads());
-    if starts.len() > 1
-        && let Ok(roots) = parse_parts(text, &starts)
+    let threads = crate::parallel::threads();
+    let starts = part_starts(text, threads);
+    if starts.len() > 1 {
+        if let Ok(roots) = parse_parts(text, &starts) {
+            return Ok(roots);
+        }
+    } else if let Some(cut) = list_cut(text, threads)
+        && let Ok(root) = parse_list(text, &cut)
     {
-        return Ok(roots);
+        return Ok(vec![root]);
     }
     parse_parts(text, &[0])
+}
+
+/// Where to cut one large document whose root `items:` is a block sequence at column 0, as
+/// `kubectl get -o yaml` prints a List: the sequence from its key's line to its end, and the
+/// item starts (`- ` lines) to cut it at, about equal parts.
+#[derive(Debug, PartialEq)]
+struct ListCut {
+    /// The offset of the `items:` line.
+    key: usize,
+    /// The offset of the first line after the sequence.
+    end: usize,
+    /// The offsets of the parts' first items.
+    starts: Vec<usize>,
+}
+
+fn list_cut(text: &str, parts: usize) -> Option<ListCut> {
+    if parts < 2
+        || text.len() < 2 * PARALLEL_MIN_BYTES
+        || text.contains('\r')
+        || text.starts_with('%')
+        || text.contains("\n%")
+        || text.contains("\n---")
+        || text.contains("\n...")
+    {
+        return None;
+    }
+    let key = match text.starts_with("items:\n") {
+        true => 0,
+        false => text.find("\nitems:\n")? + 1,
+    };
+    let first = key + "items:\n".len();
+    if !text[first..].starts_with("- ") {
+        return None;
+    }
+    // The sequence ends at the first line that starts at column 0 with anything but an item
+    // (`- `), an indented continuation, a comment or nothing.
+    let mut end = text.len();
+    let mut pos = first;
+    while let Some(i) = text[pos..].find('\n') {
+        let line = pos + i + 1;
+        match text.as_bytes().get(line) {
+            None => break,
+            Some(b'-' | b' ' | b'\n' | b'#') => pos = line,
+            Some(_) => {
+                end = line;
+                break;
+            }
+        }
+    }
+    let parts = parts.min((end - first) / PARALLEL_MIN_BYTES);
+    let mut starts = vec![first];
+    for k in 1..parts {
+        let mut from = first + (end - first) / parts * k;
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        let at = from + text[from..end].find("\n- ")? + 1;
+        if starts.last().is_some_and(|&last| at > last) {
+            starts.push(at);
+        }
+    }
+    (starts.len() > 1).then_some(ListCut { key, end, starts })
+}
+
+/// A List cut by [`list_cut`], its parts parsed on their own threads: the items part by part,
+/// and the rest of the document with the sequence's lines left blank (`items: []` on its
+/// key's line), so that every line keeps its number. Reads as the whole text would.
+fn parse_list(text: &str, cut: &ListCut) -> std::result::Result<Root, YamlFailure> {
+    let blank = text[cut.key..cut.end]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count();
+    let envelope = format!(
+        "{}items: []{}{}",
+        &text[..cut.key],
+        "\n".repeat(blank),
+        &text[cut.end..]
+    );
+    let parts = cut.starts.len();
+    std::thread::scope(|scope| {
+        let outer = spawn_parser(scope, || parse_part(&envelope, 0, parts));
+        let mut base = text[..cut.starts[0]]
+            .bytes()
+            .filter(|&b| b == b'\n')
+            .count();
+        let mut handles = Vec::with_capacity(parts);
+        for (i, &start) in cut.starts.iter().enumerate() {
+            let end = cut.starts.get(i + 1).copied().unwrap_or(cut.end);
+            let part = &text[start..end];
+            let at = base;
+            handles.push(spawn_parser(scope, move || parse_items(part, at, parts)));
+            base += part.bytes().filter(|&b| b == b'\n').count();
+        }
+        let (line, mut value, lines) = match joined(outer)?.pop() {
+            Some(root) => root,
+            None => return Err(YamlFailure::Crashed),
+        };
+        let mut items = Vec::new();
+        let mut item_lines = Vec::with_capacity(parts);
+        for handle in handles {
+            let (values, lines) = joined(handle)?;
+            items.extend(values);
+            item_lines.push(lines);
+        }
+        match value.get_mut("items") {
+            Some(slot @ Value::Array(_)) => *slot = Value::Array(items),
+            _ => return Err(YamlFailure::Crashed),
+        }
+        Ok((line, value, lines.with_items(item_lines)))
+    })
+}
+
+/// A parser thread, with a stack deep enough for [`MAX_DEPTH`] levels.
+fn spawn_parser<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    f: impl FnOnce() -> std::result::Result<T, YamlFailure> + Send + 'scope,
+) -> std::io::Result<std::thread::ScopedJoinHandle<'scope, std::result::Result<T, YamlFailure>>> {
+    std::thread::Builder::new()
+        .stack_size(PARSER_STACK_BYTES)
+        .spawn_scoped(scope, f)
+}
+
+/// A parser thread's result; one that could not start or panicked is a crash.
+fn joined<T>(
+    handle: std::io::Result<std::thread::ScopedJoinHandle<'_, std::result::Result<T, YamlFailure>>>,
+) -> std::result::Result<T, YamlFailure> {
+    match handle.map(|h| h.join()) {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) | Err(_) => Err(YamlFailure::Crashed),
+    }
+}
+
+/// One part of a List's items: a block sequence read as the root `items` array, so each item
+/// keeps its lines apart, as in the whole document.
+fn parse_items(
+    part: &str,
+    base: usize,
+    parts: usize,
+) -> std::result::Result<(Vec<Value>, Lines), YamlFailure> {
+    let mut options = options(parts);
+    // The items sit one level higher here than in the whole document: never accept one
+    // that the whole document's limit refuses.
+    if let Some(budget) = options.budget.as_mut() {
+        budget.max_depth = MAX_DEPTH - 1;
+    }
+    let mut nodes = serde_saphyr::from_multiple_with_options::<Spanned<Node>>(part, options)
+        .map_err(YamlFailure::Syntax)?;
+    let (Some(node), true) = (nodes.pop(), nodes.is_empty()) else {
+        return Err(YamlFailure::Crashed);
+    };
+    let mut rec = Recorder::after_lines(base);
+    let mark = rec.enter("items");
+    let value = node.value.into_json(&mut rec);
+    rec.leave(mark);
+    match value {
+        Value::Array(items) => Ok((items, rec.finish())),
+        _ => Err(YamlFailure::Crashed),
+    }
 }
 
 /// Texts smaller than this are parsed on one thread: starting threads would cost more than
@@ -313,19 +476,13 @@ fn parse_parts(text: &str, starts: &[usize]) -> std::result::Result<Vec<Root>, Y
         for (i, &start) in starts.iter().enumerate() {
             let end = starts.get(i + 1).copied().unwrap_or(text.len());
             let part = &text[start..end];
-            let parts = starts.len();
-            let handle = std::thread::Builder::new()
-                .stack_size(PARSER_STACK_BYTES)
-                .spawn_scoped(scope, move || parse_part(part, base, parts));
-            handles.push(handle);
+            let (at, parts) = (base, starts.len());
+            handles.push(spawn_parser(scope, move || parse_part(part, at, parts)));
             base += part.bytes().filter(|&b| b == b'\n').count();
         }
         let mut roots = Vec::new();
         for handle in handles {
-            match handle.map(|h| h.join()) {
-                Ok(Ok(part)) => roots.extend(part?),
-                Ok(Err(_)) | Err(_) => return Err(YamlFailure::Crashed),
-            }
+            roots.extend(joined(handle)?);
         }
         Ok(roots)
     })
@@ -676,6 +833,72 @@ mod tests {
             "{}",
             parted.message
         );
+    }
+
+    /// A large List as `kubectl get -o yaml` prints it.
+    fn big_list(count: usize) -> String {
+        let items: String = (0..count)
+            .map(|i| {
+                format!(
+                    "- apiVersion: feast.dev/v1\n  kind: FeatureStore\n  metadata:\n    name: s{i} # c\n\
+                     \n  spec:\n    replicas: {i}\n    env:\n    - a\n    - {{b: [1, 2]}}\n"
+                )
+            })
+            .collect();
+        format!("apiVersion: v1\nitems:\n{items}kind: List\nmetadata:\n  resourceVersion: \"\"\n")
+    }
+
+    #[test]
+    fn a_large_list_parsed_in_parts_reads_as_in_one_piece() {
+        let text = big_list(8_000);
+        let cut = list_cut(&text, 4).expect("a List to cut");
+        assert_eq!(cut.starts.len(), 4);
+        assert!(text[cut.end..].starts_with("kind: List"));
+        let parted = parse_list(&text, &cut).ok().expect("parts");
+        let mut whole = parse_parts(&text, &[0]).ok().expect("whole");
+        assert_eq!(whole.len(), 1);
+        assert_eq!(
+            parted,
+            whole.remove(0),
+            "value, document line and field lines"
+        );
+        let docs = parse_documents("list.yaml", &text).unwrap();
+        assert_eq!(docs.len(), 8_000);
+        assert_eq!(docs[7_999].line, 2 + 7_999 * 10 + 1);
+        assert_eq!(docs[7_999].line_of("spec.env.1.b"), 2 + 8_000 * 10);
+    }
+
+    #[test]
+    fn an_error_in_a_list_item_reads_as_in_one_piece() {
+        let text = big_list(8_000).replace("name: s7000 # c", "name: [s7000");
+        assert!(list_cut(&text, 2).is_some());
+        let parted = parse_documents("list.yaml", &text).unwrap_err();
+        let whole = parse_parts(&text, &[0])
+            .expect_err("an error")
+            .into_error("list.yaml");
+        assert_eq!(parted.message, whole.message);
+    }
+
+    #[test]
+    fn only_a_root_items_sequence_at_column_0_is_cut() {
+        let text = big_list(8_000);
+        assert_eq!(list_cut(&text, 1), None, "one core");
+        assert_eq!(
+            list_cut(&text.replace("\n- ", "\n  - "), 4),
+            None,
+            "indented items"
+        );
+        assert_eq!(
+            list_cut(&text.replace("\nitems:\n", "\nthings:\n"), 4),
+            None,
+            "no items"
+        );
+        assert_eq!(
+            list_cut(&format!("a: 1\n---\n{text}"), 4),
+            None,
+            "several documents"
+        );
+        assert_eq!(list_cut(&text[..100_000], 4), None, "small");
     }
 
     #[test]

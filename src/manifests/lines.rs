@@ -72,6 +72,14 @@ impl Lines {
             .collect()
     }
 
+    /// These lines, with the items of `more` appended to the root `items` array's, in order.
+    pub(super) fn with_items(mut self, more: impl IntoIterator<Item = Lines>) -> Lines {
+        for lines in more {
+            self.items.extend(lines.items);
+        }
+        self
+    }
+
     /// The line of the item itself, when this is one element of a root `items` array.
     pub(super) fn own_line(&self) -> Option<usize> {
         self.root.get(&key("")).copied()
