@@ -353,9 +353,9 @@ fn parse_list(text: &str, cut: &ListCut) -> std::result::Result<Root, YamlFailur
             handles.push(spawn_parser(scope, move || parse_items(part, at, parts)));
             base += part.bytes().filter(|&b| b == b'\n').count();
         }
-        let (line, mut value, lines) = match joined(outer)?.pop() {
-            Some(root) => root,
-            None => return Err(YamlFailure::Crashed),
+        let mut outer = joined(outer)?;
+        let (Some((line, mut value, lines)), true) = (outer.pop(), outer.is_empty()) else {
+            return Err(YamlFailure::Crashed);
         };
         let mut items = Vec::new();
         let mut item_lines = Vec::with_capacity(parts);
