@@ -276,14 +276,8 @@ struct ListCut {
 }
 
 fn list_cut(text: &str, parts: usize) -> Option<ListCut> {
-    if parts < 2
-        || text.len() < 2 * PARALLEL_MIN_BYTES
-        || text.contains('\r')
-        || text.starts_with('%')
-        || text.contains("\n%")
-        || text.contains("\n---")
-        || text.contains("\n...")
-    {
+    // One document: no `---` or `...` marker after the first line.
+    if !cuttable(text, parts) || text.contains("\n---") || text.contains("\n...") {
         return None;
     }
     let key = match text.starts_with("items:\n") {
@@ -328,10 +322,7 @@ fn list_cut(text: &str, parts: usize) -> Option<ListCut> {
 /// and the rest of the document with the sequence's lines left blank (`items: []` on its
 /// key's line), so that every line keeps its number. Reads as the whole text would.
 fn parse_list(text: &str, cut: &ListCut) -> std::result::Result<Root, YamlFailure> {
-    let blank = text[cut.key..cut.end]
-        .bytes()
-        .filter(|&b| b == b'\n')
-        .count();
+    let blank = lines_in(&text[cut.key..cut.end]);
     let envelope = format!(
         "{}items: []{}{}",
         &text[..cut.key],
@@ -341,17 +332,14 @@ fn parse_list(text: &str, cut: &ListCut) -> std::result::Result<Root, YamlFailur
     let parts = cut.starts.len();
     std::thread::scope(|scope| {
         let outer = spawn_parser(scope, || parse_part(&envelope, 0, parts));
-        let mut base = text[..cut.starts[0]]
-            .bytes()
-            .filter(|&b| b == b'\n')
-            .count();
+        let mut base = lines_in(&text[..cut.starts[0]]);
         let mut handles = Vec::with_capacity(parts);
         for (i, &start) in cut.starts.iter().enumerate() {
             let end = cut.starts.get(i + 1).copied().unwrap_or(cut.end);
             let part = &text[start..end];
             let at = base;
             handles.push(spawn_parser(scope, move || parse_items(part, at, parts)));
-            base += part.bytes().filter(|&b| b == b'\n').count();
+            base += lines_in(part);
         }
         let mut outer = joined(outer)?;
         let (Some((line, mut value, lines)), true) = (outer.pop(), outer.is_empty()) else {
@@ -424,18 +412,28 @@ fn parse_items(
 /// they save.
 const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 
+/// Whether a text is worth cutting into `parts` parts, and safe to: large enough, more than
+/// one core, and nothing a cut could change the meaning of: a directive (`%YAML`, `%TAG`)
+/// applies to the document after it, and a lone CR is a line break to YAML that
+/// [`lines_in`] would miss.
+fn cuttable(text: &str, parts: usize) -> bool {
+    parts >= 2
+        && text.len() >= 2 * PARALLEL_MIN_BYTES
+        && !text.contains('\r')
+        && !text.starts_with('%')
+        && !text.contains("\n%")
+}
+
+/// The line breaks in a part of a text: the lines it moves the next part down by.
+fn lines_in(part: &str) -> usize {
+    part.bytes().filter(|&b| b == b'\n').count()
+}
+
 /// Where to cut `text` into about `parts` equal parts, each starting at a `---` line (byte
-/// offsets, the first 0). One part when the text is small, or when a cut could change its
-/// meaning: a directive (`%YAML`, `%TAG`) applies to the document after it, and a lone CR
-/// is a line break to YAML that line counting here would miss.
+/// offsets, the first 0); one part unless the text is [`cuttable`].
 fn part_starts(text: &str, parts: usize) -> Vec<usize> {
     let mut starts = vec![0];
-    if parts < 2
-        || text.len() < 2 * PARALLEL_MIN_BYTES
-        || text.contains('\r')
-        || text.starts_with('%')
-        || text.contains("\n%")
-    {
+    if !cuttable(text, parts) {
         return starts;
     }
     let parts = parts.min(text.len() / PARALLEL_MIN_BYTES);
@@ -478,7 +476,7 @@ fn parse_parts(text: &str, starts: &[usize]) -> std::result::Result<Vec<Root>, Y
             let part = &text[start..end];
             let (at, parts) = (base, starts.len());
             handles.push(spawn_parser(scope, move || parse_part(part, at, parts)));
-            base += part.bytes().filter(|&b| b == b'\n').count();
+            base += lines_in(part);
         }
         let mut roots = Vec::new();
         for handle in handles {
