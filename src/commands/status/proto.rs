@@ -57,38 +57,17 @@ pub struct Pod {
     pub status: Option<PodStatus>,
 }
 
+/// The metadata `PodInfo` reads: a pod's store is its `feast.dev/name` label.
 #[derive(Clone, PartialEq, Message)]
 pub struct ObjectMeta {
     #[prost(string, optional, tag = "1")]
     pub name: Option<String>,
     #[prost(string, optional, tag = "3")]
     pub namespace: Option<String>,
-    #[prost(string, optional, tag = "5")]
-    pub uid: Option<String>,
-    #[prost(int64, optional, tag = "7")]
-    pub generation: Option<i64>,
     #[prost(message, optional, tag = "8")]
     pub creation_timestamp: Option<Time>,
     #[prost(btree_map = "string, string", tag = "11")]
     pub labels: BTreeMap<String, String>,
-    #[prost(message, repeated, tag = "13")]
-    pub owner_references: Vec<OwnerReference>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-pub struct OwnerReference {
-    #[prost(string, optional, tag = "1")]
-    pub kind: Option<String>,
-    #[prost(string, optional, tag = "3")]
-    pub name: Option<String>,
-    #[prost(string, optional, tag = "4")]
-    pub uid: Option<String>,
-    #[prost(string, optional, tag = "5")]
-    pub api_version: Option<String>,
-    #[prost(bool, optional, tag = "6")]
-    pub controller: Option<bool>,
-    #[prost(bool, optional, tag = "7")]
-    pub block_owner_deletion: Option<bool>,
 }
 
 #[derive(Clone, PartialEq, Message)]

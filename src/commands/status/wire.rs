@@ -389,26 +389,11 @@ impl From<super::proto::Pod> for WirePod {
         let metadata = ObjectMeta {
             name: m.name,
             namespace: m.namespace,
-            uid: m.uid,
-            generation: m.generation,
             creation_timestamp: m.creation_timestamp.and_then(|t| {
                 let ts = Timestamp::new(t.seconds.unwrap_or(0), t.nanos.unwrap_or(0)).ok()?;
                 Some(Time(ts))
             }),
             labels: (!m.labels.is_empty()).then_some(m.labels),
-            owner_references: (!m.owner_references.is_empty()).then(|| {
-                m.owner_references
-                    .into_iter()
-                    .map(|o| OwnerReference {
-                        api_version: text(o.api_version),
-                        kind: text(o.kind),
-                        name: text(o.name),
-                        uid: text(o.uid),
-                        controller: o.controller,
-                        block_owner_deletion: o.block_owner_deletion,
-                    })
-                    .collect()
-            }),
             ..ObjectMeta::default()
         };
         let containers = |list: Vec<super::proto::ContainerStatus>| {
