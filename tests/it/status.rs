@@ -362,21 +362,16 @@ async fn one_list_per_kind_whatever_the_number_of_stores() {
 #[tokio::test]
 async fn pods_read_as_protobuf_tell_the_same_story_as_json() {
     let ns = seeded("status-protobuf", &["hpa", "one-node"]).await;
-    let pods = cluster()
-        .kubectl()
-        .args([
-            "-n",
-            &ns,
-            "get",
-            "pods",
-            "-l",
-            "feast.dev/name=hpa",
-            "-o",
-            "name",
-        ])
-        .output()
-        .expect("kubectl runs");
-    let pods = String::from_utf8_lossy(&pods.stdout).into_owned();
+    let pods = cluster().kubectl_ok(&[
+        "-n",
+        &ns,
+        "get",
+        "pods",
+        "-l",
+        "feast.dev/name=hpa",
+        "-o",
+        "name",
+    ]);
     let pods: Vec<&str> = pods.lines().collect();
     assert!(pods.len() >= 2, "{pods:?}");
     let not_ready = [
@@ -386,25 +381,17 @@ async fn pods_read_as_protobuf_tell_the_same_story_as_json() {
             "containerStatuses": [{"name": "online", "image": "i", "imageID": "", "ready": false, "restartCount": 7, "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}}}]}}"#,
     ];
     for (pod, patch) in pods.iter().zip(not_ready) {
-        let out = cluster()
-            .kubectl()
-            .args([
-                "-n",
-                &ns,
-                "patch",
-                pod,
-                "--subresource=status",
-                "--type=merge",
-                "-p",
-                patch,
-            ])
-            .output()
-            .expect("kubectl runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let args = [
+            "-n",
+            &ns,
+            "patch",
+            pod,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            patch,
+        ];
+        cluster().kubectl_ok(&args);
     }
     let run = |protobuf: &str| {
         let out = cluster()

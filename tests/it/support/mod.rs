@@ -256,6 +256,18 @@ impl TestCluster {
         command
     }
 
+    /// Runs kubectl (context admin) with `args`; its stdout, or a panic with its stderr.
+    pub fn kubectl_ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl().args(args).output().expect("run kubectl");
+        assert!(
+            out.status.success(),
+            "kubectl {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Seeds FeatureStore scenarios (and what the operator and controllers would have written
     /// for them) into `namespace` with `scripts/seed-scenarios`; panics with its stderr on failure.
     pub fn seed(&self, namespace: &str, scenarios: &[&str]) {
