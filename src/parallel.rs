@@ -3,8 +3,10 @@
 //! where starting threads would cost more than they save.
 
 /// The threads worth using: the cores this process may run on (cgroup limits included).
+/// Asked once: finding out reads the cgroup files, and a directory of manifests asks per file.
 pub fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
 }
 
 /// `items.iter().map(f).collect()`, computed in `threads()` contiguous chunks of at least
