@@ -20,14 +20,22 @@ pub(super) struct Parsed {
     pub lines: Lines,
 }
 
-/// Parses `text` when it is one JSON value, else `None` (read it as YAML instead).
+/// Parses `text` when it is one JSON value, else `None` (read it as YAML instead). A large
+/// `kind: List` has its items read on every core ([`Parser::split_items`]); if that fails for
+/// any reason, the text is read again in one piece, so cutting never changes the outcome.
 pub(super) fn parse(text: &str) -> Option<Parsed> {
-    let mut p = Parser {
-        bytes: text.as_bytes(),
-        pos: 0,
-        line: 1,
-        rec: Recorder::default(),
-    };
+    let parts = crate::parallel::threads().min(text.len() / super::PARALLEL_MIN_BYTES);
+    if parts >= 2
+        && let Some(parsed) = parse_in(text, parts)
+    {
+        return Some(parsed);
+    }
+    parse_in(text, 1)
+}
+
+/// [`parse`], with the root `items` array cut into at most `parts` parts.
+fn parse_in(text: &str, parts: usize) -> Option<Parsed> {
+    let mut p = Parser::new(text.as_bytes(), 0, parts);
     p.skip_ws();
     let line = p.line;
     let value = p.value(0)?;
@@ -42,15 +50,114 @@ pub(super) fn parse(text: &str) -> Option<Parsed> {
     })
 }
 
+/// The items of one part of a root `items` array, with their lines.
+struct Chunk {
+    items: Vec<Value>,
+    lines: Lines,
+    /// Where the reading stopped: the array's closing `]` for the last part.
+    end: usize,
+    /// The line of `end`.
+    line: usize,
+}
+
+/// Reads the items of a root `items` array from `start`, an item's first byte on line
+/// `line`: values separated by commas, up to `end` (just after a comma and the blanks that
+/// follow it), or for the last part up to the array's closing `]`. Anything else, an item
+/// that runs past `end` above all, is a failure: the cut was not between two items.
+fn read_chunk(bytes: &[u8], start: usize, end: usize, line: usize, depth: usize) -> Option<Chunk> {
+    let last = end == bytes.len();
+    let mut p = Parser::new(&bytes[..end], line - 1, 1);
+    p.pos = start;
+    let mut items = Vec::new();
+    loop {
+        let saved = p.rec.enter_item(items.len(), p.line);
+        let value = p.value(depth);
+        p.rec.leave_item(saved);
+        items.push(value?);
+        p.skip_ws();
+        match p.peek() {
+            Some(b',') => {
+                p.pos += 1;
+                p.skip_ws();
+                if !last && p.pos == end {
+                    break;
+                }
+            }
+            Some(b']') if last => break,
+            _ => return None,
+        }
+    }
+    let line = p.line + p.rec.base();
+    Some(Chunk {
+        items,
+        lines: p.rec.finish(),
+        end: p.pos,
+        line,
+    })
+}
+
+/// Where to cut the items of a root `items` array into at most `parts` parts: byte offsets
+/// of item starts, ascending, after `first` (the first item's start). A cut is made where
+/// pretty-printed JSON (`kubectl get -o json`) starts an item: a line of exactly the first
+/// item's indentation and `{`, after a line that ends with a comma. JSON strings hold no line
+/// breaks, so a cut is never inside one; one inside an item makes its part fail to read.
+fn item_cuts(bytes: &[u8], first: usize, parts: usize) -> Vec<usize> {
+    let line_start = bytes[..first]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let indent = &bytes[line_start..first];
+    let mut cuts = Vec::new();
+    if bytes.get(first) != Some(&b'{') || indent.iter().any(|&b| b != b' ') {
+        return cuts;
+    }
+    let span = bytes.len() - first;
+    let mut from = first + 1;
+    for k in 1..parts {
+        let mut at = from.max(first + span / parts * k);
+        while let Some(nl) = bytes[at..].iter().position(|&b| b == b'\n') {
+            let start = at + nl + 1;
+            at = start;
+            let item = start + indent.len();
+            if bytes.get(start..item) == Some(indent)
+                && bytes.get(item) == Some(&b'{')
+                && bytes[..start]
+                    .iter()
+                    .rev()
+                    .find(|b| !b.is_ascii_whitespace())
+                    == Some(&b',')
+            {
+                cuts.push(item);
+                from = item + 1;
+                break;
+            }
+        }
+    }
+    cuts
+}
+
 struct Parser<'a> {
     bytes: &'a [u8],
     pos: usize,
-    /// The 1-based line of `pos`.
+    /// The 1-based line of `pos`, counted from the start of `bytes` plus the recorder's base.
     line: usize,
     rec: Recorder,
+    /// The most parts to cut the root `items` array into (1: read it in one piece).
+    parts: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    /// A parser at the start of `bytes`, whose first line is line `base + 1` of the input.
+    fn new(bytes: &'a [u8], base: usize, parts: usize) -> Self {
+        Parser {
+            bytes,
+            pos: 0,
+            line: 1,
+            rec: Recorder::after_lines(base),
+            parts,
+        }
+    }
+
     fn skip_ws(&mut self) {
         while let Some(&b) = self.bytes.get(self.pos) {
             match b {
@@ -108,7 +215,10 @@ impl Parser<'_> {
             let mark = self.rec.enter(&key);
             self.rec.record(key_line);
             let value = if self.rec.at_root_items() && self.peek() == Some(b'[') {
-                self.array(depth + 1, true)
+                match self.parts {
+                    1 => self.array(depth + 1, true),
+                    _ => self.split_items(depth + 1),
+                }
             } else {
                 self.value(depth)
             };
@@ -167,6 +277,65 @@ impl Parser<'_> {
                 _ => return None,
             }
         }
+    }
+
+    /// The root `items` array (at `[`), its items cut into parts ([`item_cuts`]) read on as
+    /// many threads, in order; without a cut, as [`Self::array`] reads it.
+    fn split_items(&mut self, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let open = (self.pos, self.line);
+        self.pos += 1;
+        self.skip_ws();
+        let first = self.pos;
+        let cuts = item_cuts(self.bytes, first, self.parts);
+        if cuts.is_empty() {
+            (self.pos, self.line) = open;
+            return self.array(depth, true);
+        }
+        // Each part's first line: the line breaks before it, counted once.
+        let mut starts = vec![(first, self.line)];
+        for &cut in &cuts {
+            let &(from, line) = starts.last()?;
+            let breaks = self.bytes[from..cut]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            starts.push((cut, line + breaks));
+        }
+        let bytes = self.bytes;
+        let ends: Vec<usize> = cuts.iter().copied().chain([bytes.len()]).collect();
+        let chunks: Vec<Option<Chunk>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = starts[1..]
+                .iter()
+                .zip(&ends[1..])
+                .map(|(&(start, line), &end)| {
+                    std::thread::Builder::new()
+                        .stack_size(super::PARSER_STACK_BYTES)
+                        .spawn_scoped(scope, move || read_chunk(bytes, start, end, line, depth))
+                })
+                .collect();
+            let head = read_chunk(bytes, first, ends[0], self.line, depth);
+            std::iter::once(head)
+                .chain(handles.into_iter().map(|h| match h.map(|h| h.join()) {
+                    Ok(Ok(chunk)) => chunk,
+                    _ => None,
+                }))
+                .collect()
+        });
+        let mut items = Vec::new();
+        let mut end = (first, self.line);
+        for chunk in chunks {
+            let chunk = chunk?;
+            items.extend(chunk.items);
+            self.rec.add_items(chunk.lines);
+            end = (chunk.end, chunk.line);
+        }
+        // The last part stopped at the closing `]`.
+        (self.pos, self.line) = end;
+        self.pos += 1;
+        Some(Value::Array(items))
     }
 
     /// A string at `pos` (the opening quote), unescaped.
@@ -318,6 +487,98 @@ mod tests {
             ("items.0.b", 6),
         ] {
             assert_eq!(p.lines.get(path), Some(line), "{path}");
+        }
+    }
+
+    /// A List as `kubectl get -o json` prints it, with items that hold what a cut must not
+    /// be fooled by: strings with brackets and commas, nested objects and arrays.
+    fn kubectl_list(count: usize) -> String {
+        let items: Vec<Value> = (0..count)
+            .map(|i| {
+                json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+                       "metadata": {"name": format!("s{i}"), "annotations": {"a": "},\n    {"}},
+                       "spec": {"replicas": i, "services": {"env": [{"name": "A"}, {"name": "B"}], "x": {}}}})
+            })
+            .collect();
+        let list = json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {}});
+        serde_json::to_string_pretty(&list).expect("JSON")
+    }
+
+    fn same(cut: &Parsed, whole: &Parsed, what: &str) {
+        assert_eq!(cut.value, whole.value, "{what}");
+        assert_eq!(cut.line, whole.line, "{what}");
+        assert_eq!(cut.lines, whole.lines, "{what}");
+    }
+
+    #[test]
+    fn a_list_read_in_parts_is_the_list_read_whole() {
+        for count in [1, 2, 3, 10, 57] {
+            let text = kubectl_list(count);
+            let whole = parse_in(&text, 1).expect("JSON");
+            for parts in [2, 3, 8, 100] {
+                let cut = parse_in(&text, parts).expect("JSON");
+                same(&cut, &whole, &format!("{count} items in {parts} parts"));
+            }
+        }
+        let text = kubectl_list(57);
+        let parsed = parse_in(&text, 4).expect("JSON");
+        let items = parsed.value["items"].as_array().expect("items");
+        assert_eq!(items[56]["spec"]["replicas"], json!(56));
+        let line = text
+            .lines()
+            .position(|l| l.contains("\"s56\""))
+            .expect("s56")
+            + 1;
+        assert_eq!(parsed.lines.get("items.56.metadata.name"), Some(line));
+    }
+
+    #[test]
+    fn item_cuts_fall_on_item_starts_only() {
+        let text = kubectl_list(40);
+        let first = text.find("\n    {").expect("an item") + 5;
+        let cuts = item_cuts(text.as_bytes(), first, 4);
+        assert_eq!(cuts.len(), 3, "{cuts:?}");
+        for &cut in &cuts {
+            assert_eq!(&text[cut - 5..cut + 1], "\n    {", "{cut}");
+            assert!(text[..cut].trim_end().ends_with(','));
+        }
+        assert!(cuts.windows(2).all(|w| w[0] < w[1]));
+        // Compact JSON has no lines to cut at; neither have items that are not objects.
+        let compact = serde_json::to_string(&serde_json::from_str::<Value>(&text).expect("JSON"))
+            .expect("JSON");
+        assert!(
+            item_cuts(
+                compact.as_bytes(),
+                compact.find("[{").expect("items") + 1,
+                4
+            )
+            .is_empty()
+        );
+        let numbers = "{\n \"items\": [\n  1,\n  2,\n  3\n ]\n}";
+        assert!(item_cuts(numbers.as_bytes(), numbers.find('1').expect("1"), 2).is_empty());
+    }
+
+    #[test]
+    fn a_cut_inside_an_item_or_bad_json_falls_back_to_the_whole_text() {
+        // An item whose nested objects sit at the items' indentation: the cuts land inside
+        // it, the parts fail, and the whole text is read in one piece.
+        let tricky = "{\"items\": [\n  {\"a\": [1,\n  {\"b\": 2},\n  {\"c\": 3}]},\n  {\"d\": 4},\n  {\"e\": [5,\n  {\"f\": 6}]}\n]}";
+        let whole = parse_in(tricky, 1).expect("JSON");
+        assert!(
+            parse_in(tricky, 3).is_none(),
+            "a cut inside an item must fail"
+        );
+        assert_eq!(whole.value["items"].as_array().map(Vec::len), Some(3));
+        // A syntax error in a later part, a duplicate key, a trailing comma: no parse at all.
+        let text = kubectl_list(20);
+        for broken in [
+            text.replacen("\"s15\"", "\"s15\",", 1),
+            text.replacen("\"replicas\": 18", "\"replicas\": 18, \"replicas\": 1", 1),
+            text.replacen("\n  ],\n  \"kind\"", ",\n  ],\n  \"kind\"", 1),
+        ] {
+            assert!(broken != text, "the test must break the text");
+            assert!(parse_in(&broken, 1).is_none());
+            assert!(parse_in(&broken, 4).is_none());
         }
     }
 

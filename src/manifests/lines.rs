@@ -161,6 +161,17 @@ impl Recorder {
         self.path = saved;
     }
 
+    /// The lines before the text read: a part's recorded lines are its own plus these.
+    pub(super) fn base(&self) -> usize {
+        self.base
+    }
+
+    /// Appends the items of another part's root `items` array (read with a recorder of its
+    /// own, from index 0) after the items recorded so far.
+    pub(super) fn add_items(&mut self, more: Lines) {
+        self.lines.items.extend(more.items);
+    }
+
     pub(super) fn finish(self) -> Lines {
         self.lines
     }

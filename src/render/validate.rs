@@ -8,10 +8,17 @@ use crate::featurestore::display_name;
 use crate::report::{ObjectResult, Report};
 
 pub fn text(report: &Report, style: Style) -> String {
-    let mut out = String::new();
-    for r in &report.results {
+    // Each object's section on every core: a persistence table each makes this the largest
+    // part of the text report's cost (docs/performance.md).
+    let sections = crate::parallel::map(&report.results, 256, |r| {
+        let mut out = String::new();
         object(&mut out, r, style);
         out.push('\n');
+        out
+    });
+    let mut out = String::with_capacity(sections.iter().map(String::len).sum::<usize>() + 256);
+    for section in &sections {
+        out.push_str(section);
     }
     out.push_str(&summary_line(report, style));
     out.push('\n');
