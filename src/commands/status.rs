@@ -327,7 +327,7 @@ impl View {
             }
             _ => text::list(report, self.columns, now, self.style),
         };
-        let text = render::with_context(&text, self.context.as_deref());
+        let text = render::with_context(&text, self.context.as_deref()).into_owned();
         Drawing { text, rows }
     }
 

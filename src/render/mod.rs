@@ -15,7 +15,7 @@ use serde::Serialize;
 
 /// Suggested commands (`` `kubectl ...` `` in hints) as the user must paste them: with the
 /// `--context` they gave, so a pasted hint reaches the same cluster.
-pub fn with_context(text: &str, context: Option<&str>) -> String {
+pub fn with_context<'a>(text: &'a str, context: Option<&str>) -> std::borrow::Cow<'a, str> {
     match context {
         Some(c) if !c.is_empty() => {
             let c = if c
@@ -27,8 +27,10 @@ pub fn with_context(text: &str, context: Option<&str>) -> String {
                 format!("'{}'", c.replace('\'', "'\\''"))
             };
             text.replace("`kubectl ", &format!("`kubectl --context {c} "))
+                .into()
         }
-        _ => text.to_string(),
+        // Unchanged, not copied: a report can be many megabytes.
+        _ => text.into(),
     }
 }
 

@@ -42,7 +42,7 @@ impl Out {
     }
 
     fn shown(&self, text: &str) -> String {
-        render::with_context(text, self.context.as_deref())
+        render::with_context(text, self.context.as_deref()).into_owned()
     }
 
     /// `note: TEXT` on stderr.
