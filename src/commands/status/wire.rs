@@ -170,6 +170,28 @@ impl WireStore {
     }
 }
 
+/// A FeatureStore from a LIST as `status` keeps it: the JSON text of
+/// [`WireStore::to_value`], made as each item is decoded. A whole list of 2,000 stores is read
+/// in one request (docs/performance.md); holding every decoded spec until the list ends would
+/// cost tens of MB more.
+#[derive(Debug, Clone)]
+pub struct StoreText {
+    /// Always empty: the text has the metadata `status` reads.
+    metadata: ObjectMeta,
+    pub text: String,
+}
+resource!(StoreText, GROUP, VERSION, KIND, PLURAL);
+
+impl<'de> Deserialize<'de> for StoreText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let store = WireStore::deserialize(d)?;
+        Ok(StoreText {
+            metadata: ObjectMeta::default(),
+            text: store.to_value().to_string(),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WireTemplateSpec {
