@@ -50,7 +50,8 @@ def yaml(v, ind=0):
     return "".join(f"{pad}-\n{yaml(x, ind + 1)}" for x in v)
 with open(out, "w") as f:
     if shape == "list-json":
-        json.dump({"apiVersion": "v1", "kind": "List", "items": items}, f)
+        # Indented as `kubectl get -o json` prints it (the layout whose items are read in parts).
+        json.dump({"apiVersion": "v1", "kind": "List", "items": items}, f, indent=4)
     elif shape == "list-yaml":
         f.write(yaml({"apiVersion": "v1", "kind": "List", "items": items}))
     else:
