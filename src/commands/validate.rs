@@ -122,7 +122,7 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
     });
     let report: &Report = &kept;
     let text = match output {
-        Some(OutputFormat::Json) => render::validate::json(report),
+        Some(OutputFormat::Json) => render::json(report),
         Some(OutputFormat::Sarif) => render::sarif::sarif(report),
         Some(OutputFormat::Junit) => render::junit::junit(report, args.strict),
         Some(OutputFormat::Github) => render::github::github(report),

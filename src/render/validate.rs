@@ -7,43 +7,6 @@ use super::style::Style;
 use crate::featurestore::display_name;
 use crate::report::{ObjectResult, Report};
 
-/// `-o json`: exactly what [`super::json`] prints for the report, with the objects serialised
-/// on every core (one thread took 20 ms for 10,000 objects, docs/performance.md).
-pub fn json(report: &Report) -> String {
-    let whole = || super::json(report);
-    let objects: Option<Vec<String>> = crate::parallel::map(&report.results, 256, |r| {
-        // Each object sits two levels deep in the report. JSON strings hold no line breaks,
-        // so every line break is one of the layout's.
-        serde_json::to_string_pretty(r)
-            .ok()
-            .map(|text| text.replace('\n', "\n    "))
-    })
-    .into_iter()
-    .collect();
-    let rest = Report {
-        results: Vec::new(),
-        unreadable: report.unreadable.clone(),
-        summary: report.summary.clone(),
-    };
-    let shell = super::json(&rest);
-    let (Some(objects), Some(after)) = (objects, shell.strip_prefix("{\n  \"results\": []")) else {
-        return whole();
-    };
-    if objects.is_empty() {
-        return shell;
-    }
-    let mut out =
-        String::with_capacity(objects.iter().map(|o| o.len() + 6).sum::<usize>() + shell.len());
-    out.push_str("{\n  \"results\": [");
-    for (i, object) in objects.iter().enumerate() {
-        out.push_str(if i == 0 { "\n    " } else { ",\n    " });
-        out.push_str(object);
-    }
-    out.push_str("\n  ]");
-    out.push_str(after);
-    out
-}
-
 pub fn text(report: &Report, style: Style) -> String {
     // Each object's section on every core: a persistence table each makes this the largest
     // part of the text report's cost (docs/performance.md).
@@ -166,47 +129,5 @@ pub fn summary_line(report: &Report, style: Style) -> String {
         style.yellow(&line)
     } else {
         style.green(&line)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use crate::report::{ObjectResult, Report, Unreadable};
-
-    fn report(count: usize, unreadable: bool) -> Report {
-        let results = (0..count)
-            .map(|i| {
-                let store = json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
-                    "metadata": {"name": format!("s{i}"), "namespace": "a\"b"},
-                    "spec": {"feastProject": "p", "replicas": i % 3 + 1}});
-                let findings = crate::rules::check(&store);
-                ObjectResult::new("in.yaml", Some(i * 10 + 1), &store, findings, &|_| Some(i))
-            })
-            .collect();
-        let mut report = Report::new(results, 2);
-        if unreadable {
-            report.unreadable.push(Unreadable {
-                source: "bad.yaml".into(),
-                line: Some(3),
-                message: "cannot parse".into(),
-                hint: None,
-            });
-        }
-        report
-    }
-
-    #[test]
-    fn the_json_report_is_what_serde_json_prints_whole() {
-        for count in [0, 1, 2, 700] {
-            for unreadable in [false, true] {
-                let r = report(count, unreadable);
-                assert!(
-                    super::json(&r) == super::super::json(&r),
-                    "{count} objects, unreadable {unreadable}"
-                );
-            }
-        }
     }
 }
