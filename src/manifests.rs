@@ -425,8 +425,8 @@ fn cuttable(text: &str, parts: usize) -> bool {
 }
 
 /// The line breaks in a part of a text: the lines it moves the next part down by.
-fn lines_in(part: &str) -> usize {
-    part.bytes().filter(|&b| b == b'\n').count()
+fn lines_in(part: impl AsRef<[u8]>) -> usize {
+    part.as_ref().iter().filter(|&&b| b == b'\n').count()
 }
 
 /// Where to cut `text` into about `parts` equal parts, each starting at a `---` line (byte

@@ -394,22 +394,24 @@ impl View {
 /// `false` when the reader has gone away, as [`emit`].
 fn emit_json(report: &StatusReport) -> Result<bool> {
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-    let written = serde_json::to_writer_pretty(&mut out, report)
-        .map_err(std::io::Error::from)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush());
-    match written {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(Error::incomplete(format!("cannot write the output: {e}"))),
-    }
+    written(
+        serde_json::to_writer_pretty(&mut out, report)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush()),
+    )
 }
 
 /// Writes to stdout; `false` when the reader has gone away (a pipe to `head`), which ends the
 /// command quietly, as kubectl does.
 fn emit(text: &str) -> Result<bool> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    written(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+}
+
+/// A write to stdout: done (`true`), the reader gone away (`false`), or an error.
+fn written(result: std::io::Result<()>) -> Result<bool> {
+    match result {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(Error::incomplete(format!("cannot write the output: {e}"))),

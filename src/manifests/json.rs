@@ -298,11 +298,7 @@ impl<'a> Parser<'a> {
         let mut starts = vec![(first, self.line)];
         for &cut in &cuts {
             let &(from, line) = starts.last()?;
-            let breaks = self.bytes[from..cut]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            starts.push((cut, line + breaks));
+            starts.push((cut, line + super::lines_in(&self.bytes[from..cut])));
         }
         let bytes = self.bytes;
         let ends: Vec<usize> = cuts.iter().copied().chain([bytes.len()]).collect();
