@@ -49,6 +49,7 @@ pub mod featurestore;
 pub mod gitops;
 pub mod manifest_edit;
 pub mod manifests;
+pub mod model;
 pub mod parallel;
 pub mod plan;
 pub mod render;

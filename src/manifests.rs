@@ -50,8 +50,15 @@ impl Document {
     }
 
     /// The line of a field, or of its nearest ancestor the parser located, or the object's.
+    /// The path is written as the API server writes it (`metrics[0].type`) or dotted
+    /// (`metrics.0.type`).
     pub fn line_of(&self, path: &str) -> usize {
+        let dotted;
         let mut p = path;
+        if path.contains('[') {
+            dotted = path.replace(']', "").replace('[', ".");
+            p = &dotted;
+        }
         loop {
             if let Some(line) = self.lines.get(p) {
                 return line;

@@ -225,7 +225,7 @@ fn evaluate<'a>(
         let errors = crd.evaluate(&crate::featurestore::pruned(&object));
         rules::crd::reconcile(&mut findings, &errors, &crd.source);
         if let Some(schema) = crd.schema_for(&object) {
-            rules::add_unknown_fields(&mut findings, &object, schema);
+            rules::add_structural(&mut findings, &object, schema);
         }
     }
     (object, findings)

@@ -15,7 +15,7 @@ const PDB: &str = "spec.services.podDisruptionBudgets";
 
 pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
     if !fs.is_v1() {
-        v1alpha1(fs, out);
+        v1alpha1(out);
         return;
     }
     let mode = fs.scaling_mode();
@@ -49,36 +49,15 @@ pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
     }
 }
 
-fn v1alpha1(fs: &FeatureStore, out: &mut Findings) {
-    let scaling_fields: Vec<&str> = [
-        "spec.replicas",
-        "spec.services.scaling",
-        "spec.services.podDisruptionBudgets",
-        "spec.services.topologySpreadConstraints",
-        "spec.services.affinity",
-    ]
-    .into_iter()
-    .filter(|p| fs.has(p))
-    .collect();
-    let (severity, extra) = if scaling_fields.is_empty() {
-        (Severity::Warning, String::new())
-    } else {
-        (
-            Severity::Warning,
-            format!(
-                " The server prunes {} from a v1alpha1 object, so they would be silently lost.",
-                scaling_fields.join(", ")
-            ),
-        )
-    };
+/// A v1alpha1 object: deprecated, and without the scaling fields (the structural check refuses
+/// each one it carries, as the API server's strict decoding does).
+fn v1alpha1(out: &mut Findings) {
     out.operator(
-        severity,
+        Severity::Warning,
         "version/v1alpha1",
         "apiVersion",
-        format!(
-            "feast.dev/v1alpha1 is deprecated and has no scaling fields, no scale subresource and \
-             no scaling rules.{extra}"
-        ),
+        "feast.dev/v1alpha1 is deprecated and has no scaling fields, no scale subresource and no \
+         scaling rules.",
         "Change apiVersion to feast.dev/v1 (the fields are the same; conversion is None).",
     );
 }
@@ -581,9 +560,16 @@ mod tests {
     fn v1alpha1_objects_get_a_migration_warning() {
         let obj = json!({"apiVersion": "feast.dev/v1alpha1", "kind": "FeatureStore", "metadata": {"name": "a"},
             "spec": {"feastProject": "p", "replicas": 3}});
-        let f = finding(&obj, "version/v1alpha1");
-        assert!(f.message.contains("spec.replicas"));
-        assert!(errors(&obj).is_empty(), "v1alpha1 has no scaling rules");
+        finding(&obj, "version/v1alpha1");
+        // Strict decoding refuses a field v1alpha1 does not have, as kubectl does.
+        assert_eq!(errors(&obj), vec!["schema/unknown-field"]);
+        assert_eq!(
+            finding(&obj, "schema/unknown-field").message,
+            "unknown field \"spec.replicas\""
+        );
+        let plain = json!({"apiVersion": "feast.dev/v1alpha1", "kind": "FeatureStore", "metadata": {"name": "a"},
+            "spec": {"feastProject": "p"}});
+        assert!(errors(&plain).is_empty(), "v1alpha1 has no scaling rules");
     }
 
     #[test]

@@ -8,11 +8,11 @@
 
 mod advisory;
 pub mod crd;
-mod fields;
 pub mod keda;
 mod persistence;
 mod scaling;
 mod schema;
+mod structural;
 pub mod table;
 mod verdict;
 
@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::featurestore::FeatureStore;
+use crate::model::ApiVersion;
 
 pub use verdict::{PersistenceVerdict, persistence_table};
 
@@ -67,9 +68,12 @@ pub fn check(object: &Value) -> Vec<Finding> {
     let object = &*crate::featurestore::pruned(object);
     let fs = FeatureStore::new(object);
     let mut out = Findings::default();
+    if let Some(version) = ApiVersion::of(fs.api_version()) {
+        out.0
+            .extend(structural::check(object, crate::model::schema(version)));
+    }
     schema::check(&fs, &mut out);
     if fs.is_v1() {
-        out.0.extend(fields::unknown(object));
         scaling::check(&fs, &mut out);
     }
     persistence::check(&fs, &mut out);
@@ -80,9 +84,11 @@ pub fn check(object: &Value) -> Vec<Finding> {
     findings
 }
 
-/// Adds the unknown fields a CRD's full schema finds beyond the plugin's own field map.
-pub fn add_unknown_fields(findings: &mut Vec<Finding>, object: &Value, schema: &Value) {
-    for f in fields::unknown_against(object, schema) {
+/// Adds what a CRD's own schema (`openAPIV3Schema`) finds beyond the model's: unknown
+/// fields and wrong types in the blocks the model keeps open.
+pub fn add_structural(findings: &mut Vec<Finding>, object: &Value, schema: &Value) {
+    let object = &*crate::featurestore::pruned(object);
+    for f in structural::check(object, schema) {
         if !findings
             .iter()
             .any(|have| have.rule == f.rule && have.path == f.path)
@@ -237,7 +243,7 @@ mod docs_tests {
             include_str!("schema.rs"),
             include_str!("advisory.rs"),
             include_str!("crd.rs"),
-            include_str!("fields.rs"),
+            include_str!("structural.rs"),
             include_str!("keda.rs"),
         ];
         let prefixes = [

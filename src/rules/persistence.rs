@@ -131,20 +131,16 @@ fn check_pvc(at: &str, pvc: &Value, out: &mut Findings) {
             format!("Set exactly one of {at}.ref (an existing PVC) or {at}.create."),
         );
     }
-    match map.get("mountPath") {
-        None => out.schema(
-            "schema/required",
-            &format!("{at}.mountPath"),
-            "Required value".into(),
-            format!("Set {at}.mountPath, e.g. /data."),
-        ),
-        Some(Value::String(m)) if !m.starts_with('/') || m.contains(':') => out.cel(
+    // A missing mountPath is the structural check's (a required field of the model).
+    if let Some(Value::String(m)) = map.get("mountPath")
+        && (!m.starts_with('/') || m.contains(':'))
+    {
+        out.cel(
             "pvc/mount-path",
             at,
             "Mount path must start with '/' and must not contain ':'",
             format!("Set {at}.mountPath to an absolute path without ':', e.g. /data."),
-        ),
-        _ => {}
+        );
     }
 }
 

@@ -1,312 +1,32 @@
-//! The CRD's OpenAPI constraints on the fields the plugin reasons about (operator contract
-//! §2, §3.3): types, minimums, required fields and enums, worded as the API server words them
-//! (`should be greater than or equal to 1`, `Unsupported value: …`). Other fields are left to
-//! the server: the plugin checks what scaling depends on, not the whole schema.
+//! The CRD's constraints that the structural check (`structural`, which walks the model's
+//! schema for types, ranges, enums and required fields at any depth) does not express: an
+//! object without `spec`, and `feastProject`'s pattern. Worded as the API server words them.
 
 use serde_json::Value;
 
 use super::Findings;
 use crate::featurestore::FeatureStore;
 
-const ONLINE_STORE_TYPES: &[&str] = &[
-    "snowflake.online",
-    "redis",
-    "datastore",
-    "dynamodb",
-    "bigtable",
-    "postgres",
-    "cassandra",
-    "mysql",
-    "hazelcast",
-    "singlestore",
-    "hbase",
-    "elasticsearch",
-    "qdrant",
-    "couchbase.online",
-    "milvus",
-    "hybrid",
-    "mongodb",
-    "aerospike",
-    "scylladb",
-];
-const OFFLINE_STORE_TYPES_V1: &[&str] = &[
-    "snowflake.offline",
-    "bigquery",
-    "redshift",
-    "spark",
-    "postgres",
-    "trino",
-    "athena",
-    "mssql",
-    "couchbase.offline",
-    "clickhouse",
-    "ray",
-    "oracle",
-    "hybrid",
-];
-const REGISTRY_STORE_TYPES: &[&str] = &["sql", "snowflake.registry"];
-const OFFLINE_FILE_TYPES: &[&str] = &["file", "dask", "duckdb"];
-const REGISTRY_CACHE_MODES: &[&str] = &["none", "sync", "thread"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ty {
-    Integer,
-    String,
-    Boolean,
-    Object,
-    Array,
-    IntOrString,
-}
-
-impl Ty {
-    fn name(self) -> &'static str {
-        match self {
-            Ty::Integer => "integer",
-            Ty::String => "string",
-            Ty::Boolean => "boolean",
-            Ty::Object => "object",
-            Ty::Array => "array",
-            Ty::IntOrString => "integer,string",
-        }
-    }
-
-    fn accepts(self, v: &Value) -> bool {
-        match self {
-            Ty::Integer => v.is_i64() || v.is_u64(),
-            Ty::String => v.is_string(),
-            Ty::Boolean => v.is_boolean(),
-            Ty::Object => v.is_object(),
-            Ty::Array => v.is_array(),
-            Ty::IntOrString => v.is_i64() || v.is_u64() || v.is_string(),
-        }
-    }
-}
-
-/// The JSON type name the API server prints for a value.
-pub(crate) fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_f64() => "number",
-        Value::Number(_) => "integer",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-struct Schema<'a, 'f> {
-    fs: &'a FeatureStore<'a>,
-    out: &'f mut Findings,
-}
-
-impl<'a> Schema<'a, '_> {
-    /// The value at `path` when it is present and of the right type; a type error otherwise.
-    fn typed(&mut self, path: &str, ty: Ty) -> Option<&'a Value> {
-        let v = self.fs.get(path)?;
-        if ty.accepts(v) {
-            return Some(v);
-        }
-        let t = json_type(v);
-        self.out.schema(
-            "schema/type",
-            path,
-            format!(
-                "Invalid value: \"{t}\": {path} in body must be of type {}: \"{t}\"",
-                ty.name()
-            ),
-            format!("Give {path} a value of type {}.", ty.name()),
-        );
-        None
-    }
-
-    fn required(&mut self, path: &str, ty: Ty, example: &str) -> Option<&'a Value> {
-        if self.fs.get(path).is_none() {
-            self.out.schema(
-                "schema/required",
-                path,
-                "Required value".into(),
-                format!("Set {path}, e.g. {example}."),
-            );
-            return None;
-        }
-        self.typed(path, ty)
-    }
-
-    fn minimum(&mut self, path: &str, min: i64, hint: &str) {
-        if let Some(n) = self.typed(path, Ty::Integer).and_then(Value::as_i64)
-            && n < min
-        {
-            self.out.schema(
-                "schema/minimum",
-                path,
-                format!(
-                    "Invalid value: {n}: {path} in body should be greater than or equal to {min}"
-                ),
-                hint.to_string(),
-            );
-        }
-    }
-
-    fn one_of(&mut self, path: &str, allowed: &[&str]) {
-        if let Some(s) = self.typed(path, Ty::String).and_then(Value::as_str)
-            && !allowed.contains(&s)
-        {
-            let list = allowed
-                .iter()
-                .map(|a| format!("\"{a}\""))
-                .collect::<Vec<_>>()
-                .join(", ");
-            self.out.schema(
-                "schema/enum",
-                path,
-                format!("Unsupported value: \"{s}\": supported values: {list}"),
-                format!("Use one of the supported values for {path}."),
-            );
-        }
-    }
-
-    fn store(&mut self, service: &str, types: &[&str], example: &str) {
-        let at = format!("spec.services.{service}.persistence.store");
-        if self.typed(&at, Ty::Object).is_none() {
-            return;
-        }
-        if self
-            .required(&format!("{at}.type"), Ty::String, example)
-            .is_some()
-        {
-            self.one_of(&format!("{at}.type"), types);
-        }
-        self.required(
-            &format!("{at}.secretRef"),
-            Ty::Object,
-            "secretRef: {name: feast-data-stores}",
-        );
-    }
-}
-
 pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
-    let mut s = Schema { fs, out };
-    if s.typed("spec", Ty::Object).is_none() {
-        if fs.get("spec").is_none() {
-            s.required("spec", Ty::Object, "spec: {feastProject: my_project}");
-        }
+    if fs.get("spec").is_none() {
+        out.schema(
+            "schema/required",
+            "spec",
+            "Required value".into(),
+            "Set spec, e.g. spec: {feastProject: my_project}.",
+        );
         return;
     }
-    if let Some(p) = s
-        .required("spec.feastProject", Ty::String, "feastProject: my_project")
-        .and_then(Value::as_str)
+    if let Some(p) = fs.get("spec.feastProject").and_then(Value::as_str)
         && !feast_project_ok(p)
     {
-        s.out.schema(
+        out.schema(
             "schema/pattern",
             "spec.feastProject",
             format!(
                 "Invalid value: \"{p}\": spec.feastProject in body should match '^[A-Za-z0-9][A-Za-z0-9_-]*$'"
             ),
             "Use letters, digits, '_' and '-', starting with a letter or digit.".to_string(),
-        );
-    }
-    s.minimum(
-        "spec.replicas",
-        1,
-        "A FeatureStore can't be scaled to zero: use 1 or more.",
-    );
-    if s.typed("spec.services", Ty::Object).is_none() {
-        return;
-    }
-    scaling(&mut s);
-    stores(&mut s, fs);
-    s.typed("spec.services.deploymentStrategy", Ty::Object);
-}
-
-/// The scaling and HA blocks: the HPA's bounds and shapes, the PDB's int-or-string values.
-fn scaling(s: &mut Schema) {
-    if s.typed("spec.services.scaling", Ty::Object).is_some()
-        && s.typed("spec.services.scaling.autoscaling", Ty::Object)
-            .is_some()
-    {
-        const HPA: &str = "spec.services.scaling.autoscaling";
-        s.minimum(
-            &format!("{HPA}.minReplicas"),
-            1,
-            "minReplicas must be at least 1.",
-        );
-        if s.required(&format!("{HPA}.maxReplicas"), Ty::Integer, "maxReplicas: 5")
-            .is_some()
-        {
-            s.minimum(
-                &format!("{HPA}.maxReplicas"),
-                1,
-                "maxReplicas must be at least 1.",
-            );
-        }
-        if let Some(metrics) = s
-            .typed(&format!("{HPA}.metrics"), Ty::Array)
-            .and_then(Value::as_array)
-        {
-            for i in 0..metrics.len() {
-                let at = format!("{HPA}.metrics.{i}");
-                if s.typed(&at, Ty::Object).is_some() {
-                    s.required(&format!("{at}.type"), Ty::String, "type: Resource");
-                }
-            }
-        }
-        s.typed(&format!("{HPA}.behavior"), Ty::Object);
-    }
-    if s.typed("spec.services.podDisruptionBudgets", Ty::Object)
-        .is_some()
-    {
-        s.typed(
-            "spec.services.podDisruptionBudgets.minAvailable",
-            Ty::IntOrString,
-        );
-        s.typed(
-            "spec.services.podDisruptionBudgets.maxUnavailable",
-            Ty::IntOrString,
-        );
-    }
-}
-
-/// The three stores' persistence blocks: their enums and typed fields.
-fn stores(s: &mut Schema, fs: &FeatureStore) {
-    let offline_types: Vec<&str> = if fs.is_v1() {
-        OFFLINE_STORE_TYPES_V1.to_vec()
-    } else {
-        // v1alpha1's enum is v1's without oracle (§2.8).
-        OFFLINE_STORE_TYPES_V1
-            .iter()
-            .copied()
-            .filter(|t| *t != "oracle")
-            .collect()
-    };
-    s.store("onlineStore", ONLINE_STORE_TYPES, "type: redis");
-    s.store("offlineStore", &offline_types, "type: postgres");
-    s.store("registry.local", REGISTRY_STORE_TYPES, "type: sql");
-    s.typed(
-        "spec.services.onlineStore.persistence.file.path",
-        Ty::String,
-    );
-    s.typed("spec.services.onlineStore.disabled", Ty::Boolean);
-    s.one_of(
-        "spec.services.offlineStore.persistence.file.type",
-        OFFLINE_FILE_TYPES,
-    );
-    const REG_FILE: &str = "spec.services.registry.local.persistence.file";
-    s.typed(&format!("{REG_FILE}.path"), Ty::String);
-    s.one_of(&format!("{REG_FILE}.cache_mode"), REGISTRY_CACHE_MODES);
-    if let Some(n) = s
-        .typed(&format!("{REG_FILE}.cache_ttl_seconds"), Ty::Integer)
-        .and_then(Value::as_i64)
-        && n < 0
-    {
-        s.out.schema(
-            "schema/minimum",
-            &format!("{REG_FILE}.cache_ttl_seconds"),
-            format!(
-                "Invalid value: {n}: {REG_FILE}.cache_ttl_seconds in body should be greater than or equal to 0"
-            ),
-            "Use 0 or more seconds.",
         );
     }
 }

@@ -128,13 +128,13 @@ pub const RULES: &[RuleDoc] = &[
         id: "schema/unknown-field",
         severity: "error",
         origin: "schema",
-        catches: "a field the schema does not declare (`spec.replica`, a block indented one level off), with the nearest declared field; the plugin's own map covers `spec`, `services`, the stores' persistence, scaling and budgets, a CRD (`--crd`, live) every field",
+        catches: "a field the schema does not declare (`spec.replica`, a block indented one level off, a v1 field in a v1alpha1 object), with the nearest declared field; the typed model covers `spec`, `services`, the stores' persistence, scaling, budgets, strategy, spread and affinity at any depth, a CRD (`--crd`, live) every field",
     },
     RuleDoc {
         id: "schema/type",
         severity: "error",
         origin: "schema",
-        catches: "a scaling-related field of the wrong JSON type",
+        catches: "a field of the wrong JSON type at any depth (`averageUtilization: \"60\"`, a string `periodSeconds`), int-or-string values included",
     },
     RuleDoc {
         id: "schema/minimum",
@@ -143,10 +143,16 @@ pub const RULES: &[RuleDoc] = &[
         catches: "`replicas`, `minReplicas`, `maxReplicas` below 1; `cache_ttl_seconds` below 0",
     },
     RuleDoc {
+        id: "schema/range",
+        severity: "error",
+        origin: "schema",
+        catches: "an integer outside its format's range (`replicas: 2147483648` is beyond int32) or above a maximum",
+    },
+    RuleDoc {
         id: "schema/required",
         severity: "error",
         origin: "schema",
-        catches: "`feastProject`, `maxReplicas`, store `type`/`secretRef`, PVC `mountPath` missing",
+        catches: "`feastProject`, `maxReplicas`, store `type`/`secretRef`, PVC `mountPath`, a metric's `type`, a spread constraint's `maxSkew`, ... missing",
     },
     RuleDoc {
         id: "schema/enum",
@@ -212,7 +218,7 @@ pub const RULES: &[RuleDoc] = &[
         id: "version/v1alpha1",
         severity: "warning",
         origin: "operator",
-        catches: "a `feast.dev/v1alpha1` object: no scaling fields; they would be pruned",
+        catches: "a `feast.dev/v1alpha1` object: deprecated, no scaling fields (each one it carries is an unknown field)",
     },
     RuleDoc {
         id: "init/feast-apply-every-pod",
