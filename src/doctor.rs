@@ -155,6 +155,23 @@ impl Report {
     pub fn blocking(&self) -> bool {
         self.summary.blocking > 0
     }
+
+    /// Every check's suggested commands with the `--context` they must carry, before any
+    /// format renders the report.
+    pub fn with_context(mut self, context: Option<&str>) -> Report {
+        use std::borrow::Cow;
+        for c in &mut self.checks {
+            if let Cow::Owned(m) = crate::suggest::with_context(&c.message, context) {
+                c.message = m;
+            }
+            if let Some(fix) = &mut c.fix
+                && let Cow::Owned(f) = crate::suggest::with_context(fix, context)
+            {
+                *fix = f;
+            }
+        }
+        self
+    }
 }
 
 pub const CLUSTER: &str = "cluster";
@@ -1202,10 +1219,7 @@ fn drift(store: &Value, d: &Deployment) -> Vec<String> {
     let running = spec.and_then(|s| s.replicas).map(i64::from).unwrap_or(1);
     // In HPA mode the HPA owns the Deployment's count (§4.3): only static counts are the
     // operator's. A store the operator has not caught up with is not drift but lag.
-    let caught_up = lookup(store, "status.applied.replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1)
-        == fs.replicas();
+    let caught_up = fs.sync().synced;
     if !autoscaled(store) && caught_up && running != fs.replicas() {
         drift.push(format!(
             "it runs {running} replica(s) where the FeatureStore says {}",

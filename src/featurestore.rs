@@ -153,6 +153,33 @@ impl ScalingMode {
     }
 }
 
+/// Whether the operator has caught up with a store's spec: `status.applied` (the spec it last
+/// reconciled) holds the spec's scaling and HA fields. The operator writes no
+/// observedGeneration, so this is the only sign (§5, §7), and every command reads it from here.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Synced {
+    /// `status.applied` holds the spec's scaling and HA fields: the operator has caught up.
+    pub synced: bool,
+    /// What differs, as `field: spec X, applied Y`.
+    pub differences: Vec<String>,
+}
+
+/// A JSON value shortened for a one-line difference.
+fn short_json(v: Option<&Value>) -> String {
+    match v {
+        None => "absent".into(),
+        Some(v) => {
+            let s = v.to_string();
+            if s.chars().count() > 60 {
+                format!("{}…", s.chars().take(59).collect::<String>())
+            } else {
+                s
+            }
+        }
+    }
+}
+
 /// A read-only view of one FeatureStore object.
 #[derive(Debug, Clone, Copy)]
 pub struct FeatureStore<'a> {
@@ -287,6 +314,49 @@ impl<'a> FeatureStore<'a> {
     /// set `affinity` (§4.3).
     pub fn injects_anti_affinity(&self) -> bool {
         self.user_affinity().is_none() && self.scaling_enabled()
+    }
+
+    /// Compares the spec's scaling and HA fields with `status.applied`: the one definition of
+    /// "the operator has caught up" (a missing `applied.replicas` is the default, 1).
+    pub fn sync(&self) -> Synced {
+        let Some(applied) = self.get("status.applied").filter(|v| v.is_object()) else {
+            return Synced {
+                synced: false,
+                differences: vec![
+                    "status.applied is absent: the operator has not reconciled this store yet"
+                        .into(),
+                ],
+            };
+        };
+        let mut differences = Vec::new();
+        let spec_replicas = self.replicas();
+        let applied_replicas = applied.get("replicas").and_then(Value::as_i64).unwrap_or(1);
+        if spec_replicas != applied_replicas {
+            differences.push(format!(
+                "replicas: spec {spec_replicas}, applied {applied_replicas}"
+            ));
+        }
+        for path in [
+            "services.scaling.autoscaling",
+            "services.podDisruptionBudgets",
+            "services.deploymentStrategy",
+            "services.topologySpreadConstraints",
+            "services.affinity",
+        ] {
+            let spec = self.get(&format!("spec.{path}")).map(without_nulls);
+            let app = lookup(applied, path).map(without_nulls);
+            if spec != app {
+                differences.push(format!(
+                    "{path}: spec {}, applied {}",
+                    short_json(spec.as_ref()),
+                    short_json(app.as_ref())
+                ));
+            }
+        }
+        Synced {
+            synced: differences.is_empty(),
+            differences,
+        }
     }
 
     /// The serving containers' specs in the order the operator adds them to the Deployment,

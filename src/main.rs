@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let context = cli.global.context.as_deref();
-            let shown = |t: &str| kubectl_feast::render::with_context(t, context).into_owned();
+            let shown = |t: &str| kubectl_feast::suggest::with_context(t, context).into_owned();
             for e in e.all().filter(|e| !e.reported) {
                 eprintln!("error: {}", shown(&e.message));
                 for hint in &e.hints {

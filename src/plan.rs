@@ -745,7 +745,8 @@ fn budget(pdb: &Value) -> String {
 }
 
 /// How far a store is towards `target` ready replicas, from its status (§5): the operator has
-/// caught up when `status.applied` shows the target count without autoscaling; the ready count
+/// caught up when its spec is synced ([`FeatureStore::sync`]) at the target count without
+/// autoscaling; the ready count
 /// is `status.scalingStatus.currentReplicas` while scaling, else `status.replicas`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Readiness {
@@ -776,12 +777,7 @@ pub fn readiness(object: &Value, target: i64) -> Readiness {
     let desired = scaling
         .and_then(|s| s.get("desiredReplicas"))
         .and_then(Value::as_i64);
-    let caught_up = fs.get("status.applied").is_some_and(|applied| {
-        applied.get("replicas").and_then(Value::as_i64).unwrap_or(1) == target
-            && applied
-                .pointer("/services/scaling/autoscaling")
-                .is_none_or(Value::is_null)
-    });
+    let caught_up = fs.sync().synced && fs.replicas() == target && fs.autoscaling().is_none();
     Readiness {
         ready,
         target,

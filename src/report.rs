@@ -148,6 +148,25 @@ impl Report {
     }
 
     /// Adds the inputs that could not be read.
+    /// The suggested commands of every hint with the `--context` they must carry
+    /// ([`crate::suggest::with_context`]), before any format renders the report.
+    pub fn with_context(mut self, context: Option<&str>) -> Report {
+        if context.is_none_or(str::is_empty) {
+            return self;
+        }
+        for r in &mut self.results {
+            for f in &mut r.findings {
+                f.finding.apply_context(context);
+            }
+        }
+        for u in &mut self.unreadable {
+            if let Some(h) = &mut u.hint {
+                *h = crate::suggest::with_context(h, context).into_owned();
+            }
+        }
+        self
+    }
+
     pub fn with_unreadable(mut self, unreadable: Vec<Unreadable>) -> Report {
         self.summary.unreadable = unreadable.len();
         self.unreadable = unreadable;

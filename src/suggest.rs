@@ -49,6 +49,58 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
+/// A word as a POSIX shell reads it back unchanged: as it is when it holds only characters no
+/// shell treats specially, else in single quotes (a `'` inside written as `'\''`).
+pub fn shell_quote(word: &str) -> std::borrow::Cow<'_, str> {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:@/=,+%".contains(c));
+    if plain {
+        word.into()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''")).into()
+    }
+}
+
+/// A hint's suggested commands (each between backticks) as the user must paste them to reach
+/// the cluster they asked about: `--context X` after `kubectl feast` (kubectl refuses flags
+/// before a plugin's name) or after `kubectl` for its own commands, the name shell-quoted.
+/// Applied to a hint's value, before any output format renders it, so JSON, YAML, SARIF and
+/// JUnit escape the result as they escape any text.
+pub fn with_context<'a>(hint: &'a str, context: Option<&str>) -> std::borrow::Cow<'a, str> {
+    let Some(context) = context.filter(|c| !c.is_empty()) else {
+        // Unchanged, not copied: a report holds thousands of hints.
+        return hint.into();
+    };
+    if !hint.contains("`kubectl ") {
+        return hint.into();
+    }
+    let flag = format!("--context {}", shell_quote(context));
+    let mut out = String::with_capacity(hint.len() + 16);
+    let mut rest = hint;
+    while let Some(i) = rest.find("`kubectl ") {
+        out.push_str(&rest[..i]);
+        let command = &rest[i + "`kubectl ".len()..];
+        match command.strip_prefix("feast ") {
+            Some(after) => {
+                out.push_str("`kubectl feast ");
+                out.push_str(&flag);
+                out.push(' ');
+                rest = after;
+            }
+            None => {
+                out.push_str("`kubectl ");
+                out.push_str(&flag);
+                out.push(' ');
+                rest = command;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +135,33 @@ mod tests {
             ),
             Some("podDisruptionBudgets")
         );
+    }
+
+    #[test]
+    fn suggested_commands_carry_the_context_after_the_plugin_name() {
+        let hint = "Use `kubectl feast pdb a -n ns --off` or `kubectl get pods -n ns`.";
+        assert_eq!(
+            with_context(hint, Some("prod-eu")),
+            "Use `kubectl feast --context prod-eu pdb a -n ns --off` or `kubectl --context prod-eu get pods -n ns`."
+        );
+        assert_eq!(with_context(hint, None), hint);
+        assert!(with_context("`kubectl x`", Some("a b")).contains("--context 'a b' x"));
+        assert_eq!(
+            with_context("`kubectl feast status`", Some("it's")),
+            "`kubectl feast --context 'it'\\''s' status`"
+        );
+    }
+
+    #[test]
+    fn shell_quoting_keeps_plain_words_and_quotes_the_rest() {
+        assert_eq!(shell_quote("prod-eu_1.a:b@c/d"), "prod-eu_1.a:b@c/d");
+        for (word, quoted) in [
+            ("a b", "'a b'"),
+            ("", "''"),
+            ("x;rm", "'x;rm'"),
+            ("a\"b", "'a\"b'"),
+        ] {
+            assert_eq!(shell_quote(word), quoted);
+        }
     }
 }

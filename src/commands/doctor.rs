@@ -64,7 +64,7 @@ pub async fn run(args: &DoctorArgs, global: &GlobalArgs) -> Result<()> {
     let cluster = Cluster::connect(global).await?;
     let namespace = (!global.all_namespaces).then(|| cluster.namespace.clone());
     let facts = gather(&cluster, namespace, &names).await?;
-    let report = doctor::diagnose(&facts);
+    let report = doctor::diagnose(&facts).with_context(global.context.as_deref());
     let text = match output {
         Some(OutputFormat::Json) => render::json(&report),
         Some(OutputFormat::Yaml) => render::yaml(&report),
@@ -75,7 +75,7 @@ pub async fn run(args: &DoctorArgs, global: &GlobalArgs) -> Result<()> {
             },
         ),
     };
-    print!("{}", render::with_context(&text, global.context.as_deref()));
+    print!("{text}");
     if report.blocking() {
         return Err(Error::already_reported(ErrorKind::Refused));
     }

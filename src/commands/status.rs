@@ -211,18 +211,14 @@ pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
         context: global.context.clone(),
     };
     let inventory = fetch(&cluster, &scope).await?;
-    let mut report = status::derive(&inventory);
+    let mut report = status::derive(&inventory).with_context(view.context.as_deref());
     if let Some(sort) = &args.sort_by {
         sort_report(&mut report, &inventory, sort);
     }
     // `-o json` of every store is written as it is serialised: at 2,000 stores it is 13.8 MB,
     // and held whole it took the peak from 92 to 106 MB (docs/performance.md). Not with names
-    // (a subset), --context (rewritten hints) or --watch (drawings compared): those render.
-    if view.output == Some(OutputFormat::Json)
-        && !args.watch
-        && view.names.is_empty()
-        && view.context.is_none()
-    {
+    // (a subset) or --watch (drawings compared): those render.
+    if view.output == Some(OutputFormat::Json) && !args.watch && view.names.is_empty() {
         if !emit_json(&report)? {
             return Ok(());
         }
@@ -281,7 +277,7 @@ struct View {
     columns: Columns,
     style: Style,
     names: Vec<String>,
-    /// `--context`, for the suggested commands in the text.
+    /// `--context`, for the suggested commands in the report's hints.
     context: Option<String>,
 }
 
@@ -340,12 +336,6 @@ impl View {
             }
             _ => text::list(report, self.columns, now, self.style),
         };
-        // Moved, not copied, when no --context changes it: `-o json` of 2,000 stores is 20 MB.
-        let changed = match render::with_context(&text, self.context.as_deref()) {
-            std::borrow::Cow::Owned(changed) => Some(changed),
-            std::borrow::Cow::Borrowed(_) => None,
-        };
-        let text = changed.unwrap_or(text);
         Drawing { text, rows }
     }
 
@@ -748,7 +738,7 @@ async fn watch(
             _ = live.ready(), if !ready => { ready = true; dirty = true; },
             _ = tick.tick(), if dirty && ready => {
                 dirty = false;
-                let report = status::derive(&live.inventory());
+                let report = status::derive(&live.inventory()).with_context(view.context.as_deref());
                 let next = view.render(&report, Timestamp::now());
                 // On a terminal any difference redraws; line by line, only real changes print.
                 let changed = if terminal || !view.is_list() {

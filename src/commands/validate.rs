@@ -101,7 +101,7 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
     // The documents and the report live until the process ends, and are not freed: freeing
     // 10,000 parsed documents node by node took a third of the time left after parsing
     // (docs/performance.md), and the OS takes the memory back at exit all at once.
-    let kept = std::mem::ManuallyDrop::new(if args.filenames.is_empty() {
+    let report = if args.filenames.is_empty() {
         live_report(args, global, what_if.as_ref()).await?
     } else {
         let crd = args.crd.as_deref().map(load_crd_file).transpose()?;
@@ -119,7 +119,8 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
                 })
                 .collect(),
         )
-    });
+    };
+    let kept = std::mem::ManuallyDrop::new(report.with_context(global.context.as_deref()));
     let report: &Report = &kept;
     let text = match output {
         Some(OutputFormat::Json) => render::json(report),
@@ -134,7 +135,7 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
             },
         ),
     };
-    print!("{}", render::with_context(&text, global.context.as_deref()));
+    print!("{text}");
     let live_or_namespace = live || whole_namespace;
     match report.outcome(args.strict, args.allow_empty || live_or_namespace) {
         Outcome::Passed => {

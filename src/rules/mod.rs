@@ -63,6 +63,17 @@ pub struct Finding {
     pub origin: Origin,
 }
 
+impl Finding {
+    /// Its suggested commands with the `--context` they must carry.
+    pub fn apply_context(&mut self, context: Option<&str>) {
+        for text in [&mut self.message, &mut self.hint] {
+            if let std::borrow::Cow::Owned(changed) = crate::suggest::with_context(text, context) {
+                *text = changed;
+            }
+        }
+    }
+}
+
 /// Runs every rule on one FeatureStore object and returns the findings, errors first.
 pub fn check(object: &Value) -> Vec<Finding> {
     let object = &*crate::featurestore::pruned(object);

@@ -200,10 +200,11 @@ impl Walk {
             } else {
                 ("greater", "at least")
             };
+            // Refused while the body is decoded, before schema validation, in these words.
             self.error(
                 "schema/range",
                 at.to_string(),
-                format!("Invalid value: {shown_value}: {at} in body should be {word} than or equal to {bound}"),
+                format!("Invalid value: {shown_value}: should be {word} than or equal to {bound}"),
                 format!("{at} is a 32-bit integer: use a value {dir} {bound}."),
             );
             return;

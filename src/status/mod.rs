@@ -160,6 +160,22 @@ pub struct StatusReport {
     pub stores: Vec<StoreStatus>,
 }
 
+impl StatusReport {
+    /// Every store's suggested commands with the `--context` they must carry, before any
+    /// format renders the report.
+    pub fn with_context(mut self, context: Option<&str>) -> StatusReport {
+        if context.is_none_or(str::is_empty) {
+            return self;
+        }
+        for store in &mut self.stores {
+            for w in &mut store.warnings {
+                w.apply_context(context);
+            }
+        }
+        self
+    }
+}
+
 /// How much a derived fact needs a person's attention; renderers colour by it, and the text
 /// always says the same in words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -368,7 +384,7 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         mode: ownership.shown,
         mode_reason: ownership.reason,
         replica_owners: claims.owners,
-        operator_synced: scaling::synced(&fs),
+        operator_synced: fs.sync(),
         deployment: OwnedRef {
             name: owned_name,
             ownership: dep_ownership,

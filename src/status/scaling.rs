@@ -11,7 +11,8 @@ use serde_json::Value;
 use super::conditions::conditions;
 use super::index::{Index, controller_uid};
 use super::{Inventory, Level, Verdict, int, verdict};
-use crate::featurestore::{FeatureStore, KIND, ScalingMode, lookup, without_nulls};
+pub use crate::featurestore::Synced;
+use crate::featurestore::{FeatureStore, KIND, ScalingMode, lookup};
 use crate::rules::keda;
 
 text_enum! {
@@ -342,15 +343,6 @@ pub struct ScalingStatus {
     pub desired_replicas: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Synced {
-    /// `status.applied` holds the spec's scaling and HA fields: the operator has caught up.
-    pub synced: bool,
-    /// What differs, as `field: spec X, applied Y`.
-    pub differences: Vec<String>,
-}
-
 fn is_feast_target(h: &HorizontalPodAutoscaler) -> bool {
     h.spec
         .as_ref()
@@ -414,48 +406,6 @@ pub(super) fn replicas(fs: &FeatureStore, mode: Mode, deployment: Option<&Deploy
     }
 }
 
-/// Compares the spec's scaling and HA fields with `status.applied`: the only signal that the
-/// operator has processed a spec (§5, §7), since it writes no observedGeneration.
-pub(super) fn synced(fs: &FeatureStore) -> Synced {
-    let Some(applied) = fs.get("status.applied").filter(|v| v.is_object()) else {
-        return Synced {
-            synced: false,
-            differences: vec![
-                "status.applied is absent: the operator has not reconciled this store yet".into(),
-            ],
-        };
-    };
-    let mut differences = Vec::new();
-    let spec_replicas = fs.replicas();
-    let applied_replicas = int(applied.get("replicas")).unwrap_or(1);
-    if spec_replicas != applied_replicas {
-        differences.push(format!(
-            "replicas: spec {spec_replicas}, applied {applied_replicas}"
-        ));
-    }
-    for path in [
-        "services.scaling.autoscaling",
-        "services.podDisruptionBudgets",
-        "services.deploymentStrategy",
-        "services.topologySpreadConstraints",
-        "services.affinity",
-    ] {
-        let spec = fs.get(&format!("spec.{path}")).map(without_nulls);
-        let app = lookup(applied, path).map(without_nulls);
-        if spec != app {
-            differences.push(format!(
-                "{path}: spec {}, applied {}",
-                short_json(spec.as_ref()),
-                short_json(app.as_ref())
-            ));
-        }
-    }
-    Synced {
-        synced: differences.is_empty(),
-        differences,
-    }
-}
-
 /// An object the spec asks the operator for that does not exist: why, in the order a person
 /// on call needs it. Never reconciled: is the operator running? Not caught up yet: pending.
 /// Caught up: the reconcile error from the conditions, or, when there is none, where to look.
@@ -469,7 +419,7 @@ pub(super) fn missing_owned(fs: &FeatureStore, kind: &str, owned_name: &str) -> 
             ),
         );
     }
-    if !synced(fs).synced {
+    if !fs.sync().synced {
         return verdict(
             Level::Info,
             format!(
@@ -491,19 +441,5 @@ pub(super) fn missing_owned(fs: &FeatureStore, kind: &str, owned_name: &str) -> 
                 "{kind} {owned_name} does not exist although the operator reconciled this spec, and no condition says why: check the Feast Operator's log"
             ),
         ),
-    }
-}
-
-fn short_json(v: Option<&Value>) -> String {
-    match v {
-        None => "absent".into(),
-        Some(v) => {
-            let s = v.to_string();
-            if s.chars().count() > 60 {
-                format!("{}…", s.chars().take(59).collect::<String>())
-            } else {
-                s
-            }
-        }
     }
 }

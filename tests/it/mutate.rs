@@ -140,10 +140,10 @@ async fn suggested_commands_carry_the_namespace_and_context() {
     feast_as("admin", &ns, &["scale", "static", "--replicas", "1"])
         .code(1)
         .stderr(contains(format!(
-            "`kubectl --context admin feast scale static -n {ns} --replicas 2`"
+            "`kubectl feast --context admin scale static -n {ns} --replicas 2`"
         )))
         .stderr(contains(format!(
-            "`kubectl --context admin feast pdb static -n {ns} --off`"
+            "`kubectl feast --context admin pdb static -n {ns} --off`"
         )));
     // Without --context, the namespace alone.
     feast(&ns, &["scale", "static", "--replicas", "1"])
@@ -151,6 +151,91 @@ async fn suggested_commands_carry_the_namespace_and_context() {
         .stderr(contains(format!(
             "`kubectl feast pdb static -n {ns} --off`"
         )));
+}
+
+/// Each suggested command, pasted into the real kubectl, runs: kubectl 1.35 refuses a flag
+/// before a plugin's name (`kubectl --context X feast ...`), and a context name with quotes
+/// must survive the shell and every output format.
+#[tokio::test]
+async fn suggested_commands_run_through_the_real_kubectl_under_any_context_name() {
+    let ns = seeded("hints-pasted", &["static"]).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::copy(cluster().kubeconfig(), &kubeconfig).expect("copy kubeconfig");
+    let odd = "it's \"prod\" eu";
+    let admin = |field: &str| {
+        let path = format!("jsonpath={{.contexts[?(@.name==\"admin\")].context.{field}}}");
+        cluster()
+            .kubectl_ok(&["config", "view", "-o", &path])
+            .trim()
+            .to_string()
+    };
+    let set = Command::new(cluster().kubectl_path())
+        .args(["config", "set-context", odd, "--cluster"])
+        .arg(admin("cluster"))
+        .arg("--user")
+        .arg(admin("user"))
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .expect("kubectl config set-context");
+    assert!(set.status.success(), "{set:?}");
+    for context in ["admin", odd] {
+        let out = cluster()
+            .plugin()
+            .env("KUBECONFIG", &kubeconfig)
+            .args([
+                "--context",
+                context,
+                "-n",
+                &ns,
+                "scale",
+                "static",
+                "--replicas",
+                "1",
+            ])
+            .output()
+            .expect("run the plugin");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // The commands that name this store (a hint may also mention a verb in passing).
+        let commands: Vec<Vec<String>> = support::suggested_commands(&stderr)
+            .into_iter()
+            .filter(|words| words.iter().any(|w| w == "static"))
+            .collect();
+        assert!(commands.len() >= 2, "{stderr}");
+        for mut words in commands {
+            assert_eq!(words[1], "feast", "{words:?}");
+            assert_eq!(&words[2..4], ["--context", context], "{words:?}");
+            words.push("--dry-run=server".into());
+            let run = support::run_pasted(&words, &kubeconfig);
+            assert!(
+                run.status.success(),
+                "{words:?}: {}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+        }
+    }
+    // validate -o json with that context name is one valid JSON document whose hints carry it.
+    let out = cluster()
+        .plugin()
+        .env("KUBECONFIG", &kubeconfig)
+        .args(["--context", odd, "validate", "-f"])
+        .arg(support::repo_root().join("examples/unsafe/hpa-mistakes.yaml"))
+        .args(["-o", "json"])
+        .output()
+        .expect("run validate");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("validate -o json is JSON");
+    let hints: Vec<&str> = report["results"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["hint"].as_str())
+        .collect();
+    assert!(
+        hints
+            .iter()
+            .any(|h| h.contains("`kubectl feast --context 'it'\\''s \"prod\" eu' pdb pricing")),
+        "{hints:?}"
+    );
 }
 
 #[tokio::test]

@@ -265,6 +265,63 @@ fn edge_cases() -> Vec<(String, Value)> {
             o["spec"]["replicas"] = json!("three");
             o
         }),
+        // Wrong types deep in the k8s types the CRD embeds, int-or-string, int32 and required
+        // fields of list items: the typed model's schema must say what the server says.
+        (
+            "metric-target-quoted",
+            with(
+                json!({"scaling": {"autoscaling": {"maxReplicas": 4, "metrics": [{"type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": "60"}}}]}}}),
+                1,
+            ),
+        ),
+        (
+            "behavior-quoted-and-missing",
+            with(
+                json!({"scaling": {"autoscaling": {"maxReplicas": 4, "behavior": {"scaleDown": {
+                    "stabilizationWindowSeconds": "300",
+                    "policies": [{"type": "Pods", "value": 1, "periodSeconds": "60"}, {"type": "Percent", "value": 10}]}}}}}),
+                1,
+            ),
+        ),
+        (
+            "pdb-boolean",
+            with(json!({"podDisruptionBudgets": {"maxUnavailable": true}}), 2),
+        ),
+        (
+            "strategy-surge-fraction",
+            with(
+                json!({"deploymentStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1.5}}}),
+                2,
+            ),
+        ),
+        (
+            "spread-missing-when",
+            with(
+                json!({"topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone"}]}),
+                2,
+            ),
+        ),
+        (
+            "affinity-weight-quoted",
+            with(
+                json!({"affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                    {"weight": "100", "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname"}}]}}}),
+                2,
+            ),
+        ),
+        (
+            "server-request-boolean",
+            with(
+                json!({"onlineStore": {"server": {"resources": {"requests": {"cpu": true}}}}}),
+                1,
+            ),
+        ),
+        ("replicas-beyond-int32", {
+            let mut o = with(json!({}), 1);
+            o["spec"]["replicas"] = json!(2_147_483_648_i64);
+            o
+        }),
         ("feast-project-pattern", {
             let mut o = with(json!({}), 1);
             o["spec"]["feastProject"] = json!("-bad");

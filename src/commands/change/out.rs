@@ -9,7 +9,6 @@ use serde_json::Value;
 use crate::cli::{ColorChoice, GlobalArgs, OutputFormat};
 use crate::featurestore::RESOURCE;
 use crate::plan::{Effect, FieldChange, Verb};
-use crate::render;
 use crate::render::change::{self as text, DryRun};
 use crate::render::style::Style;
 use crate::rules::Finding;
@@ -42,7 +41,7 @@ impl Out {
     }
 
     fn shown(&self, text: &str) -> String {
-        render::with_context(text, self.context.as_deref()).into_owned()
+        crate::suggest::with_context(text, self.context.as_deref()).into_owned()
     }
 
     /// `note: TEXT` on stderr.

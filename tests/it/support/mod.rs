@@ -295,6 +295,82 @@ impl TestCluster {
     }
 }
 
+/// The commands a hint suggests (each between backticks), split into words as a POSIX shell
+/// would read them when pasted (single quotes, and `'\''` inside them).
+pub fn suggested_commands(hint: &str) -> Vec<Vec<String>> {
+    hint.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|c| c.starts_with("kubectl "))
+        .map(shell_words)
+        .collect()
+}
+
+fn shell_words(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut quoted = false;
+    let mut chars = command.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            '\\' if !quoted => {
+                if let Some(next) = chars.next() {
+                    word.push(next);
+                }
+                in_word = true;
+            }
+            ' ' if !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+/// A pasted `kubectl ...` command run by the real kubectl, with the plugin under test on PATH
+/// (as krew or `cargo install` puts it) and `kubeconfig`: kubectl's own rules apply (no flag
+/// before a plugin's name).
+pub fn run_pasted(words: &[String], kubeconfig: &Path) -> std::process::Output {
+    assert_eq!(
+        words.first().map(String::as_str),
+        Some("kubectl"),
+        "{words:?}"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_kubectl-feast"),
+        dir.path().join("kubectl-feast"),
+    )
+    .expect("linking the plugin");
+    let path = std::env::join_paths([
+        dir.path().to_path_buf(),
+        PathBuf::from("/usr/bin"),
+        PathBuf::from("/bin"),
+    ])
+    .expect("PATH");
+    Command::new(cluster().kubectl_path())
+        .args(&words[1..])
+        .env("PATH", path)
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .expect("run kubectl")
+}
+
 /// The plugin in a namespace of the plain cluster, as the admin user.
 pub fn feast(ns: &str, args: &[&str]) -> assert_cmd::assert::Assert {
     cluster().plugin().args(["-n", ns]).args(args).assert()
