@@ -80,6 +80,6 @@ fn main() {
         ));
     });
     time("render -o json", || {
-        black_box(kubectl_feast::render::json(black_box(&report)));
+        let _ = black_box(kubectl_feast::render::json(black_box(&report)));
     });
 }

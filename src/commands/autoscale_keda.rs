@@ -41,7 +41,7 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
     )?;
 
     if !args.apply {
-        print!("{}", manifest(&wanted, output));
+        print!("{}", manifest(&wanted, output)?);
         eprintln!(
             "note: nothing was sent: re-run with --apply to create {SO_RESOURCE}/{name}, or apply the manifest above"
         );
@@ -57,7 +57,7 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
     let mut params = PatchParams::apply(FIELD_MANAGER).force();
     let server_dry_run = args.change.dry_run == DryRunArg::Server;
     if args.change.dry_run == DryRunArg::Client {
-        print!("{}", manifest(&wanted, output));
+        print!("{}", manifest(&wanted, output)?);
         eprintln!("note: --dry-run=client: nothing was sent");
         return Ok(());
     }
@@ -74,7 +74,7 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
     let stored = serde_json::to_value(stored)
         .map_err(|e| Error::incomplete(format!("cannot read the server's answer: {e}")))?;
     match output {
-        Some(_) => print!("{}", manifest(&stored, output)),
+        Some(_) => print!("{}", manifest(&stored, output)?),
         None => {
             let verb = match &before {
                 None => "created",
@@ -297,7 +297,7 @@ fn preflight(
     Err(Error::refused(message).with_hint(hints.join("\n")))
 }
 
-fn manifest(object: &Value, output: Option<OutputFormat>) -> String {
+fn manifest(object: &Value, output: Option<OutputFormat>) -> Result<String> {
     match output {
         Some(OutputFormat::Json) => render::json(object),
         _ => render::yaml(object),

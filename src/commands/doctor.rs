@@ -66,8 +66,8 @@ pub async fn run(args: &DoctorArgs, global: &GlobalArgs) -> Result<()> {
     let facts = gather(&cluster, namespace, &names).await?;
     let report = doctor::diagnose(&facts).with_context(global.context.as_deref());
     let text = match output {
-        Some(OutputFormat::Json) => render::json(&report),
-        Some(OutputFormat::Yaml) => render::yaml(&report),
+        Some(OutputFormat::Json) => render::json(&report)?,
+        Some(OutputFormat::Yaml) => render::yaml(&report)?,
         _ => render::doctor::text(
             &report,
             Style {

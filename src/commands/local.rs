@@ -17,7 +17,7 @@ use crate::render;
 
 /// `-o patch` for live objects: one kustomize patch per store that changes, on stdout; the
 /// warnings, and who syncs each store from Git, on stderr.
-pub(crate) fn print_patches(command: &str, prepared: &[Prepared]) {
+pub(crate) fn print_patches(command: &str, prepared: &[Prepared]) -> Result<()> {
     let mut patches = Vec::new();
     for p in prepared {
         let live = &p.live;
@@ -42,8 +42,9 @@ pub(crate) fn print_patches(command: &str, prepared: &[Prepared]) {
         patches.push(render::patch::kustomize_patch(live, &p.planned.patch));
     }
     if !patches.is_empty() {
-        print!("{}", render::patch::file(command, &patches));
+        print!("{}", render::patch::file(command, &patches)?);
     }
+    Ok(())
 }
 
 /// `--local -f FILE`: plans and checks the change on each named FeatureStore of the file (all
@@ -87,8 +88,7 @@ pub(crate) fn run(req: &Request<'_>, global: &GlobalArgs) -> Result<()> {
     if req.options.in_place {
         return in_place(file, &results);
     }
-    print_results(req.command, output, results);
-    Ok(())
+    print_results(req.command, output, results)
 }
 
 /// The flags `--local` refuses, said before the file is read.
@@ -164,11 +164,11 @@ fn print_results(
     command: &str,
     output: Option<OutputFormat>,
     results: Vec<(&manifests::Document, Prepared)>,
-) {
+) -> Result<()> {
     match output {
         Some(OutputFormat::Patch) => {
             let prepared: Vec<Prepared> = results.into_iter().map(|(_, p)| p).collect();
-            print_patches(command, &prepared);
+            print_patches(command, &prepared)?;
         }
         Some(OutputFormat::Name) => {
             for (d, _) in &results {
@@ -191,7 +191,7 @@ fn print_results(
                 .collect();
             print!(
                 "{}",
-                render::change::objects(&objects, other == Some(OutputFormat::Json))
+                render::change::objects(&objects, other == Some(OutputFormat::Json))?
             );
             for (d, p) in &results {
                 let verb = if p.changes.is_empty() {
@@ -208,6 +208,7 @@ fn print_results(
             }
         }
     }
+    Ok(())
 }
 
 /// `--in-place`: the file rewritten with the changes, its layout kept (src/manifest_edit.rs);

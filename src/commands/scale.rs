@@ -268,8 +268,13 @@ async fn wait_ready(
         bar.set_position(u64::try_from(r.ready).unwrap_or(0));
         // The store's ready count includes old pods during a rollout: done only once the
         // Deployment's rollout of the new template is complete too (when it can be read).
-        let rollout = rollout_of(cluster, name).await;
-        if r.done() && rollout.as_ref().is_none_or(|ro| ro.state.complete()) {
+        let remaining = timeout.saturating_sub(started.elapsed());
+        let seen = rollout_of(cluster, name, remaining.max(Duration::from_secs(1))).await;
+        let rollout = match &seen {
+            DeploymentRead::Seen(view) => Some(view),
+            _ => None,
+        };
+        if r.done() && seen.complete() {
             bar.finish_and_clear();
             println!("{RESOURCE}/{name}: {}/{target} replicas ready", r.ready);
             return Ok(());
@@ -283,7 +288,7 @@ async fn wait_ready(
                 timeout,
                 namespace: &cluster.namespace,
             };
-            return Err(waited.timed_out(&r, rollout.as_ref(), &obj));
+            return Err(waited.timed_out(&r, rollout, &obj));
         }
         tokio::time::sleep((timeout - elapsed).min(Duration::from_millis(500))).await;
     }
@@ -296,18 +301,50 @@ struct RolloutView {
     pods: String,
 }
 
-/// Reads Deployment `feast-<name>` and its pods. None when they cannot be read (not created
-/// yet, or the user may not read them: the editor role reads FeatureStores only); `--wait`
-/// then follows the store's status alone.
-async fn rollout_of(cluster: &Cluster, name: &str) -> Option<RolloutView> {
+/// What `--wait` learnt of Deployment `feast-<name>`.
+enum DeploymentRead {
+    Seen(RolloutView),
+    /// Not created (yet): the store cannot be serving at its new count.
+    Absent,
+    /// The caller may not read Deployments (the editor role reads FeatureStores only): `--wait`
+    /// follows the store's status alone.
+    Forbidden,
+    /// The read failed (a 5xx, a timeout): nothing is known, so the wait goes on.
+    Failed,
+}
+
+impl DeploymentRead {
+    /// Whether the Deployment's side of the wait is over: its rollout of the new template is
+    /// complete, or it cannot be read by this caller at all. A failed read is never success.
+    fn complete(&self) -> bool {
+        match self {
+            DeploymentRead::Seen(view) => view.state.complete(),
+            DeploymentRead::Forbidden => true,
+            DeploymentRead::Absent | DeploymentRead::Failed => false,
+        }
+    }
+}
+
+/// Reads Deployment `feast-<name>` and its pods, each read bounded by what is left of
+/// `--timeout`.
+async fn rollout_of(cluster: &Cluster, name: &str, within: Duration) -> DeploymentRead {
     let deployments: Api<Deployment> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
-    let d = deployments.get_opt(&format!("feast-{name}")).await.ok()??;
-    let state = rollout::of_deployment(&d)?;
+    let read = tokio::time::timeout(within, deployments.get_opt(&format!("feast-{name}"))).await;
+    let d = match read {
+        Ok(Ok(Some(d))) => d,
+        Ok(Ok(None)) => return DeploymentRead::Absent,
+        Ok(Err(kube::Error::Api(s))) if s.code == 403 => return DeploymentRead::Forbidden,
+        Ok(Err(_)) | Err(_) => return DeploymentRead::Failed,
+    };
+    let Some(state) = rollout::of_deployment(&d) else {
+        // No status yet: the Deployment controller has not looked at it.
+        return DeploymentRead::Failed;
+    };
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
     let params = ListParams::default().labels(&format!("{NAME_LABEL}={name}"));
-    let reasons: Vec<String> = match pods.list(&params).await {
-        Ok(list) => list.items.iter().filter_map(rollout::pod_reason).collect(),
-        Err(_) => Vec::new(),
+    let reasons: Vec<String> = match tokio::time::timeout(within, pods.list(&params)).await {
+        Ok(Ok(list)) => list.items.iter().filter_map(rollout::pod_reason).collect(),
+        _ => Vec::new(),
     };
     let pods = if reasons.is_empty() {
         String::new()
@@ -317,7 +354,7 @@ async fn rollout_of(cluster: &Cluster, name: &str) -> Option<RolloutView> {
             rollout::summary(reasons.iter().map(String::as_str)).join("; ")
         )
     };
-    Some(RolloutView { state, pods })
+    DeploymentRead::Seen(RolloutView { state, pods })
 }
 
 #[cfg(test)]

@@ -224,7 +224,7 @@ pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
         }
         return view.check_found(&cluster, &report, &scope).await;
     }
-    let first = view.render(&report, Timestamp::now());
+    let first = view.render(&report, Timestamp::now())?;
     if view.is_list() && report.stores.is_empty() && !args.watch {
         eprintln!("{}", no_stores(scope.namespace.as_deref()));
     }
@@ -289,7 +289,7 @@ struct Drawing {
 }
 
 impl View {
-    fn render(&self, report: &StatusReport, now: Timestamp) -> Drawing {
+    fn render(&self, report: &StatusReport, now: Timestamp) -> Result<Drawing> {
         let selected: Vec<&status::StoreStatus> = report
             .stores
             .iter()
@@ -319,8 +319,8 @@ impl View {
             &named
         };
         let text = match self.output {
-            Some(OutputFormat::Json) => render::json(structured),
-            Some(OutputFormat::Yaml) => render::yaml(structured),
+            Some(OutputFormat::Json) => render::json(structured)?,
+            Some(OutputFormat::Yaml) => render::yaml(structured)?,
             _ if !self.names.is_empty() => {
                 let mut out = String::new();
                 for (i, s) in selected.iter().enumerate() {
@@ -336,7 +336,7 @@ impl View {
             }
             _ => text::list(report, self.columns, now, self.style),
         };
-        Drawing { text, rows }
+        Ok(Drawing { text, rows })
     }
 
     /// The list table (not the detail view, nor JSON or YAML).
@@ -739,7 +739,7 @@ async fn watch(
             _ = tick.tick(), if dirty && ready => {
                 dirty = false;
                 let report = status::derive(&live.inventory()).with_context(view.context.as_deref());
-                let next = view.render(&report, Timestamp::now());
+                let next = view.render(&report, Timestamp::now())?;
                 // On a terminal any difference redraws; line by line, only real changes print.
                 let changed = if terminal || !view.is_list() {
                     next.text != last.text

@@ -123,11 +123,11 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
     let kept = std::mem::ManuallyDrop::new(report.with_context(global.context.as_deref()));
     let report: &Report = &kept;
     let text = match output {
-        Some(OutputFormat::Json) => render::json(report),
-        Some(OutputFormat::Sarif) => render::sarif::sarif(report),
+        Some(OutputFormat::Json) => render::json(report)?,
+        Some(OutputFormat::Sarif) => render::sarif::sarif(report)?,
         Some(OutputFormat::Junit) => render::junit::junit(report, args.strict),
         Some(OutputFormat::Github) => render::github::github(report),
-        Some(_) => render::yaml(report),
+        Some(_) => render::yaml(report)?,
         None => render::validate::text(
             report,
             Style {

@@ -9,8 +9,8 @@ use crate::render;
 pub fn run(global: &GlobalArgs) -> Result<()> {
     let version = env!("CARGO_PKG_VERSION");
     match global.output_in("version", &[OutputFormat::Json, OutputFormat::Yaml])? {
-        Some(OutputFormat::Json) => print!("{}", render::json(&json!({"pluginVersion": version}))),
-        Some(_) => print!("{}", render::yaml(&json!({"pluginVersion": version}))),
+        Some(OutputFormat::Json) => print!("{}", render::json(&json!({"pluginVersion": version}))?),
+        Some(_) => print!("{}", render::yaml(&json!({"pluginVersion": version}))?),
         None => println!("kubectl-feast {version}"),
     }
     Ok(())

@@ -190,7 +190,7 @@ pub fn warning(name: &str, f: &Finding, style: Style) -> String {
 /// The resulting objects for `-o json|yaml`: one object alone, several as a kubectl `List`.
 /// The changed objects as `-o yaml|json` prints them: one, or a `List`; without
 /// `metadata.managedFields`, as `kubectl scale -o yaml` leaves them out.
-pub fn objects(objects: &[Value], json: bool) -> String {
+pub fn objects(objects: &[Value], json: bool) -> crate::error::Result<String> {
     let shown: Vec<Value> = objects
         .iter()
         .map(|o| {
@@ -277,7 +277,8 @@ mod tests {
                 json!({"kind": "FeatureStore"}),
             ],
             true,
-        );
+        )
+        .expect("rendered");
         let v: Value = serde_json::from_str(&out).expect("json");
         assert_eq!(v["kind"], "List");
         assert_eq!(v["items"].as_array().map(Vec::len), Some(2));

@@ -13,15 +13,39 @@ pub mod validate;
 
 use serde::Serialize;
 
-/// Serialises a value as pretty JSON with a trailing newline.
-pub fn json<T: Serialize>(value: &T) -> String {
-    let mut s =
-        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+use crate::error::{Error, Result};
+
+/// Serialises a value as pretty JSON with a trailing newline. A value that cannot be
+/// serialised is an error (exit 3), never a half-written document on stdout.
+pub fn json<T: Serialize>(value: &T) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::incomplete(format!("cannot render the output as JSON: {e}")))?;
     s.push('\n');
-    s
+    Ok(s)
 }
 
-/// Serialises a value as YAML.
-pub fn yaml<T: Serialize>(value: &T) -> String {
-    serde_saphyr::to_string(value).unwrap_or_else(|e| format!("# cannot render YAML: {e}\n"))
+/// Serialises a value as YAML; an error as [`json`]'s.
+pub fn yaml<T: Serialize>(value: &T) -> Result<String> {
+    serde_saphyr::to_string(value)
+        .map_err(|e| Error::incomplete(format!("cannot render the output as YAML: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_value_json_cannot_hold_is_an_error_not_a_broken_document() {
+        // A map keyed by pairs has no JSON form.
+        let bad: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        let err = super::json(&bad).expect_err("no JSON for it");
+        assert_eq!(err.exit_code(), 3);
+        assert!(
+            err.message.contains("cannot render the output as JSON"),
+            "{}",
+            err.message
+        );
+        assert_eq!(
+            super::json(&serde_json::json!({"a": "\""})).ok().as_deref(),
+            Some("{\n  \"a\": \"\\\"\"\n}\n")
+        );
+    }
 }

@@ -32,7 +32,7 @@ pub fn kustomize_patch(object: &Value, merge_patch: &Value) -> Value {
 }
 
 /// The patch file: one YAML document per store, with a comment that says how to use it.
-pub fn file(command: &str, patches: &[Value]) -> String {
+pub fn file(command: &str, patches: &[Value]) -> crate::error::Result<String> {
     let mut out = format!(
         "# kubectl feast {command}: commit this patch beside the FeatureStore's manifest and list it\n# under `patches:` in its kustomization.yaml (`- path: <this file>`). null removes a field.\n"
     );
@@ -40,9 +40,9 @@ pub fn file(command: &str, patches: &[Value]) -> String {
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&super::yaml(p));
+        out.push_str(&super::yaml(p)?);
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -62,7 +62,7 @@ mod tests {
                 "metadata": {"name": "a", "namespace": "ml"},
                 "spec": {"replicas": null, "services": {"scaling": {"autoscaling": {"maxReplicas": 5}}}}})
         );
-        let text = file("autoscale", &[p.clone(), p]);
+        let text = file("autoscale", &[p.clone(), p]).expect("rendered");
         assert!(text.starts_with("# kubectl feast autoscale"));
         assert_eq!(text.matches("\n---\n").count(), 1, "{text}");
         assert!(text.contains("replicas: null"), "{text}");

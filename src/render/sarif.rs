@@ -121,7 +121,7 @@ fn results(r: &ObjectResult) -> Vec<Value> {
 }
 
 /// The SARIF log of a validation report.
-pub fn sarif(report: &Report) -> String {
+pub fn sarif(report: &Report) -> crate::error::Result<String> {
     let notifications: Vec<Value> = report
         .unreadable
         .iter()

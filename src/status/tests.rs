@@ -382,7 +382,7 @@ fn stores_are_sorted_and_sources_reported() {
 #[test]
 fn json_shape_of_one_store() {
     let s = derive_one(&scenario("hpa-at-limit"));
-    insta::assert_snapshot!(crate::render::json(&s));
+    insta::assert_snapshot!(crate::render::json(&s).expect("JSON"));
 }
 
 #[test]

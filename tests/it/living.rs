@@ -589,6 +589,53 @@ async fn scale_wait_on_a_stuck_rollout_says_why_the_new_pods_are_not_ready() {
     );
 }
 
+/// `--wait` exists to catch a rollout that did not finish: a Deployment it cannot read (a 500,
+/// a timeout) is not a finished rollout, so the wait runs to --timeout instead of claiming
+/// success, even once the store's own status says every replica is ready.
+#[tokio::test]
+async fn scale_wait_never_counts_an_unreadable_deployment_as_rolled_out() {
+    use support::proxy::{Fault, Rule};
+    let ns = living().namespace("living-wait-500").await;
+    create_store(&ns, "blind", None, json!({}), "50m");
+    wait_rolled_out(&ns, "blind", 1);
+    // The pre-flight's read (the count the change starts from) passes; every read after the
+    // change, by --wait, fails.
+    let proxy = living().proxy(vec![
+        Rule::new(Some("GET"), "/deployments/feast-blind", Fault::Status(500)).after(1),
+    ]);
+    let out = living()
+        .plugin()
+        .env("KUBECONFIG", &proxy.kubeconfig)
+        .args([
+            "-n",
+            &ns,
+            "scale",
+            "blind",
+            "--replicas",
+            "2",
+            "--wait",
+            "--timeout",
+            "40s",
+        ])
+        .output()
+        .expect("run kubectl-feast");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stdout.contains("2/2 replicas ready"),
+        "no success without the Deployment: {stdout}\n{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    // The store itself did get there: the wait failed for the right reason.
+    wait_for(
+        "the store to report 2 ready",
+        Duration::from_secs(60),
+        || (store(&ns, "blind")["status"]["replicas"] == 2).then_some(()),
+        || describe(&ns, "blind"),
+    );
+    assert!(!proxy.requests("GET").is_empty());
+}
+
 #[tokio::test]
 async fn scale_down_to_one_goes_back_to_recreate_and_deletes_the_pdb() {
     let ns = living().namespace("living-scale-down").await;

@@ -194,7 +194,7 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
     let prepared = prepare_all(&req, &out, &cluster, &api, &names).await?;
     if output == Some(OutputFormat::Patch) {
         // `-o patch`: the checked change goes to Git, not to the cluster (commands/local.rs).
-        super::local::print_patches(req.command, &prepared);
+        super::local::print_patches(req.command, &prepared)?;
         return Ok((cluster, Vec::new()));
     }
     if req.options.diff {
@@ -205,7 +205,11 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
     let confirmed = confirm_all(&req, &out, &prepared)?;
     let (outcomes, failures) = send_all(&req, &out, &cluster, &api, prepared, &confirmed).await;
     let objects: Vec<Value> = outcomes.iter().map(|o| o.object.clone()).collect();
-    out.objects(&objects);
+    let mut failures = failures;
+    if let Err(e) = out.objects(&objects) {
+        // The changes were sent all the same: said with the other failures, never instead.
+        failures.push(e);
+    }
     if !failures.is_empty() {
         if !outcomes.is_empty() {
             let done: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();

@@ -94,14 +94,15 @@ impl Out {
     }
 
     /// `-o yaml|json`: the objects as stored, in one document or List.
-    pub fn objects(&self, objects: &[Value]) {
+    pub fn objects(&self, objects: &[Value]) -> crate::error::Result<()> {
         if matches!(self.output, Some(OutputFormat::Json | OutputFormat::Yaml))
             && !objects.is_empty()
         {
             print!(
                 "{}",
-                text::objects(objects, self.output == Some(OutputFormat::Json))
+                text::objects(objects, self.output == Some(OutputFormat::Json))?
             );
         }
+        Ok(())
     }
 }

@@ -526,8 +526,8 @@ mod tests {
                 w.to_value()
             })
             .collect();
-        let a = crate::render::json(&crate::status::derive(&full.inventory()));
-        let b = crate::render::json(&crate::status::derive(&slim.inventory()));
+        let a = crate::render::json(&crate::status::derive(&full.inventory())).expect("JSON");
+        let b = crate::render::json(&crate::status::derive(&slim.inventory())).expect("JSON");
         assert_eq!(a, b);
     }
 
