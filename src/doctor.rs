@@ -86,6 +86,10 @@ pub struct Facts {
     pub crd: Probe<Value>,
     /// Deployments that look like the Feast Operator's (`feast-operator-controller-manager`).
     pub operator: Probe<Vec<Workload>>,
+    /// The operator's leader-election Leases (`66483dbd.feast.dev`), in every namespace.
+    pub leases: Probe<Vec<k8s_openapi::api::coordination::v1::Lease>>,
+    /// When the facts were read: a Lease's age is measured against it.
+    pub now: k8s_openapi::jiff::Timestamp,
     /// The FeatureStores in scope as JSON; Unreadable when they could not be listed.
     pub stores: Probe<Vec<Value>>,
     /// The operator's Deployments `feast-<name>` in scope.
@@ -198,7 +202,7 @@ pub fn diagnose(facts: &Facts) -> Report {
     let stores: &[Value] = facts.stores.found().map_or(&[], Vec::as_slice);
     let mut checks = vec![
         crd_check(&facts.crd),
-        operator_check(&facts.operator, stores),
+        operator_check(facts, stores),
         stores_check(facts),
         metrics_check(&facts.metrics_api, stores),
     ];
@@ -327,94 +331,41 @@ fn feast_version(store: &Value) -> Option<&str> {
     lookup(store, "status.feastVersion").and_then(Value::as_str)
 }
 
-fn operator_check(operator: &Probe<Vec<Workload>>, stores: &[Value]) -> Check {
+/// The operator's liveness ([`crate::operator::liveness`]), as the first check: no change to
+/// replicas, HPA or PDB takes effect without it, and nothing here says ok without evidence.
+fn operator_check(facts: &Facts, stores: &[Value]) -> Check {
+    use crate::operator::{Evidence, Liveness, liveness};
     let id = "operator/deployment";
-    // A store whose status the operator wrote shows that an operator reconciles, wherever it
-    // runs (outside the cluster, in a namespace the caller cannot read).
-    let reconciled: Vec<&Value> = stores
+    let lagging = stores
         .iter()
-        .filter(|s| feast_version(s).is_some())
-        .collect();
-    let evidence = || {
-        reconciled.first().map(|s| {
-            let fs = FeatureStore::new(s);
+        .filter(|s| !FeatureStore::new(s).sync().synced)
+        .count();
+    let state = liveness(&Evidence {
+        leases: &facts.leases,
+        deployments: Some(&facts.operator),
+        lagging_stores: lagging,
+        now: facts.now,
+    });
+    let (level, message) = match state.liveness {
+        Liveness::Alive => (
+            Level::Ok,
+            format!("the Feast Operator runs: {}", state.evidence),
+        ),
+        Liveness::Stopped => (
+            Level::Blocking,
             format!(
-                "FeatureStore {} was reconciled by operator {}",
-                crate::featurestore::display_name(fs.namespace(), fs.name()),
-                feast_version(s).unwrap_or("?")
-            )
-        })
+                "the Feast Operator is not running: {}; nothing reconciles FeatureStores, so no change to replicas, HPA or PDB takes effect",
+                state.evidence
+            ),
+        ),
+        // Stores behind their spec with no sign of an operator: nothing is acting on them.
+        Liveness::Unknown if lagging > 0 => (Level::Blocking, state.evidence.clone()),
+        Liveness::Unknown => (Level::Unknown, state.evidence.clone()),
     };
-    match operator {
-        Probe::Found(found) if !found.is_empty() => {
-            let not_ready: Vec<&Workload> = found.iter().filter(|w| w.ready < 1).collect();
-            let names = |ws: &[&Workload]| {
-                ws.iter()
-                    .map(|w| format!("{}/{} ({}/{} ready)", w.namespace, w.name, w.ready, w.desired))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            if not_ready.len() == found.len() {
-                let w = not_ready[0];
-                check(
-                    id,
-                    CLUSTER,
-                    Level::Blocking,
-                    format!(
-                        "the Feast Operator's Deployment {} has no ready pod: nothing reconciles FeatureStores, so no change to replicas, HPA or PDB takes effect",
-                        names(&not_ready)
-                    ),
-                )
-                .fix(format!(
-                    "look at its pods: `kubectl get pods -n {} ` and `kubectl describe deployment {} -n {}`",
-                    w.namespace, w.name, w.namespace
-                ))
-            } else {
-                let all: Vec<&Workload> = found.iter().collect();
-                check(
-                    id,
-                    CLUSTER,
-                    Level::Ok,
-                    format!("the Feast Operator runs: Deployment {}", names(&all)),
-                )
-            }
-        }
-        Probe::Found(_) | Probe::Missing => match evidence() {
-            Some(e) => check(
-                id,
-                CLUSTER,
-                Level::Ok,
-                format!("no Feast Operator Deployment is visible in the cluster, but it runs: {e}"),
-            ),
-            None if stores.is_empty() => check(
-                id,
-                CLUSTER,
-                Level::Warning,
-                "no Feast Operator Deployment (feast-operator-controller-manager) was found, and no FeatureStore shows an operator at work".into(),
-            )
-            .fix("install the Feast Operator 0.61 or later, or check that it runs"),
-            None => check(
-                id,
-                CLUSTER,
-                Level::Blocking,
-                "no Feast Operator Deployment was found and no FeatureStore has a status written by an operator: nothing reconciles them".into(),
-            )
-            .fix("install or start the Feast Operator (0.61 or later) and check its logs"),
-        },
-        Probe::Unreadable(why) => match evidence() {
-            Some(e) => check(
-                id,
-                CLUSTER,
-                Level::Ok,
-                format!("the operator's Deployment could not be read ({why}), but it runs: {e}"),
-            ),
-            None => check(
-                id,
-                CLUSTER,
-                Level::Unknown,
-                format!("could not look for the Feast Operator's Deployment ({why})"),
-            ),
-        },
+    let c = check(id, CLUSTER, level, message);
+    match state.fix {
+        Some(fix) => c.fix(fix),
+        None => c,
     }
 }
 
@@ -1281,6 +1232,8 @@ mod tests {
                 desired: 1,
                 ready: 1,
             }]),
+            leases: Probe::Found(vec![]),
+            now: "2026-12-05T12:00:00Z".parse().expect("a time"),
             stores: Probe::Found(stores),
             deployments: Probe::Found(vec![]),
             metrics_api: Probe::Found(ApiAvailability {

@@ -50,6 +50,7 @@ pub mod gitops;
 pub mod manifest_edit;
 pub mod manifests;
 pub mod model;
+pub mod operator;
 pub mod parallel;
 pub mod plan;
 pub mod render;

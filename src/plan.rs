@@ -329,6 +329,8 @@ pub struct Surroundings {
     pub external_autoscalers: Vec<String>,
     /// The operator's Deployment `feast-<name>`'s `spec.replicas`, when it could be read.
     pub deployment_replicas: Option<i64>,
+    /// Whether the Feast Operator runs ([`crate::operator::liveness`]); None when not looked at.
+    pub operator: Option<crate::operator::OperatorState>,
 }
 
 text_enum! {
@@ -346,6 +348,8 @@ text_enum! {
         BlocksEvictions = "blocks-evictions",
         /// Argo CD or Flux syncs the store from Git and will revert a live change.
         GitOpsOwned = "gitops-owned",
+        /// No operator runs: the change is stored and nothing acts on it.
+        OperatorStopped = "operator-stopped",
     }
 }
 
@@ -454,6 +458,18 @@ pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<Risk> 
     // Who syncs the store from Git reverts a live write, whatever it changes (issue 11).
     if let Some(message) = crate::gitops::risk(before) {
         out.push(Risk::new(RiskKind::GitOpsOwned, message));
+    }
+    if let Some(op) = &around.operator
+        && op.liveness == crate::operator::Liveness::Stopped
+    {
+        out.push(Risk::new(
+            RiskKind::OperatorStopped,
+            format!(
+                "the Feast Operator is not running ({}): the change will be stored, but nothing \
+                 acts on it until the operator runs again",
+                op.evidence
+            ),
+        ));
     }
     out
 }
@@ -1244,10 +1260,35 @@ mod tests {
     }
 
     #[test]
+    fn a_stopped_operator_is_a_risk_of_every_change_and_an_unknown_one_is_not() {
+        use crate::operator::{Liveness, OperatorState};
+        let state = |liveness| OperatorState {
+            liveness,
+            evidence: "its Lease x/y was last renewed 5m ago".into(),
+            fix: None,
+        };
+        let before = scalable(json!({"replicas": 3}));
+        let scaled = patched(&before, &scale_patch(4, false));
+        let kinds = |liveness| -> Vec<RiskKind> {
+            let around = Surroundings {
+                operator: Some(state(liveness)),
+                ..Surroundings::default()
+            };
+            risks(&before, &scaled, &around)
+                .into_iter()
+                .map(|r| r.kind)
+                .collect()
+        };
+        assert_eq!(kinds(Liveness::Stopped), vec![RiskKind::OperatorStopped]);
+        assert!(kinds(Liveness::Alive).is_empty());
+        assert!(kinds(Liveness::Unknown).is_empty());
+    }
+
+    #[test]
     fn an_external_autoscaler_makes_replica_changes_risky_but_not_pdb_changes() {
         let around = Surroundings {
             external_autoscalers: vec!["KEDA ScaledObject \"fs\"".into()],
-            deployment_replicas: None,
+            ..Surroundings::default()
         };
         let before = scalable(json!({"replicas": 3}));
         let scaled = patched(&before, &scale_patch(4, false));

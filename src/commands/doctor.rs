@@ -92,7 +92,11 @@ fn reason(err: &kube::Error) -> String {
 
 /// A failure that is not the API server's answer (unreachable, timeout) stops `doctor`: every
 /// other look-up would fail the same way, and a checklist of "unknown" helps nobody.
-fn probe<T>(cluster: &Cluster, doing: &str, r: kube::Result<Option<T>>) -> Result<Probe<T>> {
+pub(crate) fn probe<T>(
+    cluster: &Cluster,
+    doing: &str,
+    r: kube::Result<Option<T>>,
+) -> Result<Probe<T>> {
     match r {
         Ok(Some(t)) => Ok(Probe::Found(t)),
         Ok(None) => Ok(Probe::Missing),
@@ -121,7 +125,7 @@ fn workload(d: &Deployment) -> Workload {
 
 /// A controller's Deployment, looked for by label in every namespace, else by its usual name
 /// (a user who may not list Deployments cluster-wide may still read that one).
-async fn controller(
+pub(crate) async fn controller(
     cluster: &Cluster,
     selector: &str,
     keep: impl Fn(&Deployment) -> bool,
@@ -286,6 +290,7 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
         store_list,
         so_list,
         operator,
+        leases,
         keda_operator,
         allowed,
     ) = tokio::join!(
@@ -296,17 +301,8 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
         deployments.list(&owned),
         stores_api.list(&all),
         so_api.list(&all),
-        controller(
-            cluster,
-            "control-plane=controller-manager",
-            |d| d.metadata.name.as_deref().unwrap_or("").contains("feast")
-                || d.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("app.kubernetes.io/name"))
-                    .is_some_and(|n| n == "feast-operator"),
-            ("feast-operator-system", "feast-operator-controller-manager"),
-        ),
+        super::operator_evidence::deployments(cluster),
+        super::operator_evidence::leases(cluster),
         controller(
             cluster,
             "app.kubernetes.io/name=keda-operator",
@@ -345,6 +341,8 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
         namespace,
         crd,
         operator: operator?,
+        leases: leases?,
+        now: k8s_openapi::jiff::Timestamp::now(),
         stores,
         deployments,
         metrics_api,

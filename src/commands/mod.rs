@@ -7,6 +7,7 @@ pub mod change;
 pub mod completion;
 pub mod doctor;
 pub mod local;
+pub(crate) mod operator_evidence;
 pub mod pdb;
 pub mod scale;
 pub mod status;

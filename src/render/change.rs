@@ -65,15 +65,19 @@ fn compact(v: &Value) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| v.to_string())
 }
 
-/// The operator's next steps, one per line under the result line.
-pub fn effects(name: &str, effects: &[Effect], dry_run: DryRun) -> String {
+/// The operator's next steps, one per line under the result line; with no operator running,
+/// said as what waits for it.
+pub fn effects(name: &str, effects: &[Effect], dry_run: DryRun, operator_stopped: bool) -> String {
     if effects.is_empty() {
         return String::new();
     }
-    let lead = if dry_run == DryRun::None {
-        "next, the Feast Operator will:"
-    } else {
-        "if sent, the Feast Operator would:"
+    let lead = match (dry_run == DryRun::None, operator_stopped) {
+        (true, false) => "next, the Feast Operator will:",
+        (true, true) => {
+            "the Feast Operator is not running: nothing acts on this until it runs again; then it will:"
+        }
+        (false, false) => "if sent, the Feast Operator would:",
+        (false, true) => "if sent, once the Feast Operator runs again, it would:",
     };
     let mut out = format!("  {lead}\n");
     for e in effects {
@@ -262,11 +266,17 @@ mod tests {
                 },
             ],
             DryRun::None,
+            false,
         );
         assert!(text.contains("delete HorizontalPodAutoscaler feast-a"));
         assert!(text.contains("drops to one pod"));
-        assert!(effects("a", &[], DryRun::None).is_empty());
-        assert!(effects("a", &[Effect::PodsRoll], DryRun::Client).contains("would"));
+        assert!(effects("a", &[], DryRun::None, false).is_empty());
+        assert!(effects("a", &[Effect::PodsRoll], DryRun::Client, false).contains("would"));
+        assert!(
+            effects("a", &[Effect::PodsRoll], DryRun::None, true).contains(
+                "the Feast Operator is not running: nothing acts on this until it runs again"
+            )
+        );
     }
 
     #[test]

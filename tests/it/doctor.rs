@@ -149,10 +149,14 @@ async fn the_living_cluster_is_healthy_for_scaled_and_autoscaled_stores() {
     assert_eq!(report["summary"]["blocking"], 0, "{report:#}");
     assert_eq!(report["summary"]["stores"], 2);
     assert_eq!(one(&report, "operator/crd", None).0, "ok");
-    // The living cluster runs the operator as a process: no Deployment, but its work shows.
+    // The living cluster runs the operator as a process with leader election on: no
+    // Deployment, but its Lease, renewed every few seconds, says it runs.
     let (level, message) = one(&report, "operator/deployment", None);
     assert_eq!(level, "ok", "{message}");
-    assert!(message.contains("reconciled by operator 0.6"), "{message}");
+    assert!(
+        message.contains("renewed Lease feast-operator-system/66483dbd.feast.dev"),
+        "{message}"
+    );
     assert_eq!(one(&report, "metrics/resource-api", None).0, "ok");
     let (level, message) = one(&report, "nodes/zones", None);
     assert_eq!(level, "ok", "{message}");
@@ -185,6 +189,107 @@ async fn the_living_cluster_is_healthy_for_scaled_and_autoscaled_stores() {
 
 // ---------------------------------------------------------------------------------------------
 // The shared plain cluster: the caller's RBAC, and a Deployment edited by hand (namespaced)
+
+/// The operator process crashes (SIGKILL, as an OOM kill would): its Lease stops being renewed.
+/// doctor then says it is not running (exit 1), and a change is a risk to confirm, sent only
+/// with --yes and said to wait for the operator. A cluster of this test's own: the shared
+/// living cluster keeps its operator.
+#[tokio::test]
+async fn a_stopped_operator_is_blocking_in_doctor_and_a_risk_for_every_change() {
+    let c = support::private_full("kubectl-feast-operator-stopped");
+    let ns = c.namespace("operator-stopped").await;
+    apply(&c, &secret(&ns));
+    apply(&c, &store(&ns, "web", json!({})));
+    wait_for(
+        "the operator to reconcile web",
+        Duration::from_secs(90),
+        || {
+            let out = c
+                .kubectl()
+                .args([
+                    "get",
+                    "featurestores.feast.dev",
+                    "web",
+                    "-n",
+                    &ns,
+                    "-o",
+                    "json",
+                ])
+                .output()
+                .expect("kubectl");
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+            v["status"]["applied"].is_object()
+        },
+    );
+    let (_, report) = doctor_json(&c, &["-n", &ns]);
+    let (level, message) = one(&report, "operator/deployment", None);
+    assert_eq!(level, "ok", "{message}");
+    assert!(message.contains("renewed Lease"), "{message}");
+
+    c.kill_component("feast-operator");
+    // The Lease lasts 15 s, and a holder counts as alive 5 s past that.
+    std::thread::sleep(Duration::from_secs(22));
+    let (code, report) = doctor_json(&c, &["-n", &ns]);
+    assert_eq!(code, 1, "{report:#}");
+    let (level, message) = one(&report, "operator/deployment", None);
+    assert_eq!(level, "blocking", "{message}");
+    assert!(
+        message.contains("the Feast Operator is not running: its Lease feast-operator-system/66483dbd.feast.dev was last renewed"),
+        "{message}"
+    );
+
+    // Without --yes (no terminal to ask on) nothing is sent.
+    let refused = run(&c, &["-n", &ns, "scale", "web", "--replicas", "2"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the Feast Operator is not running"),
+        "{stderr}"
+    );
+    let spec = kubectl(
+        &c,
+        &[
+            "get",
+            "featurestores.feast.dev",
+            "web",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.spec.replicas}",
+        ],
+    );
+    assert!(spec.is_empty() || spec == "1", "nothing was sent: {spec}");
+
+    // With --yes the change is stored, and said to wait for the operator.
+    let sent = run(&c, &["-n", &ns, "scale", "web", "--replicas", "2", "--yes"]);
+    let stdout = String::from_utf8_lossy(&sent.stdout);
+    assert_eq!(
+        sent.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "the Feast Operator is not running: nothing acts on this until it runs again"
+        ),
+        "{stdout}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let applied = kubectl(
+        &c,
+        &[
+            "get",
+            "featurestores.feast.dev",
+            "web",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.status.applied.replicas}",
+        ],
+    );
+    assert_ne!(applied, "2", "nothing acted on the change");
+}
 
 #[tokio::test]
 async fn a_viewer_is_told_what_it_may_not_do_and_exit_1() {
@@ -313,7 +418,11 @@ async fn each_broken_piece_gets_its_verdict() {
     assert_eq!(code, 1, "{report:#}");
     let (level, message) = one(&report, "operator/deployment", None);
     assert_eq!(level, "blocking", "{message}");
-    assert!(message.contains("nothing reconciles them"), "{message}");
+    assert!(
+        message.contains("no sign of a running Feast Operator: no Lease 66483dbd.feast.dev exists")
+            && message.contains("1 FeatureStore(s) are behind their spec"),
+        "{message}"
+    );
     let (level, message) = one(&report, "metrics/resource-api", None);
     assert_eq!(level, "blocking", "{message}");
     assert!(

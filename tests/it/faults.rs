@@ -248,6 +248,37 @@ async fn report_ready(api: &Api<DynamicObject>, name: &str, n: i64) {
         .expect("status written");
 }
 
+/// Writes Deployment `feast-<name>` with a finished rollout of `n` pods, as the operator and the
+/// Deployment controller would (this plain cluster runs neither): `--wait` ends only once the
+/// Deployment's rollout is complete.
+async fn rolled_out(cluster: &support::TestCluster, ns: &str, name: &str, n: i32) {
+    use k8s_openapi::api::apps::v1::Deployment;
+    let api: Api<Deployment> = Api::namespaced(cluster.client("admin").await, ns);
+    let labels = json!({"feast.dev/name": name});
+    let d: Deployment = serde_json::from_value(json!({
+        "metadata": {"name": format!("feast-{name}"), "namespace": ns},
+        "spec": {"replicas": n, "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "online", "image": "feastdev/feature-server:0.66.0"}]}}}
+    }))
+    .expect("a Deployment");
+    let created = api
+        .create(&PostParams::default(), &d)
+        .await
+        .expect("Deployment created");
+    let status = json!({"status": {
+        "observedGeneration": created.metadata.generation,
+        "replicas": n, "updatedReplicas": n, "readyReplicas": n, "availableReplicas": n
+    }});
+    api.patch_status(
+        &format!("feast-{name}"),
+        &PatchParams::default(),
+        &Patch::Merge(&status),
+    )
+    .await
+    .expect("Deployment status written");
+}
+
 #[tokio::test]
 async fn scale_wait_rides_out_an_api_server_restart() {
     let cluster = support::private("kubectl-feast-restart-wait");
@@ -281,6 +312,7 @@ async fn scale_wait_rides_out_an_api_server_restart() {
     let api: Api<DynamicObject> =
         Api::namespaced_with(cluster.client("admin").await, &ns, &featurestore_resource());
     report_ready(&api, "s", 4).await;
+    rolled_out(&cluster, &ns, "s", 4).await;
     let out = child.wait_with_output().expect("scale --wait ends");
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),

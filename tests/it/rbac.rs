@@ -132,7 +132,7 @@ fn commands(
             "scale",
             args(&["scale", "static", "--replicas", "4", "--yes"]),
             "kubectl-feast-scale",
-            None,
+            Some("kubectl-feast-operator"),
         ),
         (
             "scale --all",
@@ -145,7 +145,7 @@ fn commands(
                 "--replace-autoscaling",
             ]),
             "kubectl-feast-scale",
-            None,
+            Some("kubectl-feast-operator"),
         ),
         (
             "scale --wait",
@@ -160,26 +160,26 @@ fn commands(
                 "2s",
             ]),
             "kubectl-feast-scale",
-            None,
+            Some("kubectl-feast-operator"),
         ),
         (
             "autoscale",
             args(&["autoscale", "hpa", "--max", "6", "--yes"]),
             "kubectl-feast-autoscale",
-            None,
+            Some("kubectl-feast-operator"),
         ),
         // --off keeps the count the Deployment runs: it reads the Deployment.
         (
             "autoscale --off",
             args(&["autoscale", "hpa", "--off", "--yes"]),
             "kubectl-feast-autoscale",
-            None,
+            Some("kubectl-feast-operator"),
         ),
         (
             "pdb",
             args(&["pdb", "static", "--min-available", "1", "--yes"]),
             "kubectl-feast-pdb",
-            None,
+            Some("kubectl-feast-operator"),
         ),
         // The plain cluster runs no operator: doctor says so (exit 1), for any user.
         (
@@ -408,6 +408,7 @@ async fn no_command_reads_secrets_even_for_stores_that_name_one() {
     for role in [
         "kubectl-feast-status-cluster",
         "kubectl-feast-validate-cluster",
+        "kubectl-feast-operator",
     ] {
         bindings.push(binding(
             "ClusterRoleBinding",

@@ -12,6 +12,7 @@ use super::out::Out;
 use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::featurestore::lookup;
+use crate::operator::{Evidence, Liveness, OperatorState, liveness};
 use crate::plan::Surroundings;
 use crate::rules::keda;
 
@@ -21,6 +22,8 @@ pub(super) struct AroundCache {
     autoscalers: Option<Vec<(String, Value)>>,
     /// The namespace's KEDA ScaledObjects (empty when KEDA is not installed or not readable).
     scaled_objects: Option<Vec<Value>>,
+    /// Whether the Feast Operator runs, read once per command.
+    operator: Option<OperatorState>,
 }
 
 impl AroundCache {
@@ -49,6 +52,25 @@ impl AroundCache {
         if lookups.misaimed_keda && self.scaled_objects.is_none() {
             self.scaled_objects = Some(list_scaled_objects(out, cluster).await?);
         }
+        if self.operator.is_none() {
+            // The Lease alone: one small request, and a role that may read it by name
+            // (docs/rbac.yaml, kubectl-feast-operator) rather than every Deployment.
+            let leases = super::super::operator_evidence::leases(cluster).await?;
+            let state = liveness(&Evidence {
+                leases: &leases,
+                deployments: None,
+                lagging_stores: 0,
+                now: k8s_openapi::jiff::Timestamp::now(),
+            });
+            if state.liveness == Liveness::Unknown {
+                out.note(&format!(
+                    "{}: a change is stored, but may not take effect",
+                    state.evidence
+                ));
+            }
+            self.operator = Some(state);
+        }
+        around.operator = self.operator.clone();
         let deployment = match lookups.deployment {
             true => deployment_replicas(out, cluster, name).await,
             false => Ok(None),

@@ -328,7 +328,12 @@ async fn send_all(
                     }
                     None => Vec::new(),
                 };
-                out.result(&p.name, sent.verb, dry_run, &effects);
+                let stopped = p
+                    .around
+                    .operator
+                    .as_ref()
+                    .is_some_and(|o| o.liveness == crate::operator::Liveness::Stopped);
+                out.result(&p.name, sent.verb, dry_run, &effects, stopped);
                 outcomes.push(Outcome {
                     changed: dry_run == DryRun::None && sent.verb.is_some(),
                     name: p.name,

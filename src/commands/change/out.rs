@@ -80,12 +80,23 @@ impl Out {
 
     /// kubectl's result line and, when something changed, what the operator does next; or
     /// the name alone with `-o name`.
-    pub fn result(&self, name: &str, verb: Option<Verb>, dry_run: DryRun, effects: &[Effect]) {
+    /// `operator_stopped`: no operator runs, so its next steps wait for it.
+    pub fn result(
+        &self,
+        name: &str,
+        verb: Option<Verb>,
+        dry_run: DryRun,
+        effects: &[Effect],
+        operator_stopped: bool,
+    ) {
         match self.output {
             None => {
                 print!("{}", text::result_line(name, verb, dry_run));
                 if verb.is_some() {
-                    print!("{}", text::effects(name, effects, dry_run));
+                    print!(
+                        "{}",
+                        text::effects(name, effects, dry_run, operator_stopped)
+                    );
                 }
             }
             Some(OutputFormat::Name) => print!("{}", text::name_line(name)),

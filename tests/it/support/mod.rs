@@ -132,6 +132,18 @@ pub fn private(prefix: &str) -> TestCluster {
     }
 }
 
+/// A living cluster of the calling test's own (`up --full`: the real operator, controllers,
+/// kwok nodes), for a test that stops one of its components, which must never happen on the
+/// shared one. Its state directory (the components' pid files) is the kubeconfig's.
+pub fn private_full(prefix: &str) -> TestCluster {
+    let kubeconfig = start_private(prefix, &["--full"]).unwrap_or_else(|e| panic!("{e}"));
+    let kubectl = kubectl_binary().unwrap_or_else(|e| panic!("{e}"));
+    TestCluster {
+        kubeconfig,
+        kubectl,
+    }
+}
+
 /// The kubectl the tests run: `KUBECTL_FEAST_TEST_KUBECTL`, else the one scripts/dev-cluster built.
 fn kubectl_binary() -> Result<PathBuf, String> {
     match std::env::var_os(KUBECTL_ENV) {
@@ -241,6 +253,19 @@ impl TestCluster {
             .await
             .unwrap_or_else(|e| panic!("creating namespace {name}: {e}"));
         name
+    }
+
+    /// Stops a component of this cluster (`feast-operator`, ...) at once, as a crash would
+    /// (SIGKILL: nothing is released on the way out); it stays stopped.
+    pub fn kill_component(&self, name: &str) {
+        let dir = self.kubeconfig.parent().expect("the state directory");
+        let pid = std::fs::read_to_string(dir.join(format!("{name}.pid")))
+            .unwrap_or_else(|e| panic!("{name}'s pid file: {e}"));
+        let status = Command::new("kill")
+            .args(["-KILL", pid.trim()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {name} ({})", pid.trim());
     }
 
     /// The kubectl binary itself, for commands that take no flags before their plugin name

@@ -1,0 +1,38 @@
+//! Reads the evidence of a live Feast Operator for `crate::operator::liveness` to judge: its
+//! Lease, by name in every namespace (one small LIST with a field selector), and its Deployment
+//! (`doctor` only). `doctor` and every change command read it here.
+
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::api::{Api, ListParams};
+
+use super::doctor::{controller, probe};
+use crate::cluster::Cluster;
+use crate::doctor::{Probe, Workload};
+use crate::error::Result;
+use crate::operator::LEASE_NAME;
+
+/// The operator's Leases in every namespace (normally one).
+pub(crate) async fn leases(cluster: &Cluster) -> Result<Probe<Vec<Lease>>> {
+    let api: Api<Lease> = Api::all(cluster.client.clone());
+    let params = ListParams::default().fields(&format!("metadata.name={LEASE_NAME}"));
+    let got = api.list(&params).await.map(|l| Some(l.items));
+    probe(cluster, "list the Feast Operator's Lease", got)
+}
+
+/// Deployments that look like the Feast Operator's.
+pub(crate) async fn deployments(cluster: &Cluster) -> Result<Probe<Vec<Workload>>> {
+    controller(
+        cluster,
+        "control-plane=controller-manager",
+        |d| {
+            d.metadata.name.as_deref().unwrap_or("").contains("feast")
+                || d.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("app.kubernetes.io/name"))
+                    .is_some_and(|n| n == "feast-operator")
+        },
+        ("feast-operator-system", "feast-operator-controller-manager"),
+    )
+    .await
+}
