@@ -324,13 +324,46 @@ fn diff_values(
 /// and the shell has said so in a note.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Surroundings {
-    /// Autoscalers other than the operator's own HPA whose target is this FeatureStore, e.g.
-    /// `KEDA ScaledObject "x"` or `HPA "keda-hpa-x"`: they own `spec.replicas` (§7).
-    pub external_autoscalers: Vec<String>,
+    /// Autoscalers other than the operator's own HPA whose target is this FeatureStore (a KEDA
+    /// ScaledObject, an HPA of the user's): they own `spec.replicas` (§7).
+    pub external_autoscalers: Vec<ExternalAutoscaler>,
     /// The operator's Deployment `feast-<name>`'s `spec.replicas`, when it could be read.
     pub deployment_replicas: Option<i64>,
     /// Whether the Feast Operator runs ([`crate::operator::liveness`]); None when not looked at.
     pub operator: Option<crate::operator::OperatorState>,
+}
+
+/// An autoscaler other than the operator's own HPA that targets a FeatureStore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternalAutoscaler {
+    ScaledObject(String),
+    Hpa(String),
+}
+
+impl ExternalAutoscaler {
+    /// The command that removes it, so that another owner can take the count.
+    pub fn delete_command(&self, namespace: &str) -> String {
+        let ns = crate::suggest::shell_quote(namespace);
+        match self {
+            ExternalAutoscaler::ScaledObject(n) => format!(
+                "kubectl delete scaledobject {} -n {ns}",
+                crate::suggest::shell_quote(n)
+            ),
+            ExternalAutoscaler::Hpa(n) => format!(
+                "kubectl delete hpa {} -n {ns}",
+                crate::suggest::shell_quote(n)
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for ExternalAutoscaler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExternalAutoscaler::ScaledObject(n) => write!(f, "KEDA ScaledObject {n:?}"),
+            ExternalAutoscaler::Hpa(n) => write!(f, "HorizontalPodAutoscaler {n:?}"),
+        }
+    }
 }
 
 text_enum! {
@@ -399,7 +432,12 @@ pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<Risk> 
             format!(
                 "{} target{} this FeatureStore and own{} its replica count: {} undo a manual count \
                  at the next evaluation and fight a second autoscaler (change {} instead, or remove {} first)",
-                around.external_autoscalers.join(" and "),
+                around
+                    .external_autoscalers
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" and "),
                 if one { "s" } else { "" },
                 if one { "s" } else { "" },
                 if one { "it will" } else { "they will" },
@@ -1287,7 +1325,7 @@ mod tests {
     #[test]
     fn an_external_autoscaler_makes_replica_changes_risky_but_not_pdb_changes() {
         let around = Surroundings {
-            external_autoscalers: vec!["KEDA ScaledObject \"fs\"".into()],
+            external_autoscalers: vec![ExternalAutoscaler::ScaledObject("fs".into())],
             ..Surroundings::default()
         };
         let before = scalable(json!({"replicas": 3}));

@@ -110,7 +110,8 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
             ),
         );
     }
-    let planner = |live: &Value, _: &Surroundings, _: &Answers| {
+    let planner = |live: &Value, around: &Surroundings, _: &Answers| {
+        refuse_second_owner(live, around)?;
         plan_autoscale(&request, live).map(Plan::Ready)
     };
     change::run_or_local(
@@ -249,6 +250,39 @@ fn request(
         behavior,
         replace: args.replace,
     })
+}
+
+/// The operator's HPA beside another autoscaler of the same store (a KEDA ScaledObject, an HPA
+/// of the user's) would be two owners of one replica count: each undoes the other's writes, and
+/// `validate` calls it `keda/two-owners`. Refused, with the order of steps that moves the store
+/// from the one to the other; `--yes` does not override it.
+fn refuse_second_owner(live: &Value, around: &Surroundings) -> Result<()> {
+    let fs = FeatureStore::new(live);
+    if around.external_autoscalers.is_empty() || fs.autoscaling().is_some() {
+        // Already two owners (status calls it a conflict): changing the HPA's settings does
+        // not add one, and `validate` says how to resolve it.
+        return Ok(());
+    }
+    let ns = fs.namespace().unwrap_or("default");
+    let owners: Vec<String> = around
+        .external_autoscalers
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let removals: Vec<String> = around
+        .external_autoscalers
+        .iter()
+        .map(|a| format!("`{}`", a.delete_command(ns)))
+        .collect();
+    Err(Error::refused(format!(
+        "{RESOURCE}/{} is already scaled by {}: the operator's HPA would be a second owner of its replica count (keda/two-owners), each undoing the other's writes; nothing was sent",
+        fs.name(),
+        owners.join(" and ")
+    ))
+    .with_hint(format!(
+        "to move it to the operator's HPA: first {} (KEDA then deletes the HPA it made), then run this command again; to keep the current autoscaler, change it instead",
+        removals.join(" and ")
+    )))
 }
 
 /// The patch for one store: the fields the flags set (all of the block with `--replace`), and

@@ -14,6 +14,8 @@ use crate::cli::{GlobalArgs, OutputFormat};
 use crate::cluster::{Cluster, scaled_object_resource};
 use crate::error::{Error, Result};
 use crate::featurestore::{FeatureStore, RESOURCE, resource_name};
+use crate::operator::Liveness;
+use crate::plan::{Risk, RiskKind};
 use crate::render;
 use crate::rules::{Severity, keda};
 
@@ -22,7 +24,7 @@ const SO_RESOURCE: &str = "scaledobject.keda.sh";
 pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
     let output = global.output_in(
         "autoscale --keda",
-        &[OutputFormat::Yaml, OutputFormat::Json],
+        &[OutputFormat::Yaml, OutputFormat::Json, OutputFormat::Patch],
     )?;
     let (min, max) = check_flags(args, global)?;
     let name = resource_name(&args.target.names[0]).map_err(Error::usage)?;
@@ -40,6 +42,17 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
         &hpas,
     )?;
 
+    if output == Some(OutputFormat::Patch) {
+        // For a store synced from Git: the ScaledObject to commit beside it, nothing sent.
+        print!("{}", commit_file(&wanted)?);
+        for owner in crate::gitops::owners(&store) {
+            eprintln!(
+                "note: {RESOURCE}/{name} is synced by {}: commit this ScaledObject to its Git source",
+                owner.describe()
+            );
+        }
+        return Ok(());
+    }
     if !args.apply {
         print!("{}", manifest(&wanted, output)?);
         eprintln!(
@@ -62,6 +75,22 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
         return Ok(());
     }
     params.dry_run = server_dry_run;
+    // The change flow's risks and confirmation, as for every other write.
+    let risks = risks(&cluster, &store).await?;
+    if server_dry_run {
+        for r in &risks {
+            eprintln!("note: {SO_RESOURCE}/{name}: would ask for confirmation: {r}");
+        }
+    } else if !risks.is_empty() {
+        super::change::confirm_risks(
+            global,
+            output,
+            "autoscale --keda",
+            name,
+            &risks,
+            args.change.yes,
+        )?;
+    }
     let stored = api
         .patch(name, &params, &Patch::Apply(&wanted))
         .await
@@ -93,6 +122,48 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What a live ScaledObject puts at risk: a store synced from Git (the ScaledObject lives
+/// outside it, and the count KEDA writes shows as drift), a Feast Operator that is not running
+/// (KEDA writes the store's count; nothing carries it to the Deployment).
+async fn risks(cluster: &Cluster, store: &Value) -> Result<Vec<Risk>> {
+    let mut out = Vec::new();
+    if let Some(message) = crate::gitops::risk(store) {
+        out.push(Risk {
+            kind: RiskKind::GitOpsOwned,
+            message,
+            finding: None,
+        });
+    }
+    let leases = super::operator_evidence::leases(cluster).await?;
+    let state = crate::operator::liveness(&crate::operator::Evidence {
+        leases: &leases,
+        deployments: None,
+        lagging_stores: 0,
+        now: k8s_openapi::jiff::Timestamp::now(),
+    });
+    match state.liveness {
+        Liveness::Stopped => out.push(Risk {
+            kind: RiskKind::OperatorStopped,
+            message: format!(
+                "the Feast Operator is not running ({}): KEDA will set the store's count, but nothing carries it to the Deployment until the operator runs again",
+                state.evidence
+            ),
+            finding: None,
+        }),
+        Liveness::Unknown => eprintln!("note: {}", state.evidence),
+        Liveness::Alive => {}
+    }
+    Ok(out)
+}
+
+/// `-o patch`: the ScaledObject as a file to commit beside the FeatureStore's manifest.
+fn commit_file(object: &Value) -> Result<String> {
+    Ok(format!(
+        "# kubectl feast autoscale --keda: commit this ScaledObject beside the FeatureStore's manifest\n# and list it under `resources:` in its kustomization.yaml.\n{}",
+        render::yaml(object)?
+    ))
 }
 
 /// The flags `--keda` needs, before any request: one store, a trigger, a minimum of at least 1.

@@ -474,6 +474,167 @@ async fn autoscale_keda_refuses_what_would_fight_or_fail_and_sends_nothing() {
 // ---------------------------------------------------------------------------------------------
 // The living cluster: KEDA's real CRDs and operator, the Feast Operator, metrics-server, kwok.
 
+/// The other way round: an operator HPA on a store a ScaledObject already scales would be a
+/// second owner of its count (what validate calls keda/two-owners). `autoscale` refuses it even
+/// with --yes, sends nothing, and its hint's steps, pasted into the real kubectl, hand over.
+#[tokio::test]
+async fn autoscale_refuses_an_operator_hpa_beside_a_scaled_object_and_says_the_order_of_steps() {
+    let c = support::cluster();
+    let ns = c.namespace("keda-second-owner").await;
+    apply(
+        c,
+        &scalable_store(&ns, "orders", json!({"replicas": 2}), "100m"),
+    );
+    apply(
+        c,
+        &json!({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+            "metadata": {"name": "orders-cpu", "namespace": ns},
+            "spec": {"scaleTargetRef": {"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "name": "orders"},
+                "minReplicaCount": 2, "maxReplicaCount": 6,
+                "triggers": [{"type": "cpu", "metricType": "Utilization", "metadata": {"value": "70"}}]}}),
+    );
+    let refused = c
+        .plugin()
+        .args([
+            "-n",
+            &ns,
+            "autoscale",
+            "orders",
+            "--min",
+            "2",
+            "--max",
+            "5",
+            "--yes",
+        ])
+        .output()
+        .expect("run autoscale");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is already scaled by KEDA ScaledObject \"orders-cpu\"")
+            && stderr.contains("second owner")
+            && stderr.contains("nothing was sent"),
+        "{stderr}"
+    );
+    let spec = c.kubectl_ok(&[
+        "get",
+        "featurestores.feast.dev",
+        "orders",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.spec}",
+    ]);
+    assert!(!spec.contains("autoscaling"), "nothing was sent: {spec}");
+    // The hint's first step, pasted as it is, removes the ScaledObject; then the command works.
+    let delete = support::suggested_commands(&stderr)
+        .into_iter()
+        .find(|w| w.get(1).map(String::as_str) == Some("delete"))
+        .unwrap_or_else(|| panic!("no delete step in: {stderr}"));
+    let run = support::run_pasted(&delete, c.kubeconfig());
+    assert!(
+        run.status.success(),
+        "{delete:?}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    feast(
+        c,
+        &ns,
+        &["autoscale", "orders", "--min", "2", "--max", "5", "--yes"],
+    )
+    .success();
+}
+
+/// `--keda --apply` goes through the change flow's confirmation: on a store Argo CD syncs, the
+/// live ScaledObject is a risk (asked, or --yes); `-o patch` prints the ScaledObject to commit,
+/// which the real API server accepts, and sends nothing.
+#[tokio::test]
+async fn autoscale_keda_asks_before_writing_beside_a_store_synced_from_git() {
+    let c = support::cluster();
+    let ns = c.namespace("keda-gitops").await;
+    let mut store = scalable_store(&ns, "synced", json!({}), "100m");
+    store["metadata"]["annotations"] = json!({"argocd.argoproj.io/tracking-id": format!("feast:feast.dev/FeatureStore:{ns}/synced")});
+    apply(c, &store);
+    let args = [
+        "-n",
+        &ns,
+        "autoscale",
+        "synced",
+        "--keda",
+        "--max",
+        "4",
+        "--trigger",
+        "cpu=70%",
+        "--apply",
+    ];
+    let refused = c.plugin().args(args).output().expect("run --keda");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Argo CD") && stderr.contains("needs confirmation"),
+        "{stderr}"
+    );
+    assert!(
+        get(c, &ns, "scaledobjects.keda.sh", "synced").is_none(),
+        "nothing was sent"
+    );
+
+    let patch = c
+        .plugin()
+        .args([
+            "-n",
+            &ns,
+            "autoscale",
+            "synced",
+            "--keda",
+            "--max",
+            "4",
+            "--trigger",
+            "cpu=70%",
+            "-o",
+            "patch",
+        ])
+        .output()
+        .expect("run -o patch");
+    assert!(
+        patch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&patch.stderr)
+    );
+    let file = String::from_utf8_lossy(&patch.stdout).to_string();
+    assert!(
+        file.starts_with("# kubectl feast autoscale --keda: commit this ScaledObject"),
+        "{file}"
+    );
+    let checked = support::with_stdin(
+        c.kubectl().args(["apply", "--dry-run=server", "-f", "-"]),
+        &file,
+    );
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(
+        get(c, &ns, "scaledobjects.keda.sh", "synced").is_none(),
+        "-o patch sends nothing"
+    );
+
+    let mut confirmed: Vec<&str> = args.to_vec();
+    confirmed.push("--yes");
+    let sent = c
+        .plugin()
+        .args(&confirmed)
+        .output()
+        .expect("run --keda --yes");
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(get(c, &ns, "scaledobjects.keda.sh", "synced").is_some());
+}
+
 /// KEDA's real ScaledObject CRD accepts what `--keda` prints, and KEDA's operator then scales
 /// the FeatureStore through its scale subresource under CPU load; the operator follows.
 #[tokio::test]

@@ -13,13 +13,13 @@ use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::featurestore::lookup;
 use crate::operator::{Evidence, Liveness, OperatorState, liveness};
-use crate::plan::Surroundings;
+use crate::plan::{ExternalAutoscaler, Surroundings};
 use crate::rules::keda;
 
 /// The namespace's autoscalers, read once for all stores; per-store Deployments.
 #[derive(Default)]
 pub(super) struct AroundCache {
-    autoscalers: Option<Vec<(String, Value)>>,
+    autoscalers: Option<Vec<(ExternalAutoscaler, Value)>>,
     /// The namespace's KEDA ScaledObjects (empty when KEDA is not installed or not readable).
     scaled_objects: Option<Vec<Value>>,
     /// Whether the Feast Operator runs, read once per command.
@@ -158,7 +158,7 @@ async fn list_external_hpas(out: &Out, cluster: &Cluster) -> Result<Vec<Horizont
 fn autoscalers(
     scaled_objects: &[Value],
     hpas: Vec<HorizontalPodAutoscaler>,
-) -> Vec<(String, Value)> {
+) -> Vec<(ExternalAutoscaler, Value)> {
     let mut found = Vec::new();
     let mut keda_names = Vec::new();
     for so in scaled_objects {
@@ -167,7 +167,7 @@ fn autoscalers(
             .pointer("/spec/scaleTargetRef")
             .cloned()
             .unwrap_or(Value::Null);
-        found.push((format!("KEDA ScaledObject {name:?}"), target));
+        found.push((ExternalAutoscaler::ScaledObject(name.clone()), target));
         keda_names.push(name);
     }
     for hpa in hpas {
@@ -185,7 +185,7 @@ fn autoscalers(
             .spec
             .map(|s| serde_json::to_value(s.scale_target_ref).unwrap_or(Value::Null))
             .unwrap_or(Value::Null);
-        found.push((format!("HorizontalPodAutoscaler {name:?}"), target));
+        found.push((ExternalAutoscaler::Hpa(name), target));
     }
     found
 }

@@ -278,6 +278,24 @@ async fn prepare_all(
     Err(Error::combine(failures))
 }
 
+/// The confirmation of the change flow for a write that is not a FeatureStore patch (the
+/// ScaledObject of `autoscale --keda`): the same warnings, the same prompt, the same `--yes`.
+pub(crate) fn confirm_risks(
+    global: &GlobalArgs,
+    output: Option<OutputFormat>,
+    command: &str,
+    name: &str,
+    risks: &[Risk],
+    yes: bool,
+) -> Result<()> {
+    let out = Out::new(global, output);
+    let risky: Vec<(String, Risk)> = risks
+        .iter()
+        .map(|r| (name.to_string(), r.clone()))
+        .collect();
+    ask::confirm(&out, command, &risky, yes)
+}
+
 /// Phase 2: one confirmation for every risk of every store. Returns the risks confirmed.
 fn confirm_all(req: &Request<'_>, out: &Out, prepared: &[Prepared]) -> Result<BTreeSet<Risk>> {
     let risky: Vec<(String, Risk)> = prepared
