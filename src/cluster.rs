@@ -239,6 +239,21 @@ impl Cluster {
 
     /// Turns an API failure into an actionable error. `doing` says what was attempted, e.g.
     /// `get featurestore.feast.dev "a" in namespace "b"`.
+    /// A failed read (GET, LIST): as [`Cluster::api_error`], except that a LIST or GET the
+    /// server refuses as malformed (400) is bad usage (exit 2), a `-l` selector it could not
+    /// parse, in every command alike.
+    pub fn read_error(&self, err: kube::Error, doing: &str) -> Error {
+        if Failure::of(&err) == Failure::Rejected
+            && let kube::Error::Api(s) = &err
+        {
+            let message = format!("cannot {doing}: {}", s.message);
+            return Error::usage(message)
+                .with_hint("check -l SELECTOR, e.g. team=ml,tier!=dev or 'env in (prod,staging)'")
+                .with_source(err);
+        }
+        self.api_error(err, doing)
+    }
+
     pub fn api_error(&self, err: kube::Error, doing: &str) -> Error {
         let error = match &err {
             kube::Error::Api(status) => match status.code {
@@ -431,6 +446,63 @@ impl Cause {
         });
         let detail = chain.last().map(|e| e.to_string()).unwrap_or_default();
         (kind.unwrap_or(Cause::Other), detail)
+    }
+}
+
+/// What an API call's failure means, whatever command made it: the one classification every
+/// command branches on (nothing else matches `kube::Error::Api`), so the same answer is the
+/// same verdict and exit code everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// 404 for the resource type itself: the API is not served (KEDA or the CRD not installed).
+    NotServed,
+    /// 404 for one object.
+    NotFound,
+    /// 403: this user may not.
+    Forbidden,
+    /// 401: the credentials were not accepted.
+    Unauthorized,
+    /// 409: the object changed since it was read.
+    Conflict,
+    /// 400 or 422: the request itself was refused (a write's content, a read's selector).
+    Rejected,
+    /// 429 or 5xx (after kube's bounded retries): the server may answer next time; a write may
+    /// have been stored before it.
+    Transient,
+    /// Any other HTTP answer.
+    OtherStatus,
+    /// No HTTP answer at all: connection, TLS, timeout, credentials plugin.
+    Transport,
+}
+
+impl Failure {
+    pub fn of(err: &kube::Error) -> Failure {
+        let kube::Error::Api(s) = err else {
+            return Failure::Transport;
+        };
+        match s.code {
+            404 if is_unserved_resource(&s.message) => Failure::NotServed,
+            404 => Failure::NotFound,
+            403 => Failure::Forbidden,
+            401 => Failure::Unauthorized,
+            409 => Failure::Conflict,
+            400 | 422 => Failure::Rejected,
+            429 | 500..=599 => Failure::Transient,
+            _ => Failure::OtherStatus,
+        }
+    }
+
+    /// Whether the API server answered (with an error status) at all.
+    pub fn answered(self) -> bool {
+        self != Failure::Transport
+    }
+}
+
+/// Why a call failed, as the API server said it (`message (code)`), or the transport error.
+pub fn reason(err: &kube::Error) -> String {
+    match err {
+        kube::Error::Api(s) => format!("{} ({})", s.message, s.code),
+        other => other.to_string(),
     }
 }
 

@@ -105,7 +105,8 @@ impl IntOrPercent {
     pub fn scaled(self, replicas: i64) -> i64 {
         match self {
             IntOrPercent::Int(i) => i,
-            IntOrPercent::Percent(p) => (p * replicas + 99) / 100,
+            // Saturating: a count beyond any cluster's (an invalid manifest's) must not panic.
+            IntOrPercent::Percent(p) => p.saturating_mul(replicas).saturating_add(99) / 100,
         }
     }
 

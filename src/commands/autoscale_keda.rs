@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::autoscale::AutoscaleArgs;
 use super::change::{DryRunArg, FIELD_MANAGER};
 use crate::cli::{GlobalArgs, OutputFormat};
+use crate::cluster::Failure;
 use crate::cluster::{Cluster, scaled_object_resource};
 use crate::error::{Error, Result};
 use crate::featurestore::{FeatureStore, RESOURCE, resource_name};
@@ -210,13 +211,11 @@ async fn get_store(cluster: &Cluster, ns: &str, name: &str) -> Result<Value> {
     match cluster.featurestores(Some(ns)).get(name).await {
         Ok(obj) => serde_json::to_value(obj)
             .map_err(|e| Error::incomplete(format!("cannot read the server's answer: {e}"))),
-        Err(kube::Error::Api(s))
-            if s.code == 404 && !crate::cluster::is_unserved_resource(&s.message) =>
-        {
+        Err(e) if Failure::of(&e) == Failure::NotFound => {
             Err(cluster.featurestore_not_found(ns, name).await)
         }
         Err(e) => {
-            Err(cluster.api_error(e, &format!("get {RESOURCE} {name:?} in namespace {ns:?}")))
+            Err(cluster.read_error(e, &format!("get {RESOURCE} {name:?} in namespace {ns:?}")))
         }
     }
 }
@@ -234,7 +233,7 @@ async fn list_scaled_objects(cluster: &Cluster, apply: bool) -> Result<Option<Ve
                 .filter_map(|o| serde_json::to_value(o).ok())
                 .collect(),
         )),
-        Err(kube::Error::Api(s)) if s.code == 404 => {
+        Err(e) if Failure::of(&e) == Failure::NotServed => {
             if apply {
                 return Err(Error::incomplete(
                     "KEDA is not installed in this cluster: the API server does not serve scaledobjects.keda.sh",
@@ -246,13 +245,13 @@ async fn list_scaled_objects(cluster: &Cluster, apply: bool) -> Result<Option<Ve
             );
             Ok(None)
         }
-        Err(kube::Error::Api(s)) if s.code == 403 => {
+        Err(e) if Failure::of(&e) == Failure::Forbidden => {
             eprintln!(
                 "note: could not read scaledobjects.keda.sh in namespace {ns:?} (forbidden for this user); other ScaledObjects not checked"
             );
             Ok(None)
         }
-        Err(e) => Err(cluster.api_error(
+        Err(e) => Err(cluster.read_error(
             e,
             &format!("list scaledobjects.keda.sh in namespace {ns:?}"),
         )),
@@ -265,13 +264,13 @@ async fn list_hpas(cluster: &Cluster) -> Result<Vec<HorizontalPodAutoscaler>> {
     let api: Api<HorizontalPodAutoscaler> = Api::namespaced(cluster.client.clone(), ns);
     match api.list(&ListParams::default()).await {
         Ok(list) => Ok(list.items),
-        Err(kube::Error::Api(s)) if s.code == 403 => {
+        Err(e) if Failure::of(&e) == Failure::Forbidden => {
             eprintln!(
                 "note: could not read horizontalpodautoscalers.autoscaling in namespace {ns:?} (forbidden for this user); other HPAs not checked"
             );
             Ok(Vec::new())
         }
-        Err(e) => Err(cluster.api_error(
+        Err(e) => Err(cluster.read_error(
             e,
             &format!("list horizontalpodautoscalers.autoscaling in namespace {ns:?}"),
         )),

@@ -15,9 +15,8 @@ use kube::api::{Api, ListParams, PostParams};
 use serde_json::Value;
 
 use crate::cli::{GlobalArgs, OutputFormat};
-use crate::cluster::{
-    Cluster, is_unserved_resource, scaled_object_resource, scoped, scoped_dynamic,
-};
+use crate::cluster::Failure;
+use crate::cluster::{Cluster, scaled_object_resource, scoped, scoped_dynamic};
 use crate::doctor::{self, Access, ApiAvailability, Facts, Probe, Workload};
 use crate::error::{Error, ErrorKind, Result};
 use crate::featurestore::{FeatureStore, RESOURCE, resource_name};
@@ -84,10 +83,7 @@ pub async fn run(args: &DoctorArgs, global: &GlobalArgs) -> Result<()> {
 
 /// Why a look-up failed, as the API server said it.
 fn reason(err: &kube::Error) -> String {
-    match err {
-        kube::Error::Api(s) => format!("{} ({})", s.message, s.code),
-        other => other.to_string(),
-    }
+    crate::cluster::reason(err)
 }
 
 /// A failure that is not the API server's answer (unreachable, timeout) stops `doctor`: every
@@ -100,9 +96,11 @@ pub(crate) fn probe<T>(
     match r {
         Ok(Some(t)) => Ok(Probe::Found(t)),
         Ok(None) => Ok(Probe::Missing),
-        Err(kube::Error::Api(s)) if s.code == 404 => Ok(Probe::Missing),
-        Err(e @ kube::Error::Api(_)) => Ok(Probe::Unreadable(reason(&e))),
-        Err(e) => Err(cluster.api_error(e, doing)),
+        Err(e) if matches!(Failure::of(&e), Failure::NotFound | Failure::NotServed) => {
+            Ok(Probe::Missing)
+        }
+        Err(e) if Failure::of(&e).answered() => Ok(Probe::Unreadable(reason(&e))),
+        Err(e) => Err(cluster.read_error(e, doing)),
     }
 }
 
@@ -144,7 +142,7 @@ pub(crate) async fn controller(
                 return Ok(Probe::Found(found));
             }
         }
-        Err(e @ kube::Error::Api(_)) => {
+        Err(e) if Failure::of(&e).answered() => {
             let one: Api<Deployment> = Api::namespaced(cluster.client.clone(), usual.0);
             let got = one.get_opt(usual.1).await;
             return Ok(match probe(cluster, "read a Deployment", got)? {
@@ -153,7 +151,7 @@ pub(crate) async fn controller(
                 Probe::Unreadable(_) => Probe::Unreadable(reason(&e)),
             });
         }
-        Err(e) => return Err(cluster.api_error(e, "list Deployments in all namespaces")),
+        Err(e) => return Err(cluster.read_error(e, "list Deployments in all namespaces")),
     }
     Ok(Probe::Missing)
 }
@@ -370,11 +368,9 @@ async fn stores_probe(
             }
             Probe::Found(items)
         }
-        Err(kube::Error::Api(s)) if s.code == 404 && is_unserved_resource(&s.message) => {
-            Probe::Missing
-        }
-        Err(e @ kube::Error::Api(_)) => Probe::Unreadable(reason(&e)),
-        Err(e) => return Err(cluster.api_error(e, &format!("list {RESOURCE}"))),
+        Err(e) if Failure::of(&e) == Failure::NotServed => Probe::Missing,
+        Err(e) if Failure::of(&e).answered() => Probe::Unreadable(reason(&e)),
+        Err(e) => return Err(cluster.read_error(e, &format!("list {RESOURCE}"))),
     };
     if let (Probe::Found(found), Some(ns)) = (&stores, ns) {
         for name in names {

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::change::{self, ChangeOptions, Lookups, Target};
 use crate::cli::{GlobalArgs, parse_duration};
 use crate::cluster::Cluster;
+use crate::cluster::Failure;
 use crate::error::{Error, Result};
 use crate::featurestore::RESOURCE;
 use crate::plan::{self, Answers, Plan, ScaleRequest, Surroundings};
@@ -228,12 +229,13 @@ async fn wait_ready(
                 }
                 obj
             }
-            Err(e @ kube::Error::Api(_)) if !matches!(&e, kube::Error::Api(s) if s.code >= 500 || s.code == 429) =>
-            {
-                return Err(cluster.api_error(e, &doing));
+            // An answer that will not change by asking again ends the wait; a transient one
+            // (a 5xx, a 429) or none at all is retried until --timeout.
+            Err(e) if !matches!(Failure::of(&e), Failure::Transient | Failure::Transport) => {
+                return Err(cluster.read_error(e, &doing));
             }
             Err(e) => {
-                let err = cluster.api_error(e, &doing);
+                let err = cluster.read_error(e, &doing);
                 if started.elapsed() >= timeout {
                     bar.abandon();
                     return Err(server_lost_at_timeout(
@@ -333,7 +335,7 @@ async fn rollout_of(cluster: &Cluster, name: &str, within: Duration) -> Deployme
     let d = match read {
         Ok(Ok(Some(d))) => d,
         Ok(Ok(None)) => return DeploymentRead::Absent,
-        Ok(Err(kube::Error::Api(s))) if s.code == 403 => return DeploymentRead::Forbidden,
+        Ok(Err(e)) if Failure::of(&e) == Failure::Forbidden => return DeploymentRead::Forbidden,
         Ok(Err(_)) | Err(_) => return DeploymentRead::Failed,
     };
     let Some(state) = rollout::of_deployment(&d) else {

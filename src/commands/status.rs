@@ -25,6 +25,7 @@ use serde_json::Value;
 
 use crate::cli::{GlobalArgs, OutputFormat, parse_duration};
 use crate::cluster::Cluster;
+use crate::cluster::Failure;
 use crate::error::{Error, Result};
 use crate::featurestore::{RESOURCE, resource_name};
 use crate::render::status::{self as text, Columns};
@@ -410,10 +411,7 @@ fn written(result: std::io::Result<()>) -> Result<bool> {
 
 /// Why a kind could not be listed, as the API server said it.
 fn reason(err: kube::Error) -> String {
-    match err {
-        kube::Error::Api(s) => s.message,
-        other => other.to_string(),
-    }
+    crate::cluster::reason(&err)
 }
 
 /// Items per LIST page, kubectl's own chunk size: a page's body is all that is ever held in
@@ -514,18 +512,12 @@ async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Inventory> {
         list_nodes(client),
         list_pages(&keda_api, &all, Some(PAGE), |o| value_of(&o)),
     );
-    let stores = stores.map_err(|e| match e {
-        // A LIST changes nothing: a 400 here is the -l selector the server could not parse.
-        kube::Error::Api(s) if s.code == 400 => {
-            Error::usage(format!("cannot list {RESOURCE}: {}", s.message))
-                .with_hint("check -l SELECTOR, e.g. team=ml,tier!=dev or 'env in (prod,staging)'")
-        }
-        e => cluster.api_error(e, &format!("list {RESOURCE} in {}", scope.where_())),
-    })?;
+    let stores = stores
+        .map_err(|e| cluster.read_error(e, &format!("list {RESOURCE} in {}", scope.where_())))?;
     let scaled_objects = match scaled_objects {
         Ok(items) => Source::listed(items.into_iter().flatten().collect()),
         // No KEDA: the API is not served, which is not a problem.
-        Err(kube::Error::Api(s)) if s.code == 404 => Source::NotServed,
+        Err(e) if Failure::of(&e) == Failure::NotServed => Source::NotServed,
         Err(e) => Source::Unreadable(reason(e)),
     };
     Ok(Inventory {

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::cluster::Cluster;
+use crate::cluster::Failure;
 use crate::error::{Error, ErrorKind, Result};
 use crate::featurestore::FeatureStore;
 use crate::manifests::{self, Document};
@@ -391,14 +392,14 @@ async fn scaled_objects(cluster: &Cluster, all: bool) -> Result<Vec<Value>> {
                 Ok(v)
             })
             .collect(),
-        Err(kube::Error::Api(s)) if s.code == 404 => Ok(Vec::new()),
-        Err(kube::Error::Api(s)) if s.code == 403 => {
+        Err(e) if Failure::of(&e) == Failure::NotServed => Ok(Vec::new()),
+        Err(e) if Failure::of(&e) == Failure::Forbidden => {
             eprintln!(
                 "note: could not read scaledobjects.keda.sh in {where_} (forbidden for this user); KEDA ScaledObjects not checked"
             );
             Ok(Vec::new())
         }
-        Err(e) => Err(cluster.api_error(e, &format!("list scaledobjects.keda.sh in {where_}"))),
+        Err(e) => Err(cluster.read_error(e, &format!("list scaledobjects.keda.sh in {where_}"))),
     }
 }
 
@@ -412,7 +413,7 @@ async fn fetch(cluster: &Cluster, names: &[String], all: bool) -> Result<Vec<Val
         let api = cluster.featurestores(ns);
         let where_ = ns.map_or("all namespaces".into(), |n| format!("namespace {n:?}"));
         let list = api.list(&ListParams::default()).await.map_err(|e| {
-            cluster.api_error(e, &format!("list featurestores.feast.dev in {where_}"))
+            cluster.read_error(e, &format!("list featurestores.feast.dev in {where_}"))
         })?;
         return list.items.into_iter().map(to_value).collect();
     }
@@ -421,7 +422,7 @@ async fn fetch(cluster: &Cluster, names: &[String], all: bool) -> Result<Vec<Val
     for name in names {
         let name = crate::featurestore::resource_name(name).map_err(Error::usage)?;
         let obj = api.get(name).await.map_err(|e| {
-            cluster.api_error(
+            cluster.read_error(
                 e,
                 &format!(
                     "get featurestore.feast.dev {name:?} in namespace {:?}",
@@ -452,10 +453,7 @@ async fn installed_crd(cluster: &Cluster) -> Option<CrdRules> {
         Err(e) => {
             eprintln!(
                 "note: the installed CRD's own rules were not evaluated (cannot read customresourcedefinitions: {})",
-                match e {
-                    kube::Error::Api(s) => s.message,
-                    other => other.to_string(),
-                }
+                crate::cluster::reason(&e)
             );
             None
         }

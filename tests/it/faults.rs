@@ -132,6 +132,61 @@ async fn one_store_failing_under_all_is_reported_alone_and_the_others_go_through
     assert_eq!(replicas(&api, "c").await, json!(6));
 }
 
+/// The server stores a patch, then a gateway answers 504; the client retries the same patch
+/// (kube's retry of 504s), whose resourceVersion is now stale: 409. Under --resource-version
+/// that was reported as "no longer at resourceVersion ...; nothing was changed" while the change
+/// had been made. The store is re-read: it holds the change, so the command succeeds and says
+/// how it went; the change is stored once.
+#[tokio::test]
+async fn a_patch_stored_then_answered_504_is_not_reported_as_a_conflict() {
+    let cluster = support::cluster();
+    let ns = cluster.namespace("faults-504").await;
+    let api = stores(cluster, &ns, &[("a", json!({}))]).await;
+    let rv = api
+        .get("a")
+        .await
+        .expect("read")
+        .metadata
+        .resource_version
+        .expect("a resourceVersion");
+    for fixed in [true, false] {
+        let target = if fixed { "4" } else { "5" };
+        let proxy = cluster.proxy(vec![
+            Rule::new(
+                Some("PATCH"),
+                "/featurestores/a?",
+                Fault::ForwardThenStatus(504),
+            )
+            .once(),
+        ]);
+        let mut args = vec!["scale", "a", "--replicas", target, "--yes"];
+        if fixed {
+            args.extend(["--resource-version", rv.as_str()]);
+        }
+        let run = through(&proxy, &ns, &args).code(0);
+        let out = run.get_output();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("featurestore.feast.dev/a scaled"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("a re-read shows the change stored"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("nothing was changed"), "{stderr}");
+        assert_eq!(
+            replicas(&api, "a").await,
+            json!(target.parse::<i64>().expect("n"))
+        );
+        assert!(
+            proxy.requests("PATCH").len() >= 2,
+            "{:?}",
+            proxy.requests("")
+        );
+    }
+}
+
 /// A 429 with Retry-After is waited out and retried (kube's bounded retries); a truncated
 /// answer is a clear error naming the store and what was being done, never a panic, and a
 /// truncated answer to a read sends nothing.

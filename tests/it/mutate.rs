@@ -668,6 +668,14 @@ async fn selectors_and_all_check_every_store_before_sending_any() {
     feast(&ns, &["scale", "-l", "nothing=here", "--replicas", "2"])
         .code(3)
         .stderr(contains("no FeatureStores matching -l nothing=here"));
+    // A selector the server cannot parse is bad usage, exit 2, as in status (it was exit 1
+    // here: one classification of API errors now).
+    feast(
+        &ns,
+        &["scale", "-l", "team in (ml", "--replicas", "2", "--yes"],
+    )
+    .code(2)
+    .stderr(contains("hint: check -l SELECTOR"));
     feast(&ns, &["scale", "static", "--all", "--replicas", "2"]).code(2);
     feast(&ns, &["scale", "--replicas", "2"]).code(2);
     feast(&ns, &["scale", "static", "-A", "--replicas", "2"]).code(2);

@@ -207,7 +207,7 @@ fn commands(
                 "--apply",
             ]),
             "kubectl-feast-autoscale-keda",
-            None,
+            Some("kubectl-feast-operator"),
         ),
     ]
 }

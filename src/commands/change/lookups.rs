@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::Lookups;
 use super::out::Out;
 use crate::cluster::Cluster;
+use crate::cluster::Failure;
 use crate::error::{Error, Result};
 use crate::featurestore::lookup;
 use crate::operator::{Evidence, Liveness, OperatorState, liveness};
@@ -126,7 +127,7 @@ async fn list_scaled_objects(out: &Out, cluster: &Cluster) -> Result<Vec<Value>>
             .filter_map(|so| serde_json::to_value(so).ok())
             .collect()),
         // No KEDA in this cluster: nothing to find.
-        Err(kube::Error::Api(s)) if s.code == 404 => Ok(Vec::new()),
+        Err(e) if Failure::of(&e) == Failure::NotServed => Ok(Vec::new()),
         Err(e) => {
             lookup_failed(out, cluster, "scaledobjects.keda.sh", e, "KEDA autoscalers")?;
             Ok(Vec::new())
@@ -194,7 +195,7 @@ async fn deployment_replicas(out: &Out, cluster: &Cluster, name: &str) -> Result
     let api: Api<Deployment> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
     match api.get(&format!("feast-{name}")).await {
         Ok(d) => Ok(d.spec.and_then(|s| s.replicas).map(i64::from)),
-        Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
+        Err(e) if Failure::of(&e) == Failure::NotFound => Ok(None),
         Err(e) => {
             lookup_failed(
                 out,
@@ -219,15 +220,13 @@ fn lookup_failed(
     unchecked: &str,
 ) -> Result<()> {
     let ns = &cluster.namespace;
-    if let kube::Error::Api(s) = &err
-        && s.code == 403
-    {
+    if Failure::of(&err) == Failure::Forbidden {
         out.note(&format!(
             "could not read {resource} in namespace {ns:?} (forbidden for this user); {unchecked} not checked"
         ));
         return Ok(());
     }
-    let e = cluster.api_error(err, &format!("read {resource} in namespace {ns:?}"));
+    let e = cluster.read_error(err, &format!("read {resource} in namespace {ns:?}"));
     Err(Error::incomplete(format!(
         "{}; {unchecked} could not be checked, so nothing was sent",
         e.message

@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::cluster::Cluster;
+use crate::cluster::Failure;
 use crate::error::{Error, Result};
 use crate::featurestore::{FeatureStore, RESOURCE, resource_name};
 use crate::plan::{self, Answers, Plan, Risk, Surroundings};
@@ -530,7 +531,7 @@ async fn resolve_names(
         None => "at all".to_string(),
     };
     let list = api.list(&params).await.map_err(|e| {
-        cluster.api_error(
+        cluster.read_error(
             e,
             &format!("list {RESOURCE} in namespace {:?}", cluster.namespace),
         )
@@ -561,13 +562,11 @@ async fn get(cluster: &Cluster, api: &Api<DynamicObject>, name: &str) -> Result<
                 "cannot read {RESOURCE} {name:?} from the server's answer: {e}"
             ))
         }),
-        Err(kube::Error::Api(status))
-            if status.code == 404 && !crate::cluster::is_unserved_resource(&status.message) =>
-        {
+        Err(e) if Failure::of(&e) == Failure::NotFound => {
             Err(cluster.featurestore_not_found(ns, name).await)
         }
         Err(e) => {
-            Err(cluster.api_error(e, &format!("get {RESOURCE} {name:?} in namespace {ns:?}")))
+            Err(cluster.read_error(e, &format!("get {RESOURCE} {name:?} in namespace {ns:?}")))
         }
     }
 }

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{FIELD_MANAGER, MAX_ATTEMPTS, get};
 use crate::cluster::Cluster;
+use crate::cluster::Failure;
 use crate::error::{Error, Result};
 use crate::featurestore::{RESOURCE, lookup};
 use crate::plan::{self, Planned, Verb};
@@ -96,15 +97,32 @@ pub async fn send(
                     notes: Vec::new(),
                 });
             }
-            Err(kube::Error::Api(s)) if s.code == 409 => {
+            Err(e) if Failure::of(&e) == Failure::Conflict => {
+                let now = get(cluster, api, name).await?;
+                // The store moved on and holds this very change: an earlier try of this patch
+                // was stored and its answer lost (a 504 after the write, which the client then
+                // retried into this 409). That is success, not "nothing was changed".
+                if !server_dry_run
+                    && version(&now) != version(&before)
+                    && kept(&before, &planned.patch, &now)
+                {
+                    return Ok(Sent {
+                        before,
+                        object: now,
+                        verb: Some(planned.verb),
+                        attempts,
+                        notes: vec![format!(
+                            "the API server's answer to the patch of {RESOURCE}/{name} was lost and the retry met a conflict; a re-read shows the change stored"
+                        )],
+                    });
+                }
                 give_up_on_conflict(w, attempts)?;
-                before = get(cluster, api, name).await?;
+                before = now;
                 planned = replan(&before)?;
             }
             // A server error (after the bounded retries of 429/503/504) may come after the
             // write was stored, as may a lost answer: both are settled by a re-read.
-            Err(e @ kube::Error::Api(_)) if !matches!(&e, kube::Error::Api(s) if s.code >= 500 || s.code == 429) =>
-            {
+            Err(e) if !matches!(Failure::of(&e), Failure::Transient | Failure::Transport) => {
                 return Err(
                     cluster.api_error(e, &format!("patch {RESOURCE} {name:?} in namespace {ns:?}"))
                 );
@@ -214,6 +232,11 @@ async fn after_lost_answer(
 }
 
 /// Whether `stored` holds every spec value that `patch` sets on `before`.
+/// An object's `metadata.resourceVersion`.
+fn version(v: &Value) -> Option<&str> {
+    lookup(v, "metadata.resourceVersion").and_then(Value::as_str)
+}
+
 fn kept(before: &Value, patch: &Value, stored: &Value) -> bool {
     let expected = plan::patched(before, patch);
     plan::spec_changes(before, &expected)

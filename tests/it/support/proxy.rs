@@ -22,6 +22,9 @@ pub enum Fault {
     /// Forward the request (the server acts on it), then close the connection without the
     /// answer: a write whose outcome the client never learns.
     ForwardThenDrop,
+    /// Forward the request (the server acts on it), then answer with this HTTP status instead
+    /// of the server's answer: a gateway timeout (504) after the write was stored.
+    ForwardThenStatus(u16),
     /// Close the connection at once; nothing is forwarded.
     Reset,
     /// Forward the request, then send the answer's headers and only the first half of its
@@ -203,6 +206,15 @@ async fn serve(
         }
         Some(rule.fault.clone())
     });
+    let status_only = |code: u16| {
+        let body = format!(
+            "{{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"injected fault: HTTP {code}\",\"code\":{code}}}"
+        );
+        format!(
+            "HTTP/1.1 {code} Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
     match fault {
         Some(Fault::Status(code)) => {
             let body = format!(
@@ -259,6 +271,11 @@ async fn serve(
     if matches!(fault, Some(Fault::ForwardThenDrop)) {
         // The server has acted; the client never hears of it.
         return Ok(());
+    }
+    if let Some(Fault::ForwardThenStatus(code)) = fault {
+        // The server has acted; the client hears a failure.
+        stream.write_all(status_only(code).as_bytes()).await?;
+        return stream.shutdown().await;
     }
     if matches!(fault, Some(Fault::Truncate)) {
         let (parts, body) = response.into_parts();
