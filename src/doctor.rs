@@ -1006,7 +1006,7 @@ fn placement_check(store: &Value, nodes: Option<&NodeCount>, subject: &str) -> O
             Level::Blocking,
             format!("{what}, but no node is schedulable"),
         )
-    } else if (want as usize) > nodes.schedulable {
+    } else if usize::try_from(want).unwrap_or(0) > nodes.schedulable {
         check(
             id,
             subject,
@@ -1468,5 +1468,20 @@ mod tests {
         ]);
         let r = diagnose(&f);
         assert_eq!(level_of(&r, "keda/operator"), Level::Blocking);
+    }
+
+    #[test]
+    fn a_negative_hpa_bound_is_not_read_as_a_huge_count_of_replicas() {
+        let store = json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+            "metadata": {"name": "neg", "namespace": "ns"},
+            "spec": {"feastProject": "p", "services": {"scaling": {"autoscaling": {"minReplicas": 1, "maxReplicas": -2}}}}});
+        let nodes = NodeCount {
+            schedulable: 3,
+            total: 3,
+            zones: 3,
+            unzoned: Vec::new(),
+        };
+        let c = placement_check(&store, Some(&nodes), "ns/neg").expect("a placement check");
+        assert_eq!(c.level, Level::Ok, "{}", c.message);
     }
 }

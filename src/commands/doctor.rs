@@ -15,8 +15,8 @@ use kube::api::{Api, ListParams, PostParams};
 use serde_json::Value;
 
 use crate::cli::{GlobalArgs, OutputFormat};
-use crate::cluster::Failure;
 use crate::cluster::{Cluster, scaled_object_resource, scoped, scoped_dynamic};
+use crate::cluster::{Failure, PAGE, list_pages};
 use crate::doctor::{self, Access, ApiAvailability, Facts, Probe, Workload};
 use crate::error::{Error, ErrorKind, Result};
 use crate::featurestore::{FeatureStore, RESOURCE, resource_name};
@@ -295,10 +295,10 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
         crds.get_opt("featurestores.feast.dev"),
         crds.get_opt("scaledobjects.keda.sh"),
         apiservices.get_opt("v1beta1.metrics.k8s.io"),
-        nodes.list(&all),
-        deployments.list(&owned),
-        stores_api.list(&all),
-        so_api.list(&all),
+        list_pages(&nodes, &all, Some(PAGE), |n| n),
+        list_pages(&deployments, &owned, Some(PAGE), |d| d),
+        list_pages(&stores_api, &all, Some(PAGE), |s| s),
+        list_pages(&so_api, &all, Some(PAGE), |o| o),
         super::operator_evidence::deployments(cluster),
         super::operator_evidence::leases(cluster),
         controller(
@@ -356,13 +356,13 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
 /// not exist is "not found" (exit 3), as everywhere else.
 async fn stores_probe(
     cluster: &Cluster,
-    store_list: kube::Result<kube::core::ObjectList<kube::api::DynamicObject>>,
+    store_list: kube::Result<Vec<kube::api::DynamicObject>>,
     ns: Option<&str>,
     names: &[String],
 ) -> Result<Probe<Vec<Value>>> {
     let stores = match store_list {
         Ok(list) => {
-            let mut items: Vec<Value> = list.items.iter().map(json).collect();
+            let mut items: Vec<Value> = list.iter().map(json).collect();
             if !names.is_empty() {
                 items.retain(|s| names.iter().any(|n| n == FeatureStore::new(s).name()));
             }
@@ -385,10 +385,10 @@ async fn stores_probe(
 /// A LIST's items; refused or not served becomes what the check says instead.
 fn listed<T: Clone>(
     cluster: &Cluster,
-    r: kube::Result<kube::core::ObjectList<T>>,
+    r: kube::Result<Vec<T>>,
     doing: &str,
 ) -> Result<Probe<Vec<T>>> {
-    probe(cluster, doing, r.map(|list| Some(list.items)))
+    probe(cluster, doing, r.map(Some))
 }
 
 /// The `Available` condition of an APIService.

@@ -17,6 +17,8 @@ use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+
+use crate::cluster::PAGE;
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -414,42 +416,12 @@ fn reason(err: kube::Error) -> String {
     crate::cluster::reason(&err)
 }
 
-/// Items per LIST page, kubectl's own chunk size: a page's body is all that is ever held in
-/// full. Measured at 2,000 stores and 6,000 pods (docs/status.md): 500 keeps the peak RSS near
-/// 80 MB; whole lists are faster but peak above 200 MB, since kube holds each body twice while
-/// decoding it. The FeatureStores are the exception, read whole (`fetch`).
-const PAGE: u32 = 500;
-
-/// Every page of one LIST (`page` items each; `None`: the whole list at once), each item
-/// converted as soon as its page arrives.
-async fn list_pages<K, T>(
-    api: &Api<K>,
-    lp: &ListParams,
-    page: Option<u32>,
-    convert: impl Fn(K) -> T,
-) -> kube::Result<Vec<T>>
-where
-    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
-{
-    let mut lp = lp.clone();
-    lp.limit = page;
-    let mut out = Vec::new();
-    loop {
-        let page = api.list(&lp).await?;
-        out.extend(page.items.into_iter().map(&convert));
-        match page.metadata.continue_ {
-            Some(token) if !token.is_empty() => lp = lp.continue_token(&token),
-            _ => return Ok(out),
-        }
-    }
-}
-
 /// One LIST of a kind that may be refused: a refusal becomes `Unreadable`, not a failure.
 async fn list_kind<K, T>(api: Api<K>, lp: ListParams, convert: impl Fn(K) -> T) -> Source<T>
 where
     K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
 {
-    match list_pages(&api, &lp, Some(PAGE), convert).await {
+    match crate::cluster::list_pages(&api, &lp, Some(PAGE), convert).await {
         Ok(items) => Source::listed(items),
         Err(e) => Source::Unreadable(reason(e)),
     }
@@ -503,14 +475,14 @@ async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Inventory> {
         // page after the first (a continue token) took the server three to four times as long
         // as the first: at 2,000 stores, 1.1-1.4 s in pages of 500 against 0.3 s whole
         // (docs/performance.md). Each store is kept as text as soon as it is decoded.
-        list_pages(&stores_api, &stores_params, None, |s| s.text),
+        crate::cluster::list_pages(&stores_api, &stores_params, None, |s| s.text),
         list_kind(scope.api(client), owned.clone(), |d: WireDeployment| d
             .to_deployment()),
         list_kind(scope.api(client), all.clone(), |h: WireHpa| h.to_hpa()),
         list_kind(scope.api(client), all.clone(), |p: WirePdb| p.to_pdb()),
         list_pods(client, scope, &owned),
         list_nodes(client),
-        list_pages(&keda_api, &all, Some(PAGE), |o| value_of(&o)),
+        crate::cluster::list_pages(&keda_api, &all, Some(PAGE), |o| value_of(&o)),
     );
     let stores = stores
         .map_err(|e| cluster.read_error(e, &format!("list {RESOURCE} in {}", scope.where_())))?;
@@ -531,19 +503,46 @@ async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Inventory> {
     })
 }
 
-type Changes = Pin<Box<dyn Stream<Item = ()> + Send>>;
+/// One watch's news: an event of a kind, or a failure of its watch (retried with backoff).
+enum Change {
+    Event(&'static str),
+    Failed(&'static str, watcher::Error),
+}
+
+type Changes = Pin<Box<dyn Stream<Item = Change> + Send>>;
+
+fn changes<K>(
+    kind: &'static str,
+    stream: impl Stream<Item = watcher::Result<K>> + Send + 'static,
+) -> Changes {
+    stream
+        .map(move |r| match r {
+            Ok(_) => Change::Event(kind),
+            Err(e) => Change::Failed(kind, e),
+        })
+        .boxed()
+}
 
 /// A reflector for one kind, and the stream that feeds it (one item per event).
-fn reflect<K>(api: Api<K>, config: watcher::Config) -> (Store<K>, Changes)
+fn reflect<K>(kind: &'static str, api: Api<K>, config: watcher::Config) -> (Store<K>, Changes)
 where
     K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone,
 {
     let (reader, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(api, config).default_backoff())
-        .map(|_| ())
-        .boxed();
-    (reader, stream)
+    let stream = reflector::reflector(writer, watcher(api, config).default_backoff());
+    (reader, changes(kind, stream))
+}
+
+/// The API error inside a watch failure, when the server answered one.
+fn watch_refusal(e: watcher::Error) -> Option<kube::Error> {
+    match e {
+        watcher::Error::InitialListFailed(e)
+        | watcher::Error::WatchStartFailed(e)
+        | watcher::Error::WatchFailed(e) => Some(e),
+        watcher::Error::WatchError(status) => Some(kube::Error::Api(status)),
+        watcher::Error::NoResourceVersion => None,
+    }
 }
 
 /// The live inventory behind `--watch`: a store per kind that could be listed at first.
@@ -627,14 +626,15 @@ async fn start_watchers(cluster: &Cluster, scope: &Scope) -> Result<(Live, Chang
     if let [one] = scope.names.as_slice() {
         fs_config = fs_config.fields(&format!("metadata.name={one}"));
     }
-    let (stores, stream) = reflect(scope.api::<WireStore>(client), fs_config);
+    let (stores, stream) = reflect(RESOURCE, scope.api::<WireStore>(client), fs_config);
     streams.push(stream);
 
     macro_rules! watch_if_listed {
         ($field:ident, $ty:ty, $config:expr) => {
             match &first.$field {
                 Source::Listed(_) => {
-                    let (store, stream) = reflect(scope.api::<$ty>(client), $config);
+                    let (store, stream) =
+                        reflect(stringify!($field), scope.api::<$ty>(client), $config);
                     streams.push(stream);
                     Some(store)
                 }
@@ -651,7 +651,7 @@ async fn start_watchers(cluster: &Cluster, scope: &Scope) -> Result<(Live, Chang
             // Api<PartialObjectMeta<_>> makes metadata-only requests: the zone label is all
             // that is needed.
             let api: Api<PartialObjectMeta<Node>> = Api::all(client.clone());
-            let (store, stream) = reflect(api, watcher::Config::default());
+            let (store, stream) = reflect("nodes", api, watcher::Config::default());
             streams.push(stream);
             Some(store)
         }
@@ -662,15 +662,14 @@ async fn start_watchers(cluster: &Cluster, scope: &Scope) -> Result<(Live, Chang
             let ar = crate::cluster::scaled_object_resource();
             let writer = reflector::store::Writer::new(ar.clone());
             let reader = writer.as_reader();
-            streams.push(
+            streams.push(changes(
+                "scaledobjects.keda.sh",
                 reflector::reflector(
                     writer,
                     watcher(scope.dynamic_api(client, &ar), watcher::Config::default())
                         .default_backoff(),
-                )
-                .map(|_| ())
-                .boxed(),
-            );
+                ),
+            ));
             Some(reader)
         }
         _ => None,
@@ -720,11 +719,38 @@ async fn watch(
     let mut ready = false;
     let mut tick = tokio::time::interval(REDRAW_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The kinds whose watch is failing now: said once when it starts, and once it recovers.
+    let mut failing = std::collections::BTreeSet::new();
     loop {
         tokio::select! {
             _ = &mut stop => break,
             change = changes.next() => match change {
-                Some(()) => dirty = true,
+                Some(Change::Event(kind)) => {
+                    if failing.remove(kind) {
+                        eprintln!("note: watching {kind} again; the view is current");
+                    }
+                    dirty = true;
+                }
+                Some(Change::Failed(kind, e)) => {
+                    let doing = format!("watch {kind} in {}", scope.where_());
+                    match watch_refusal(e) {
+                        // Refused (the LIST was allowed, the WATCH is not; the credentials
+                        // expired): it will not get better by retrying, and the screen would
+                        // stay as it is with no word. Stop, and say why.
+                        Some(e) if matches!(Failure::of(&e), Failure::Forbidden | Failure::Unauthorized) => {
+                            return Err(cluster.api_error(e, &doing).with_hint(
+                                "the view above stopped updating at this point; `kubectl feast status` without --watch needs only list",
+                            ));
+                        }
+                        other => {
+                            if failing.insert(kind) {
+                                let why = other.map(|e| cluster.api_error(e, &doing).message)
+                                    .unwrap_or_else(|| format!("cannot {doing}: no resourceVersion in its answer"));
+                                eprintln!("warning: {why}; the view may be out of date while it retries");
+                            }
+                        }
+                    }
+                }
                 None => break,
             },
             _ = live.ready(), if !ready => { ready = true; dirty = true; },

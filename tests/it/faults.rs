@@ -187,6 +187,34 @@ async fn a_patch_stored_then_answered_504_is_not_reported_as_a_conflict() {
     }
 }
 
+/// A watch refused after its LIST was allowed (RBAC without `watch`, credentials that expire):
+/// `status --watch` used to keep the first screen, stale, with no word until --timeout. It stops
+/// with the refusal named (exit 3), the first screen printed before it.
+#[tokio::test]
+async fn a_watch_refused_after_the_list_stops_status_watch_with_the_reason() {
+    let cluster = support::cluster();
+    let ns = cluster.namespace("faults-watch-403").await;
+    stores(cluster, &ns, &[("a", json!({}))]).await;
+    let proxy = cluster.proxy(vec![Rule::new(
+        Some("GET"),
+        "watch=true",
+        Fault::Status(403),
+    )]);
+    let started = Instant::now();
+    let run = through(&proxy, &ns, &["status", "--watch", "--timeout", "60s"]).code(3);
+    let out = run.get_output();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stdout.contains("a "),
+        "the first screen was drawn: {stdout}"
+    );
+    assert!(stderr.contains("cannot watch"), "{stderr}");
+    assert!(stderr.contains("stopped updating"), "{stderr}");
+}
+
 /// A 429 with Retry-After is waited out and retried (kube's bounded retries); a truncated
 /// answer is a clear error naming the store and what was being done, never a panic, and a
 /// truncated answer to a read sends nothing.
