@@ -200,7 +200,7 @@ async fn a_watch_refused_after_the_list_stops_status_watch_with_the_reason() {
         "watch=true",
         Fault::Status(403),
     )]);
-    let started = Instant::now();
+    // Reaching --timeout would be exit 0: exit 3 is the refusal.
     let run = through(&proxy, &ns, &["status", "--watch", "--timeout", "60s"]).code(3);
     let out = run.get_output();
     let (stdout, stderr) = (
