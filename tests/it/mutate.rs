@@ -311,6 +311,84 @@ async fn scale_to_one_from_more_needs_confirmation_then_undoes_ha() {
     assert_eq!(spec(&ns, "static")["replicas"], json!(1));
 }
 
+/// The confirmation prompt on a real terminal (a pty, through util-linux `script`): Ctrl-C and
+/// Ctrl-D at `[y/N]` cancel with nothing sent and the terminal left as it was (the cursor was
+/// hidden and never shown again after a Ctrl-C, and Ctrl-D was ignored); `y` sends.
+#[tokio::test]
+async fn the_prompt_on_a_terminal_takes_y_and_cancels_on_ctrl_c_and_ctrl_d() {
+    use std::io::Read;
+    let ns = seeded("prompt-pty", &["static"]).await;
+    let plugin = env!("CARGO_BIN_EXE_kubectl-feast");
+    let command = format!("{plugin} -n {ns} scale static --replicas 1");
+    for (key, sent) in [("\u{3}", false), ("\u{4}", false), ("y", true)] {
+        let rv = resource_version(&ns, "static");
+        let mut child = Command::new("script")
+            .args(["-q", "-e", "-c", &command, "/dev/null"])
+            .env("KUBECONFIG", support::cluster().kubeconfig())
+            .env("TERM", "xterm")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script runs");
+        let mut stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        // The key goes in once the prompt is on the screen.
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !String::from_utf8_lossy(&seen).contains("[y/N]") {
+            assert!(
+                Instant::now() < deadline,
+                "no prompt: {}",
+                String::from_utf8_lossy(&seen)
+            );
+            if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
+                seen.extend(chunk);
+            }
+        }
+        child
+            .stdin
+            .as_mut()
+            .expect("stdin")
+            .write_all(key.as_bytes())
+            .expect("the key is typed");
+        let status = child.wait().expect("it ends");
+        while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(500)) {
+            seen.extend(chunk);
+        }
+        let screen = String::from_utf8_lossy(&seen);
+        let hidden = screen.matches("\x1b[?25l").count();
+        let shown = screen.matches("\x1b[?25h").count();
+        assert!(
+            hidden <= shown,
+            "the cursor is left hidden after {key:?}: {screen:?}"
+        );
+        if sent {
+            assert_eq!(status.code(), Some(0), "{screen}");
+            assert_eq!(spec(&ns, "static")["replicas"], json!(1));
+        } else {
+            assert_eq!(status.code(), Some(1), "{key:?}: {screen}");
+            assert!(
+                screen.contains("cancelled at the prompt"),
+                "{key:?}: {screen}"
+            );
+            assert_eq!(
+                resource_version(&ns, "static"),
+                rv,
+                "nothing was sent after {key:?}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn scaling_an_unsafe_store_is_refused_with_the_rules_message_and_nothing_sent() {
     let ns = seeded("scale-unsafe", &["single"]).await;

@@ -34,25 +34,69 @@ pub fn confirm(out: &Out, command: &str, risks: &[(String, Risk)], yes: bool) ->
             "read the warnings above, then re-run `kubectl feast {command}` with --yes to confirm"
         )));
     }
-    let go = dialoguer::Confirm::new()
-        .with_prompt(format!("Apply this change to {stores}?"))
-        .default(false)
-        .interact()
-        .map_err(|e| {
-            Error::incomplete(format!(
-                "cannot ask for confirmation of the change to {stores}: {e}"
-            ))
-            .with_hint(format!(
-                "re-run `kubectl feast {command}` with --yes to confirm without a prompt"
-            ))
-        })?;
-    if go {
-        Ok(())
-    } else {
-        Err(Error::refused(format!(
+    let answer = off_the_runtime(|| yes_no(&format!("Apply this change to {stores}?")));
+    match answer {
+        Ok(Answer::Yes) => Ok(()),
+        Ok(Answer::No) => Err(Error::refused(format!(
             "cancelled at the prompt; nothing was sent to {stores}"
-        )))
+        ))),
+        Ok(Answer::Interrupted) => Err(Error::refused(format!(
+            "cancelled at the prompt (Ctrl-C); nothing was sent to {stores}"
+        ))),
+        Err(e) => Err(Error::incomplete(format!(
+            "cannot ask for confirmation of the change to {stores}: {e}"
+        ))
+        .with_hint(format!(
+            "re-run `kubectl feast {command}` with --yes to confirm without a prompt"
+        ))),
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Yes,
+    No,
+    Interrupted,
+}
+
+/// A blocking prompt, run where it does not hold up the runtime's other tasks (a worker thread
+/// handed over with `block_in_place`).
+fn off_the_runtime<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+/// `PROMPT [y/N] ` on stderr, answered by one key: `y` yes; `n`, Enter, Esc, `q` and Ctrl-D no;
+/// Ctrl-C cancels. The key is read raw, so Ctrl-C is a key here, not a signal that would kill the
+/// process mid-prompt, and the cursor is never hidden: however the prompt ends, the terminal is
+/// left as it was.
+fn yes_no(prompt: &str) -> std::io::Result<Answer> {
+    use dialoguer::console::{Key, Term};
+    let term = Term::stderr();
+    term.write_str(&format!("{prompt} [y/N] "))?;
+    let answer = loop {
+        match term.read_key_raw() {
+            Ok(Key::Char('y' | 'Y')) => break Answer::Yes,
+            Ok(Key::Char('n' | 'N' | 'q' | '\u{4}') | Key::Enter | Key::Escape) => {
+                break Answer::No;
+            }
+            Ok(Key::CtrlC) => break Answer::Interrupted,
+            // End of input is a "no", as kubectl's prompts read it.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break Answer::No,
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+    };
+    let shown = match answer {
+        Answer::Yes => "yes",
+        Answer::No => "no",
+        Answer::Interrupted => "^C",
+    };
+    term.write_line(shown)?;
+    Ok(answer)
 }
 
 /// Asks a planner's question and records the answer.
@@ -75,17 +119,19 @@ fn replicas_after_autoscaling(name: &str) -> Result<i64> {
     if !interactive() {
         return Err(missing());
     }
-    dialoguer::Input::<i64>::new()
-        .with_prompt(format!(
-            "How many replicas should {name} keep once autoscaling is off?"
-        ))
-        .validate_with(|n: &i64| {
-            if *n >= 1 {
-                Ok(())
-            } else {
-                Err("1 or more (the CRD's minimum)")
-            }
-        })
-        .interact_text()
-        .map_err(|_| missing())
+    off_the_runtime(|| {
+        dialoguer::Input::<i64>::new()
+            .with_prompt(format!(
+                "How many replicas should {name} keep once autoscaling is off?"
+            ))
+            .validate_with(|n: &i64| {
+                if *n >= 1 {
+                    Ok(())
+                } else {
+                    Err("1 or more (the CRD's minimum)")
+                }
+            })
+            .interact_text()
+    })
+    .map_err(|_| missing())
 }
