@@ -10,7 +10,12 @@ use std::time::{Duration, Instant};
 use kubectl_feast::render::status::{Columns, list};
 use kubectl_feast::render::style::Style;
 use kubectl_feast::status::derive;
-use kubectl_feast::status::fixtures::{self, Objects};
+// What the fixtures build on (they reach it as `super::`), from the library's public API.
+use kubectl_feast::featurestore::FeatureStore;
+use kubectl_feast::status::{Inventory, PodInfo, Source};
+#[path = "../tests/fixtures/status.rs"]
+mod fixtures;
+use fixtures::Objects;
 
 const STORES: usize = 2000;
 const RUNS: u32 = 10;

@@ -406,8 +406,9 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
     }
 }
 
-#[doc(hidden)]
-pub mod fixtures;
+#[cfg(test)]
+#[path = "../../tests/fixtures/status.rs"]
+pub(crate) mod fixtures;
 
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,13 @@
 
 mod support;
 
+// The unit fixtures (shared with the library's unit tests and the benchmark), and what they
+// build on, which they reach as `super::`.
+#[path = "../fixtures/status.rs"]
+mod fixtures;
+use kubectl_feast::featurestore::FeatureStore;
+use kubectl_feast::status::{Inventory, PodInfo, Source};
+
 mod ci_formats;
 mod cli_validate;
 mod completion;

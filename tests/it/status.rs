@@ -592,10 +592,10 @@ async fn color_always_beats_no_color_without_empty_escape_codes() {
 /// (uids, timestamps, generated pod names, KEDA's metric value).
 #[tokio::test]
 async fn the_seeded_cluster_and_the_unit_fixtures_tell_the_same_story() {
-    let scenarios = kubectl_feast::status::fixtures::seeded_scenarios();
+    let scenarios = crate::fixtures::seeded_scenarios();
     let ns = seeded("same-story", &scenarios).await;
     let live = status_json(&ns, &[]);
-    let fixtures = kubectl_feast::status::fixtures::all(&ns);
+    let fixtures = crate::fixtures::all(&ns);
     let derived = serde_json::to_value(kubectl_feast::status::derive(&fixtures.inventory()))
         .expect("the report serialises");
     /// The facts both sides must agree on.
