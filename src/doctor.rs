@@ -876,7 +876,7 @@ fn persistence_check(store: &Value, findings: &[rules::Finding], subject: &str) 
         .collect();
     let scaling_errors: Vec<&rules::Finding> = findings
         .iter()
-        .filter(|f| f.severity == Severity::Error && f.rule.starts_with("scaling/"))
+        .filter(|f| f.severity == Severity::Error && f.rule.is_scaling_rule())
         .collect();
     if let Some(first) = scaling_errors.first() {
         return check(
@@ -917,7 +917,7 @@ fn cpu_check(store: &Value, findings: &[rules::Finding], subject: &str) -> Optio
     Some(
         match findings
             .iter()
-            .find(|f| f.rule == "autoscaling/missing-resource-request")
+            .find(|f| f.rule == rules::RuleId::AutoscalingMissingResourceRequest)
         {
             Some(f) => check(
                 id,
@@ -947,7 +947,10 @@ fn pdb_check(store: &Value, findings: &[rules::Finding], subject: &str) -> Optio
     }
     let id = "store/disruption-budget";
     Some(
-        if let Some(f) = findings.iter().find(|f| f.rule == "pdb/blocks-evictions") {
+        if let Some(f) = findings
+            .iter()
+            .find(|f| f.rule == rules::RuleId::PdbBlocksEvictions)
+        {
             check(id, subject, Level::Warning, f.message.clone()).fix(f.hint.clone())
         } else if let Some(pdb) = fs.active_pdb() {
             check(

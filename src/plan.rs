@@ -5,6 +5,7 @@
 //! operator contract §7): `null` deletes a key and arrays are replaced whole. Empty objects and
 //! arrays are written out explicitly, never skipped.
 
+use crate::rules::RuleId;
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
@@ -392,7 +393,7 @@ pub struct Risk {
     pub kind: RiskKind,
     pub message: String,
     /// The rule finding this risk already says (rule id, message), so it is not said twice.
-    pub finding: Option<(&'static str, String)>,
+    pub finding: Option<(rules::RuleId, String)>,
 }
 
 impl Risk {
@@ -480,7 +481,7 @@ pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<Risk> 
     let blocking = |obj: &Value| -> Vec<rules::Finding> {
         rules::check(obj)
             .into_iter()
-            .filter(|f| f.rule == "pdb/blocks-evictions")
+            .filter(|f| f.rule == RuleId::PdbBlocksEvictions)
             .collect()
     };
     let before_blocking: Vec<String> = blocking(before).into_iter().map(|f| f.message).collect();

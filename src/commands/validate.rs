@@ -463,6 +463,7 @@ async fn installed_crd(cluster: &Cluster) -> Option<CrdRules> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::RuleId;
     use serde_json::json;
 
     fn doc(value: Value) -> Document {
@@ -508,7 +509,7 @@ mod tests {
         );
         let so = &r.results[1];
         assert_eq!((so.kind.as_str(), so.valid), ("ScaledObject", false));
-        assert_eq!(so.findings[0].finding.rule, "keda/targets-deployment");
+        assert_eq!(so.findings[0].finding.rule, RuleId::KedaTargetsDeployment);
         assert!(so.persistence.is_empty());
     }
 
@@ -523,7 +524,7 @@ mod tests {
             r.results[0]
                 .findings
                 .iter()
-                .any(|f| f.finding.rule == "scaling/online-store-db")
+                .any(|f| f.finding.rule == RuleId::ScalingOnlineStoreDb)
         );
     }
 }

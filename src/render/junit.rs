@@ -104,9 +104,9 @@ fn testcase(out: &mut String, r: &ObjectResult, strict: bool) {
             out,
             "      <failure message=\"{}: {}: {}\" type=\"{}\">",
             escape(&summary.join(", ")),
-            escape(first.rule),
+            escape(first.rule.as_str()),
             escape(&first.message),
-            escape(first.rule)
+            escape(first.rule.as_str())
         );
         for f in &in_failure {
             out.push_str(&escape(&finding_text(f)));

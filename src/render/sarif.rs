@@ -112,7 +112,10 @@ fn results(r: &ObjectResult) -> Vec<Value> {
                     "hint": f.finding.hint,
                 },
             });
-            if let Some(i) = table::RULES.iter().position(|d| d.id == f.finding.rule) {
+            if let Some(i) = table::RULES
+                .iter()
+                .position(|d| d.id == f.finding.rule.as_str())
+            {
                 result["ruleIndex"] = json!(i);
             }
             result

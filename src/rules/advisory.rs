@@ -3,6 +3,7 @@
 //! contract §2.2–§2.4, §4.3, §4.5, §4.6, §7). Reconcile failures are errors; the rest are
 //! warnings or information.
 
+use crate::rules::RuleId;
 use serde_json::Value;
 
 use super::{Findings, Severity};
@@ -27,7 +28,7 @@ pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
     {
         out.operator(
             Severity::Error,
-            "autoscaling/min-exceeds-max",
+            RuleId::AutoscalingMinExceedsMax,
             &format!("{HPA}.minReplicas"),
             format!(
                 "minReplicas ({min}) is greater than maxReplicas ({max}): the HPA API rejects it \
@@ -54,7 +55,7 @@ pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
 fn v1alpha1(out: &mut Findings) {
     out.operator(
         Severity::Warning,
-        "version/v1alpha1",
+        RuleId::VersionV1alpha1,
         "apiVersion",
         "feast.dev/v1alpha1 is deprecated and has no scaling fields, no scale subresource and no \
          scaling rules.",
@@ -84,7 +85,7 @@ fn pdb_checks(fs: &FeatureStore, pdb: &Value, mode: &ScalingMode, out: &mut Find
             Some(p) => parsed = Some((field, p)),
             None => out.operator(
                 Severity::Error,
-                "pdb/malformed-value",
+                RuleId::PdbMalformedValue,
                 &format!("{PDB}.{field}"),
                 format!(
                     "Invalid value: {v}: must be a non-negative integer or a percentage from 0% \
@@ -102,7 +103,7 @@ fn pdb_checks(fs: &FeatureStore, pdb: &Value, mode: &ScalingMode, out: &mut Find
     if !mode.is_scaling() {
         out.operator(
             Severity::Warning,
-            "pdb/inactive",
+            RuleId::PdbInactive,
             PDB,
             "a disruption budget is configured but scaling is off (1 replica, no autoscaling): \
              the operator creates no PDB until the store scales",
@@ -119,7 +120,7 @@ fn pdb_checks(fs: &FeatureStore, pdb: &Value, mode: &ScalingMode, out: &mut Find
         if blocks_all_evictions(field, value, replicas) {
             out.operator(
                 Severity::Warning,
-                "pdb/blocks-evictions",
+                RuleId::PdbBlocksEvictions,
                 &format!("{PDB}.{field}"),
                 format!(
                     "{field} {} with {replicas} replica(s) allows no voluntary eviction: node \
@@ -284,7 +285,7 @@ fn missing_requests(fs: &FeatureStore, u: &Utilization, default_metric: bool, ou
         };
         out.operator(
             Severity::Warning,
-            "autoscaling/missing-resource-request",
+            RuleId::AutoscalingMissingResourceRequest,
             at,
             format!(
                 "the HPA can't compute {resource} utilization: {what} needs a {resource} \
@@ -311,7 +312,7 @@ fn server_path(container: &str) -> String {
 fn metric_error(out: &mut Findings, path: &str, message: String) {
     out.operator(
         Severity::Error,
-        "autoscaling/invalid-metric",
+        RuleId::AutoscalingInvalidMetric,
         path,
         format!("{message}; the HPA API rejects it, so the operator's reconcile fails"),
         "Fix the metric to the autoscaling/v2 MetricSpec shape (see `kubectl explain hpa.spec.metrics`).",
@@ -328,7 +329,7 @@ fn behavior(hpa: &Value, out: &mut Findings) {
         let mut bad = |path: String, message: String| {
             out.operator(
                 Severity::Error,
-                "autoscaling/invalid-behavior",
+                RuleId::AutoscalingInvalidBehavior,
                 &path,
                 format!("{message}; the HPA API rejects it, so the operator's reconcile fails"),
                 "Fix the value into the range the HPA API accepts.",
@@ -395,7 +396,7 @@ fn scaled_surprises(fs: &FeatureStore, mode: &ScalingMode, out: &mut Findings) {
     {
         out.operator(
             Severity::Warning,
-            "strategy/recreate-while-scaling",
+            RuleId::StrategyRecreateWhileScaling,
             "spec.services.deploymentStrategy.type",
             "an explicit Recreate strategy while scaling stops every replica before starting new \
              ones: each rollout is downtime",
@@ -414,7 +415,7 @@ fn scaled_surprises(fs: &FeatureStore, mode: &ScalingMode, out: &mut Findings) {
     if apply_on_init && !no_init {
         out.operator(
             Severity::Info,
-            "init/feast-apply-every-pod",
+            RuleId::InitFeastApplyEveryPod,
             "spec.services.runFeastApplyOnInit",
             format!(
                 "`feast apply` runs in every pod at every start: up to {} concurrent applies \
@@ -452,7 +453,7 @@ mod tests {
     #[test]
     fn min_above_max_is_an_error() {
         let obj = scaled(json!({"scaling": {"autoscaling": {"minReplicas": 5, "maxReplicas": 3}}}));
-        assert_eq!(errors(&obj), vec!["autoscaling/min-exceeds-max"]);
+        assert_eq!(errors(&obj), vec![RuleId::AutoscalingMinExceedsMax]);
     }
 
     #[test]
@@ -467,7 +468,7 @@ mod tests {
             let obj = scaled(
                 json!({"scaling": {"autoscaling": {"maxReplicas": 3}}, "podDisruptionBudgets": {"maxUnavailable": bad}}),
             );
-            assert_eq!(errors(&obj), vec!["pdb/malformed-value"], "{bad}");
+            assert_eq!(errors(&obj), vec![RuleId::PdbMalformedValue], "{bad}");
         }
         for good in [json!(0), json!("0%"), json!("100%"), json!(2)] {
             assert!(IntOrPercent::parse(&good).is_some(), "{good}");
@@ -488,7 +489,7 @@ mod tests {
             let obj = scaled(
                 json!({"scaling": {"autoscaling": {"minReplicas": 2, "maxReplicas": 4}}, "podDisruptionBudgets": pdb}),
             );
-            let warned = rules_with(&obj, Severity::Warning).contains(&"pdb/blocks-evictions");
+            let warned = rules_with(&obj, Severity::Warning).contains(&RuleId::PdbBlocksEvictions);
             assert_eq!(warned, blocks, "{pdb}");
         }
     }
@@ -496,7 +497,10 @@ mod tests {
     #[test]
     fn pdb_while_scaling_is_off_is_inactive() {
         let obj = scaled(json!({"podDisruptionBudgets": {"maxUnavailable": 1}}));
-        assert_eq!(rules_with(&obj, Severity::Warning), vec!["pdb/inactive"]);
+        assert_eq!(
+            rules_with(&obj, Severity::Warning),
+            vec![RuleId::PdbInactive]
+        );
     }
 
     #[test]
@@ -504,7 +508,7 @@ mod tests {
         let mut obj = scaled(json!({"scaling": {"autoscaling": {"maxReplicas": 3}}}));
         assert!(rules_with(&obj, Severity::Warning).is_empty());
         obj["spec"]["services"]["onlineStore"]["server"] = json!({});
-        let f = finding(&obj, "autoscaling/missing-resource-request");
+        let f = finding(&obj, RuleId::AutoscalingMissingResourceRequest);
         assert!(f.message.contains("default metric"), "{}", f.message);
         assert!(f.message.contains("\"online\""));
     }
@@ -518,7 +522,7 @@ mod tests {
         );
         assert_eq!(
             rules_with(&obj, Severity::Warning),
-            vec!["autoscaling/missing-resource-request"]
+            vec![RuleId::AutoscalingMissingResourceRequest]
         );
     }
 
@@ -531,14 +535,14 @@ mod tests {
         let errs = errors(&obj);
         assert_eq!(
             errs.iter()
-                .filter(|e| **e == "autoscaling/invalid-metric")
+                .filter(|e| **e == RuleId::AutoscalingInvalidMetric)
                 .count(),
             3,
             "{errs:?}"
         );
         assert_eq!(
             errs.iter()
-                .filter(|e| **e == "autoscaling/invalid-behavior")
+                .filter(|e| **e == RuleId::AutoscalingInvalidBehavior)
                 .count(),
             3,
             "{errs:?}"
@@ -552,7 +556,7 @@ mod tests {
         );
         assert_eq!(
             rules_with(&obj, Severity::Warning),
-            vec!["strategy/recreate-while-scaling"]
+            vec![RuleId::StrategyRecreateWhileScaling]
         );
     }
 
@@ -560,11 +564,11 @@ mod tests {
     fn v1alpha1_objects_get_a_migration_warning() {
         let obj = json!({"apiVersion": "feast.dev/v1alpha1", "kind": "FeatureStore", "metadata": {"name": "a"},
             "spec": {"feastProject": "p", "replicas": 3}});
-        finding(&obj, "version/v1alpha1");
+        finding(&obj, RuleId::VersionV1alpha1);
         // Strict decoding refuses a field v1alpha1 does not have, as kubectl does.
-        assert_eq!(errors(&obj), vec!["schema/unknown-field"]);
+        assert_eq!(errors(&obj), vec![RuleId::SchemaUnknownField]);
         assert_eq!(
-            finding(&obj, "schema/unknown-field").message,
+            finding(&obj, RuleId::SchemaUnknownField).message,
             "unknown field \"spec.replicas\""
         );
         let plain = json!({"apiVersion": "feast.dev/v1alpha1", "kind": "FeatureStore", "metadata": {"name": "a"},

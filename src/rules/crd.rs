@@ -4,6 +4,7 @@
 //! where our mirror and the CRD disagree is said out loud rather than hidden. Pure: the CRD
 //! arrives as JSON, read by the shell from a file or the cluster.
 
+use crate::rules::RuleId;
 use kube::core::cel::{CompiledSchema, ErrorKind, ValidationError, Validator, compile_schema};
 use serde_json::Value;
 
@@ -130,7 +131,7 @@ pub fn reconcile(findings: &mut Vec<Finding>, crd_errors: &[ValidationError], so
                 Some(i) => matched[i] = true,
                 None => extra.push(Finding {
                     severity: Severity::Error,
-                    rule: "crd/rule",
+                    rule: RuleId::CrdRule,
                     path: path.to_string(),
                     message: format!("Invalid value: {}", e.message),
                     hint: format!(
@@ -146,7 +147,7 @@ pub fn reconcile(findings: &mut Vec<Finding>, crd_errors: &[ValidationError], so
         if e.kind != ErrorKind::ValidationFailure {
             extra.push(Finding {
                 severity: Severity::Info,
-                rule: "crd/not-evaluated",
+                rule: RuleId::CrdNotEvaluated,
                 path: e.field_path.clone(),
                 message: format!(
                     "the CRD rule `{}` could not be evaluated locally: {}",
@@ -165,7 +166,7 @@ pub fn reconcile(findings: &mut Vec<Finding>, crd_errors: &[ValidationError], so
             Some(i) => matched[i] = true,
             None => extra.push(Finding {
                 severity: Severity::Error,
-                rule: "crd/rule",
+                rule: RuleId::CrdRule,
                 path: e.field_path.clone(),
                 message: format!("Invalid value: {}", e.message),
                 hint: format!(
@@ -182,7 +183,7 @@ pub fn reconcile(findings: &mut Vec<Finding>, crd_errors: &[ValidationError], so
         if f.origin == Origin::Cel && !matched[i] {
             extra.push(Finding {
                 severity: Severity::Warning,
-                rule: "crd/disagreement",
+                rule: RuleId::CrdDisagreement,
                 path: f.path.clone(),
                 message: format!(
                     "kubectl-feast's rule {} fails, but the CRD ({source}) evaluated locally \
@@ -231,7 +232,7 @@ mod tests {
         reconcile(&mut findings, &errs, "crd.yaml");
         let f = findings
             .iter()
-            .find(|f| f.rule == "crd/rule")
+            .find(|f| f.rule == RuleId::CrdRule)
             .expect("crd/rule finding");
         assert!(f.message.contains("at most two"));
     }
@@ -250,7 +251,7 @@ mod tests {
         let obj = json!({"apiVersion": "feast.dev/v1", "metadata": {"name": "a"}, "spec": {"feastProject": "p", "replicas": 3}});
         let mut findings = crate::rules::check(&obj);
         reconcile(&mut findings, &rules.evaluate(&obj), "old.yaml");
-        assert!(findings.iter().any(|f| f.rule == "crd/disagreement"));
+        assert!(findings.iter().any(|f| f.rule == RuleId::CrdDisagreement));
     }
 
     #[test]
@@ -271,7 +272,7 @@ mod tests {
         assert_eq!(errs.len(), 1);
         let mut findings = Vec::new();
         reconcile(&mut findings, &errs, "crd.yaml");
-        assert_eq!(findings[0].rule, "crd/rule");
+        assert_eq!(findings[0].rule, RuleId::CrdRule);
         assert_eq!(findings[0].severity, Severity::Error);
         assert!(
             findings[0]

@@ -4,6 +4,7 @@
 //! the Deployment to `spec.replicas` on every reconcile. These mistakes fail quietly at run
 //! time, so they are caught here, from plain JSON. Pure: no I/O.
 
+use crate::rules::RuleId;
 use serde_json::{Value, json};
 
 use super::{Finding, Findings, Severity};
@@ -157,7 +158,7 @@ fn targets_deployment(out: &mut Findings, so_name: &str, store_name: &str) {
     let fixed = fixed_target_ref(store_name);
     out.operator(
         Severity::Error,
-        "keda/targets-deployment",
+        RuleId::KedaTargetsDeployment,
         "spec.scaleTargetRef",
         format!(
             "ScaledObject {so_name} targets Deployment feast-{store_name}, which the Feast Operator \
@@ -196,7 +197,7 @@ fn two_owners(out: &mut Findings, so_name: &str, fs: &FeatureStore, source: Sour
         };
         out.operator(
             Severity::Error,
-            "keda/two-owners",
+            RuleId::KedaTwoOwners,
             "spec.scaleTargetRef",
             format!(
                 "ScaledObject {so_name} and FeatureStore {store_name}'s {other} both set the replica \
@@ -219,7 +220,7 @@ fn unsafe_persistence(out: &mut Findings, so: &Value, store: &Value, store_name:
         let explicit = lookup(so, "spec.maxReplicaCount").is_some();
         out.operator(
             Severity::Error,
-            "keda/unsafe-persistence",
+            RuleId::KedaUnsafePersistence,
             if explicit { "spec.maxReplicaCount" } else { "spec" },
             format!(
                 "maxReplicaCount is {max}{} but the persistence of FeatureStore {store_name} is not \
@@ -268,7 +269,7 @@ fn missing_requests(out: &mut Findings, so: &Value, fs: &FeatureStore) {
         if !without.is_empty() {
             out.operator(
                 Severity::Warning,
-                "keda/missing-resource-request",
+                RuleId::KedaMissingResourceRequest,
                 &format!("spec.triggers[{i}]"),
                 format!(
                     "the {resource} trigger scales on utilization, but FeatureStore {store_name}'s \
@@ -290,7 +291,7 @@ fn paused_note(out: &mut Findings, so: &Value, so_name: &str) {
     if let Some(annotation) = paused(so) {
         out.operator(
             Severity::Info,
-            "keda/paused",
+            RuleId::KedaPaused,
             "metadata.annotations",
             format!(
                 "ScaledObject {so_name} is paused ({annotation}): KEDA does not change the replica \
@@ -453,7 +454,7 @@ mod tests {
             "metadata": {"name": "orders", "namespace": "feast"}, "spec": spec})
     }
 
-    fn rules(findings: &[Finding]) -> Vec<&'static str> {
+    fn rules(findings: &[Finding]) -> Vec<RuleId> {
         findings.iter().map(|f| f.rule).collect()
     }
 
@@ -470,7 +471,7 @@ mod tests {
     fn a_deployment_target_is_an_error_with_the_fixed_reference() {
         let s = so(json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "feast-orders"}));
         let f = check(&s, &scalable_store(json!({})), Source::Manifest);
-        assert_eq!(rules(&f), ["keda/targets-deployment"]);
+        assert_eq!(rules(&f), [RuleId::KedaTargetsDeployment]);
         assert!(
             f[0].hint.contains(r#""kind":"FeatureStore""#),
             "{}",
@@ -493,7 +494,7 @@ mod tests {
             "registry": {"remote": {"hostname": "r:80"}},
             "scaling": {"autoscaling": {"maxReplicas": 4}}}}));
         let f = check(&s, &store, Source::Live);
-        assert_eq!(rules(&f), ["keda/two-owners"]);
+        assert_eq!(rules(&f), [RuleId::KedaTwoOwners]);
         assert!(
             f[0].hint.contains("autoscale orders -n feast --off"),
             "{}",
@@ -507,7 +508,7 @@ mod tests {
         let store = scalable_store(json!({"replicas": 3}));
         assert_eq!(
             rules(&check(&s, &store, Source::Manifest)),
-            ["keda/two-owners"]
+            [RuleId::KedaTwoOwners]
         );
         // Live, spec.replicas is what KEDA wrote.
         assert!(check(&s, &store, Source::Live).is_empty());
@@ -519,7 +520,7 @@ mod tests {
         let store = json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
             "metadata": {"name": "orders"}, "spec": {"feastProject": "orders"}});
         let f = check(&s, &store, Source::Manifest);
-        assert_eq!(rules(&f), ["keda/unsafe-persistence"]);
+        assert_eq!(rules(&f), [RuleId::KedaUnsafePersistence]);
         assert_eq!(f[0].path, "spec.maxReplicaCount");
         s["spec"]
             .as_object_mut()
@@ -539,7 +540,7 @@ mod tests {
         let mut s = so(json!({"kind": "FeatureStore", "name": "orders"}));
         s["metadata"]["annotations"] = json!({PAUSED_REPLICAS: "2"});
         let f = check(&s, &scalable_store(json!({})), Source::Live);
-        assert_eq!(rules(&f), ["keda/paused"]);
+        assert_eq!(rules(&f), [RuleId::KedaPaused]);
         assert_eq!(f[0].severity, Severity::Info);
         s["metadata"]["annotations"] = json!({PAUSED: "false"});
         assert!(check(&s, &scalable_store(json!({})), Source::Live).is_empty());
@@ -592,7 +593,7 @@ mod tests {
     fn a_utilization_trigger_without_requests_is_a_warning() {
         let so = scaled_object("feast", "orders", 2, 6, &[Trigger::Memory(80)]);
         let f = check(&so, &scalable_store(json!({})), Source::Live);
-        assert_eq!(rules(&f), ["keda/missing-resource-request"]);
+        assert_eq!(rules(&f), [RuleId::KedaMissingResourceRequest]);
         assert_eq!(
             (f[0].severity, f[0].path.as_str()),
             (Severity::Warning, "spec.triggers[0]")

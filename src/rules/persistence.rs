@@ -1,6 +1,7 @@
 //! The CRD's persistence, PVC and registry one-of rules (operator contract §3.3), mirrored
 //! from their CEL text. They hold with or without scaling, in v1 and v1alpha1 alike.
 
+use crate::rules::RuleId;
 use serde_json::Value;
 
 use super::Findings;
@@ -18,7 +19,7 @@ pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
         if let Some(p) = fs.get(&path).and_then(Value::as_object) {
             if p.contains_key("file") == p.contains_key("store") {
                 out.cel(
-                    "persistence/file-or-store",
+                    RuleId::PersistenceFileOrStore,
                     &path,
                     "One selection required between file or store.",
                     format!("Keep exactly one of {path}.file or {path}.store."),
@@ -55,7 +56,7 @@ fn online_file(file: &Value, out: &mut Findings) {
     };
     if !has_pvc && !path.starts_with('/') {
         out.cel(
-            "persistence/ephemeral-absolute-path",
+            RuleId::PersistenceEphemeralAbsolutePath,
             AT,
             "Ephemeral stores must have absolute paths.",
             format!(
@@ -66,7 +67,7 @@ fn online_file(file: &Value, out: &mut Findings) {
     pvc_relative_path(AT, has_pvc, path, out);
     if is_object_store(path) {
         out.cel(
-            "persistence/online-object-store",
+            RuleId::PersistenceOnlineObjectStore,
             AT,
             "Online store does not support S3 or GS buckets.",
             "Use a DB store for the online store: spec.services.onlineStore.persistence.store.",
@@ -78,7 +79,7 @@ fn online_file(file: &Value, out: &mut Findings) {
 fn pvc_relative_path(at: &str, has_pvc: bool, path: &str, out: &mut Findings) {
     if has_pvc && path.starts_with('/') {
         out.cel(
-            "persistence/pvc-relative-path",
+            RuleId::PersistencePvcRelativePath,
             at,
             "PVC path must be a file name only, with no slashes.",
             format!("With a PVC, {at}.path is relative to pvc.mountPath: drop the leading '/'."),
@@ -94,7 +95,7 @@ fn registry_file(file: &Value, out: &mut Findings) {
     };
     if !(has_pvc || path.starts_with('/') || is_object_store(path)) {
         out.cel(
-            "persistence/registry-path",
+            RuleId::PersistenceRegistryPath,
             AT,
             "Registry files must use absolute paths or be S3 ('s3://') or GS ('gs://') object store URIs.",
             format!("Set {AT}.path to an absolute path or an s3:// or gs:// URI (lower case)."),
@@ -103,7 +104,7 @@ fn registry_file(file: &Value, out: &mut Findings) {
     pvc_relative_path(AT, has_pvc, path, out);
     if has_pvc && is_object_store(path) {
         out.cel(
-            "persistence/pvc-object-store",
+            RuleId::PersistencePvcObjectStore,
             AT,
             "PVC persistence does not support S3 or GS object store URIs.",
             format!("Remove {AT}.pvc to use the object store, or use a file name on the PVC."),
@@ -111,7 +112,7 @@ fn registry_file(file: &Value, out: &mut Findings) {
     }
     if lookup(file, "s3_additional_kwargs").is_some() && !path.starts_with("s3://") {
         out.cel(
-            "persistence/s3-kwargs",
+            RuleId::PersistenceS3Kwargs,
             AT,
             "Additional S3 settings are available only for S3 object store URIs.",
             format!("Remove {AT}.s3_additional_kwargs, or use an s3:// path."),
@@ -125,7 +126,7 @@ fn check_pvc(at: &str, pvc: &Value, out: &mut Findings) {
     };
     if map.contains_key("ref") == map.contains_key("create") {
         out.cel(
-            "pvc/ref-or-create",
+            RuleId::PvcRefOrCreate,
             at,
             "One selection is required between ref and create.",
             format!("Set exactly one of {at}.ref (an existing PVC) or {at}.create."),
@@ -136,7 +137,7 @@ fn check_pvc(at: &str, pvc: &Value, out: &mut Findings) {
         && (!m.starts_with('/') || m.contains(':'))
     {
         out.cel(
-            "pvc/mount-path",
+            RuleId::PvcMountPath,
             at,
             "Mount path must start with '/' and must not contain ':'",
             format!("Set {at}.mountPath to an absolute path without ':', e.g. /data."),
@@ -149,7 +150,7 @@ fn registry_choices(fs: &FeatureStore, out: &mut Findings) {
         && reg.contains_key("local") == reg.contains_key("remote")
     {
         out.cel(
-            "registry/local-or-remote",
+            RuleId::RegistryLocalOrRemote,
             "spec.services.registry",
             "One selection required.",
             "Set exactly one of spec.services.registry.local or spec.services.registry.remote.",
@@ -161,7 +162,7 @@ fn registry_choices(fs: &FeatureStore, out: &mut Findings) {
         && remote.contains_key("hostname") == remote.contains_key("feastRef")
     {
         out.cel(
-            "registry/remote-one-of",
+            RuleId::RegistryRemoteOneOf,
             "spec.services.registry.remote",
             "One selection required.",
             "Set exactly one of registry.remote.hostname (host:port) or registry.remote.feastRef.",
@@ -176,7 +177,7 @@ fn registry_choices(fs: &FeatureStore, out: &mut Findings) {
         let rest_missing = lookup(server, "restAPI").is_none();
         if !(flag("restAPI") == Some(true) || flag("grpc") == Some(true) || !grpc_present) {
             out.cel_or_missing_key(
-                "registry/server-protocol",
+                RuleId::RegistryServerProtocol,
                 AT,
                 rest_missing.then_some("restAPI"),
                 "At least one of restAPI or grpc must be true",
@@ -186,7 +187,7 @@ fn registry_choices(fs: &FeatureStore, out: &mut Findings) {
         let mcp_enabled = lookup(server, "mcp.enabled").and_then(Value::as_bool) == Some(true);
         if fs.is_v1() && mcp_enabled && flag("restAPI") != Some(true) {
             out.cel(
-                "registry/mcp-needs-rest",
+                RuleId::RegistryMcpNeedsRest,
                 AT,
                 "MCP requires restAPI to be true",
                 format!("Set {AT}.restAPI: true, or disable {AT}.mcp."),
@@ -197,6 +198,7 @@ fn registry_choices(fs: &FeatureStore, out: &mut Findings) {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::RuleId;
     use crate::rules::testing::errors;
     use serde_json::{Value, json};
 
@@ -208,14 +210,14 @@ mod tests {
     #[test]
     fn persistence_needs_exactly_one_of_file_or_store() {
         let obj = with_services(json!({"onlineStore": {"persistence": {}}}));
-        assert_eq!(errors(&obj), vec!["persistence/file-or-store"]);
+        assert_eq!(errors(&obj), vec![RuleId::PersistenceFileOrStore]);
     }
 
     #[test]
     fn ephemeral_online_path_must_be_absolute() {
         let obj =
             with_services(json!({"onlineStore": {"persistence": {"file": {"path": "online.db"}}}}));
-        assert_eq!(errors(&obj), vec!["persistence/ephemeral-absolute-path"]);
+        assert_eq!(errors(&obj), vec![RuleId::PersistenceEphemeralAbsolutePath]);
     }
 
     #[test]
@@ -224,7 +226,7 @@ mod tests {
             json!({"onlineStore": {"persistence": {"file": {"path": "/x/online.db",
             "pvc": {"ref": {"name": "p"}, "mountPath": "/data"}}}}}),
         );
-        assert_eq!(errors(&obj), vec!["persistence/pvc-relative-path"]);
+        assert_eq!(errors(&obj), vec![RuleId::PersistencePvcRelativePath]);
     }
 
     #[test]
@@ -236,8 +238,8 @@ mod tests {
         assert_eq!(
             errors(&obj),
             vec![
-                "persistence/ephemeral-absolute-path",
-                "persistence/online-object-store"
+                RuleId::PersistenceEphemeralAbsolutePath,
+                RuleId::PersistenceOnlineObjectStore
             ]
         );
     }
@@ -247,55 +249,55 @@ mod tests {
         let rel = with_services(
             json!({"registry": {"local": {"persistence": {"file": {"path": "reg.db"}}}}}),
         );
-        assert_eq!(errors(&rel), vec!["persistence/registry-path"]);
+        assert_eq!(errors(&rel), vec![RuleId::PersistenceRegistryPath]);
         let pvc_s3 = with_services(
             json!({"registry": {"local": {"persistence": {"file": {"path": "s3://b/r.db",
             "pvc": {"create": {}, "mountPath": "/data"}}}}}}),
         );
-        assert_eq!(errors(&pvc_s3), vec!["persistence/pvc-object-store"]);
+        assert_eq!(errors(&pvc_s3), vec![RuleId::PersistencePvcObjectStore]);
         let kwargs = with_services(
             json!({"registry": {"local": {"persistence": {"file": {"path": "gs://b/r.db",
             "s3_additional_kwargs": {"a": "b"}}}}}}),
         );
-        assert_eq!(errors(&kwargs), vec!["persistence/s3-kwargs"]);
+        assert_eq!(errors(&kwargs), vec![RuleId::PersistenceS3Kwargs]);
     }
 
     #[test]
     fn pvc_rules() {
         let both = with_services(json!({"offlineStore": {"persistence": {"file": {
             "pvc": {"ref": {"name": "a"}, "create": {}, "mountPath": "/d"}}}}}));
-        assert_eq!(errors(&both), vec!["pvc/ref-or-create"]);
+        assert_eq!(errors(&both), vec![RuleId::PvcRefOrCreate]);
         let colon = with_services(json!({"offlineStore": {"persistence": {"file": {
             "pvc": {"ref": {"name": "a"}, "mountPath": "/d:x"}}}}}));
-        assert_eq!(errors(&colon), vec!["pvc/mount-path"]);
+        assert_eq!(errors(&colon), vec![RuleId::PvcMountPath]);
         let missing = with_services(
             json!({"offlineStore": {"persistence": {"file": {"pvc": {"ref": {"name": "a"}}}}}}),
         );
-        assert_eq!(errors(&missing), vec!["schema/required"]);
+        assert_eq!(errors(&missing), vec![RuleId::SchemaRequired]);
     }
 
     #[test]
     fn registry_one_of_rules() {
         assert_eq!(
             errors(&with_services(json!({"registry": {}}))),
-            vec!["registry/local-or-remote"]
+            vec![RuleId::RegistryLocalOrRemote]
         );
         assert_eq!(
             errors(&with_services(
                 json!({"registry": {"remote": {"hostname": "h:1", "feastRef": {"name": "x"}}}})
             )),
-            vec!["registry/remote-one-of"]
+            vec![RuleId::RegistryRemoteOneOf]
         );
     }
 
     #[test]
     fn registry_server_needs_a_protocol() {
         let off = with_services(json!({"registry": {"local": {"server": {"grpc": false}}}}));
-        assert_eq!(errors(&off), vec!["registry/server-protocol"]);
+        assert_eq!(errors(&off), vec![RuleId::RegistryServerProtocol]);
         let default = with_services(json!({"registry": {"local": {"server": {}}}}));
         assert!(errors(&default).is_empty());
         let mcp =
             with_services(json!({"registry": {"local": {"server": {"mcp": {"enabled": true}}}}}));
-        assert_eq!(errors(&mcp), vec!["registry/mcp-needs-rest"]);
+        assert_eq!(errors(&mcp), vec![RuleId::RegistryMcpNeedsRest]);
     }
 }

@@ -2,6 +2,7 @@
 //! the operator contract §3.1, §3.2 and §3.4. Presence means the key exists (CEL `has()`),
 //! whatever its value; a missing `spec.replicas` is the schema default, 1.
 
+use crate::rules::RuleId;
 use serde_json::Value;
 
 use super::Findings;
@@ -19,7 +20,7 @@ pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
     let autoscaling = fs.has("spec.services.scaling.autoscaling");
     if replicas > 1 && autoscaling {
         out.cel(
-            "scaling/mutual-exclusion",
+            RuleId::ScalingMutualExclusion,
             "spec",
             MUTUAL_EXCLUSION,
             format!(
@@ -48,7 +49,7 @@ fn scaled_persistence(fs: &FeatureStore, out: &mut Findings) {
             " A sqlite file lives in each pod, so replicas would each serve their own copy."
         };
         out.cel(
-            "scaling/online-store-db",
+            RuleId::ScalingOnlineStoreDb,
             "spec",
             ONLINE_DB,
             format!(
@@ -61,7 +62,7 @@ fn scaled_persistence(fs: &FeatureStore, out: &mut Findings) {
         && !fs.has("spec.services.offlineStore.persistence.store")
     {
         out.cel(
-            "scaling/offline-store-db",
+            RuleId::ScalingOfflineStoreDb,
             "spec",
             OFFLINE_DB,
             "Set spec.services.offlineStore.persistence.store (type and secretRef), or remove \
@@ -83,7 +84,7 @@ fn scaled_persistence(fs: &FeatureStore, out: &mut Findings) {
             String::new()
         };
         out.cel(
-            "scaling/registry-db-or-remote",
+            RuleId::ScalingRegistryDbOrRemote,
             "spec",
             REGISTRY_DB,
             format!(
@@ -125,7 +126,7 @@ fn pdb_exactly_one(fs: &FeatureStore, out: &mut Findings) {
             "both are set"
         };
         out.cel(
-            "pdb/exactly-one",
+            RuleId::PdbExactlyOne,
             "spec.services.podDisruptionBudgets",
             PDB_EXACTLY_ONE,
             format!(
@@ -138,6 +139,7 @@ fn pdb_exactly_one(fs: &FeatureStore, out: &mut Findings) {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::RuleId;
     use crate::rules::testing::{errors, finding};
     use serde_json::{Value, json};
 
@@ -168,8 +170,8 @@ mod tests {
         let obj = db_backed(
             json!({"spec": {"replicas": 3, "services": {"scaling": {"autoscaling": {"maxReplicas": 5}}}}}),
         );
-        assert_eq!(errors(&obj), vec!["scaling/mutual-exclusion"]);
-        let f = finding(&obj, "scaling/mutual-exclusion");
+        assert_eq!(errors(&obj), vec![RuleId::ScalingMutualExclusion]);
+        let f = finding(&obj, RuleId::ScalingMutualExclusion);
         assert_eq!(f.path, "spec");
         assert!(f.message.contains("mutually exclusive"));
     }
@@ -187,7 +189,10 @@ mod tests {
         let obj = bare(json!({"feastProject": "p", "replicas": 2}));
         assert_eq!(
             errors(&obj),
-            vec!["scaling/online-store-db", "scaling/registry-db-or-remote"]
+            vec![
+                RuleId::ScalingOnlineStoreDb,
+                RuleId::ScalingRegistryDbOrRemote
+            ]
         );
     }
 
@@ -196,9 +201,9 @@ mod tests {
         let obj = db_backed(
             json!({"spec": {"replicas": 2, "services": {"onlineStore": {"disabled": true, "persistence": null}}}}),
         );
-        assert_eq!(errors(&obj), vec!["scaling/online-store-db"]);
+        assert_eq!(errors(&obj), vec![RuleId::ScalingOnlineStoreDb]);
         assert!(
-            finding(&obj, "scaling/online-store-db")
+            finding(&obj, RuleId::ScalingOnlineStoreDb)
                 .hint
                 .contains("disabled")
         );
@@ -209,7 +214,7 @@ mod tests {
         let obj = db_backed(
             json!({"spec": {"replicas": 2, "services": {"offlineStore": {"server": {}}}}}),
         );
-        assert_eq!(errors(&obj), vec!["scaling/offline-store-db"]);
+        assert_eq!(errors(&obj), vec![RuleId::ScalingOfflineStoreDb]);
     }
 
     #[test]
@@ -219,9 +224,12 @@ mod tests {
             "local": {"persistence": {"file": {"path": "S3://bucket/registry.db"}}}}}}}),
         );
         let errs = errors(&upper);
-        assert!(errs.contains(&"scaling/registry-db-or-remote"), "{errs:?}");
         assert!(
-            finding(&upper, "scaling/registry-db-or-remote")
+            errs.contains(&RuleId::ScalingRegistryDbOrRemote),
+            "{errs:?}"
+        );
+        assert!(
+            finding(&upper, RuleId::ScalingRegistryDbOrRemote)
                 .hint
                 .contains("case-sensitive")
         );
@@ -235,7 +243,7 @@ mod tests {
     #[test]
     fn absent_registry_is_rejected_when_scaling() {
         let obj = db_backed(json!({"spec": {"replicas": 2, "services": {"registry": null}}}));
-        assert_eq!(errors(&obj), vec!["scaling/registry-db-or-remote"]);
+        assert_eq!(errors(&obj), vec![RuleId::ScalingRegistryDbOrRemote]);
     }
 
     #[test]
@@ -244,7 +252,7 @@ mod tests {
             let obj = db_backed(
                 json!({"spec": {"replicas": 2, "services": {"podDisruptionBudgets": pdb}}}),
             );
-            assert_eq!(errors(&obj), vec!["pdb/exactly-one"]);
+            assert_eq!(errors(&obj), vec![RuleId::PdbExactlyOne]);
         }
     }
 }

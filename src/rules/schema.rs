@@ -2,6 +2,7 @@
 //! schema for types, ranges, enums and required fields at any depth) does not express: an
 //! object without `spec`, and `feastProject`'s pattern. Worded as the API server words them.
 
+use crate::rules::RuleId;
 use serde_json::Value;
 
 use super::Findings;
@@ -10,7 +11,7 @@ use crate::featurestore::FeatureStore;
 pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
     if fs.get("spec").is_none() {
         out.schema(
-            "schema/required",
+            RuleId::SchemaRequired,
             "spec",
             "Required value".into(),
             "Set spec, e.g. spec: {feastProject: my_project}.",
@@ -21,7 +22,7 @@ pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
         && !feast_project_ok(p)
     {
         out.schema(
-            "schema/pattern",
+            RuleId::SchemaPattern,
             "spec.feastProject",
             format!(
                 "Invalid value: \"{p}\": spec.feastProject in body should match '^[A-Za-z0-9][A-Za-z0-9_-]*$'"
@@ -39,6 +40,7 @@ fn feast_project_ok(p: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::RuleId;
     use crate::rules::testing::{errors, finding};
     use serde_json::{Value, json};
 
@@ -49,9 +51,9 @@ mod tests {
     #[test]
     fn zero_replicas_is_below_the_minimum() {
         let obj = spec(json!({"feastProject": "p", "replicas": 0}));
-        assert_eq!(errors(&obj), vec!["schema/minimum"]);
+        assert_eq!(errors(&obj), vec![RuleId::SchemaMinimum]);
         assert_eq!(
-            finding(&obj, "schema/minimum").message,
+            finding(&obj, RuleId::SchemaMinimum).message,
             "Invalid value: 0: spec.replicas in body should be greater than or equal to 1"
         );
     }
@@ -63,10 +65,10 @@ mod tests {
         );
         let errs = errors(&obj);
         assert!(
-            errs.iter().filter(|r| **r == "schema/type").count() >= 4,
+            errs.iter().filter(|r| **r == RuleId::SchemaType).count() >= 4,
             "{errs:?}"
         );
-        let f = finding(&obj, "schema/type");
+        let f = finding(&obj, RuleId::SchemaType);
         assert!(f.message.contains("must be of type"), "{}", f.message);
     }
 
@@ -75,7 +77,7 @@ mod tests {
         let obj = spec(
             json!({"feastProject": "p", "services": {"scaling": {"autoscaling": {"minReplicas": 2}}}}),
         );
-        let f = finding(&obj, "schema/required");
+        let f = finding(&obj, RuleId::SchemaRequired);
         assert_eq!(f.path, "spec.services.scaling.autoscaling.maxReplicas");
         assert_eq!(f.message, "Required value");
     }
@@ -85,7 +87,7 @@ mod tests {
         let obj = spec(
             json!({"feastProject": "p", "services": {"onlineStore": {"persistence": {"store": {"type": "sqlite", "secretRef": {"name": "s"}}}}}}),
         );
-        let f = finding(&obj, "schema/enum");
+        let f = finding(&obj, RuleId::SchemaEnum);
         assert!(
             f.message.starts_with(
                 "Unsupported value: \"sqlite\": supported values: \"snowflake.online\", \"redis\""
@@ -100,15 +102,18 @@ mod tests {
         let obj = spec(
             json!({"feastProject": "p", "services": {"registry": {"local": {"persistence": {"store": {}}}}}}),
         );
-        assert_eq!(errors(&obj), vec!["schema/required", "schema/required"]);
+        assert_eq!(
+            errors(&obj),
+            vec![RuleId::SchemaRequired, RuleId::SchemaRequired]
+        );
     }
 
     #[test]
     fn feast_project_is_required_and_patterned() {
-        assert_eq!(errors(&spec(json!({}))), vec!["schema/required"]);
+        assert_eq!(errors(&spec(json!({}))), vec![RuleId::SchemaRequired]);
         assert_eq!(
             errors(&spec(json!({"feastProject": "-bad"}))),
-            vec!["schema/pattern"]
+            vec![RuleId::SchemaPattern]
         );
     }
 
@@ -119,6 +124,6 @@ mod tests {
         );
         assert!(errors(&obj).is_empty());
         obj["apiVersion"] = json!("feast.dev/v1alpha1");
-        assert_eq!(errors(&obj), vec!["schema/enum"]);
+        assert_eq!(errors(&obj), vec![RuleId::SchemaEnum]);
     }
 }

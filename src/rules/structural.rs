@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Finding, Origin, Severity};
+use super::{Finding, Origin, RuleId, Severity};
 use crate::suggest;
 
 /// The findings of one object against one schema.
@@ -60,7 +60,7 @@ struct Walk {
 }
 
 impl Walk {
-    fn error(&mut self, rule: &'static str, path: String, message: String, hint: String) {
+    fn error(&mut self, rule: RuleId, path: String, message: String, hint: String) {
         self.out.push(Finding {
             severity: Severity::Error,
             rule,
@@ -130,7 +130,7 @@ impl Walk {
                 let at = shown(&with(&self.path, required));
                 let example = example(required, schema.pointer(&format!("/properties/{required}")));
                 self.error(
-                    "schema/required",
+                    RuleId::SchemaRequired,
                     at.clone(),
                     "Required value".into(),
                     format!("Set {at}, e.g. {required}: {example}."),
@@ -178,7 +178,7 @@ impl Walk {
             format!("Give {at} a value of type {ty}.")
         };
         self.error(
-            "schema/type",
+            RuleId::SchemaType,
             at.to_string(),
             format!("Invalid value: \"{t}\": {at} in body must be of type {ty}: \"{t}\""),
             hint,
@@ -202,7 +202,7 @@ impl Walk {
             };
             // Refused while the body is decoded, before schema validation, in these words.
             self.error(
-                "schema/range",
+                RuleId::SchemaRange,
                 at.to_string(),
                 format!("Invalid value: {shown_value}: should be {word} than or equal to {bound}"),
                 format!("{at} is a 32-bit integer: use a value {dir} {bound}."),
@@ -213,7 +213,7 @@ impl Walk {
             && n < min
         {
             self.error(
-                "schema/minimum",
+                RuleId::SchemaMinimum,
                 at.to_string(),
                 format!("Invalid value: {shown_value}: {at} in body should be greater than or equal to {min}"),
                 minimum_hint(at, min),
@@ -223,7 +223,7 @@ impl Walk {
             && n > max
         {
             self.error(
-                "schema/range",
+                RuleId::SchemaRange,
                 at.to_string(),
                 format!("Invalid value: {shown_value}: {at} in body should be less than or equal to {max}"),
                 format!("Use {max} or less."),
@@ -245,7 +245,7 @@ impl Walk {
             None => format!("Use one of the supported values for {at}."),
         };
         self.error(
-            "schema/enum",
+            RuleId::SchemaEnum,
             at.to_string(),
             format!("Unsupported value: \"{s}\": supported values: {list}"),
             hint,
@@ -376,7 +376,7 @@ fn unknown(parent: &[Step], key: &str, schema: &Value, ancestors: &[&Value]) -> 
     };
     Finding {
         severity: Severity::Error,
-        rule: "schema/unknown-field",
+        rule: RuleId::SchemaUnknownField,
         path: field.clone(),
         message: format!("unknown field \"{field}\""),
         hint,
@@ -431,7 +431,7 @@ mod tests {
     fn messages(spec: Value) -> Vec<(String, String)> {
         check(&fs(spec), model())
             .into_iter()
-            .filter(|f| f.rule == "schema/unknown-field")
+            .filter(|f| f.rule == RuleId::SchemaUnknownField)
             .map(|f| (f.message, f.hint))
             .collect()
     }
@@ -500,10 +500,10 @@ mod tests {
         assert_eq!(found[0].path, "spec.list[1].nmae");
     }
 
-    fn errors_of(spec: Value) -> Vec<(String, String, String)> {
+    fn errors_of(spec: Value) -> Vec<(RuleId, String, String)> {
         check(&fs(spec), model())
             .into_iter()
-            .map(|f| (f.rule.to_string(), f.path, f.message))
+            .map(|f| (f.rule, f.path, f.message))
             .collect()
     }
 
@@ -519,7 +519,7 @@ mod tests {
         assert_eq!(
             found,
             vec![(
-                "schema/type".to_string(),
+                RuleId::SchemaType,
                 at.to_string(),
                 format!(
                     "Invalid value: \"string\": {at} in body must be of type integer: \"string\""
@@ -547,7 +547,7 @@ mod tests {
                 "spec.services.scaling.autoscaling.behavior.scaleDown.stabilizationWindowSeconds",
             ]
         );
-        assert_eq!(found[1].0, "schema/required");
+        assert_eq!(found[1].0, RuleId::SchemaRequired);
     }
 
     #[test]
@@ -558,28 +558,28 @@ mod tests {
             "deploymentStrategy": {"rollingUpdate": {"maxSurge": 1.5}},
             "registry": {"local": {"persistence": {"file": {"cache_mode": "syncc"}}}}}}),
         );
-        let rules: Vec<(&str, &str)> = found.iter().map(|f| (f.0.as_str(), f.1.as_str())).collect();
+        let rules: Vec<(RuleId, &str)> = found.iter().map(|f| (f.0, f.1.as_str())).collect();
         assert!(
-            rules.contains(&("schema/range", "spec.replicas")),
+            rules.contains(&(RuleId::SchemaRange, "spec.replicas")),
             "{found:?}"
         );
         assert!(
             rules.contains(&(
-                "schema/type",
+                RuleId::SchemaType,
                 "spec.services.podDisruptionBudgets.maxUnavailable"
             )),
             "{found:?}"
         );
         assert!(
             rules.contains(&(
-                "schema/type",
+                RuleId::SchemaType,
                 "spec.services.deploymentStrategy.rollingUpdate.maxSurge"
             )),
             "{found:?}"
         );
         assert!(
             rules.contains(&(
-                "schema/enum",
+                RuleId::SchemaEnum,
                 "spec.services.registry.local.persistence.file.cache_mode"
             )),
             "{found:?}"
@@ -602,15 +602,15 @@ mod tests {
             "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone"}],
             "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
                 {"weight": "100", "podAffinityTerm": {"topologyKey": "k"}}]}}}}));
-        let paths: Vec<(&str, &str)> = found.iter().map(|f| (f.0.as_str(), f.1.as_str())).collect();
+        let paths: Vec<(RuleId, &str)> = found.iter().map(|f| (f.0, f.1.as_str())).collect();
         assert!(
             paths.contains(&(
-                "schema/required",
+                RuleId::SchemaRequired,
                 "spec.services.topologySpreadConstraints[0].whenUnsatisfiable"
             )),
             "{found:?}"
         );
-        assert!(paths.contains(&("schema/type", "spec.services.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight")), "{found:?}");
+        assert!(paths.contains(&(RuleId::SchemaType, "spec.services.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight")), "{found:?}");
     }
 
     #[test]
@@ -633,20 +633,20 @@ mod tests {
             "spec": {"feastProject": "p", "replicas": 2, "services": {"podDisruptionBudgets": {"maxUnavailable": 1},
                 "offlineStore": {"persistence": {"store": {"type": "oracle", "secretRef": {"name": "s"}}}}}}});
         let v1alpha1 = crate::model::schema(crate::model::ApiVersion::V1alpha1);
-        let found: Vec<(&str, String)> = check(&obj, v1alpha1)
+        let found: Vec<(RuleId, String)> = check(&obj, v1alpha1)
             .into_iter()
             .map(|f| (f.rule, f.path))
             .collect();
         assert_eq!(
             found,
             vec![
-                ("schema/unknown-field", "spec.replicas".to_string()),
+                (RuleId::SchemaUnknownField, "spec.replicas".to_string()),
                 (
-                    "schema/enum",
+                    RuleId::SchemaEnum,
                     "spec.services.offlineStore.persistence.store.type".to_string()
                 ),
                 (
-                    "schema/unknown-field",
+                    RuleId::SchemaUnknownField,
                     "spec.services.podDisruptionBudgets".to_string()
                 ),
             ]

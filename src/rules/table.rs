@@ -15,266 +15,152 @@ pub struct RuleDoc {
     pub catches: &'static str,
 }
 
-pub const RULES: &[RuleDoc] = &[
-    RuleDoc {
-        id: "scaling/mutual-exclusion",
-        severity: "error",
-        origin: "CEL (R1)",
-        catches: "`spec.replicas` > 1 together with `services.scaling.autoscaling`",
-    },
-    RuleDoc {
-        id: "scaling/online-store-db",
-        severity: "error",
-        origin: "CEL (R2)",
-        catches: "scaling without `services.onlineStore.persistence.store` (even when the online store is disabled)",
-    },
-    RuleDoc {
-        id: "scaling/offline-store-db",
-        severity: "error",
-        origin: "CEL (R3)",
-        catches: "scaling with an offline store that is not DB-backed (an absent offline store is fine)",
-    },
-    RuleDoc {
-        id: "scaling/registry-db-or-remote",
-        severity: "error",
-        origin: "CEL (R4)",
-        catches: "scaling without a remote, DB-backed, or `s3://`/`gs://` registry (case-sensitive; an absent registry fails)",
-    },
-    RuleDoc {
-        id: "pdb/exactly-one",
-        severity: "error",
-        origin: "CEL",
-        catches: "`podDisruptionBudgets` with both or neither of `minAvailable`/`maxUnavailable`",
-    },
-    RuleDoc {
-        id: "persistence/file-or-store",
-        severity: "error",
-        origin: "CEL",
-        catches: "a `persistence` block with both or neither of `file`/`store`",
-    },
-    RuleDoc {
-        id: "persistence/ephemeral-absolute-path",
-        severity: "error",
-        origin: "CEL",
-        catches: "online file path without a PVC that is not absolute",
-    },
-    RuleDoc {
-        id: "persistence/pvc-relative-path",
-        severity: "error",
-        origin: "CEL",
-        catches: "file path on a PVC that starts with `/`",
-    },
-    RuleDoc {
-        id: "persistence/online-object-store",
-        severity: "error",
-        origin: "CEL",
-        catches: "online store file path on `s3://` or `gs://`",
-    },
-    RuleDoc {
-        id: "persistence/registry-path",
-        severity: "error",
-        origin: "CEL",
-        catches: "registry file path without a PVC that is neither absolute nor `s3://`/`gs://`",
-    },
-    RuleDoc {
-        id: "persistence/pvc-object-store",
-        severity: "error",
-        origin: "CEL",
-        catches: "registry file on a PVC with an object-store path",
-    },
-    RuleDoc {
-        id: "persistence/s3-kwargs",
-        severity: "error",
-        origin: "CEL",
-        catches: "`s3_additional_kwargs` with a path that is not `s3://`",
-    },
-    RuleDoc {
-        id: "pvc/ref-or-create",
-        severity: "error",
-        origin: "CEL",
-        catches: "a PVC block with both or neither of `ref`/`create`",
-    },
-    RuleDoc {
-        id: "pvc/mount-path",
-        severity: "error",
-        origin: "CEL",
-        catches: "`mountPath` not starting with `/` or containing `:`",
-    },
-    RuleDoc {
-        id: "registry/local-or-remote",
-        severity: "error",
-        origin: "CEL",
-        catches: "`services.registry` with both or neither of `local`/`remote`",
-    },
-    RuleDoc {
-        id: "registry/remote-one-of",
-        severity: "error",
-        origin: "CEL",
-        catches: "`registry.remote` with both or neither of `hostname`/`feastRef`",
-    },
-    RuleDoc {
-        id: "registry/server-protocol",
-        severity: "error",
-        origin: "CEL",
-        catches: "registry server with `grpc: false` and no `restAPI: true`",
-    },
-    RuleDoc {
-        id: "registry/mcp-needs-rest",
-        severity: "error",
-        origin: "CEL",
-        catches: "registry MCP enabled without `restAPI: true` (v1)",
-    },
-    RuleDoc {
-        id: "schema/unknown-field",
-        severity: "error",
-        origin: "schema",
-        catches: "a field the schema does not declare (`spec.replica`, a block indented one level off, a v1 field in a v1alpha1 object), with the nearest declared field; the typed model covers `spec`, `services`, the stores' persistence, scaling, budgets, strategy, spread and affinity at any depth, a CRD (`--crd`, live) every field",
-    },
-    RuleDoc {
-        id: "schema/type",
-        severity: "error",
-        origin: "schema",
-        catches: "a field of the wrong JSON type at any depth (`averageUtilization: \"60\"`, a string `periodSeconds`), int-or-string values included",
-    },
-    RuleDoc {
-        id: "schema/minimum",
-        severity: "error",
-        origin: "schema",
-        catches: "`replicas`, `minReplicas`, `maxReplicas` below 1; `cache_ttl_seconds` below 0",
-    },
-    RuleDoc {
-        id: "schema/range",
-        severity: "error",
-        origin: "schema",
-        catches: "an integer outside its format's range (`replicas: 2147483648` is beyond int32) or above a maximum",
-    },
-    RuleDoc {
-        id: "schema/required",
-        severity: "error",
-        origin: "schema",
-        catches: "`feastProject`, `maxReplicas`, store `type`/`secretRef`, PVC `mountPath`, a metric's `type`, a spread constraint's `maxSkew`, ... missing",
-    },
-    RuleDoc {
-        id: "schema/enum",
-        severity: "error",
-        origin: "schema",
-        catches: "store types, offline file type, registry `cache_mode` outside their enums",
-    },
-    RuleDoc {
-        id: "schema/pattern",
-        severity: "error",
-        origin: "schema",
-        catches: "`feastProject` not matching `^[A-Za-z0-9][A-Za-z0-9_-]*$`",
-    },
-    RuleDoc {
-        id: "autoscaling/min-exceeds-max",
-        severity: "error",
-        origin: "operator",
-        catches: "`minReplicas` > `maxReplicas`: the HPA API rejects it, the reconcile fails",
-    },
-    RuleDoc {
-        id: "autoscaling/invalid-metric",
-        severity: "error",
-        origin: "operator",
-        catches: "a metric the HPA API rejects (unknown type, missing source, wrong target)",
-    },
-    RuleDoc {
-        id: "autoscaling/invalid-behavior",
-        severity: "error",
-        origin: "operator",
-        catches: "HPA behaviour out of range (window 0–3600 s, policy value > 0, period 1–1800 s, selectPolicy)",
-    },
-    RuleDoc {
-        id: "pdb/malformed-value",
-        severity: "error",
-        origin: "operator",
-        catches: "a budget value that is not an int ≥ 0 or `N%` ≤ 100%: the PDB API rejects it",
-    },
-    RuleDoc {
-        id: "autoscaling/missing-resource-request",
-        severity: "warning",
-        origin: "operator",
-        catches: "a CPU/memory Utilization metric (or the default 80% CPU) while a serving container sets no matching request",
-    },
-    RuleDoc {
-        id: "pdb/blocks-evictions",
-        severity: "warning",
-        origin: "operator",
-        catches: "a budget that allows no voluntary eviction at the minimum replica count: drains stall",
-    },
-    RuleDoc {
-        id: "pdb/inactive",
-        severity: "warning",
-        origin: "operator",
-        catches: "a budget configured while scaling is off: no PDB exists",
-    },
-    RuleDoc {
-        id: "strategy/recreate-while-scaling",
-        severity: "warning",
-        origin: "operator",
-        catches: "explicit `Recreate` while scaling: every rollout is downtime",
-    },
-    RuleDoc {
-        id: "version/v1alpha1",
-        severity: "warning",
-        origin: "operator",
-        catches: "a `feast.dev/v1alpha1` object: deprecated, no scaling fields (each one it carries is an unknown field)",
-    },
-    RuleDoc {
-        id: "init/feast-apply-every-pod",
-        severity: "info",
-        origin: "operator",
-        catches: "`feast apply` runs in every pod at every start while scaling",
-    },
-    RuleDoc {
-        id: "crd/rule",
-        severity: "error",
-        origin: "CEL",
-        catches: "with `--crd` (or live objects): a CRD rule kubectl-feast has no mirror of fails",
-    },
-    RuleDoc {
-        id: "crd/disagreement",
-        severity: "warning",
-        origin: "operator",
-        catches: "a mirrored rule fails but the given CRD does not fail it (an older CRD?)",
-    },
-    RuleDoc {
-        id: "crd/not-evaluated",
-        severity: "info",
-        origin: "CEL",
-        catches: "a CRD rule kube-cel could not evaluate locally; the API server still will",
-    },
-    RuleDoc {
-        id: "keda/targets-deployment",
-        severity: "error",
-        origin: "operator",
-        catches: "a KEDA ScaledObject whose `scaleTargetRef` is the operator's Deployment `feast-<name>` (`apps/v1` `Deployment`, or `kind` omitted): the operator resets the Deployment's replicas, so KEDA's HPA and the operator fight; the fix targets `feast.dev/v1` `FeatureStore` `<name>`",
-    },
-    RuleDoc {
-        id: "keda/two-owners",
-        severity: "error",
-        origin: "operator",
-        catches: "a ScaledObject on a store that also has `services.scaling.autoscaling` (live or in files), or `spec.replicas` > 1 in its manifest (live, `spec.replicas` is KEDA's own write)",
-    },
-    RuleDoc {
-        id: "keda/unsafe-persistence",
-        severity: "error",
-        origin: "operator",
-        catches: "a ScaledObject with `maxReplicaCount` > 1 (KEDA's default is 100) on a store whose persistence is not safe to scale: the API server rejects every scale write KEDA makes",
-    },
-    RuleDoc {
-        id: "keda/missing-resource-request",
-        severity: "warning",
-        origin: "operator",
-        catches: "a ScaledObject `cpu` or `memory` trigger on utilization (KEDA's default `metricType`) while a serving container of the store sets no matching request",
-    },
-    RuleDoc {
-        id: "keda/paused",
-        severity: "info",
-        origin: "operator",
-        catches: "a ScaledObject paused by `autoscaling.keda.sh/paused` or `autoscaling.keda.sh/paused-replicas`: KEDA leaves the count alone",
-    },
-];
+/// Declares [`RuleId`] (one variant per rule, its id as text) and [`RULES`] (its documentation),
+/// from one list: a rule exists, is documented and is spelt the same everywhere, or the build fails.
+macro_rules! rules {
+    ($($variant:ident = $id:literal, $severity:ident, $origin:literal, $catches:expr;)+) => {
+        /// A rule, by its stable id. Compared as a value, never as text.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum RuleId {
+            $($variant,)+
+        }
+
+        impl RuleId {
+            /// Every rule, in the table's order.
+            pub const ALL: &'static [RuleId] = &[$(RuleId::$variant,)+];
+
+            /// The id users see and search for: `scaling/mutual-exclusion`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(RuleId::$variant => $id,)+
+                }
+            }
+
+            /// Its documentation: severity, origin, what it catches.
+            pub fn doc(self) -> &'static RuleDoc {
+                &RULES[self as usize]
+            }
+        }
+
+        pub const RULES: &[RuleDoc] = &[
+            $(RuleDoc { id: $id, severity: stringify!($severity), origin: $origin, catches: $catches },)+
+        ];
+    };
+}
+
+impl RuleId {
+    /// The CRD's four scaling rules (R1-R4): what decides whether a store may scale at all.
+    pub fn is_scaling_rule(self) -> bool {
+        matches!(
+            self,
+            RuleId::ScalingMutualExclusion
+                | RuleId::ScalingOnlineStoreDb
+                | RuleId::ScalingOfflineStoreDb
+                | RuleId::ScalingRegistryDbOrRemote
+        )
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+rules! {
+    ScalingMutualExclusion = "scaling/mutual-exclusion", error, "CEL (R1)",
+        "`spec.replicas` > 1 together with `services.scaling.autoscaling`";
+    ScalingOnlineStoreDb = "scaling/online-store-db", error, "CEL (R2)",
+        "scaling without `services.onlineStore.persistence.store` (even when the online store is disabled)";
+    ScalingOfflineStoreDb = "scaling/offline-store-db", error, "CEL (R3)",
+        "scaling with an offline store that is not DB-backed (an absent offline store is fine)";
+    ScalingRegistryDbOrRemote = "scaling/registry-db-or-remote", error, "CEL (R4)",
+        "scaling without a remote, DB-backed, or `s3://`/`gs://` registry (case-sensitive; an absent registry fails)";
+    PdbExactlyOne = "pdb/exactly-one", error, "CEL",
+        "`podDisruptionBudgets` with both or neither of `minAvailable`/`maxUnavailable`";
+    PersistenceFileOrStore = "persistence/file-or-store", error, "CEL",
+        "a `persistence` block with both or neither of `file`/`store`";
+    PersistenceEphemeralAbsolutePath = "persistence/ephemeral-absolute-path", error, "CEL",
+        "online file path without a PVC that is not absolute";
+    PersistencePvcRelativePath = "persistence/pvc-relative-path", error, "CEL",
+        "file path on a PVC that starts with `/`";
+    PersistenceOnlineObjectStore = "persistence/online-object-store", error, "CEL",
+        "online store file path on `s3://` or `gs://`";
+    PersistenceRegistryPath = "persistence/registry-path", error, "CEL",
+        "registry file path without a PVC that is neither absolute nor `s3://`/`gs://`";
+    PersistencePvcObjectStore = "persistence/pvc-object-store", error, "CEL",
+        "registry file on a PVC with an object-store path";
+    PersistenceS3Kwargs = "persistence/s3-kwargs", error, "CEL",
+        "`s3_additional_kwargs` with a path that is not `s3://`";
+    PvcRefOrCreate = "pvc/ref-or-create", error, "CEL",
+        "a PVC block with both or neither of `ref`/`create`";
+    PvcMountPath = "pvc/mount-path", error, "CEL",
+        "`mountPath` not starting with `/` or containing `:`";
+    RegistryLocalOrRemote = "registry/local-or-remote", error, "CEL",
+        "`services.registry` with both or neither of `local`/`remote`";
+    RegistryRemoteOneOf = "registry/remote-one-of", error, "CEL",
+        "`registry.remote` with both or neither of `hostname`/`feastRef`";
+    RegistryServerProtocol = "registry/server-protocol", error, "CEL",
+        "registry server with `grpc: false` and no `restAPI: true`";
+    RegistryMcpNeedsRest = "registry/mcp-needs-rest", error, "CEL",
+        "registry MCP enabled without `restAPI: true` (v1)";
+    SchemaUnknownField = "schema/unknown-field", error, "schema",
+        "a field the schema does not declare (`spec.replica`, a block indented one level off, a v1 field in a v1alpha1 object), with the nearest declared field; the typed model covers `spec`, `services`, the stores' persistence, scaling, budgets, strategy, spread and affinity at any depth, a CRD (`--crd`, live) every field";
+    SchemaType = "schema/type", error, "schema",
+        "a field of the wrong JSON type at any depth (`averageUtilization: \"60\"`, a string `periodSeconds`), int-or-string values included";
+    SchemaMinimum = "schema/minimum", error, "schema",
+        "`replicas`, `minReplicas`, `maxReplicas` below 1; `cache_ttl_seconds` below 0";
+    SchemaRange = "schema/range", error, "schema",
+        "an integer outside its format's range (`replicas: 2147483648` is beyond int32) or above a maximum";
+    SchemaRequired = "schema/required", error, "schema",
+        "`feastProject`, `maxReplicas`, store `type`/`secretRef`, PVC `mountPath`, a metric's `type`, a spread constraint's `maxSkew`, ... missing";
+    SchemaEnum = "schema/enum", error, "schema",
+        "store types, offline file type, registry `cache_mode` outside their enums";
+    SchemaPattern = "schema/pattern", error, "schema",
+        "`feastProject` not matching `^[A-Za-z0-9][A-Za-z0-9_-]*$`";
+    AutoscalingMinExceedsMax = "autoscaling/min-exceeds-max", error, "operator",
+        "`minReplicas` > `maxReplicas`: the HPA API rejects it, the reconcile fails";
+    AutoscalingInvalidMetric = "autoscaling/invalid-metric", error, "operator",
+        "a metric the HPA API rejects (unknown type, missing source, wrong target)";
+    AutoscalingInvalidBehavior = "autoscaling/invalid-behavior", error, "operator",
+        "HPA behaviour out of range (window 0–3600 s, policy value > 0, period 1–1800 s, selectPolicy)";
+    PdbMalformedValue = "pdb/malformed-value", error, "operator",
+        "a budget value that is not an int ≥ 0 or `N%` ≤ 100%: the PDB API rejects it";
+    AutoscalingMissingResourceRequest = "autoscaling/missing-resource-request", warning, "operator",
+        "a CPU/memory Utilization metric (or the default 80% CPU) while a serving container sets no matching request";
+    PdbBlocksEvictions = "pdb/blocks-evictions", warning, "operator",
+        "a budget that allows no voluntary eviction at the minimum replica count: drains stall";
+    PdbInactive = "pdb/inactive", warning, "operator",
+        "a budget configured while scaling is off: no PDB exists";
+    StrategyRecreateWhileScaling = "strategy/recreate-while-scaling", warning, "operator",
+        "explicit `Recreate` while scaling: every rollout is downtime";
+    VersionV1alpha1 = "version/v1alpha1", warning, "operator",
+        "a `feast.dev/v1alpha1` object: deprecated, no scaling fields (each one it carries is an unknown field)";
+    InitFeastApplyEveryPod = "init/feast-apply-every-pod", info, "operator",
+        "`feast apply` runs in every pod at every start while scaling";
+    CrdRule = "crd/rule", error, "CEL",
+        "with `--crd` (or live objects): a CRD rule kubectl-feast has no mirror of fails";
+    CrdDisagreement = "crd/disagreement", warning, "operator",
+        "a mirrored rule fails but the given CRD does not fail it (an older CRD?)";
+    CrdNotEvaluated = "crd/not-evaluated", info, "CEL",
+        "a CRD rule kube-cel could not evaluate locally; the API server still will";
+    KedaTargetsDeployment = "keda/targets-deployment", error, "operator",
+        "a KEDA ScaledObject whose `scaleTargetRef` is the operator's Deployment `feast-<name>` (`apps/v1` `Deployment`, or `kind` omitted): the operator resets the Deployment's replicas, so KEDA's HPA and the operator fight; the fix targets `feast.dev/v1` `FeatureStore` `<name>`";
+    KedaTwoOwners = "keda/two-owners", error, "operator",
+        "a ScaledObject on a store that also has `services.scaling.autoscaling` (live or in files), or `spec.replicas` > 1 in its manifest (live, `spec.replicas` is KEDA's own write)";
+    KedaUnsafePersistence = "keda/unsafe-persistence", error, "operator",
+        "a ScaledObject with `maxReplicaCount` > 1 (KEDA's default is 100) on a store whose persistence is not safe to scale: the API server rejects every scale write KEDA makes";
+    KedaMissingResourceRequest = "keda/missing-resource-request", warning, "operator",
+        "a ScaledObject `cpu` or `memory` trigger on utilization (KEDA's default `metricType`) while a serving container of the store sets no matching request";
+    KedaPaused = "keda/paused", info, "operator",
+        "a ScaledObject paused by `autoscaling.keda.sh/paused` or `autoscaling.keda.sh/paused-replicas`: KEDA leaves the count alone";
+}
 
 /// The markdown table of docs/rules.md.
 pub fn markdown_table() -> String {
@@ -316,6 +202,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_variant_is_its_table_row() {
+        assert_eq!(RuleId::ALL.len(), RULES.len());
+        for (i, r) in RuleId::ALL.iter().enumerate() {
+            assert_eq!(r.doc().id, r.as_str());
+            assert_eq!(RULES[i].id, r.as_str());
+        }
+        let scaling: Vec<&str> = RuleId::ALL
+            .iter()
+            .filter(|r| r.is_scaling_rule())
+            .map(|r| r.as_str())
+            .collect();
+        assert!(scaling.iter().all(|id| id.starts_with("scaling/")) && scaling.len() == 4);
     }
 
     #[test]

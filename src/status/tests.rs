@@ -1,3 +1,4 @@
+use crate::rules::RuleId;
 use serde_json::json;
 
 use super::fixtures::{self, Objects};
@@ -293,7 +294,7 @@ fn a_failed_store_keeps_its_condition_message() {
     assert!(
         s.warnings
             .iter()
-            .any(|f| f.rule == "autoscaling/min-exceeds-max")
+            .any(|f| f.rule == RuleId::AutoscalingMinExceedsMax)
     );
     assert_eq!(
         s.autoscaler.expect("spec asks for an HPA").verdict.level,

@@ -233,7 +233,7 @@ proptest! {
         let findings = rules::check(&object);
         prop_assert_eq!(&findings, &rules::check(&object));
         for f in &findings {
-            prop_assert!(rules::table::RULES.iter().any(|r| r.id == f.rule), "undocumented rule {}", f.rule);
+            prop_assert!(rules::table::RULES.iter().any(|r| r.id == f.rule.as_str()), "undocumented rule {}", f.rule);
             prop_assert!(!f.message.is_empty(), "{} has no message", f.rule);
         }
     }
