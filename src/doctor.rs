@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::featurestore::{FeatureStore, KIND, ScalingMode, lookup};
 use crate::rules::{self, Severity};
+use crate::status::Area;
 use crate::status::ZONE_LABEL;
 
 /// The first operator release with the scaling fields and the scale subresource (§0).
@@ -104,6 +105,9 @@ pub struct Facts {
     pub scaled_objects: Probe<Vec<Value>>,
     pub nodes: Probe<Vec<Node>>,
     pub access: Vec<Access>,
+    /// What `status` derives for the stores in scope, from the same reads: each store's
+    /// verdicts are its checks here too (`status/<area>`).
+    pub status: Vec<crate::status::StoreStatus>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -778,14 +782,12 @@ fn access_check(a: &Access) -> Check {
             Level::Ok,
             format!("you may {what} ({})", a.needed_by),
         ),
+        // Your own permissions never block: they stop your commands, not scaling or HA, and
+        // a read-only job (a viewer in CI) must be able to pass.
         Probe::Found(false) => check(
             id,
             CLUSTER,
-            if a.required {
-                Level::Blocking
-            } else {
-                Level::Warning
-            },
+            Level::Warning,
             if a.required {
                 format!("you may not {what}: {} will be refused (403)", a.needed_by)
             } else {
@@ -834,7 +836,63 @@ fn store_checks(store: &Value, facts: &Facts, nodes: Option<&NodeCount>) -> Vec<
         out.push(c);
     }
     out.push(deployment_check(store, &facts.deployments, &subject));
+    out.extend(status_checks(&fs, &facts.status, &subject));
     out
+}
+
+/// The store's verdicts as `status` shows them, one check per area that needs attention (and
+/// one `ok` when none does): CRITICAL blocks, WARNING warns. So doctor never says ok for what
+/// status marks CRITICAL or WARNING.
+fn status_checks(
+    fs: &FeatureStore,
+    status: &[crate::status::StoreStatus],
+    subject: &str,
+) -> Vec<Check> {
+    use crate::status::Level as StatusLevel;
+    let Some(s) = status
+        .iter()
+        .find(|s| s.name == fs.name() && s.namespace == fs.namespace().unwrap_or(""))
+    else {
+        return Vec::new();
+    };
+    let noteworthy: Vec<Check> = s
+        .verdicts
+        .iter()
+        .cloned()
+        .filter_map(|v| {
+            let level = match v.level {
+                StatusLevel::Critical => Level::Blocking,
+                StatusLevel::Warning => Level::Warning,
+                StatusLevel::Unknown => Level::Unknown,
+                StatusLevel::Ok | StatusLevel::Info => return None,
+            };
+            let id = match v.area {
+                Area::Mode => "status/mode",
+                Area::Replicas => "status/replicas",
+                Area::Autoscaler => "status/autoscaler",
+                Area::Budget => "status/budget",
+                Area::Placement => "status/placement",
+                Area::Safety => "status/safety",
+                Area::Phase => "status/phase",
+                Area::Sync => "status/sync",
+            };
+            Some(check(id, subject, level, v.message).fix(format!(
+                "see `kubectl feast status {} -n {}`",
+                fs.name(),
+                fs.namespace().unwrap_or("default")
+            )))
+        })
+        .collect();
+    if noteworthy.is_empty() {
+        vec![check(
+            "status/verdicts",
+            subject,
+            Level::Ok,
+            "status shows nothing that needs attention".into(),
+        )]
+    } else {
+        noteworthy
+    }
 }
 
 fn version_check(store: &Value, subject: &str) -> Check {
@@ -1237,6 +1295,7 @@ mod tests {
             }]),
             leases: Probe::Found(vec![]),
             now: "2026-12-05T12:00:00Z".parse().expect("a time"),
+            status: Vec::new(),
             stores: Probe::Found(stores),
             deployments: Probe::Found(vec![]),
             metrics_api: Probe::Found(ApiAvailability {
@@ -1396,7 +1455,8 @@ mod tests {
             .filter(|c| c.id == "rbac/access")
             .map(|c| c.level)
             .collect();
-        assert_eq!(levels, vec![Level::Blocking, Level::Warning]);
+        // Your own permissions warn, never block (a read-only CI job must pass).
+        assert_eq!(levels, vec![Level::Warning, Level::Warning]);
     }
 
     #[test]

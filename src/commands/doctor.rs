@@ -8,7 +8,9 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
-use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 use kube::api::{Api, ListParams, PostParams};
@@ -21,7 +23,7 @@ use crate::doctor::{self, Access, ApiAvailability, Facts, Probe, Workload};
 use crate::error::{Error, ErrorKind, Result};
 use crate::featurestore::{FeatureStore, RESOURCE, resource_name};
 use crate::render::{self, style::Style};
-use crate::status::NAME_LABEL;
+use crate::status::{Inventory, NAME_LABEL, PodInfo, Source};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -274,6 +276,9 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
     let apiservices: Api<APIService> = Api::all(client.clone());
     let nodes: Api<Node> = Api::all(client.clone());
     let deployments: Api<Deployment> = scoped(client, ns);
+    let hpas: Api<HorizontalPodAutoscaler> = scoped(client, ns);
+    let pdbs: Api<PodDisruptionBudget> = scoped(client, ns);
+    let pods: Api<Pod> = scoped(client, ns);
     let stores_api = cluster.featurestores(ns);
     let so_api = scoped_dynamic(client, ns, &scaled_object_resource());
     let owned = ListParams::default().labels(NAME_LABEL);
@@ -291,6 +296,7 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
         leases,
         keda_operator,
         allowed,
+        (hpa_list, pdb_list, pod_list),
     ) = tokio::join!(
         crds.get_opt("featurestores.feast.dev"),
         crds.get_opt("scaledobjects.keda.sh"),
@@ -308,6 +314,14 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
             ("keda", "keda-operator"),
         ),
         futures::future::join_all(plan.iter().map(|(_, attrs)| review(cluster, attrs.clone()))),
+        // What status reads besides: the store verdicts are its own.
+        async {
+            tokio::join!(
+                list_pages(&hpas, &all, Some(PAGE), |h| h),
+                list_pages(&pdbs, &all, Some(PAGE), |p| p),
+                list_pages(&pods, &owned, Some(PAGE), |p| PodInfo::from_pod(&p)),
+            )
+        },
     );
     let crd = probe(cluster, "read CRD featurestores.feast.dev", crd)?
         .as_ref()
@@ -335,6 +349,21 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
         a.allowed = allowed?;
         access.push(a);
     }
+    let status = match &stores {
+        Probe::Found(found) => {
+            let inventory = Inventory {
+                stores: found.iter().map(Value::to_string).collect(),
+                deployments: source(&deployments),
+                hpas: source(&listed(cluster, hpa_list, "list HPAs")?),
+                pdbs: source(&listed(cluster, pdb_list, "list PodDisruptionBudgets")?),
+                pods: source(&listed(cluster, pod_list, "list pods")?),
+                nodes: source(&nodes),
+                scaled_objects: source(&scaled_objects),
+            };
+            crate::status::derive(&inventory).stores
+        }
+        _ => Vec::new(),
+    };
     Ok(Facts {
         namespace,
         crd,
@@ -349,6 +378,7 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
         scaled_objects,
         nodes,
         access,
+        status,
     })
 }
 
@@ -380,6 +410,15 @@ async fn stores_probe(
         }
     }
     Ok(stores)
+}
+
+/// A look-up's outcome as `status` reads a kind.
+fn source<T: Clone>(p: &Probe<Vec<T>>) -> Source<T> {
+    match p {
+        Probe::Found(items) => Source::listed(items.clone()),
+        Probe::Missing => Source::NotServed,
+        Probe::Unreadable(why) => Source::Unreadable(why.clone()),
+    }
 }
 
 /// A LIST's items; refused or not served becomes what the check says instead.

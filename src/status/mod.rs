@@ -34,6 +34,7 @@ mod index;
 pub mod placement;
 pub mod scaling;
 pub mod strategy;
+pub mod verdicts;
 
 pub use autoscaler::{Autoscaler, AutoscalerKind, Limit, MetricSummary};
 pub use budget::DisruptionBudget;
@@ -41,6 +42,7 @@ pub use conditions::Condition;
 pub use placement::{Placement, PodInfo, PodPlacement};
 pub use scaling::{Mode, OwnerKind, ReplicaOwner, Replicas, ReplicasSource, ScalingStatus, Synced};
 pub use strategy::{Injection, InjectionState, Strategy, StrategyOrigin, StrategySource};
+pub use verdicts::{Area, StoreVerdict};
 
 use index::{Index, owned};
 
@@ -256,6 +258,9 @@ pub struct StoreStatus {
     pub warnings: Vec<Finding>,
     /// What could not be known for this store, and why.
     pub unknown: Vec<String>,
+    /// The verdict on each area (mode, replicas, autoscaler, budget, placement, safety, phase,
+    /// sync): what `status` colours and what `doctor` checks, derived once.
+    pub verdicts: Vec<StoreVerdict>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -374,7 +379,7 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
     );
     let persistence = rules::persistence_table(object);
 
-    StoreStatus {
+    let mut status = StoreStatus {
         namespace: ns.to_string(),
         name: name.to_string(),
         uid: uid.map(str::to_string),
@@ -403,7 +408,10 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         conditions: conditions::conditions(fs.get("status.conditions")),
         warnings: rules::check(object),
         unknown,
-    }
+        verdicts: Vec::new(),
+    };
+    status.verdicts = status.judge();
+    status
 }
 
 #[cfg(test)]

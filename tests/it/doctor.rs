@@ -291,13 +291,56 @@ async fn a_stopped_operator_is_blocking_in_doctor_and_a_risk_for_every_change() 
     assert_ne!(applied, "2", "nothing acted on the change");
 }
 
+/// One truth: on every seeded scenario, each verdict `status` gives a store (CRITICAL, WARNING)
+/// is a `doctor` check of that store with the same words, blocking for a critical one; doctor
+/// never says ok for what status marks (it said "ok" beside a Failed store, a store with all
+/// replicas on one node, a budget that blocks drains).
 #[tokio::test]
-async fn a_viewer_is_told_what_it_may_not_do_and_exit_1() {
+async fn doctor_and_status_give_every_seeded_store_the_same_verdicts() {
+    let c = support::cluster();
+    let ns = c.namespace("doctor-status-agree").await;
+    c.seed(&ns, &crate::fixtures::seeded_scenarios());
+    let out = run(c, &["status", "-n", &ns, "-o", "json"]);
+    let status: Value = serde_json::from_slice(&out.stdout).expect("status -o json");
+    let (code, report) = doctor_json(c, &["-n", &ns]);
+    let mut critical = 0;
+    for store in status["stores"].as_array().expect("stores") {
+        let subject = format!("{ns}/{}", store["name"].as_str().expect("name"));
+        for v in store["verdicts"].as_array().expect("verdicts") {
+            let expected = match v["level"].as_str() {
+                Some("critical") => "blocking",
+                Some("warning") => "warning",
+                _ => continue,
+            };
+            if expected == "blocking" {
+                critical += 1;
+            }
+            let id = format!("status/{}", v["area"].as_str().expect("area"));
+            let found = checks(&report, &id, Some(&subject));
+            assert_eq!(found.len(), 1, "{id} {subject}: {v} in {report:#}");
+            assert_eq!(found[0]["level"], expected, "{id} {subject}: {v}");
+            assert_eq!(found[0]["message"], v["message"], "{id} {subject}");
+        }
+        if store["verdicts"].as_array().is_some_and(|vs| {
+            vs.iter()
+                .all(|v| v["level"] == "ok" || v["level"] == "info")
+        }) {
+            assert_eq!(one(&report, "status/verdicts", Some(&subject)).0, "ok");
+        }
+    }
+    assert!(critical > 0, "the scenarios include critical stores");
+    assert_eq!(code, 1, "a critical store blocks: {report:#}");
+}
+
+#[tokio::test]
+async fn a_viewer_is_told_what_it_may_not_do_and_still_passes() {
     let c = support::cluster();
     let ns = c.namespace("doctor-viewer").await;
     c.seed(&ns, &["static"]);
     let (code, report) = doctor_json(c, &["--context", "viewer", "-n", &ns]);
-    assert_eq!(code, 1, "{report:#}");
+    // Nothing blocks scaling here: the viewer's own missing rights are warnings, so a
+    // read-only CI job can pass (it exited 1 on the patch review before).
+    assert_eq!(code, 0, "{report:#}");
     let rbac = checks(&report, "rbac/access", None);
     let patch = rbac
         .iter()
@@ -307,7 +350,7 @@ async fn a_viewer_is_told_what_it_may_not_do_and_exit_1() {
                 .is_some_and(|m| m.contains("patch featurestores.feast.dev"))
         })
         .expect("the patch review");
-    assert_eq!(patch["level"], "blocking", "{patch}");
+    assert_eq!(patch["level"], "warning", "{patch}");
     assert!(
         patch["message"]
             .as_str()

@@ -12,8 +12,8 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::style::Style;
 use crate::status::{
-    Autoscaler, Level, Limit, Mode, Ownership, SourceRead, SourceState, StatusReport, StoreStatus,
-    StrategyOrigin,
+    Area, Autoscaler, Level, Limit, Mode, Ownership, SourceRead, SourceState, StatusReport,
+    StoreStatus, StrategyOrigin,
 };
 
 /// Which columns the list shows.
@@ -61,13 +61,8 @@ pub fn row(s: &StoreStatus, cols: Columns, now: Timestamp) -> Vec<Field> {
     if cols.namespace {
         r.push(field(&s.namespace, Level::Ok));
     }
-    let mode_level = match s.mode {
-        Mode::Conflict => Level::Critical,
-        Mode::Unknown => Level::Unknown,
-        _ => Level::Ok,
-    };
     r.push(field(&s.name, Level::Ok));
-    r.push(field(s.mode.as_str(), mode_level));
+    r.push(field(s.mode.as_str(), s.level(Area::Mode)));
     r.push(ready_field(s));
     r.push(if s.mode == Mode::Unknown && s.autoscaler.is_none() {
         // No HPA known, but the HPAs could not be read: not "-".
@@ -77,19 +72,14 @@ pub fn row(s: &StoreStatus, cols: Columns, now: Timestamp) -> Vec<Field> {
     });
     r.push(pdb_field(s));
     r.push(spread_field(s));
-    r.push(if s.safe_to_scale {
-        field("yes", Level::Ok)
-    } else if s.mode == Mode::Single {
-        field("no", Level::Ok)
-    } else {
-        field("no", Level::Critical)
-    });
-    r.push(match s.phase.as_deref() {
-        Some("Failed") => field("Failed", Level::Critical),
-        Some("Ready") => field("Ready", Level::Ok),
-        Some(p) => field(p, Level::Warning),
-        None => field("-", Level::Warning),
-    });
+    r.push(field(
+        if s.safe_to_scale { "yes" } else { "no" },
+        s.level(Area::Safety),
+    ));
+    r.push(field(
+        s.phase.as_deref().unwrap_or("-"),
+        s.level(Area::Phase),
+    ));
     r.push(field(
         s.creation_timestamp
             .as_deref()
@@ -112,11 +102,14 @@ pub fn row(s: &StoreStatus, cols: Columns, now: Timestamp) -> Vec<Field> {
         r.push(field(strategy, Level::Ok));
         r.push(field(s.affinity.state.as_str(), Level::Ok));
         r.push(field(s.topology_spread.state.as_str(), Level::Ok));
-        r.push(if s.operator_synced.synced {
-            field("yes", Level::Ok)
-        } else {
-            field("no", Level::Warning)
-        });
+        r.push(field(
+            if s.operator_synced.synced {
+                "yes"
+            } else {
+                "no"
+            },
+            s.level(Area::Sync),
+        ));
         r.push(field(s.feast_version.as_deref().unwrap_or("-"), Level::Ok));
     }
     r
@@ -126,13 +119,7 @@ fn ready_field(s: &StoreStatus) -> Field {
     let ready = s.replicas.ready;
     match s.replicas.desired {
         Some(d) => {
-            let level = if ready == 0 && d > 0 {
-                Level::Critical
-            } else if ready < d {
-                Level::Warning
-            } else {
-                Level::Ok
-            };
+            let level = s.level(Area::Replicas);
             // Mid-rollout, the ready count includes the old template's pods: say so.
             let rollout = match &s.rollout {
                 Some(r) if r.state == crate::rollout::RolloutState::Stuck => " stuck",
@@ -187,7 +174,7 @@ fn pdb_field(s: &StoreStatus) -> Field {
     let d = &s.disruption_budget;
     match (&d.policy, &d.configured, d.object.ownership) {
         (Some(policy), _, _) => match (d.blocks_drains, d.disruptions_allowed) {
-            (Some(true), _) => field(format!("{policy} (blocks drains)"), Level::Critical),
+            (Some(true), _) => field(format!("{policy} (blocks drains)"), s.level(Area::Budget)),
             (_, Some(a)) => field(format!("{policy} ({a} allowed)"), Level::Ok),
             _ => field(policy.clone(), d.verdict.level),
         },
@@ -218,14 +205,13 @@ fn spread_field(s: &StoreStatus) -> Field {
         return field("-", p.verdict.level);
     }
     if ready > 1 && p.nodes == 1 {
-        return field("all on 1 node", Level::Critical);
+        return field("all on 1 node", s.level(Area::Placement));
     }
     let zones = p.zones.map_or("? zones".into(), |z| plural(z, "zone"));
-    let level = match p.verdict.level {
-        Level::Info => Level::Ok,
-        l => l,
-    };
-    field(format!("{}/{zones}", plural(p.nodes, "node")), level)
+    field(
+        format!("{}/{zones}", plural(p.nodes, "node")),
+        s.level(Area::Placement),
+    )
 }
 
 fn color(level: Level) -> Option<Color> {
