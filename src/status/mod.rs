@@ -270,6 +270,24 @@ pub struct OwnedRef {
     pub ownership: Ownership,
 }
 
+impl Inventory {
+    /// One store alone, its other kinds not read (the change commands read the store and its
+    /// look-ups, not the whole namespace): what it says of itself (phase, sync, mode, safety) is
+    /// derived as for `status`, the rest is unknown.
+    pub fn of_store(store: &Value) -> Inventory {
+        let not_read = || "not read by this command".to_string();
+        Inventory {
+            stores: vec![store.to_string()],
+            deployments: Source::Unreadable(not_read()),
+            hpas: Source::Unreadable(not_read()),
+            pdbs: Source::Unreadable(not_read()),
+            pods: Source::Unreadable(not_read()),
+            nodes: Source::Unreadable(not_read()),
+            scaled_objects: Source::Unreadable(not_read()),
+        }
+    }
+}
+
 /// Derives the status of every FeatureStore in the inventory, sorted by namespace and name.
 pub fn derive(inv: &Inventory) -> StatusReport {
     let index = Index::new(inv);

@@ -389,6 +389,20 @@ async fn the_prompt_on_a_terminal_takes_y_and_cancels_on_ctrl_c_and_ctrl_d() {
     }
 }
 
+/// A store the operator failed to reconcile is named before anything is sent, with the reason
+/// from its condition, as status shows it (it was scaled without a word).
+#[tokio::test]
+async fn a_failed_store_is_named_before_the_change_with_its_reason() {
+    let ns = seeded("failed-preflight", &["failed"]).await;
+    feast(
+        &ns,
+        &["pdb", "failed", "--max-unavailable", "1", "--dry-run"],
+    )
+    .success()
+    .stderr(contains("featurestore.feast.dev/failed: phase Failed:"))
+    .stderr(contains("fix that first"));
+}
+
 #[tokio::test]
 async fn scaling_an_unsafe_store_is_refused_with_the_rules_message_and_nothing_sent() {
     let ns = seeded("scale-unsafe", &["single"]).await;

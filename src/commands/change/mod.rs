@@ -253,6 +253,22 @@ async fn prepare_all(
         for so in around_all.misaimed_keda(name) {
             out.risk(name, &rules::keda::deployment_target_warning(&so, name));
         }
+        // What status would say of the store itself, said before anything is sent: a Failed
+        // store (a missing Secret, a rejected HPA) stays failed whatever this change does.
+        let seen = crate::status::derive(&crate::status::Inventory::of_store(&live));
+        for s in &seen.stores {
+            for v in s.verdicts.iter().filter(|v| {
+                v.area == crate::status::Area::Phase && v.level == crate::status::Level::Critical
+            }) {
+                out.risk(
+                    name,
+                    &format!(
+                        "{}: fix that first (`kubectl feast status {name} -n {}`); this change is stored, but the operator's reconcile keeps failing until then",
+                        v.message, cluster.namespace
+                    ),
+                );
+            }
+        }
         let mut answers = Answers::default();
         match prepare(req, &live, &around, &mut answers) {
             Ok(p) => {
