@@ -291,11 +291,19 @@ impl Inventory {
 /// Derives the status of every FeatureStore in the inventory, sorted by namespace and name.
 pub fn derive(inv: &Inventory) -> StatusReport {
     let index = Index::new(inv);
-    // The text is what the shell serialised from a parsed object, so it always parses.
+    // The text is what the shell serialised from a parsed object, so it parses; one that does
+    // not is counted as not read, and said, never dropped in silence.
+    let mut unreadable = Vec::new();
     let mut stores: Vec<StoreStatus> = inv
         .stores
         .iter()
-        .filter_map(|text| serde_json::from_str::<Value>(text).ok())
+        .filter_map(|text| match serde_json::from_str::<Value>(text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                unreadable.push(e.to_string());
+                None
+            }
+        })
         .map(|s| store(&s, &index))
         .collect();
     stores.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
@@ -304,8 +312,14 @@ pub fn derive(inv: &Inventory) -> StatusReport {
             SourceState {
                 kind: Resource::FeatureStores,
                 state: SourceRead::Listed,
-                count: Some(inv.stores.len()),
-                reason: None,
+                count: Some(stores.len()),
+                reason: (!unreadable.is_empty()).then(|| {
+                    format!(
+                        "{} FeatureStore(s) could not be read: {}",
+                        unreadable.len(),
+                        unreadable.join("; ")
+                    )
+                }),
             },
             inv.deployments.state(Resource::Deployments),
             inv.hpas.state(Resource::Hpas),

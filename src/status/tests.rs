@@ -463,3 +463,21 @@ fn a_missing_hpa_is_pending_or_never_reconciled_not_a_dead_end() {
         v.message
     );
 }
+
+#[test]
+fn a_store_that_cannot_be_read_is_said_and_not_counted() {
+    let mut inv = fixtures::all("ns").inventory();
+    let listed = inv.stores.len();
+    inv.stores.push("{not json".into());
+    let r = derive(&inv);
+    let source = &r.sources[0];
+    assert_eq!(source.count, Some(listed));
+    assert_eq!(r.stores.len(), listed);
+    assert!(
+        source
+            .reason
+            .as_deref()
+            .is_some_and(|why| why.starts_with("1 FeatureStore(s) could not be read")),
+        "{source:?}"
+    );
+}

@@ -246,18 +246,21 @@ async fn a_stopped_operator_is_blocking_in_doctor_and_a_risk_for_every_change() 
         stderr.contains("the Feast Operator is not running"),
         "{stderr}"
     );
-    let spec = kubectl(
-        &c,
-        &[
-            "get",
-            "featurestores.feast.dev",
-            "web",
-            "-n",
-            &ns,
-            "-o",
-            "jsonpath={.spec.replicas}",
-        ],
-    );
+    let field = |path: &str| {
+        kubectl(
+            &c,
+            &[
+                "get",
+                "featurestores.feast.dev",
+                "web",
+                "-n",
+                &ns,
+                "-o",
+                &format!("jsonpath={{{path}}}"),
+            ],
+        )
+    };
+    let spec = field(".spec.replicas");
     assert!(spec.is_empty() || spec == "1", "nothing was sent: {spec}");
 
     // With --yes the change is stored, and said to wait for the operator.
@@ -276,18 +279,7 @@ async fn a_stopped_operator_is_blocking_in_doctor_and_a_risk_for_every_change() 
         "{stdout}"
     );
     std::thread::sleep(Duration::from_secs(3));
-    let applied = kubectl(
-        &c,
-        &[
-            "get",
-            "featurestores.feast.dev",
-            "web",
-            "-n",
-            &ns,
-            "-o",
-            "jsonpath={.status.applied.replicas}",
-        ],
-    );
+    let applied = field(".status.applied.replicas");
     assert_ne!(applied, "2", "nothing acted on the change");
 }
 

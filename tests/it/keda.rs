@@ -555,9 +555,7 @@ async fn autoscale_keda_asks_before_writing_beside_a_store_synced_from_git() {
     let mut store = scalable_store(&ns, "synced", json!({}), "100m");
     store["metadata"]["annotations"] = json!({"argocd.argoproj.io/tracking-id": format!("feast:feast.dev/FeatureStore:{ns}/synced")});
     apply(c, &store);
-    let args = [
-        "-n",
-        &ns,
+    let keda = [
         "autoscale",
         "synced",
         "--keda",
@@ -565,9 +563,17 @@ async fn autoscale_keda_asks_before_writing_beside_a_store_synced_from_git() {
         "4",
         "--trigger",
         "cpu=70%",
-        "--apply",
     ];
-    let refused = c.plugin().args(args).output().expect("run --keda");
+    let with = |more: &[&str]| -> Vec<String> {
+        ["-n", ns.as_str()]
+            .iter()
+            .chain(keda.iter())
+            .chain(more.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let args = with(&["--apply"]);
+    let refused = c.plugin().args(&args).output().expect("run --keda");
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{stderr}");
     assert!(
@@ -581,19 +587,7 @@ async fn autoscale_keda_asks_before_writing_beside_a_store_synced_from_git() {
 
     let patch = c
         .plugin()
-        .args([
-            "-n",
-            &ns,
-            "autoscale",
-            "synced",
-            "--keda",
-            "--max",
-            "4",
-            "--trigger",
-            "cpu=70%",
-            "-o",
-            "patch",
-        ])
+        .args(with(&["-o", "patch"]))
         .output()
         .expect("run -o patch");
     assert!(
@@ -620,11 +614,9 @@ async fn autoscale_keda_asks_before_writing_beside_a_store_synced_from_git() {
         "-o patch sends nothing"
     );
 
-    let mut confirmed: Vec<&str> = args.to_vec();
-    confirmed.push("--yes");
     let sent = c
         .plugin()
-        .args(&confirmed)
+        .args(with(&["--apply", "--yes"]))
         .output()
         .expect("run --keda --yes");
     assert!(
