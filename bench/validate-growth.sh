@@ -6,7 +6,8 @@
 # a List was once split in quadratic time (20 s at 10,000 items), and ScaledObjects were matched
 # to their stores in quadratic time (8 s at 10,000 documents); every other store has one here.
 #
-#   bench/validate-growth.sh [SIZES...]    RUNS=3 best-of runs, GROWTH=1.5
+#   bench/validate-growth.sh [SIZES...]    RUNS=3 best-of runs, GROWTH=1.5, BIN=another build to time
+#                                          (an older commit's, for a before/after)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -14,8 +15,8 @@ sizes=("$@")
 runs=${RUNS:-3}
 growth=${GROWTH:-1.5}
 
-cargo build --release --quiet
-bin=target/release/kubectl-feast
+bin=${BIN:-target/release/kubectl-feast}
+[ -n "${BIN:-}" ] || cargo build --release --quiet
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

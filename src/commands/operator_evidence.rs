@@ -3,7 +3,7 @@
 //! (`doctor` only). `doctor` and every change command read it here.
 
 use k8s_openapi::api::coordination::v1::Lease;
-use kube::api::{Api, ListParams};
+use kube::api::Api;
 
 use super::doctor::{controller, probe};
 use crate::cluster::Cluster;
@@ -14,7 +14,11 @@ use crate::operator::LEASE_NAME;
 /// The operator's Leases in every namespace (normally one).
 pub(crate) async fn leases(cluster: &Cluster) -> Result<Probe<Vec<Lease>>> {
     let api: Api<Lease> = Api::all(cluster.client.clone());
-    let params = ListParams::default().fields(&format!("metadata.name={LEASE_NAME}"));
+    // From the watch cache, as the other look-ups of a change: a consistent read of an idle
+    // resource waits for the cache to catch up with etcd (75 ms measured here, against 1-2 ms).
+    // A renewal every 2 s keeps the cached copy seconds fresh at worst, well inside a Lease's
+    // 15 s.
+    let params = crate::cluster::lookup_params().fields(&format!("metadata.name={LEASE_NAME}"));
     let got = api.list(&params).await.map(|l| Some(l.items));
     probe(cluster, "list the Feast Operator's Lease", got)
 }
