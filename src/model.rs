@@ -1,13 +1,13 @@
 //! The FeatureStore (`feast.dev/v1`) as Rust types: every field of `spec` the CRD declares, the
 //! ones the plugin reasons about typed with k8s-openapi's own types (the HPA's metrics and
 //! behavior, the PDB's int-or-string values, the Deployment strategy, affinity, topology
-//! spread, resource requirements), the others kept as they are. `status` has the fields the
-//! operator writes (operator contract §5).
+//! spread, resource requirements), the others kept as they are.
 //!
 //! The types describe themselves as a JSON schema ([`schema`]): the one the structural check
 //! (`rules::structural`) walks to find unknown fields and wrong types at any depth, as the API
 //! server's strict decoding and schema validation do. So a field the model declares is checked
-//! the moment it is declared, and no second field list exists. Pure: no I/O.
+//! the moment it is declared, and no second field list exists. `status` is not modelled yet:
+//! the derivations still read it, and `spec`, from the object's JSON. Pure: no I/O.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -369,55 +369,6 @@ string_enum! {
     RegistryStoreType = REGISTRY_STORE_TYPES;
     OfflineFileType = OFFLINE_FILE_TYPES;
     RegistryCacheMode = REGISTRY_CACHE_MODES;
-}
-
-/// `status`, as the operator writes it (§5).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FeatureStoreStatus {
-    /// The spec the operator last reconciled, with its defaults filled in: the only sign that
-    /// it has processed a spec, since it writes no observedGeneration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub applied: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub feast_version: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<StoreCondition>,
-    /// Ready pods of the Deployment (the scale subresource's status replicas).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replicas: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scaling_status: Option<ScalingStatus>,
-}
-
-/// A condition as the operator writes it; every field optional, so a partial one still reads.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StoreCondition {
-    #[serde(rename = "type", default)]
-    pub type_: String,
-    #[serde(default)]
-    pub status: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_transition_time: Option<String>,
-}
-
-/// `status.scalingStatus`: the Deployment's counts as the operator last saw them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ScalingStatus {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_replicas: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desired_replicas: Option<i32>,
 }
 
 /// The API versions of the CRD, each with its own schema.

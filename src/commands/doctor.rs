@@ -83,11 +83,6 @@ pub async fn run(args: &DoctorArgs, global: &GlobalArgs) -> Result<()> {
     Ok(())
 }
 
-/// Why a look-up failed, as the API server said it.
-fn reason(err: &kube::Error) -> String {
-    crate::cluster::reason(err)
-}
-
 /// A failure that is not the API server's answer (unreachable, timeout) stops `doctor`: every
 /// other look-up would fail the same way, and a checklist of "unknown" helps nobody.
 pub(crate) fn probe<T>(
@@ -101,7 +96,7 @@ pub(crate) fn probe<T>(
         Err(e) if matches!(Failure::of(&e), Failure::NotFound | Failure::NotServed) => {
             Ok(Probe::Missing)
         }
-        Err(e) if Failure::of(&e).answered() => Ok(Probe::Unreadable(reason(&e))),
+        Err(e) if Failure::of(&e).answered() => Ok(Probe::Unreadable(crate::cluster::reason(&e))),
         Err(e) => Err(cluster.read_error(e, doing)),
     }
 }
@@ -149,8 +144,8 @@ pub(crate) async fn controller(
             let got = one.get_opt(usual.1).await;
             return Ok(match probe(cluster, "read a Deployment", got)? {
                 Probe::Found(d) => Probe::Found(vec![workload(&d)]),
-                Probe::Missing => Probe::Unreadable(reason(&e)),
-                Probe::Unreadable(_) => Probe::Unreadable(reason(&e)),
+                Probe::Missing => Probe::Unreadable(crate::cluster::reason(&e)),
+                Probe::Unreadable(_) => Probe::Unreadable(crate::cluster::reason(&e)),
             });
         }
         Err(e) => return Err(cluster.read_error(e, "list Deployments in all namespaces")),
@@ -399,7 +394,7 @@ async fn stores_probe(
             Probe::Found(items)
         }
         Err(e) if Failure::of(&e) == Failure::NotServed => Probe::Missing,
-        Err(e) if Failure::of(&e).answered() => Probe::Unreadable(reason(&e)),
+        Err(e) if Failure::of(&e).answered() => Probe::Unreadable(crate::cluster::reason(&e)),
         Err(e) => return Err(cluster.read_error(e, &format!("list {RESOURCE}"))),
     };
     if let (Probe::Found(found), Some(ns)) = (&stores, ns) {

@@ -411,11 +411,6 @@ fn written(result: std::io::Result<()>) -> Result<bool> {
     }
 }
 
-/// Why a kind could not be listed, as the API server said it.
-fn reason(err: kube::Error) -> String {
-    crate::cluster::reason(&err)
-}
-
 /// One LIST of a kind that may be refused: a refusal becomes `Unreadable`, not a failure.
 async fn list_kind<K, T>(api: Api<K>, lp: ListParams, convert: impl Fn(K) -> T) -> Source<T>
 where
@@ -423,7 +418,7 @@ where
 {
     match crate::cluster::list_pages(&api, &lp, Some(PAGE), convert).await {
         Ok(items) => Source::listed(items),
-        Err(e) => Source::Unreadable(reason(e)),
+        Err(e) => Source::Unreadable(crate::cluster::reason(&e)),
     }
 }
 
@@ -490,7 +485,7 @@ async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Inventory> {
         Ok(items) => Source::listed(items.into_iter().flatten().collect()),
         // No KEDA: the API is not served, which is not a problem.
         Err(e) if Failure::of(&e) == Failure::NotServed => Source::NotServed,
-        Err(e) => Source::Unreadable(reason(e)),
+        Err(e) => Source::Unreadable(crate::cluster::reason(&e)),
     };
     Ok(Inventory {
         stores,
