@@ -137,13 +137,7 @@ async fn risks(cluster: &Cluster, store: &Value) -> Result<Vec<Risk>> {
             finding: None,
         });
     }
-    let leases = super::operator_evidence::leases(cluster).await?;
-    let state = crate::operator::liveness(&crate::operator::Evidence {
-        leases: &leases,
-        deployments: None,
-        lagging_stores: 0,
-        now: k8s_openapi::jiff::Timestamp::now(),
-    });
+    let state = super::operator_evidence::for_a_change(cluster).await?;
     match state.liveness {
         Liveness::Stopped => out.push(Risk {
             kind: RiskKind::OperatorStopped,

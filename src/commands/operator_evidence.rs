@@ -9,7 +9,7 @@ use super::doctor::{controller, probe};
 use crate::cluster::Cluster;
 use crate::doctor::{Probe, Workload};
 use crate::error::Result;
-use crate::operator::LEASE_NAME;
+use crate::operator::{Evidence, LEASE_NAME, OperatorState, liveness};
 
 /// The operator's Leases in every namespace (normally one).
 pub(crate) async fn leases(cluster: &Cluster) -> Result<Probe<Vec<Lease>>> {
@@ -21,6 +21,19 @@ pub(crate) async fn leases(cluster: &Cluster) -> Result<Probe<Vec<Lease>>> {
     let params = crate::cluster::lookup_params().fields(&format!("metadata.name={LEASE_NAME}"));
     let got = api.list(&params).await.map(|l| Some(l.items));
     probe(cluster, "list the Feast Operator's Lease", got)
+}
+
+/// The operator's liveness as a write judges it: from the Lease alone (one small request, and a
+/// role that may read it by name, docs/rbac.yaml's kubectl-feast-operator, rather than every
+/// Deployment).
+pub(crate) async fn for_a_change(cluster: &Cluster) -> Result<OperatorState> {
+    let leases = leases(cluster).await?;
+    Ok(liveness(&Evidence {
+        leases: &leases,
+        deployments: None,
+        lagging_stores: 0,
+        now: k8s_openapi::jiff::Timestamp::now(),
+    }))
 }
 
 /// Deployments that look like the Feast Operator's.

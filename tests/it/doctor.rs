@@ -200,26 +200,24 @@ async fn a_stopped_operator_is_blocking_in_doctor_and_a_risk_for_every_change() 
     let ns = c.namespace("operator-stopped").await;
     apply(&c, &secret(&ns));
     apply(&c, &store(&ns, "web", json!({})));
+    let field = |path: &str| {
+        kubectl(
+            &c,
+            &[
+                "get",
+                "featurestores.feast.dev",
+                "web",
+                "-n",
+                &ns,
+                "-o",
+                &format!("jsonpath={{{path}}}"),
+            ],
+        )
+    };
     wait_for(
         "the operator to reconcile web",
         Duration::from_secs(90),
-        || {
-            let out = c
-                .kubectl()
-                .args([
-                    "get",
-                    "featurestores.feast.dev",
-                    "web",
-                    "-n",
-                    &ns,
-                    "-o",
-                    "json",
-                ])
-                .output()
-                .expect("kubectl");
-            let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-            v["status"]["applied"].is_object()
-        },
+        || !field(".status.applied").is_empty(),
     );
     let (_, report) = doctor_json(&c, &["-n", &ns]);
     let (level, message) = one(&report, "operator/deployment", None);
@@ -246,20 +244,6 @@ async fn a_stopped_operator_is_blocking_in_doctor_and_a_risk_for_every_change() 
         stderr.contains("the Feast Operator is not running"),
         "{stderr}"
     );
-    let field = |path: &str| {
-        kubectl(
-            &c,
-            &[
-                "get",
-                "featurestores.feast.dev",
-                "web",
-                "-n",
-                &ns,
-                "-o",
-                &format!("jsonpath={{{path}}}"),
-            ],
-        )
-    };
     let spec = field(".spec.replicas");
     assert!(spec.is_empty() || spec == "1", "nothing was sent: {spec}");
 

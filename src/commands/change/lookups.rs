@@ -13,7 +13,7 @@ use crate::cluster::Cluster;
 use crate::cluster::Failure;
 use crate::error::{Error, Result};
 use crate::featurestore::lookup;
-use crate::operator::{Evidence, Liveness, OperatorState, liveness};
+use crate::operator::{Liveness, OperatorState};
 use crate::plan::{ExternalAutoscaler, Surroundings};
 use crate::rules::keda;
 
@@ -54,15 +54,7 @@ impl AroundCache {
             self.scaled_objects = Some(list_scaled_objects(out, cluster).await?);
         }
         if self.operator.is_none() {
-            // The Lease alone: one small request, and a role that may read it by name
-            // (docs/rbac.yaml, kubectl-feast-operator) rather than every Deployment.
-            let leases = super::super::operator_evidence::leases(cluster).await?;
-            let state = liveness(&Evidence {
-                leases: &leases,
-                deployments: None,
-                lagging_stores: 0,
-                now: k8s_openapi::jiff::Timestamp::now(),
-            });
+            let state = super::super::operator_evidence::for_a_change(cluster).await?;
             if state.liveness == Liveness::Unknown {
                 out.note(&format!(
                     "{}: a change is stored, but may not take effect",
