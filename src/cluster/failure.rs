@@ -84,6 +84,10 @@ impl Cluster {
                 self.timeout.map(|t| format!(" (--request-timeout {})", crate::cli::show_duration(t))).unwrap_or_default()
             ))
             .with_hint("raise --request-timeout, or check the API server's load and the network to it"),
+            Cause::TooLarge => Error::incomplete(format!(
+                "cannot {doing}: the answer of the API server {server} (context {context:?}) was too large: {detail}"
+            ))
+            .with_hint("a real API server never answers this much: look at the proxy or load balancer in front of it, or whether --server/--context point at an API server at all"),
             Cause::CutOff => Error::incomplete(format!(
                 "cannot {doing}: the answer of the API server {server} (context {context:?}) was cut off before its end ({detail})"
             ))
@@ -118,6 +122,8 @@ impl Cluster {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cause {
     Timeout,
+    /// The answer grew past [`super::MAX_ANSWER_BYTES`].
+    TooLarge,
     /// The answer began but ended early (a truncated body, a connection closed mid-answer).
     CutOff,
     Tls,
@@ -137,6 +143,11 @@ impl Cause {
             chain.push(next);
         }
         let kind = chain.iter().find_map(|e| {
+            match e.downcast_ref::<super::Exceeded>() {
+                Some(super::Exceeded::Deadline(_)) => return Some(Cause::Timeout),
+                Some(super::Exceeded::Size(_)) => return Some(Cause::TooLarge),
+                None => {}
+            }
             if let Some(io) = e.downcast_ref::<std::io::Error>() {
                 match io.kind() {
                     std::io::ErrorKind::TimedOut => return Some(Cause::Timeout),

@@ -45,10 +45,10 @@ pub(super) fn apply_connection(
     if !global.as_group.is_empty() {
         config.auth_info.impersonate_groups = Some(global.as_group.clone());
     }
+    // The deadline for the whole request is the `Bounds` layer's; a connection that cannot
+    // even be opened in that time fails as early here.
     if let Some(t) = global.request_timeout.filter(|t| !t.is_zero()) {
         config.connect_timeout = Some(t);
-        config.read_timeout = Some(t);
-        config.write_timeout = Some(t);
     }
     Ok(())
 }

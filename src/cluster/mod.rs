@@ -25,7 +25,8 @@ use kubeconfig::{
     load_kubeconfig, selected_cluster, selected_user,
 };
 pub use kubeconfig::{kubeconfig_contexts, proxy_for};
-use layers::{RequestLog, retry_policy};
+use layers::{Bounds, RequestLog, retry_policy};
+pub use layers::{Exceeded, MAX_ANSWER_BYTES};
 
 /// A connected client and where it points, for messages.
 #[derive(Clone)]
@@ -179,7 +180,13 @@ impl Cluster {
         let log = RequestLog {
             base: verbose.then(|| server.trim_end_matches('/').to_string()),
         };
+        let bounds = Bounds {
+            deadline: global.request_timeout.filter(|t| !t.is_zero()),
+            max_bytes: MAX_ANSWER_BYTES,
+            held: Default::default(),
+        };
         let client = builder
+            .with_layer(&bounds)
             .with_layer(&log)
             // The retry layer clones the service it retries; a buffer makes it cloneable.
             .with_layer(&tower::buffer::BufferLayer::new(64))

@@ -22,6 +22,7 @@ mod docs;
 mod doctor;
 mod faults;
 mod gitops;
+mod hostile;
 mod keda;
 mod krew;
 mod kubeconfigs;

@@ -1,0 +1,215 @@
+//! Hostile servers: a loopback "API server" of the test's own that answers too slowly, too
+//! much, or forever, and what the plugin does about it (issue 21): `--request-timeout` is a
+//! deadline for the whole request as kubectl's is, and no answer may fill memory. No cluster
+//! is needed: nothing here is a Kubernetes API server.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How the hostile server answers every request.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer {
+    /// A 200 with a large Content-Length, then one byte every 200 ms.
+    Trickle,
+    /// A 200 claiming 50 GB, then spaces as fast as the client takes them.
+    Endless,
+    /// A chunked 200 whose chunks of spaces never end.
+    EndlessChunked,
+}
+
+/// A running hostile server and a kubeconfig whose only context points at it.
+pub struct Hostile {
+    pub kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Hostile {
+    pub fn start(answer: Answer) -> Hostile {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let port = listener.local_addr().expect("local address").port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || serve(stream, answer));
+            }
+        });
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: hostile\nclusters:\n- name: h\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: hostile\n  context: {{cluster: h, user: u, namespace: ns}}\nusers:\n- name: u\n  user: {{}}\n"
+            ),
+        )
+        .expect("write the kubeconfig");
+        Hostile {
+            kubeconfig,
+            _dir: dir,
+        }
+    }
+}
+
+fn serve(mut stream: TcpStream, answer: Answer) {
+    // Read the request head; the body (if any) is of no interest.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let spaces = vec![b' '; 64 * 1024];
+    let result = match answer {
+        Answer::Trickle => (|| {
+            stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+            )?;
+            loop {
+                stream.write_all(b" ")?;
+                stream.flush()?;
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        })(),
+        Answer::Endless => (|| {
+            stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 50000000000\r\n\r\n",
+            )?;
+            loop {
+                stream.write_all(&spaces)?;
+            }
+        })(),
+        Answer::EndlessChunked => (|| {
+            stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+            )?;
+            loop {
+                stream.write_all(format!("{:x}\r\n", spaces.len()).as_bytes())?;
+                stream.write_all(&spaces)?;
+                stream.write_all(b"\r\n")?;
+            }
+        })(),
+    };
+    let _: std::io::Result<()> = result;
+}
+
+/// What a run of the plugin did: exit code, stderr, how long it took and its peak memory.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stderr: String,
+    pub took: Duration,
+    pub max_rss_mib: u64,
+}
+
+/// Runs the plugin to its end (killed after `limit`, which a fixed plugin never reaches) and
+/// measures its peak resident memory from the kernel's accounting of the child.
+pub fn run_plugin(kubeconfig: &std::path::Path, args: &[&str], limit: Duration) -> Run {
+    let started = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-feast"))
+        .env("KUBECONFIG", kubeconfig)
+        .env_remove("HTTPS_PROXY")
+        .env_remove("HTTP_PROXY")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the plugin");
+    let pid = child.id() as libc::pid_t;
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        // SAFETY: sending a signal to a pid; at worst it has exited already.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    drop(killer);
+    let mut status = 0;
+    // SAFETY: rusage is plain data the kernel fills in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child with valid pointers.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 on the plugin");
+    let took = started.elapsed();
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    Run {
+        code,
+        stderr: reader.join().unwrap_or_default(),
+        took,
+        max_rss_mib: (usage.ru_maxrss as u64) / 1024,
+    }
+}
+
+#[test]
+fn request_timeout_is_a_deadline_for_the_whole_answer() {
+    let server = Hostile::start(Answer::Trickle);
+    for args in [
+        &["status", "--request-timeout", "2s"][..],
+        &[
+            "scale",
+            "a",
+            "--replicas",
+            "2",
+            "--yes",
+            "--request-timeout",
+            "2s",
+        ][..],
+    ] {
+        let run = run_plugin(&server.kubeconfig, args, Duration::from_secs(60));
+        assert_eq!(
+            run.code,
+            Some(3),
+            "{args:?}: exit 3 (incomplete), not killed; stderr:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("did not answer in time")
+                && run.stderr.contains("--request-timeout 2s"),
+            "{args:?}: the timeout is named:\n{}",
+            run.stderr
+        );
+        // A byte every 200 ms would keep an idle timeout alive forever; kubectl's deadline
+        // ends the request after 2 s. Retries of a timed-out read are not made.
+        assert!(
+            run.took < Duration::from_secs(20),
+            "{args:?}: ended by the deadline, took {:?}",
+            run.took
+        );
+    }
+}
+
+#[test]
+fn an_endless_answer_is_cut_off_before_it_fills_memory() {
+    for answer in [Answer::Endless, Answer::EndlessChunked] {
+        let server = Hostile::start(answer);
+        let run = run_plugin(
+            &server.kubeconfig,
+            &["status", "-A"],
+            Duration::from_secs(120),
+        );
+        assert_eq!(
+            run.code,
+            Some(3),
+            "{answer:?}: exit 3, not killed; stderr:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("was too large") && run.stderr.contains("256 MiB"),
+            "{answer:?}: the size bound is named:\n{}",
+            run.stderr
+        );
+        eprintln!("{answer:?}: {} MiB peak, {:?}", run.max_rss_mib, run.took);
+        // The bound is 256 MiB for all the answers being read at once (status reads seven lists
+        // at once); the process holds little more.
+        assert!(
+            run.max_rss_mib < 512,
+            "{answer:?}: peak memory {} MiB",
+            run.max_rss_mib
+        );
+    }
+}
