@@ -104,6 +104,7 @@ pub struct Run {
 
 /// Runs the plugin to its end (killed after `limit`, which a fixed plugin never reaches) and
 /// measures its peak resident memory from the kernel's accounting of the child.
+#[allow(clippy::zombie_processes, reason = "the child is reaped by wait4, which reports its rusage")]
 pub fn run_plugin(kubeconfig: &std::path::Path, args: &[&str], limit: Duration) -> Run {
     let started = Instant::now();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-feast"))
