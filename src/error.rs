@@ -69,7 +69,7 @@ impl Error {
     fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
-            message: message.into(),
+            message: crate::redact::text(&message.into()).into_owned(),
             hints: Vec::new(),
             source: None,
             more: Vec::new(),
@@ -115,12 +115,17 @@ impl Error {
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hints.push(hint.into());
+        self.hints
+            .push(crate::redact::text(&hint.into()).into_owned());
         self
     }
 
     pub fn with_hints(mut self, hints: impl IntoIterator<Item = String>) -> Self {
-        self.hints.extend(hints);
+        self.hints.extend(
+            hints
+                .into_iter()
+                .map(|h| crate::redact::text(&h).into_owned()),
+        );
         self
     }
 

@@ -53,6 +53,7 @@ pub mod model;
 pub mod operator;
 pub mod parallel;
 pub mod plan;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod rollout;

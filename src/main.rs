@@ -7,12 +7,18 @@ use kubectl_feast::cli::Cli;
 
 fn main() -> ExitCode {
     restore_sigpipe();
+    kubectl_feast::redact::install_panic_hook();
     let cli = Cli::parse();
     match kubectl_feast::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let context = cli.global.context.as_deref();
-            let shown = |t: &str| kubectl_feast::suggest::with_context(t, context).into_owned();
+            // Secrets out (src/redact.rs) once more: a message may have been built from data
+            // read after the error was made.
+            let shown = |t: &str| {
+                let t = kubectl_feast::suggest::with_context(t, context);
+                kubectl_feast::redact::text(&t).into_owned()
+            };
             for e in e.all().filter(|e| !e.reported) {
                 eprintln!("error: {}", shown(&e.message));
                 for hint in &e.hints {

@@ -158,7 +158,10 @@ impl Cause {
             if e.downcast_ref::<tokio::time::error::Elapsed>().is_some() {
                 return Some(Cause::Timeout);
             }
-            if e.downcast_ref::<kube::client::AuthError>().is_some() {
+            if e.downcast_ref::<kube::client::AuthError>().is_some()
+                || e.downcast_ref::<super::credentials::PluginError>()
+                    .is_some()
+            {
                 return Some(Cause::Credentials);
             }
             let text = e.to_string().to_lowercase();
@@ -181,7 +184,16 @@ impl Cause {
                 None
             }
         });
-        let detail = chain.last().map(|e| e.to_string()).unwrap_or_default();
+        // A credential plugin's failure in its own words, never kube's (which quote the
+        // plugin's stdout and environment).
+        let detail = chain
+            .iter()
+            .find_map(|e| e.downcast_ref::<super::credentials::PluginError>())
+            .map(|e| e.to_string())
+            .or_else(|| credential_failure(err))
+            .or_else(|| chain.last().map(|e| e.to_string()))
+            .unwrap_or_default();
+        let detail = crate::redact::text(&detail).into_owned();
         (kind.unwrap_or(Cause::Other), detail)
     }
 }
@@ -237,10 +249,14 @@ impl Failure {
 
 /// Why a call failed, as the API server said it (`message (code)`), or the transport error.
 pub fn reason(err: &kube::Error) -> String {
-    match err {
+    let text = match err {
         kube::Error::Api(s) => format!("{} ({})", s.message, s.code),
-        other => other.to_string(),
-    }
+        other => match Cause::of(other) {
+            (Cause::Credentials, detail) => detail,
+            _ => other.to_string(),
+        },
+    };
+    crate::redact::text(&text).into_owned()
 }
 
 /// Whether a 404's message says the resource itself is not served (its CRD is not installed),
@@ -267,6 +283,10 @@ pub(super) fn credential_failure(err: &(dyn std::error::Error + 'static)) -> Opt
                     } else {
                         format!("the credential plugin failed ({}): {stderr}", out.status)
                     }
+                }
+                // Its text quotes the plugin's answer, token and all.
+                AuthError::AuthExecParse(_) => {
+                    "the credential plugin printed something that is not an ExecCredential".into()
                 }
                 other => other.to_string(),
             });

@@ -58,10 +58,9 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let line = self
-            .base
-            .as_ref()
-            .map(|base| format!("{} {base}{}", req.method(), req.uri()));
+        let line = self.base.as_ref().map(|base| {
+            crate::redact::text(&format!("{} {base}{}", req.method(), req.uri())).into_owned()
+        });
         let started = std::time::Instant::now();
         let answer = self.inner.call(req);
         Box::pin(async move {
@@ -82,7 +81,10 @@ where
                         let encoding = if protobuf { " (protobuf)" } else { "" };
                         eprintln!("{line} {} in {ms} ms{encoding}", res.status())
                     }
-                    Err(e) => eprintln!("{line} failed after {ms} ms: {e}"),
+                    Err(e) => eprintln!(
+                        "{line} failed after {ms} ms: {}",
+                        crate::redact::text(&e.to_string())
+                    ),
                 }
             }
             result

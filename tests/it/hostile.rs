@@ -104,7 +104,10 @@ pub struct Run {
 
 /// Runs the plugin to its end (killed after `limit`, which a fixed plugin never reaches) and
 /// measures its peak resident memory from the kernel's accounting of the child.
-#[allow(clippy::zombie_processes, reason = "the child is reaped by wait4, which reports its rusage")]
+#[allow(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which reports its rusage"
+)]
 pub fn run_plugin(kubeconfig: &std::path::Path, args: &[&str], limit: Duration) -> Run {
     let started = Instant::now();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-feast"))
@@ -211,6 +214,157 @@ fn an_endless_answer_is_cut_off_before_it_fills_memory() {
             run.max_rss_mib < 512,
             "{answer:?}: peak memory {} MiB",
             run.max_rss_mib
+        );
+    }
+}
+
+/// A kubeconfig for `server` whose user is the exec plugin `script` with `VAULT_TOKEN` in its
+/// environment, and a proxy with a password in its URL when `proxy` is set.
+fn kubeconfig_with(
+    dir: &std::path::Path,
+    server: &str,
+    script: &str,
+    proxy: Option<&str>,
+) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let plugin = dir.join("plugin");
+    std::fs::write(&plugin, script).expect("write the plugin");
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let proxy = proxy
+        .map(|p| format!("    proxy-url: {p}\n"))
+        .unwrap_or_default();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: h\n  cluster:\n    server: {server}\n{proxy}contexts:\n- name: c\n  context: {{cluster: h, user: u, namespace: ns}}\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n      env:\n      - name: VAULT_TOKEN\n        value: hvs.VAULT-SECRET-0001\n",
+            plugin.display()
+        ),
+    )
+    .expect("write the kubeconfig");
+    kubeconfig
+}
+
+/// A plugin whose first answer has expired already (so the first request runs it again) and
+/// whose second run fails in the way given, printing its token on stdout either way.
+fn refresh_fails(dir: &std::path::Path, second: &str) -> String {
+    format!(
+        "#!/bin/sh\nif [ ! -e {count} ]; then\n  touch {count}\n  echo '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"tok-FIRST-0001\",\"expirationTimestamp\":\"2020-01-01T00:00:00Z\"}}}}'\n  exit 0\nfi\n{second}\n",
+        count = dir.join("ran").display()
+    )
+}
+
+#[test]
+fn no_secret_of_a_credential_plugin_or_a_proxy_is_printed() {
+    let server = Hostile::start(Answer::Trickle);
+    let url = std::fs::read_to_string(&server.kubeconfig)
+        .ok()
+        .and_then(|k| {
+            k.lines()
+                .find_map(|l| l.trim().strip_prefix("server: ").map(str::to_string))
+        })
+        .expect("the server's URL");
+    let secrets = [
+        "VAULT-SECRET-0001",
+        "tok-FIRST-0001",
+        "tok-LEAKED-0002",
+        "PROXY-PASSWORD-0003",
+    ];
+    let cases = [
+        (
+            "refresh fails, token on stdout",
+            r#"echo '{"kind":"ExecCredential","status":{"token":"tok-LEAKED-0002"}}'; echo 'denied' >&2; exit 1"#,
+            None,
+        ),
+        (
+            "refresh answers malformed JSON with the token in it",
+            r#"echo '{"kind":"ExecCredential","status":{"token":"tok-LEAKED-0002"'"#,
+            None,
+        ),
+        (
+            "a proxy with a password refuses",
+            r#"echo '{"kind":"ExecCredential","status":{"token":"tok-LEAKED-0002"}}'"#,
+            Some("http://alice:PROXY-PASSWORD-0003@127.0.0.1:9"),
+        ),
+    ];
+    for (what, second, proxy) in cases {
+        for verbosity in [&[][..], &["-v", "6"][..]] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let kubeconfig =
+                kubeconfig_with(dir.path(), &url, &refresh_fails(dir.path(), second), proxy);
+            let mut args = vec!["status", "--request-timeout", "2s"];
+            args.extend_from_slice(verbosity);
+            let run = run_plugin(&kubeconfig, &args, Duration::from_secs(60));
+            assert_ne!(run.code, Some(0), "{what}: fails\n{}", run.stderr);
+            assert!(run.stderr.contains("error: "), "{what}: {}", run.stderr);
+            for secret in secrets {
+                assert!(
+                    !run.stderr.contains(secret),
+                    "{what} {verbosity:?}: {secret} printed:\n{}",
+                    run.stderr
+                );
+            }
+            if proxy.is_none() {
+                assert!(
+                    run.stderr.contains("could not be obtained")
+                        && run.stderr.contains("credential plugin"),
+                    "{what}: the plugin is named as the cause:\n{}",
+                    run.stderr
+                );
+            } else {
+                assert!(
+                    run.stderr.contains("alice:<redacted>@"),
+                    "{what}: the proxy is named, its password not:\n{}",
+                    run.stderr
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_credential_plugin_runs_once_per_command() {
+    let cluster = crate::support::cluster();
+    let kubeconfig = std::fs::read_to_string(cluster.kubeconfig()).expect("kubeconfig");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let count = dir.path().join("count");
+    let original = kubeconfig
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("command: ").map(str::to_string))
+        .expect("the exec user's plugin");
+    let wrapper = dir.path().join("counting-plugin");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho run >> {}\nexec {original}\n",
+            count.display()
+        ),
+    )
+    .expect("write the wrapper");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(
+        &path,
+        kubeconfig.replace(&original, &wrapper.display().to_string()),
+    )
+    .expect("write the kubeconfig");
+    for args in [
+        &["--context", "exec", "status", "-A"][..],
+        &["--context", "exec", "doctor"][..],
+    ] {
+        let _ = std::fs::remove_file(&count);
+        let run = run_plugin(&path, args, Duration::from_secs(120));
+        let runs = std::fs::read_to_string(&count)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        assert_eq!(
+            runs, 1,
+            "{args:?}: the plugin ran {runs} times (exit {:?}):\n{}",
+            run.code, run.stderr
         );
     }
 }
