@@ -58,6 +58,7 @@ pub mod render;
 pub mod report;
 pub mod rollout;
 pub mod rules;
+pub mod safe_write;
 pub mod status;
 pub mod suggest;
 

@@ -159,25 +159,47 @@ fn error_line(message: &str, source: &str) -> Option<usize> {
     rest.split(':').next()?.parse().ok()
 }
 
+/// The manifest files under `dir`, in name order. Symbolic links are followed (a repository
+/// may link a shared base in), but a link back into one of its own ancestors (`a -> .`) is
+/// a loop and is not entered, and a file reached twice (through two links) is read once.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let shown = dir.display();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::incomplete(format!("cannot read directory {shown}: {e}")))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            walk(&entry, out)?;
-        } else if entry
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
-        {
-            out.push(entry);
+    let mut seen = std::collections::HashSet::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) if e.loop_ancestor().is_some() => continue,
+            Err(e) => {
+                let at = e
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| dir.display().to_string());
+                return Err(Error::incomplete(format!("cannot read {at}: {e}")));
+            }
+        };
+        let manifest = entry.file_type().is_file()
+            && entry
+                .path()
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"));
+        if manifest && seen.insert(file_identity(entry.path())) {
+            out.push(entry.into_path());
         }
     }
     Ok(())
+}
+
+/// What makes two paths one file: its device and inode (its canonical path elsewhere).
+fn file_identity(path: &Path) -> (u64, u64, Option<PathBuf>) {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::MetadataExt;
+        return (meta.dev(), meta.ino(), None);
+    }
+    (0, 0, std::fs::canonicalize(path).ok())
 }
 
 fn read_bounded(reader: &mut dyn Read, name: &str) -> Result<String> {

@@ -190,19 +190,9 @@ fn install(path: &Path) -> Result<()> {
     } else {
         COMPLETER_SH
     };
-    std::fs::write(path, text).map_err(|e| {
-        Error::incomplete(format!("cannot write {}: {e}", path.display()))
-            .with_hint("pick a writable directory on PATH with --dir DIR")
-    })?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|e| {
-            Error::incomplete(format!("cannot make {} executable: {e}", path.display()))
-                .with_hint("pick a writable directory on PATH with --dir DIR")
-        })?;
-    }
-    Ok(())
+    // Whole or not at all, never through a planted link (src/safe_write.rs).
+    crate::safe_write::install(path, text, 0o755)
+        .map_err(|r| Error::incomplete(r.message).with_hint(r.hint))
 }
 
 /// The directory of the first `kubectl-feast` on PATH (as kubectl finds plugins: with krew,

@@ -56,7 +56,21 @@ pub(crate) fn run(req: &Request<'_>, global: &GlobalArgs) -> Result<()> {
     for arg in &req.target.names {
         names.push(resource_name(arg).map_err(Error::usage)?.to_string());
     }
-    let docs = manifests::read_paths(&[file.to_string()], &mut std::io::stdin())?;
+    // With --in-place the file is read once: the plan, the pre-flight and the edit all see the
+    // same text, and the write refuses a file changed since (src/safe_write.rs).
+    let snapshot = match req.options.in_place {
+        true => {
+            let snapshot =
+                crate::safe_write::Snapshot::read(std::path::Path::new(file)).map_err(refusal)?;
+            snapshot.check_writable().map_err(refusal)?;
+            Some(snapshot)
+        }
+        false => None,
+    };
+    let docs = match &snapshot {
+        Some(s) => manifests::parse_documents(file, &s.text)?,
+        None => manifests::read_paths(&[file.to_string()], &mut std::io::stdin())?,
+    };
     let stores = select(req, file, &names, &docs)?;
     let mut failures = Vec::new();
     let mut results = Vec::new();
@@ -85,8 +99,8 @@ pub(crate) fn run(req: &Request<'_>, global: &GlobalArgs) -> Result<()> {
     if !failures.is_empty() {
         return Err(Error::combine(failures));
     }
-    if req.options.in_place {
-        return in_place(file, &results);
+    if let Some(snapshot) = &snapshot {
+        return in_place(snapshot, &results);
     }
     print_results(req.command, output, results)
 }
@@ -211,12 +225,18 @@ fn print_results(
     Ok(())
 }
 
-/// `--in-place`: the file rewritten with the changes, its layout kept (src/manifest_edit.rs);
-/// written to a temporary file beside it and renamed over it, so it is never half-written.
-fn in_place(file: &str, results: &[(&manifests::Document, Prepared)]) -> Result<()> {
-    let path = std::path::Path::new(file);
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::incomplete(format!("cannot read {file}: {e}")))?;
+fn refusal(r: crate::safe_write::Refusal) -> Error {
+    Error::incomplete(r.message).with_hint(r.hint)
+}
+
+/// `--in-place`: the file rewritten with the changes, its layout kept (src/manifest_edit.rs),
+/// replaced whole and only if unchanged since it was read (src/safe_write.rs).
+fn in_place(
+    snapshot: &crate::safe_write::Snapshot,
+    results: &[(&manifests::Document, Prepared)],
+) -> Result<()> {
+    let file = snapshot.shown.as_str();
+    let text = &snapshot.text;
     let edits: Vec<crate::manifest_edit::Edit> = results
         .iter()
         .filter(|(_, p)| !p.changes.is_empty())
@@ -230,23 +250,12 @@ fn in_place(file: &str, results: &[(&manifests::Document, Prepared)]) -> Result<
         })
         .collect();
     if !edits.is_empty() {
-        let out = crate::manifest_edit::edit(file, &text, &edits).map_err(|e| {
+        let out = crate::manifest_edit::edit(file, text, &edits).map_err(|e| {
             Error::incomplete(e).with_hint(
                 "drop --in-place and redirect the printed result, or commit `-o patch` instead",
             )
         })?;
-        let tmp = path.with_file_name(format!(
-            ".{}.kubectl-feast.tmp",
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("manifest")
-        ));
-        std::fs::write(&tmp, out)
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                Error::incomplete(format!("cannot write {file}: {e}"))
-            })?;
+        snapshot.replace(&out).map_err(refusal)?;
     }
     for (d, p) in results {
         let verb = if p.changes.is_empty() {

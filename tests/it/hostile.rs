@@ -368,3 +368,242 @@ fn the_credential_plugin_runs_once_per_command() {
         );
     }
 }
+
+// Hostile files: --in-place, -f DIR and completion --install on disk.
+
+/// Two DB-backed stores in one file, each scalable.
+fn two_stores() -> String {
+    let store = |name: &str| {
+        format!(
+            "apiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata:\n  name: {name}\n  namespace: ns\nspec:\n  feastProject: {name}\n  services:\n    onlineStore:\n      persistence:\n        store:\n          type: redis\n          secretRef:\n            name: s\n    registry:\n      local:\n        persistence:\n          store:\n            type: sql\n            secretRef:\n              name: s\n"
+        )
+    };
+    format!("# two stores\n{}---\n{}", store("one"), store("two"))
+}
+
+fn plugin(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-feast"))
+        .env("KUBECONFIG", "/nonexistent")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run the plugin")
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or(0)
+}
+
+#[test]
+fn in_place_keeps_the_mode_refuses_read_only_files_and_ignores_planted_links() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("stores.yaml");
+    std::fs::write(&file, two_stores()).expect("write");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    // The temporary name the plugin once used, planted as a link to a file elsewhere.
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep me").expect("write");
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    std::os::unix::fs::symlink(&victim, dir.path().join(".stores.yaml.kubectl-feast.tmp"))
+        .expect("plant");
+    let f = file.display().to_string();
+    let out = plugin(&[
+        "scale",
+        "one",
+        "--replicas",
+        "3",
+        "--local",
+        "-f",
+        &f,
+        "--in-place",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&file).expect("read back");
+    assert!(
+        text.contains("replicas: 3") && text.starts_with("# two stores"),
+        "{text}"
+    );
+    assert_eq!(mode(&file), 0o600, "the mode is kept");
+    assert_eq!(
+        std::fs::read_to_string(&victim).ok().as_deref(),
+        Some("keep me")
+    );
+    assert_eq!(mode(&victim), 0o600);
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left.len(), 3, "no temporary file is left: {left:?}");
+
+    // A symlinked FILE is written through: the link stays, its target changes.
+    let link = dir.path().join("link.yaml");
+    std::os::unix::fs::symlink(&file, &link).expect("symlink");
+    let l = link.display().to_string();
+    let out = plugin(&[
+        "scale",
+        "two",
+        "--replicas",
+        "2",
+        "--local",
+        "-f",
+        &l,
+        "--in-place",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&file)
+            .expect("read")
+            .contains("replicas: 2")
+    );
+
+    // A read-only file is refused, unchanged, exit 3.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    let before = std::fs::read_to_string(&file).expect("read");
+    let out = plugin(&[
+        "scale",
+        "one",
+        "--replicas",
+        "5",
+        "--local",
+        "-f",
+        &f,
+        "--in-place",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is read-only"));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), before);
+}
+
+#[test]
+fn concurrent_in_place_runs_never_lose_a_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("stores.yaml");
+    let f = file.display().to_string();
+    for round in 0..10 {
+        std::fs::write(&file, two_stores()).expect("write");
+        let spawn = |name: &str, replicas: &str| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-feast"))
+                .env("KUBECONFIG", "/nonexistent")
+                .args([
+                    "scale",
+                    name,
+                    "--replicas",
+                    replicas,
+                    "--local",
+                    "-f",
+                    &f,
+                    "--in-place",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        };
+        let (a, b) = (spawn("one", "3"), spawn("two", "4"));
+        let (a, b) = (
+            a.wait_with_output().expect("wait"),
+            b.wait_with_output().expect("wait"),
+        );
+        let text = std::fs::read_to_string(&file).expect("read back");
+        for (out, line) in [(&a, "replicas: 3"), (&b, "replicas: 4")] {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if out.status.success() {
+                assert!(
+                    text.contains(line),
+                    "round {round}: a reported change is in the file:\n{text}"
+                );
+            } else {
+                assert!(
+                    stderr.contains("changed since it was read"),
+                    "round {round}: the loser says why: {stderr}"
+                );
+            }
+        }
+        assert!(
+            a.status.success() || b.status.success(),
+            "round {round}: one wins"
+        );
+    }
+}
+
+#[test]
+fn a_directory_walk_survives_symlink_loops_and_reads_each_file_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("stores.yaml"), two_stores()).expect("write");
+    std::os::unix::fs::symlink(".", dir.path().join("a")).expect("a -> .");
+    std::os::unix::fs::symlink(".", dir.path().join("b")).expect("b -> .");
+    std::fs::create_dir(dir.path().join("sub")).expect("sub");
+    std::os::unix::fs::symlink("..", dir.path().join("sub/up")).expect("sub/up -> ..");
+    let run = run_plugin(
+        std::path::Path::new("/nonexistent"),
+        &[
+            "validate",
+            "-f",
+            &dir.path().display().to_string(),
+            "-o",
+            "json",
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let out = plugin(&[
+        "validate",
+        "-f",
+        &dir.path().display().to_string(),
+        "-o",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let objects = report["results"].as_array().map(Vec::len);
+    assert_eq!(objects, Some(2), "each store once: {report:#}");
+}
+
+#[test]
+fn completion_install_is_whole_and_never_through_a_link() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep me").expect("write");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    std::os::unix::fs::symlink(&victim, dir.path().join("kubectl_complete-feast")).expect("plant");
+    let d = dir.path().display().to_string();
+    let out = plugin(&["completion", "--install", "--dir", &d]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("symbolic link"));
+    assert_eq!(
+        std::fs::read_to_string(&victim).ok().as_deref(),
+        Some("keep me")
+    );
+    assert_eq!(mode(&victim), 0o600);
+}
