@@ -17,7 +17,8 @@ fn main() -> ExitCode {
             // read after the error was made.
             let shown = |t: &str| {
                 let t = kubectl_feast::suggest::with_context(t, context);
-                kubectl_feast::redact::text(&t).into_owned()
+                let t = kubectl_feast::redact::text(&t);
+                kubectl_feast::render::term::safe(&t, false).into_owned()
             };
             for e in e.all().filter(|e| !e.reported) {
                 eprintln!("error: {}", shown(&e.message));

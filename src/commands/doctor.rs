@@ -69,12 +69,11 @@ pub async fn run(args: &DoctorArgs, global: &GlobalArgs) -> Result<()> {
     let text = match output {
         Some(OutputFormat::Json) => render::json(&report)?,
         Some(OutputFormat::Yaml) => render::yaml(&report)?,
-        _ => render::doctor::text(
-            &report,
-            Style {
-                color: global.color_enabled(),
-            },
-        ),
+        _ => {
+            let color = global.color_enabled();
+            let text = render::doctor::text(&report, Style { color });
+            render::term::safe(&text, color).into_owned()
+        }
     };
     print!("{text}");
     if report.blocking() {

@@ -231,7 +231,7 @@ pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
     if view.is_list() && report.stores.is_empty() && !args.watch {
         eprintln!("{}", no_stores(scope.namespace.as_deref()));
     }
-    if !emit(&first.text)? {
+    if !emit(&view.terminal_safe(&first.text))? {
         return Ok(());
     }
     if args.watch {
@@ -292,6 +292,15 @@ struct Drawing {
 }
 
 impl View {
+    /// Text formats with cluster data's control characters escaped (render::term); JSON and
+    /// YAML escape their own.
+    fn terminal_safe<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        match self.output {
+            Some(OutputFormat::Json | OutputFormat::Yaml) => std::borrow::Cow::Borrowed(text),
+            _ => crate::render::term::safe(text, self.style.color),
+        }
+    }
+
     fn render(&self, report: &StatusReport, now: Timestamp) -> Result<Drawing> {
         let selected: Vec<&status::StoreStatus> = report
             .stores
@@ -741,7 +750,7 @@ async fn watch(
                             if failing.insert(kind) {
                                 let why = other.map(|e| cluster.api_error(e, &doing).message)
                                     .unwrap_or_else(|| format!("cannot {doing}: no resourceVersion in its answer"));
-                                eprintln!("warning: {why}; the view may be out of date while it retries");
+                                eprintln!("warning: {}; the view may be out of date while it retries", crate::render::term::safe(&why, false));
                             }
                         }
                     }
@@ -760,7 +769,8 @@ async fn watch(
                     next.rows.iter().map(|(k, v)| (k, &v.0)).ne(last.rows.iter().map(|(k, v)| (k, &v.0)))
                 };
                 if changed {
-                    if !emit(&redraw(&last, &next, view, terminal, &mut widths))? {
+                    let drawn = redraw(&last, &next, view, terminal, &mut widths);
+                    if !emit(&view.terminal_safe(&drawn))? {
                         break;
                     }
                     last = next;

@@ -129,12 +129,11 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
         Some(OutputFormat::Junit) => render::junit::junit(report, args.strict),
         Some(OutputFormat::Github) => render::github::github(report),
         Some(_) => render::yaml(report)?,
-        None => render::validate::text(
-            report,
-            Style {
-                color: global.color_enabled(),
-            },
-        ),
+        None => {
+            let color = global.color_enabled();
+            let text = render::validate::text(report, Style { color });
+            render::term::safe(&text, color).into_owned()
+        }
     };
     print!("{text}");
     let live_or_namespace = live || whole_namespace;

@@ -9,6 +9,7 @@ pub mod patch;
 pub mod sarif;
 pub mod status;
 pub mod style;
+pub mod term;
 pub mod validate;
 
 use serde::Serialize;

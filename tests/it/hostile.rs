@@ -607,3 +607,102 @@ fn completion_install_is_whole_and_never_through_a_link() {
     );
     assert_eq!(mode(&victim), 0o600);
 }
+
+// Terminal escapes from file and cluster data.
+
+const HOSTILE_TEXT: &str = "x\u{1b}]0;owned\u{07}\u{1b}[2J\rmore";
+
+fn assert_no_raw_controls(what: &str, text: &str) {
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+        .collect();
+    assert!(
+        raw.is_empty(),
+        "{what}: raw control characters {raw:?} in:\n{text}"
+    );
+}
+
+#[test]
+fn control_characters_from_a_file_are_escaped_in_terminal_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("store.yaml");
+    let store = serde_json::json!({
+        "apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+        "metadata": {"name": "a", "namespace": "ns"},
+        "spec": {"feastProject": "a", "replicas": 2, "services": {
+            "onlineStore": {"persistence": {"file": {"path": format!("/data/{HOSTILE_TEXT}.db")}}}
+        }}
+    });
+    std::fs::write(&file, serde_json::to_string(&store).expect("json")).expect("write");
+    let f = file.display().to_string();
+    let out = plugin(&["validate", "-f", &f]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_no_raw_controls("validate", &text);
+    assert!(text.contains("\\e]0;owned\\x07"), "shown escaped:\n{text}");
+    // JSON keeps the value exactly, escaped JSON's way.
+    let out = plugin(&["validate", "-f", &f, "-o", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        report.to_string().contains("\\u001b]0;owned\\u0007"),
+        "{report}"
+    );
+    let out = plugin(&["scale", "a", "--replicas", "3", "--local", "-f", &f]);
+    assert_no_raw_controls(
+        "scale --local stderr",
+        &String::from_utf8_lossy(&out.stderr),
+    );
+}
+
+#[tokio::test]
+async fn control_characters_from_the_cluster_are_escaped_in_terminal_text() {
+    use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
+    let cluster = crate::support::cluster();
+    let ns = cluster.namespace("hostile-escapes").await;
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        cluster.client("admin").await,
+        &ns,
+        &kubectl_feast::cluster::featurestore_resource(),
+    );
+    let store: DynamicObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+        "metadata": {"name": "a", "namespace": ns},
+        "spec": {"feastProject": "a"}
+    }))
+    .expect("object");
+    api.create(&PostParams::default(), &store)
+        .await
+        .expect("created");
+    let status = serde_json::json!({"status": {
+        "phase": "Failed",
+        "conditions": [{"type": "FeatureStore", "status": "False", "reason": "Failed",
+            "message": HOSTILE_TEXT, "lastTransitionTime": "2026-01-01T00:00:00Z"}]
+    }});
+    api.patch_status("a", &PatchParams::default(), &Patch::Merge(&status))
+        .await
+        .expect("status written");
+    for args in [&["status"][..], &["status", "a"][..], &["doctor"][..]] {
+        let out = cluster
+            .plugin()
+            .args(["-n", &ns])
+            .args(args)
+            .output()
+            .expect("run");
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert_no_raw_controls(&format!("{args:?} stdout"), &stdout);
+        assert_no_raw_controls(&format!("{args:?} stderr"), &stderr);
+    }
+    let out = cluster
+        .plugin()
+        .args(["-n", &ns, "status", "a"])
+        .output()
+        .expect("run");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\\e]0;owned\\x07"),
+        "the message is shown, escaped:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -40,8 +40,10 @@ impl Out {
         }
     }
 
+    /// Stderr text with its context added and data's control characters escaped.
     fn shown(&self, text: &str) -> String {
-        crate::suggest::with_context(text, self.context.as_deref()).into_owned()
+        let text = crate::suggest::with_context(text, self.context.as_deref());
+        crate::render::term::safe(&text, self.err_style.color).into_owned()
     }
 
     /// `note: TEXT` on stderr.
@@ -64,8 +66,9 @@ impl Out {
     /// `warning: featurestore.feast.dev/NAME: TEXT`, for a risk before its confirmation.
     pub fn risk(&self, name: &str, risk: &str) {
         eprintln!(
-            "{} {RESOURCE}/{name}: {risk}",
-            self.err_style.yellow("warning:")
+            "{} {RESOURCE}/{name}: {}",
+            self.err_style.yellow("warning:"),
+            crate::render::term::safe(risk, false)
         );
     }
 

@@ -1,0 +1,72 @@
+//! Terminal text made safe to print: control characters that come from cluster data (a
+//! condition's message, a pod's reason) or file data (a name, a path) are shown escaped (`\e`,
+//! `\x07`), never sent raw, so that no object can retitle the terminal, clear the screen or
+//! rewrite a line. Our own colours (SGR sequences, `ESC [ … m`) pass when colour is on.
+//! JSON, YAML, SARIF and JUnit escape control characters themselves and do not come here.
+
+use std::borrow::Cow;
+
+/// `text` with every control character but newline and tab escaped; with `colors`, SGR
+/// sequences (colour and style only) are kept.
+pub fn safe(text: &str, colors: bool) -> Cow<'_, str> {
+    let bad = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.contains(bad) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some((i, c)) = rest.char_indices().find(|(_, c)| bad(*c)) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + c.len_utf8()..];
+        if colors && c == '\u{1b}' {
+            if let Some(len) = sgr_len(after) {
+                out.push('\u{1b}');
+                out.push_str(&after[..len]);
+                rest = &after[len..];
+                continue;
+            }
+        }
+        match c {
+            '\u{1b}' => out.push_str("\\e"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// The length of an SGR sequence's body after its ESC (`[1;31m`), if that is what follows.
+fn sgr_len(after: &str) -> Option<usize> {
+    let body = after.strip_prefix('[')?;
+    let params = body
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b';')
+        .count();
+    (body.as_bytes().get(params) == Some(&b'm')).then_some(1 + params + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        let hostile = "msg\u{1b}]0;owned\u{07}\u{1b}[2J\rhidden\u{9b}x\ttab\nnext";
+        assert_eq!(
+            safe(hostile, false),
+            "msg\\e]0;owned\\x07\\e[2J\\rhidden\\x9bx\ttab\nnext"
+        );
+        assert_eq!(safe(hostile, true), safe(hostile, false), "no SGR in it");
+    }
+
+    #[test]
+    fn our_colours_pass_only_when_colour_is_on() {
+        let red = "\u{1b}[1;31mCRITICAL\u{1b}[0m";
+        assert_eq!(safe(red, true), red);
+        assert_eq!(safe(red, false), "\\e[1;31mCRITICAL\\e[0m");
+        assert!(matches!(safe("plain", true), Cow::Borrowed(_)));
+    }
+}
