@@ -18,13 +18,14 @@ pub fn safe(text: &str, colors: bool) -> Cow<'_, str> {
     while let Some((i, c)) = rest.char_indices().find(|(_, c)| bad(*c)) {
         out.push_str(&rest[..i]);
         let after = &rest[i + c.len_utf8()..];
-        if colors && c == '\u{1b}' {
-            if let Some(len) = sgr_len(after) {
-                out.push('\u{1b}');
-                out.push_str(&after[..len]);
-                rest = &after[len..];
-                continue;
-            }
+        if colors
+            && c == '\u{1b}'
+            && let Some(len) = sgr_len(after)
+        {
+            out.push('\u{1b}');
+            out.push_str(&after[..len]);
+            rest = &after[len..];
+            continue;
         }
         match c {
             '\u{1b}' => out.push_str("\\e"),
