@@ -213,9 +213,12 @@ impl<'a> FeatureStore<'a> {
     /// The store as a suggested command names it: `NAME -n NAMESPACE` (just `NAME` when the
     /// object has no namespace), so a pasted hint reaches this store, not one in `default`.
     pub fn target(&self) -> String {
+        use crate::suggest::shell_quote;
+        // Quoted: a file's name may be anything until validate refuses it, and a hint is
+        // pasted into a shell.
         match self.namespace().filter(|ns| !ns.is_empty()) {
-            Some(ns) => format!("{} -n {ns}", self.name()),
-            None => self.name().to_string(),
+            Some(ns) => format!("{} -n {}", shell_quote(self.name()), shell_quote(ns)),
+            None => shell_quote(self.name()).into_owned(),
         }
     }
 

@@ -298,8 +298,9 @@ fn paused_note(out: &mut Findings, so: &Value, so_name: &str) {
                  count until the annotation is removed"
             ),
             format!(
-                "Remove the annotation to resume autoscaling: `kubectl annotate scaledobject {so_name}{} {}-`.",
-                namespace(so).filter(|n| !n.is_empty()).map(|n| format!(" -n {n}")).unwrap_or_default(),
+                "Remove the annotation to resume autoscaling: `kubectl annotate scaledobject {}{} {}-`.",
+                crate::suggest::shell_quote(so_name),
+                namespace(so).filter(|n| !n.is_empty()).map(|n| format!(" -n {}", crate::suggest::shell_quote(n))).unwrap_or_default(),
                 if annotation.starts_with(PAUSED_REPLICAS) { PAUSED_REPLICAS } else { PAUSED }
             ),
         );

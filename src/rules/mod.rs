@@ -9,6 +9,7 @@
 mod advisory;
 pub mod crd;
 pub mod keda;
+mod metadata;
 mod persistence;
 mod scaling;
 mod schema;
@@ -84,6 +85,7 @@ pub fn check(object: &Value) -> Vec<Finding> {
         out.0
             .extend(structural::check(object, crate::model::schema(version)));
     }
+    metadata::check(object, &mut out);
     schema::check(&fs, &mut out);
     if fs.is_v1() {
         scaling::check(&fs, &mut out);

@@ -124,6 +124,16 @@ rules! {
         "store types, offline file type, registry `cache_mode` outside their enums";
     SchemaPattern = "schema/pattern", error, "schema",
         "`feastProject` not matching `^[A-Za-z0-9][A-Za-z0-9_-]*$`";
+    MetadataType = "metadata/type", error, "schema",
+        "`metadata` (or its `name`, `namespace`, `labels`, `annotations`) of the wrong JSON type, which kubectl cannot even decode";
+    MetadataName = "metadata/name", error, "schema",
+        "`metadata.name` missing (without `generateName`) or not a lowercase RFC 1123 subdomain (a name such as `x; curl ... | sh` is refused, not pasted into a hint)";
+    MetadataNamespace = "metadata/namespace", error, "schema",
+        "`metadata.namespace` not a lowercase RFC 1123 label";
+    MetadataLabels = "metadata/labels", error, "schema",
+        "a label key that is not a qualified name, or a value longer than 63 bytes or not a valid label value";
+    MetadataAnnotations = "metadata/annotations", error, "schema",
+        "an annotation key that is not a qualified name, or annotations larger than 256 KiB together";
     AutoscalingMinExceedsMax = "autoscaling/min-exceeds-max", error, "operator",
         "`minReplicas` > `maxReplicas`: the HPA API rejects it, the reconcile fails";
     AutoscalingInvalidMetric = "autoscaling/invalid-metric", error, "operator",

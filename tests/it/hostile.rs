@@ -706,3 +706,40 @@ async fn control_characters_from_the_cluster_are_escaped_in_terminal_text() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn a_name_a_shell_would_run_is_invalid_and_quoted_in_every_hint() {
+    let name = "x; touch /tmp/kubectl-feast-pwned; #";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("store.yaml");
+    let store = serde_json::json!({
+        "apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+        "metadata": {"name": name, "namespace": "it's"},
+        "spec": {"feastProject": "p", "replicas": 3, "services": {
+            "scaling": {"autoscaling": {"maxReplicas": 5}},
+            "onlineStore": {"persistence": {"store": {"type": "redis", "secretRef": {"name": "s"}}}},
+            "registry": {"remote": {"hostname": "r:80"}}}}
+    });
+    std::fs::write(&file, serde_json::to_string(&store).expect("json")).expect("write");
+    let out = plugin(&["validate", "-f", &file.display().to_string(), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1), "INVALID");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let findings = report["results"][0]["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        findings.iter().any(|f| f["rule"] == "metadata/name"),
+        "the name is refused: {findings:#?}"
+    );
+    let mut commands = 0;
+    for f in &findings {
+        for command in crate::support::suggested_commands(f["hint"].as_str().unwrap_or_default()) {
+            commands += 1;
+            // Pasted into a POSIX shell, the name and namespace are one word each.
+            assert!(command.iter().any(|w| w == name), "{command:?}");
+            assert!(command.iter().any(|w| w == "it's"), "{command:?}");
+        }
+    }
+    assert!(commands > 0, "some hint suggests a command: {findings:#?}");
+}

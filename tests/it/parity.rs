@@ -452,3 +452,53 @@ async fn validate_agrees_with_the_api_server_on_every_object_of_the_corpus() {
         "accepted {accepted}, rejected {rejected}"
     );
 }
+
+/// `metadata` as every object's is checked: our `path: message` lines are the API server's, to
+/// the letter, for a name a shell would run, and bad label and annotation keys and values.
+#[tokio::test]
+async fn validate_agrees_with_the_api_server_on_metadata() {
+    let cluster = support::cluster();
+    let ns = cluster.namespace("parity-meta").await;
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(cluster.client("admin").await, &ns, &featurestore_resource());
+    let cases = [
+        json!({"name": "x; curl | sh; #"}),
+        json!({"name": "Upper"}),
+        json!({"name": "a", "labels": {"bad key": "v"}}),
+        json!({"name": "a", "labels": {"ok": "bad value!"}}),
+        json!({"name": "a", "labels": {"k": "a".repeat(64)}}),
+        json!({"name": "a", "labels": {"-x/y": "v"}}),
+        json!({"name": "a", "annotations": {"-bad": "v"}}),
+    ];
+    for mut metadata in cases {
+        metadata["namespace"] = json!(ns);
+        let object = json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+            "metadata": metadata, "spec": {"feastProject": "p"}});
+        let ours: Vec<rules::Finding> = rules::check(&object)
+            .into_iter()
+            .filter(|f| f.path.starts_with("metadata"))
+            .collect();
+        assert!(!ours.is_empty(), "we find nothing in {metadata}");
+        let typed: DynamicObject = serde_json::from_value(object.clone()).expect("object");
+        let dry = PostParams {
+            dry_run: true,
+            ..Default::default()
+        };
+        let err = api
+            .create(&dry, &typed)
+            .await
+            .expect_err("the API server refuses it too");
+        let kube::Error::Api(status) = err else {
+            panic!("{metadata}: not an API answer: {err}")
+        };
+        for f in ours {
+            let line = format!("{}: {}", f.path, f.message);
+            assert!(
+                status.message.contains(&line),
+                "{metadata}: {} says\n  {line}\nthe server says\n  {}",
+                f.rule,
+                status.message
+            );
+        }
+    }
+}
