@@ -74,7 +74,7 @@ pub struct GlobalArgs {
     /// Group to impersonate (repeatable)
     #[arg(long = "as-group", global = true, value_name = "GROUP")]
     pub as_group: Vec<String>,
-    /// How long to wait for one API request (e.g. 30s, 1m; 0 means the client's default)
+    /// The deadline for each API request, its whole answer included (e.g. 30s, 1m; 0: none)
     #[arg(long = "request-timeout", global = true, value_name = "DURATION", value_parser = parse_duration)]
     pub request_timeout: Option<Duration>,
     /// The address and port of the Kubernetes API server (overrides the kubeconfig's cluster)

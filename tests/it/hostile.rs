@@ -109,11 +109,26 @@ pub struct Run {
     reason = "the child is reaped by wait4, which reports its rusage"
 )]
 pub fn run_plugin(kubeconfig: &std::path::Path, args: &[&str], limit: Duration) -> Run {
+    run_plugin_with(kubeconfig, args, &[], limit)
+}
+
+/// [`run_plugin`] with environment variables of its own (`HTTP_PROXY`, say).
+#[allow(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which reports its rusage"
+)]
+pub fn run_plugin_with(
+    kubeconfig: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Run {
     let started = Instant::now();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-feast"))
         .env("KUBECONFIG", kubeconfig)
         .env_remove("HTTPS_PROXY")
         .env_remove("HTTP_PROXY")
+        .envs(env.iter().copied())
         .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -742,4 +757,36 @@ fn a_name_a_shell_would_run_is_invalid_and_quoted_in_every_hint() {
         }
     }
     assert!(commands > 0, "some hint suggests a command: {findings:#?}");
+}
+
+#[test]
+fn an_environment_proxy_password_is_not_printed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Not loopback, so that HTTP_PROXY applies (Go's rule); the proxy refuses.
+    let kubeconfig = kubeconfig_with(
+        dir.path(),
+        "http://api.example.invalid",
+        r#"#!/bin/sh
+echo '{"kind":"ExecCredential","status":{"token":"tok-LEAKED-0002"}}'"#,
+        None,
+    );
+    for args in [&["status"][..], &["status", "-v", "6"][..]] {
+        let run = run_plugin_with(
+            &kubeconfig,
+            args,
+            &[("HTTP_PROXY", "http://alice:ENV-PASSWORD-0004@127.0.0.1:9")],
+            Duration::from_secs(60),
+        );
+        assert_eq!(run.code, Some(3), "{}", run.stderr);
+        assert!(
+            !run.stderr.contains("ENV-PASSWORD-0004") && !run.stderr.contains("tok-LEAKED-0002"),
+            "{args:?}:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("alice:<redacted>@127.0.0.1:9"),
+            "{}",
+            run.stderr
+        );
+    }
 }
