@@ -1010,15 +1010,12 @@ fn pdb_check(store: &Value, findings: &[rules::Finding], subject: &str) -> Optio
             .find(|f| f.rule == rules::RuleId::PdbBlocksEvictions)
         {
             check(id, subject, Level::Warning, f.message.clone()).fix(f.hint.clone())
-        } else if let Some(pdb) = fs.active_pdb() {
+        } else if let Some((field, value)) = fs.budget().filter(|_| fs.scaling_enabled()) {
             check(
                 id,
                 subject,
                 Level::Ok,
-                format!(
-                    "a disruption budget lets drains evict pods one by one ({})",
-                    compact(pdb)
-                ),
+                format!("a disruption budget lets drains evict pods one by one ({field} {value})"),
             )
         } else {
             check(
@@ -1034,10 +1031,6 @@ fn pdb_check(store: &Value, findings: &[rules::Finding], subject: &str) -> Optio
             ))
         },
     )
-}
-
-fn compact(v: &Value) -> String {
-    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// The replicas a store runs at the least (HPA: its minimum) against the nodes and zones.

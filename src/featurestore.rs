@@ -75,6 +75,19 @@ impl IntOrPercent {
         }
     }
 
+    /// From the model's int-or-string (`IntOrString`), as the PDB API reads it.
+    pub fn of(
+        v: &k8s_openapi::apimachinery::pkg::util::intstr::IntOrString,
+    ) -> Option<IntOrPercent> {
+        use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+        match v {
+            IntOrString::Int(i) => Some(*i)
+                .filter(|i| *i >= 0)
+                .map(|i| IntOrPercent::Int(i64::from(i))),
+            IntOrString::String(s) => Self::parse_percent(s),
+        }
+    }
+
     /// From a flag: `1` or `50%`.
     pub fn parse_flag(s: &str) -> Option<IntOrPercent> {
         let s = s.trim();
@@ -196,6 +209,31 @@ impl<'a> FeatureStore<'a> {
         lookup(self.object, path)
     }
 
+    /// A part of the object read as its model type (`src/model.rs`, k8s-openapi's types):
+    /// `None` when it is absent, null, or not of the model's shape, which is a type error the
+    /// structural check reports at its line. What the operator does with a field is read
+    /// through here; the raw [`FeatureStore::get`] is left to presence (CEL's `has()`), line
+    /// look-ups and patches.
+    pub fn typed<T: serde::de::DeserializeOwned>(&self, path: &str) -> Option<T> {
+        let value = self.get(path).filter(|v| !v.is_null())?;
+        T::deserialize(value).ok()
+    }
+
+    /// `spec.services.scaling.autoscaling`, typed.
+    pub fn autoscaling_config(&self) -> Option<crate::model::AutoscalingConfig> {
+        self.typed("spec.services.scaling.autoscaling")
+    }
+
+    /// The configured disruption budget, typed: which field is set, and its value.
+    pub fn budget(&self) -> Option<(&'static str, IntOrPercent)> {
+        let pdb: crate::model::PdbConfig = self.typed("spec.services.podDisruptionBudgets")?;
+        match (pdb.min_available, pdb.max_unavailable) {
+            (Some(v), None) => IntOrPercent::of(&v).map(|v| ("minAvailable", v)),
+            (None, Some(v)) => IntOrPercent::of(&v).map(|v| ("maxUnavailable", v)),
+            _ => None,
+        }
+    }
+
     pub fn has(&self, path: &str) -> bool {
         self.get(path).is_some()
     }
@@ -237,9 +275,7 @@ impl<'a> FeatureStore<'a> {
     /// `spec.replicas`, with the schema default of 1 when it is absent or null (§2.1). A value of
     /// the wrong type also reads as 1 here; the schema rules report the type separately.
     pub fn replicas(&self) -> i64 {
-        self.get("spec.replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1)
+        self.typed::<i32>("spec.replicas").map_or(1, i64::from)
     }
 
     pub fn autoscaling(&self) -> Option<&'a Value> {
@@ -248,12 +284,16 @@ impl<'a> FeatureStore<'a> {
     }
 
     pub fn scaling_mode(&self) -> ScalingMode {
-        if let Some(hpa) = self.autoscaling() {
+        if self.autoscaling().is_some() {
+            // Present is what decides the mode (the operator's `isScalingEnabled`); the bounds
+            // are the typed block's.
+            let config = self.autoscaling_config();
             ScalingMode::Autoscaled {
-                min: lookup(hpa, "minReplicas")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(1),
-                max: lookup(hpa, "maxReplicas").and_then(Value::as_i64),
+                min: config
+                    .as_ref()
+                    .and_then(|c| c.min_replicas)
+                    .map_or(1, i64::from),
+                max: config.map(|c| i64::from(c.max_replicas)),
             }
         } else if self.replicas() > 1 {
             ScalingMode::Static {
@@ -297,14 +337,16 @@ impl<'a> FeatureStore<'a> {
     /// The Deployment strategy type the operator sets (§4.3): the user's, else RollingUpdate
     /// while scaling and Recreate otherwise. An explicit `{}` is defaulted to RollingUpdate by
     /// the API server.
-    pub fn effective_strategy(&self) -> &'a str {
+    pub fn effective_strategy(&self) -> String {
         match self.user_strategy() {
-            Some(s) => s
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or("RollingUpdate"),
-            None if self.scaling_enabled() => "RollingUpdate",
-            None => "Recreate",
+            Some(_) => self
+                .typed::<k8s_openapi::api::apps::v1::DeploymentStrategy>(
+                    "spec.services.deploymentStrategy",
+                )
+                .and_then(|s| s.type_)
+                .unwrap_or_else(|| "RollingUpdate".into()),
+            None if self.scaling_enabled() => "RollingUpdate".into(),
+            None => "Recreate".into(),
         }
     }
 
@@ -366,25 +408,45 @@ impl<'a> FeatureStore<'a> {
     /// The serving containers' specs in the order the operator adds them to the Deployment,
     /// with the container name the operator gives each (§4.3). The online server exists unless
     /// disabled; the others only when their `server` block is set.
-    pub fn servers(&self) -> Vec<(&'static str, Option<&'a Value>)> {
+    pub fn servers(&self) -> Vec<Server> {
+        let server = |container: &'static str, path: &str| Server {
+            container,
+            config: self.typed(path),
+        };
         let mut out = Vec::new();
-        let online_disabled = self
-            .get("spec.services.onlineStore.disabled")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        if !online_disabled {
-            out.push(("online", self.get("spec.services.onlineStore.server")));
+        if self.typed::<bool>("spec.services.onlineStore.disabled") != Some(true) {
+            out.push(server("online", "spec.services.onlineStore.server"));
         }
-        if let Some(s) = self.get("spec.services.offlineStore.server") {
-            out.push(("offline", Some(s)));
-        }
-        if let Some(s) = self.get("spec.services.registry.local.server") {
-            out.push(("registry", Some(s)));
-        }
-        if let Some(s) = self.get("spec.services.ui") {
-            out.push(("ui", Some(s)));
+        for (container, path) in [
+            ("offline", "spec.services.offlineStore.server"),
+            ("registry", "spec.services.registry.local.server"),
+            ("ui", "spec.services.ui"),
+        ] {
+            if self.has(path) {
+                out.push(server(container, path));
+            }
         }
         out
+    }
+}
+
+/// A serving container of the store's Deployment and its typed server block (`None`: not
+/// set, or not of the model's shape).
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub container: &'static str,
+    pub config: Option<crate::model::ServerConfigs>,
+}
+
+impl Server {
+    /// Whether the container requests `resource` (`cpu`, `memory`): what a Utilization metric
+    /// needs.
+    pub fn requests(&self, resource: &str) -> bool {
+        self.config
+            .as_ref()
+            .and_then(|c| c.resources.as_ref())
+            .and_then(|r| r.requests.as_ref())
+            .is_some_and(|r| r.contains_key(resource))
     }
 }
 
@@ -570,7 +632,7 @@ mod tests {
         let names: Vec<_> = FeatureStore::new(&obj)
             .servers()
             .into_iter()
-            .map(|s| s.0)
+            .map(|s| s.container)
             .collect();
         assert_eq!(names, vec!["registry"]);
     }

@@ -3,13 +3,13 @@
 //! contract §2.2–§2.4, §4.3, §4.5, §4.6, §7). Reconcile failures are errors; the rest are
 //! warnings or information.
 
-use crate::rules::RuleId;
-use serde_json::Value;
+use k8s_openapi::api::autoscaling::v2::{HPAScalingRules, MetricSpec};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Findings, Severity};
-use crate::featurestore::{
-    DEFAULT_CPU_UTILIZATION, FeatureStore, IntOrPercent, ScalingMode, lookup,
-};
+use crate::featurestore::{DEFAULT_CPU_UTILIZATION, FeatureStore, IntOrPercent, ScalingMode};
+use crate::model::{AutoscalingConfig, PdbConfig};
+use crate::rules::RuleId;
 
 const HPA: &str = "spec.services.scaling.autoscaling";
 const PDB: &str = "spec.services.podDisruptionBudgets";
@@ -38,12 +38,14 @@ pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
             format!("Lower minReplicas to {max} or less, or raise maxReplicas to {min} or more."),
         );
     }
-    if let Some(hpa) = fs.autoscaling() {
-        metrics(fs, hpa, out);
-        behavior(hpa, out);
+    // Read as the model's types: a block of the wrong shape is the structural check's
+    // finding, and these checks have nothing to add to it.
+    if let Some(hpa) = fs.autoscaling_config() {
+        metrics(fs, &hpa, out);
+        behavior(&hpa, out);
     }
-    if let Some(pdb) = fs.pdb() {
-        pdb_checks(fs, pdb, &mode, out);
+    if let Some(pdb) = fs.typed::<PdbConfig>(PDB) {
+        pdb_checks(fs, &pdb, &mode, out);
     }
     if mode.is_scaling() {
         scaled_surprises(fs, &mode, out);
@@ -72,25 +74,29 @@ pub(crate) fn blocks_all_evictions(field: &str, value: IntOrPercent, replicas: i
     }
 }
 
-fn pdb_checks(fs: &FeatureStore, pdb: &Value, mode: &ScalingMode, out: &mut Findings) {
+fn pdb_checks(fs: &FeatureStore, pdb: &PdbConfig, mode: &ScalingMode, out: &mut Findings) {
     let mut parsed = None;
-    for field in ["minAvailable", "maxUnavailable"] {
-        let Some(v) = lookup(pdb, field) else {
+    for (field, v) in [
+        ("minAvailable", &pdb.min_available),
+        ("maxUnavailable", &pdb.max_unavailable),
+    ] {
+        let Some(v) = v else {
             continue;
         };
-        if !(v.is_string() || v.is_i64() || v.is_u64()) {
-            continue; // a type error, reported by the schema rules
-        }
-        match IntOrPercent::parse(v) {
+        match IntOrPercent::of(v) {
             Some(p) => parsed = Some((field, p)),
             None => out.operator(
                 Severity::Error,
                 RuleId::PdbMalformedValue,
                 &format!("{PDB}.{field}"),
                 format!(
-                    "Invalid value: {v}: must be a non-negative integer or a percentage from 0% \
+                    "Invalid value: {}: must be a non-negative integer or a percentage from 0% \
                      to 100% (e.g. \"50%\"); the PDB API rejects it, so the operator's reconcile \
-                     fails"
+                     fails",
+                    match v {
+                        IntOrString::Int(i) => i.to_string(),
+                        IntOrString::String(s) => format!("{s:?}"),
+                    }
                 ),
                 format!(
                     "Use e.g. `kubectl feast pdb {} --{} 1`.",
@@ -144,36 +150,27 @@ fn kebab(field: &str) -> &'static str {
     }
 }
 
-const METRIC_SOURCES: &[(&str, &str)] = &[
-    ("Resource", "resource"),
-    ("Pods", "pods"),
-    ("Object", "object"),
-    ("External", "external"),
-    ("ContainerResource", "containerResource"),
-];
-
 /// Metric shapes the HPA API rejects, and Utilization targets the HPA can't compute because a
 /// serving container has no matching resource request.
-fn metrics(fs: &FeatureStore, hpa: &Value, out: &mut Findings) {
-    let list = lookup(hpa, "metrics").and_then(Value::as_array);
+fn metrics(fs: &FeatureStore, hpa: &AutoscalingConfig, out: &mut Findings) {
+    let list = hpa.metrics.as_deref().filter(|l| !l.is_empty());
     let mut utilization: Vec<Utilization> = Vec::new();
     match list {
-        Some(list) if !list.is_empty() => {
+        Some(list) => {
             for (i, m) in list.iter().enumerate() {
-                if let Some(u) = metric(m, &format!("{HPA}.metrics.{i}"), out) {
+                if let Some(u) = metric(m, &format!("{HPA}.metrics[{i}]"), out) {
                     utilization.push(u);
                 }
             }
         }
-        _ => utilization.push(Utilization {
+        None => utilization.push(Utilization {
             resource: "cpu".into(),
             container: None,
             at: HPA.to_string(),
         }),
     }
-    let default_metric = !matches!(list, Some(l) if !l.is_empty());
     for u in utilization {
-        missing_requests(fs, &u, default_metric, out);
+        missing_requests(fs, &u, list.is_none(), out);
     }
 }
 
@@ -187,9 +184,31 @@ struct Utilization {
 }
 
 /// Checks one metric's shape as the HPA API does; returns its Utilization target, if any.
-fn metric(m: &Value, at: &str, out: &mut Findings) -> Option<Utilization> {
-    let ty = lookup(m, "type").and_then(Value::as_str)?;
-    let Some((_, field)) = METRIC_SOURCES.iter().find(|(t, _)| *t == ty) else {
+fn metric(m: &MetricSpec, at: &str, out: &mut Findings) -> Option<Utilization> {
+    let ty = m.type_.as_str();
+    // The source block the type names, as (its field, its name, its container, its target).
+    let source = match ty {
+        "Resource" => Some((
+            "resource",
+            m.resource
+                .as_ref()
+                .map(|r| (Some(r.name.as_str()), None, &r.target)),
+        )),
+        "ContainerResource" => Some((
+            "containerResource",
+            m.container_resource
+                .as_ref()
+                .map(|r| (Some(r.name.as_str()), Some(r.container.as_str()), &r.target)),
+        )),
+        "Pods" => Some(("pods", m.pods.as_ref().map(|p| (None, None, &p.target)))),
+        "Object" => Some(("object", m.object.as_ref().map(|o| (None, None, &o.target)))),
+        "External" => Some((
+            "external",
+            m.external.as_ref().map(|e| (None, None, &e.target)),
+        )),
+        _ => None,
+    };
+    let Some((field, source)) = source else {
         metric_error(
             out,
             &format!("{at}.type"),
@@ -200,7 +219,7 @@ fn metric(m: &Value, at: &str, out: &mut Findings) -> Option<Utilization> {
         );
         return None;
     };
-    let Some(source) = lookup(m, field) else {
+    let Some((name, container, target)) = source else {
         metric_error(
             out,
             &format!("{at}.{field}"),
@@ -208,9 +227,9 @@ fn metric(m: &Value, at: &str, out: &mut Findings) -> Option<Utilization> {
         );
         return None;
     };
-    let target_type = lookup(source, "target.type").and_then(Value::as_str);
     let mut utilization = None;
-    if target_type == Some("Utilization") {
+    let t = target.type_.as_str();
+    if t == "Utilization" {
         if !matches!(ty, "Resource" | "ContainerResource") {
             metric_error(
                 out,
@@ -219,39 +238,35 @@ fn metric(m: &Value, at: &str, out: &mut Findings) -> Option<Utilization> {
                     "Invalid value: \"Utilization\": Utilization targets are only for Resource and ContainerResource metrics, not {ty}"
                 ),
             );
-        } else if let Some(resource) = lookup(source, "name").and_then(Value::as_str) {
+        } else if let Some(resource) = name {
             utilization = Some(Utilization {
                 resource: resource.to_string(),
-                container: lookup(source, "container")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                container: container.map(str::to_string),
                 at: at.to_string(),
             });
         }
     }
-    if let Some(t) = target_type {
-        let needed = match t {
-            "Utilization" => "averageUtilization",
-            "Value" => "value",
-            "AverageValue" => "averageValue",
-            other => {
-                metric_error(
-                    out,
-                    &format!("{at}.{field}.target.type"),
-                    format!(
-                        "Unsupported value: \"{other}\": supported values: \"AverageValue\", \"Utilization\", \"Value\""
-                    ),
-                );
-                return utilization;
-            }
-        };
-        if lookup(source, &format!("target.{needed}")).is_none() {
+    let (needed, set) = match t {
+        "Utilization" => ("averageUtilization", target.average_utilization.is_some()),
+        "Value" => ("value", target.value.is_some()),
+        "AverageValue" => ("averageValue", target.average_value.is_some()),
+        other => {
             metric_error(
                 out,
-                &format!("{at}.{field}.target.{needed}"),
-                format!("Required value: must set {needed} when target.type is {t}"),
+                &format!("{at}.{field}.target.type"),
+                format!(
+                    "Unsupported value: \"{other}\": supported values: \"AverageValue\", \"Utilization\", \"Value\""
+                ),
             );
+            return utilization;
         }
+    };
+    if !set {
+        metric_error(
+            out,
+            &format!("{at}.{field}.target.{needed}"),
+            format!("Required value: must set {needed} when target.type is {t}"),
+        );
     }
     utilization
 }
@@ -266,14 +281,9 @@ fn missing_requests(fs: &FeatureStore, u: &Utilization, default_metric: bool, ou
     if resource != "cpu" && resource != "memory" {
         return;
     }
-    for (container, server) in fs.servers() {
-        if only_container.as_deref().is_some_and(|c| c != container) {
-            continue;
-        }
-        let has_request = server
-            .and_then(|s| lookup(s, &format!("resources.requests.{resource}")))
-            .is_some();
-        if has_request {
+    for server in fs.servers() {
+        let container = server.container;
+        if only_container.as_deref().is_some_and(|c| c != container) || server.requests(resource) {
             continue;
         }
         let what = if default_metric {
@@ -320,78 +330,79 @@ fn metric_error(out: &mut Findings, path: &str, message: String) {
 }
 
 /// HPA behaviour ranges that the HPA API enforces (autoscaling/v2 validation).
-fn behavior(hpa: &Value, out: &mut Findings) {
-    for direction in ["scaleUp", "scaleDown"] {
-        let Some(rules) = lookup(hpa, &format!("behavior.{direction}")) else {
-            continue;
-        };
-        let at = format!("{HPA}.behavior.{direction}");
-        let mut bad = |path: String, message: String| {
-            out.operator(
-                Severity::Error,
-                RuleId::AutoscalingInvalidBehavior,
-                &path,
-                format!("{message}; the HPA API rejects it, so the operator's reconcile fails"),
-                "Fix the value into the range the HPA API accepts.",
-            )
-        };
-        if let Some(w) = lookup(rules, "stabilizationWindowSeconds").and_then(Value::as_i64)
-            && !(0..=3600).contains(&w)
-        {
-            bad(
-                format!("{at}.stabilizationWindowSeconds"),
-                format!("Invalid value: {w}: must be between 0 and 3600 seconds"),
-            );
+fn behavior(hpa: &AutoscalingConfig, out: &mut Findings) {
+    let Some(behavior) = &hpa.behavior else {
+        return;
+    };
+    for (direction, rules) in [
+        ("scaleUp", &behavior.scale_up),
+        ("scaleDown", &behavior.scale_down),
+    ] {
+        if let Some(rules) = rules {
+            scaling_rules(&format!("{HPA}.behavior.{direction}"), rules, out);
         }
-        if let Some(p) = lookup(rules, "selectPolicy").and_then(Value::as_str)
-            && !["Max", "Min", "Disabled"].contains(&p)
-        {
+    }
+}
+
+fn scaling_rules(at: &str, rules: &HPAScalingRules, out: &mut Findings) {
+    let mut bad = |path: String, message: String| {
+        out.operator(
+            Severity::Error,
+            RuleId::AutoscalingInvalidBehavior,
+            &path,
+            format!("{message}; the HPA API rejects it, so the operator's reconcile fails"),
+            "Fix the value into the range the HPA API accepts.",
+        )
+    };
+    if let Some(w) = rules.stabilization_window_seconds
+        && !(0..=3600).contains(&w)
+    {
+        bad(
+            format!("{at}.stabilizationWindowSeconds"),
+            format!("Invalid value: {w}: must be between 0 and 3600 seconds"),
+        );
+    }
+    if let Some(p) = &rules.select_policy
+        && !["Max", "Min", "Disabled"].contains(&p.as_str())
+    {
+        bad(
+            format!("{at}.selectPolicy"),
+            format!("Unsupported value: \"{p}\": supported values: \"Disabled\", \"Max\", \"Min\""),
+        );
+    }
+    for (i, policy) in rules.policies.iter().flatten().enumerate() {
+        let p = format!("{at}.policies[{i}]");
+        if !["Pods", "Percent"].contains(&policy.type_.as_str()) {
             bad(
-                format!("{at}.selectPolicy"),
+                format!("{p}.type"),
                 format!(
-                    "Unsupported value: \"{p}\": supported values: \"Disabled\", \"Max\", \"Min\""
+                    "Unsupported value: \"{}\": supported values: \"Percent\", \"Pods\"",
+                    policy.type_
                 ),
             );
         }
-        for (i, policy) in lookup(rules, "policies")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let p = format!("{at}.policies.{i}");
-            if let Some(t) = lookup(policy, "type").and_then(Value::as_str)
-                && !["Pods", "Percent"].contains(&t)
-            {
-                bad(
-                    format!("{p}.type"),
-                    format!("Unsupported value: \"{t}\": supported values: \"Percent\", \"Pods\""),
-                );
-            }
-            if let Some(v) = lookup(policy, "value").and_then(Value::as_i64)
-                && v <= 0
-            {
-                bad(
-                    format!("{p}.value"),
-                    format!("Invalid value: {v}: must be greater than zero"),
-                );
-            }
-            if let Some(s) = lookup(policy, "periodSeconds").and_then(Value::as_i64)
-                && !(1..=1800).contains(&s)
-            {
-                bad(
-                    format!("{p}.periodSeconds"),
-                    format!("Invalid value: {s}: must be between 1 and 1800 seconds"),
-                );
-            }
+        if policy.value <= 0 {
+            bad(
+                format!("{p}.value"),
+                format!("Invalid value: {}: must be greater than zero", policy.value),
+            );
+        }
+        if !(1..=1800).contains(&policy.period_seconds) {
+            bad(
+                format!("{p}.periodSeconds"),
+                format!(
+                    "Invalid value: {}: must be between 1 and 1800 seconds",
+                    policy.period_seconds
+                ),
+            );
         }
     }
 }
 
 fn scaled_surprises(fs: &FeatureStore, mode: &ScalingMode, out: &mut Findings) {
     if fs
-        .get("spec.services.deploymentStrategy.type")
-        .and_then(Value::as_str)
+        .typed::<String>("spec.services.deploymentStrategy.type")
+        .as_deref()
         == Some("Recreate")
     {
         out.operator(
@@ -405,12 +416,10 @@ fn scaled_surprises(fs: &FeatureStore, mode: &ScalingMode, out: &mut Findings) {
         );
     }
     let apply_on_init = fs
-        .get("spec.services.runFeastApplyOnInit")
-        .and_then(Value::as_bool)
+        .typed::<bool>("spec.services.runFeastApplyOnInit")
         .unwrap_or(true);
     let no_init = fs
-        .get("spec.services.disableInitContainers")
-        .and_then(Value::as_bool)
+        .typed::<bool>("spec.services.disableInitContainers")
         .unwrap_or(false);
     if apply_on_init && !no_init {
         out.operator(
@@ -434,7 +443,7 @@ fn scaled_surprises(fs: &FeatureStore, mode: &ScalingMode, out: &mut Findings) {
 mod tests {
     use super::*;
     use crate::rules::testing::{errors, finding, rules_with};
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn scaled(services: Value) -> Value {
         let mut obj = json!({

@@ -259,12 +259,8 @@ fn missing_requests(out: &mut Findings, so: &Value, fs: &FeatureStore) {
         let without: Vec<&str> = fs
             .servers()
             .into_iter()
-            .filter(|(_, server)| {
-                server
-                    .and_then(|s| lookup(s, &format!("resources.requests.{resource}")))
-                    .is_none()
-            })
-            .map(|(container, _)| container)
+            .filter(|server| !server.requests(resource))
+            .map(|server| server.container)
             .collect();
         if !without.is_empty() {
             out.operator(

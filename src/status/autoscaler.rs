@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::conditions::{Condition, conditions};
 use super::scaling::{Claims, Mode, missing_owned};
 use super::{Level, Ownership, Verdict, int, text, verdict};
-use crate::featurestore::{FeatureStore, lookup};
+use crate::featurestore::{FeatureStore, ScalingMode, lookup};
 use crate::rules::keda;
 
 text_enum! {
@@ -110,9 +110,10 @@ impl Autoscalers<'_, '_> {
     /// The spec asks for an HPA that is not (or not visibly) there.
     fn missing_operator_hpa(&self, fs: &FeatureStore) -> Autoscaler {
         let owned_name = format!("feast-{}", fs.name());
-        let spec = fs.autoscaling();
-        let min = spec.and_then(|a| int(a.get("minReplicas"))).unwrap_or(1);
-        let max = spec.and_then(|a| int(a.get("maxReplicas")));
+        let (min, max) = match fs.scaling_mode() {
+            ScalingMode::Autoscaled { min, max } => (min, max),
+            other => (other.minimum_replicas(), None),
+        };
         let v = match self.operator_ownership {
             Ownership::Unknown => verdict(Level::Unknown, "HPAs could not be read"),
             Ownership::NotOwned => verdict(

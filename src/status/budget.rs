@@ -1,10 +1,10 @@
 //! The disruption-budget section: the PDB the spec asks for, the one that exists, and whether
 //! it blocks node drains.
 
+use crate::model::PdbConfig;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::scaling::{Replicas, missing_owned};
 use super::{Level, OwnedRef, Ownership, Verdict, int_or_string, verdict};
@@ -34,18 +34,14 @@ pub struct DisruptionBudget {
     pub verdict: Verdict,
 }
 
-fn policy_of_spec(v: &Value) -> Option<String> {
-    let show = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    match (v.get("minAvailable"), v.get("maxUnavailable")) {
-        (Some(m), None) => Some(format!("minAvailable {}", show(m))),
-        (None, Some(m)) => Some(format!("maxUnavailable {}", show(m))),
+fn policy_of_spec(pdb: &PdbConfig) -> Option<String> {
+    match (&pdb.min_available, &pdb.max_unavailable) {
+        (Some(m), None) => Some(format!("minAvailable {}", int_or_string(m))),
+        (None, Some(m)) => Some(format!("maxUnavailable {}", int_or_string(m))),
         (Some(a), Some(b)) => Some(format!(
             "minAvailable {} and maxUnavailable {}",
-            show(a),
-            show(b)
+            int_or_string(a),
+            int_or_string(b)
         )),
         (None, None) => None,
     }
@@ -54,11 +50,7 @@ fn policy_of_spec(v: &Value) -> Option<String> {
 /// Resolves an int-or-percent against a pod count, rounding up as the disruption controller
 /// does for percentages.
 fn scaled(v: &IntOrString, total: i64) -> Option<i64> {
-    let value = match v {
-        IntOrString::Int(i) => Value::from(*i),
-        IntOrString::String(s) => Value::from(s.as_str()),
-    };
-    IntOrPercent::parse(&value).map(|b| b.scaled(total))
+    IntOrPercent::of(v).map(|b| b.scaled(total))
 }
 
 pub(super) fn disruption_budget(
@@ -68,9 +60,11 @@ pub(super) fn disruption_budget(
     replicas: &Replicas,
 ) -> DisruptionBudget {
     let owned_name = &format!("feast-{}", fs.name());
-    let configured = fs
-        .pdb()
-        .map(|v| policy_of_spec(v).unwrap_or_else(|| "{}".into()));
+    let configured = fs.pdb().map(|_| {
+        fs.typed::<PdbConfig>("spec.services.podDisruptionBudgets")
+            .and_then(|p| policy_of_spec(&p))
+            .unwrap_or_else(|| "{}".into())
+    });
     let object = OwnedRef {
         name: owned_name.to_string(),
         ownership,

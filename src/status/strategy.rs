@@ -126,7 +126,11 @@ fn injection_state(spec: Option<&Value>, injected: bool, empty: bool) -> Injecti
 
 pub(super) fn topology_spread(fs: &FeatureStore, deployment: Option<&Deployment>) -> Injection {
     let spec = fs.user_spread();
-    let empty = spec.and_then(Value::as_array).is_some_and(Vec::is_empty);
+    let empty = fs
+        .typed::<Vec<k8s_openapi::api::core::v1::TopologySpreadConstraint>>(
+            "spec.services.topologySpreadConstraints",
+        )
+        .is_some_and(|c| c.is_empty());
     let effective = template(deployment).map(|t| {
         let cs = t.topology_spread_constraints.as_deref().unwrap_or(&[]);
         if cs.is_empty() {
@@ -151,9 +155,11 @@ pub(super) fn topology_spread(fs: &FeatureStore, deployment: Option<&Deployment>
 
 pub(super) fn affinity(fs: &FeatureStore, deployment: Option<&Deployment>) -> Injection {
     let spec = fs.user_affinity();
-    let empty = spec
-        .and_then(Value::as_object)
-        .is_some_and(|m| m.values().all(Value::is_null));
+    let empty = fs
+        .typed::<k8s_openapi::api::core::v1::Affinity>("spec.services.affinity")
+        .is_some_and(|a| {
+            a.node_affinity.is_none() && a.pod_affinity.is_none() && a.pod_anti_affinity.is_none()
+        });
     let effective = template(deployment).map(|t| match &t.affinity {
         None => "none".to_string(),
         Some(a) => {
