@@ -331,10 +331,6 @@ pub fn parse_version(v: &str) -> Option<(u64, u64)> {
     Some((major, minor.parse().ok()?))
 }
 
-fn feast_version(store: &Value) -> Option<&str> {
-    lookup(store, "status.feastVersion").and_then(Value::as_str)
-}
-
 /// The operator's liveness ([`crate::operator::liveness`]), as the first check: no change to
 /// replicas, HPA or PDB takes effect without it, and nothing here says ok without evidence.
 fn operator_check(facts: &Facts, stores: &[Value]) -> Check {
@@ -897,7 +893,7 @@ fn status_checks(
 
 fn version_check(store: &Value, subject: &str) -> Check {
     let id = "store/operator-version";
-    match feast_version(store) {
+    match FeatureStore::new(store).feast_version() {
         None => check(
             id,
             subject,
@@ -905,7 +901,7 @@ fn version_check(store: &Value, subject: &str) -> Check {
             "no status.feastVersion: no operator has reconciled this store yet".into(),
         )
         .fix("check that the Feast Operator runs and watches this namespace"),
-        Some(v) => match parse_version(v) {
+        Some(v) => match parse_version(&v) {
             Some(found) if found < MIN_OPERATOR => check(
                 id,
                 subject,

@@ -219,6 +219,41 @@ impl<'a> FeatureStore<'a> {
         T::deserialize(value).ok()
     }
 
+    /// `metadata.uid`.
+    pub fn uid(&self) -> Option<&'a str> {
+        self.get("metadata.uid").and_then(Value::as_str)
+    }
+
+    /// `status.phase` as the operator writes it (`Ready`, `Pending`, `Failed`, ...).
+    pub fn phase(&self) -> Option<String> {
+        self.typed("status.phase")
+    }
+
+    /// `status.feastVersion`: the operator's version that last reconciled the store.
+    pub fn feast_version(&self) -> Option<String> {
+        self.typed("status.feastVersion")
+    }
+
+    /// `status.conditions`, typed as the CRD declares them (metav1.Condition).
+    pub fn conditions(&self) -> Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+        self.typed("status.conditions").unwrap_or_default()
+    }
+
+    /// `status.replicas`: the ready pods the operator last counted (absent: none, §5).
+    pub fn status_replicas(&self) -> Option<i64> {
+        self.typed::<i32>("status.replicas").map(i64::from)
+    }
+
+    /// `status.scalingStatus`.
+    pub fn scaling_status(&self) -> Option<crate::model::ScalingStatus> {
+        self.typed("status.scalingStatus")
+    }
+
+    /// Whether the operator has reconciled the store at all (`status.applied` is written).
+    pub fn reconciled(&self) -> bool {
+        self.get("status.applied").is_some_and(Value::is_object)
+    }
+
     /// `spec.services.scaling.autoscaling`, typed.
     pub fn autoscaling_config(&self) -> Option<crate::model::AutoscalingConfig> {
         self.typed("spec.services.scaling.autoscaling")

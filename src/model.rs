@@ -371,6 +371,16 @@ string_enum! {
     RegistryCacheMode = REGISTRY_CACHE_MODES;
 }
 
+/// `status.scalingStatus`: what the operator last saw of the replica count.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalingStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_replicas: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_replicas: Option<i32>,
+}
+
 /// The API versions of the CRD, each with its own schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiVersion {

@@ -820,18 +820,12 @@ impl Readiness {
 
 pub fn readiness(object: &Value, target: i64) -> Readiness {
     let fs = FeatureStore::new(object);
-    let int = |path: &str| fs.get(path).and_then(Value::as_i64);
-    let scaling = fs.get("status.scalingStatus").filter(|v| !v.is_null());
-    let ready = match scaling {
-        Some(s) => s
-            .get("currentReplicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(0),
-        None => int("status.replicas").unwrap_or(0),
+    let scaling = fs.scaling_status();
+    let ready = match &scaling {
+        Some(s) => s.current_replicas.map_or(0, i64::from),
+        None => fs.status_replicas().unwrap_or(0),
     };
-    let desired = scaling
-        .and_then(|s| s.get("desiredReplicas"))
-        .and_then(Value::as_i64);
+    let desired = scaling.and_then(|s| s.desired_replicas).map(i64::from);
     let caught_up = fs.sync().synced && fs.replicas() == target && fs.autoscaling().is_none();
     Readiness {
         ready,

@@ -36,6 +36,20 @@ pub(super) fn conditions(v: Option<&Value>) -> Vec<Condition> {
         .unwrap_or_default()
 }
 
+/// A FeatureStore's conditions, read through its typed model.
+pub(super) fn of_store(fs: &crate::featurestore::FeatureStore) -> Vec<Condition> {
+    fs.conditions()
+        .into_iter()
+        .map(|c| Condition {
+            type_: c.type_,
+            status: c.status,
+            reason: Some(c.reason).filter(|s| !s.is_empty()),
+            message: Some(c.message).filter(|s| !s.is_empty()),
+            last_transition_time: Some(c.last_transition_time.0.to_string()),
+        })
+        .collect()
+}
+
 impl Condition {
     /// `Reason: message`, or whichever of the two is set.
     pub fn summary(&self) -> String {

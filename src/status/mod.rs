@@ -367,7 +367,7 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
     let fs = FeatureStore::new(object);
     let ns = fs.namespace().unwrap_or("");
     let name = fs.name();
-    let uid = fs.get("metadata.uid").and_then(Value::as_str);
+    let uid = fs.uid();
     let owned_name = format!("feast-{name}");
     let mut unknown = unreadable_kinds(ix.inv);
 
@@ -416,8 +416,8 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         name: name.to_string(),
         uid: uid.map(str::to_string),
         creation_timestamp: text(fs.get("metadata.creationTimestamp")),
-        phase: text(fs.get("status.phase")),
-        feast_version: text(fs.get("status.feastVersion")),
+        phase: fs.phase(),
+        feast_version: fs.feast_version(),
         mode: ownership.shown,
         mode_reason: ownership.reason,
         replica_owners: claims.owners,
@@ -437,7 +437,7 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         placement,
         safe_to_scale: persistence.iter().all(|p| p.scalable),
         persistence,
-        conditions: conditions::conditions(fs.get("status.conditions")),
+        conditions: conditions::of_store(&fs),
         warnings: rules::check(object),
         unknown,
         verdicts: Vec::new(),

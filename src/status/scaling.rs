@@ -8,9 +8,9 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::conditions::conditions;
+use super::conditions;
 use super::index::{Index, controller_uid};
-use super::{Inventory, Level, Verdict, int, verdict};
+use super::{Inventory, Level, Verdict, verdict};
 pub use crate::featurestore::Synced;
 use crate::featurestore::{FeatureStore, KIND, ScalingMode, lookup};
 use crate::rules::keda;
@@ -98,7 +98,7 @@ impl<'a> Claims<'a> {
         let ns = fs.namespace().unwrap_or("");
         let name = fs.name();
         let owned_name = format!("feast-{name}");
-        let uid = fs.get("metadata.uid").and_then(Value::as_str);
+        let uid = fs.uid();
         let scaled_objects = ix
             .scaled_objects
             .get(&(ns, name))
@@ -351,10 +351,9 @@ fn is_feast_target(h: &HorizontalPodAutoscaler) -> bool {
 }
 
 pub(super) fn replicas(fs: &FeatureStore, mode: Mode, deployment: Option<&Deployment>) -> Replicas {
-    let scaling_status = fs.get("status.scalingStatus").filter(|v| v.is_object());
-    let scaling_status = scaling_status.map(|s| ScalingStatus {
-        current_replicas: int(s.get("currentReplicas")),
-        desired_replicas: int(s.get("desiredReplicas")),
+    let scaling_status = fs.scaling_status().map(|s| ScalingStatus {
+        current_replicas: s.current_replicas.map(i64::from),
+        desired_replicas: s.desired_replicas.map(i64::from),
     });
     let status = deployment.and_then(|d| d.status.as_ref());
     // The API server defaults a Deployment's replicas to 1 (§4.3).
@@ -396,7 +395,7 @@ pub(super) fn replicas(fs: &FeatureStore, mode: Mode, deployment: Option<&Deploy
             desired,
             deployment: deployment_replicas,
             // status.replicas counts ready pods; absent means 0 (§5).
-            ready: int(fs.get("status.replicas")).unwrap_or(0),
+            ready: fs.status_replicas().unwrap_or(0),
             updated: None,
             available: None,
             source: ReplicasSource::FeatureStore,
@@ -410,7 +409,7 @@ pub(super) fn replicas(fs: &FeatureStore, mode: Mode, deployment: Option<&Deploy
 /// on call needs it. Never reconciled: is the operator running? Not caught up yet: pending.
 /// Caught up: the reconcile error from the conditions, or, when there is none, where to look.
 pub(super) fn missing_owned(fs: &FeatureStore, kind: &str, owned_name: &str) -> Verdict {
-    if fs.get("status.applied").is_none_or(|a| !a.is_object()) {
+    if !fs.reconciled() {
         return verdict(
             Level::Warning,
             format!(
@@ -427,7 +426,7 @@ pub(super) fn missing_owned(fs: &FeatureStore, kind: &str, owned_name: &str) -> 
             ),
         );
     }
-    let failing = conditions(fs.get("status.conditions"))
+    let failing = conditions::of_store(fs)
         .into_iter()
         .find(|c| c.status == "False" && c.message.as_deref().is_some_and(|m| !m.is_empty()));
     match failing {
