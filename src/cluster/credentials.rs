@@ -171,6 +171,57 @@ pub(super) fn run(exec: &ExecConfig) -> Result<Credential> {
     ))
 }
 
+/// Takes the exec plugin out of the config and runs it, once (kube would run it three times):
+/// a token is then sent by the [`ExecAuth`] layer this returns, a client certificate goes into
+/// the config's TLS identity. A token, token file, basic auth or auth-provider wins over the
+/// plugin, which then never runs (kube's order and client-go's).
+pub(super) async fn take_plugin(
+    config: &mut kube::Config,
+    context: &str,
+) -> crate::error::Result<ExecAuth> {
+    use crate::error::Error;
+    let auth = &config.auth_info;
+    let other_credential = auth.auth_provider.is_some()
+        || (auth.username.is_some() && auth.password.is_some())
+        || auth.token.is_some()
+        || auth.token_file.is_some();
+    let exec = match other_credential {
+        true => None,
+        false => config.auth_info.exec.take(),
+    };
+    let Some(exec) = exec else {
+        return Ok(ExecAuth::default());
+    };
+    let ran = {
+        let exec = exec.clone();
+        tokio::task::spawn_blocking(move || run(&exec)).await
+    };
+    let credential = ran
+        .map_err(|e| Error::incomplete(format!("the credential plugin did not finish: {e}")))?
+        .map_err(|e| {
+            Error::incomplete(format!(
+                "the credentials of context {context:?} could not be obtained: {e}"
+            ))
+            .with_hint(format!(
+                "run {:?} yourself to see why, or log in again",
+                e.command
+            ))
+        })?;
+    Ok(match credential {
+        Credential::Token { token, expiry } => ExecAuth::new(exec, token, expiry),
+        Credential::Certificate {
+            certificate_pem,
+            key_pem,
+        } => {
+            use base64::Engine;
+            let b64 = base64::engine::general_purpose::STANDARD;
+            config.auth_info.client_certificate_data = Some(b64.encode(certificate_pem));
+            config.auth_info.client_key_data = Some(b64.encode(key_pem).into());
+            ExecAuth::default()
+        }
+    })
+}
+
 /// The current token of a plugin and when it expires; refreshed by running the plugin again a
 /// minute before.
 struct TokenState {

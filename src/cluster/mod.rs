@@ -19,7 +19,6 @@ mod failure;
 mod kubeconfig;
 mod layers;
 
-use credentials::{Credential, ExecAuth};
 use failure::credential_failure;
 pub use failure::{Cause, Failure, is_unserved_resource, reason};
 use kubeconfig::{
@@ -158,55 +157,7 @@ impl Cluster {
             }
         };
         check_exec_plugin(&mut config.auth_info, &context)?;
-        // The plugin runs here, once (kube would run it three times), its token sent by the
-        // ExecAuth layer below.
-        let auth = &config.auth_info;
-        let other_credential = auth.auth_provider.is_some()
-            || (auth.username.is_some() && auth.password.is_some())
-            || auth.token.is_some()
-            || auth.token_file.is_some();
-        // A token (from --token, say), a token file, basic auth or an auth-provider wins over
-        // the plugin, which then never runs (kube's order and client-go's).
-        let exec = match other_credential {
-            true => None,
-            false => config.auth_info.exec.take(),
-        };
-        let exec_auth = match exec {
-            None => ExecAuth::default(),
-            Some(exec) => {
-                let ran = {
-                    let exec = exec.clone();
-                    tokio::task::spawn_blocking(move || credentials::run(&exec)).await
-                };
-                let credential = ran
-                    .map_err(|e| {
-                        Error::incomplete(format!("the credential plugin did not finish: {e}"))
-                    })?
-                    .map_err(|e| {
-                        Error::incomplete(format!(
-                            "the credentials of context {context:?} could not be obtained: {e}"
-                        ))
-                        .with_hint(format!(
-                            "run {:?} yourself to see why, or log in again",
-                            e.command
-                        ))
-                    })?;
-                match credential {
-                    Credential::Token { token, expiry } => ExecAuth::new(exec, token, expiry),
-                    Credential::Certificate {
-                        certificate_pem,
-                        key_pem,
-                    } => {
-                        use base64::Engine;
-                        let b64 = base64::engine::general_purpose::STANDARD;
-                        config.auth_info.client_certificate_data =
-                            Some(b64.encode(certificate_pem));
-                        config.auth_info.client_key_data = Some(b64.encode(key_pem).into());
-                        ExecAuth::default()
-                    }
-                }
-            }
-        };
+        let exec_auth = credentials::take_plugin(&mut config, &context).await?;
         apply_connection(&mut config, global, &context, proxy_url.as_deref())?;
         let namespace = global
             .namespace
