@@ -227,7 +227,9 @@ fn from_hpa(
     let status = h.status.as_ref();
     let min = i64::from(spec.and_then(|s| s.min_replicas).unwrap_or(1));
     let max = spec.map(|s| i64::from(s.max_replicas));
-    let current = status.and_then(|s| s.current_replicas).map(i64::from);
+    // The controllers omit zero counts (Go's omitempty): absent in a written status is 0, as
+    // kubectl shows it.
+    let current = status.map(|s| i64::from(s.current_replicas.unwrap_or(0)));
     let desired = status.map(|s| i64::from(s.desired_replicas));
     let conds: Vec<Condition> = status
         .and_then(|s| s.conditions.as_ref())

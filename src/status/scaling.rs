@@ -384,8 +384,10 @@ pub(super) fn replicas(fs: &FeatureStore, mode: Mode, deployment: Option<&Deploy
             desired,
             deployment: deployment_replicas,
             ready: i64::from(st.ready_replicas.unwrap_or(0)),
-            updated: st.updated_replicas.map(i64::from),
-            available: st.available_replicas.map(i64::from),
+            // Zero counts are omitted by the Deployment controller (omitempty): 0, as kubectl
+            // shows them, not unknown.
+            updated: Some(i64::from(st.updated_replicas.unwrap_or(0))),
+            available: Some(i64::from(st.available_replicas.unwrap_or(0))),
             source: ReplicasSource::Deployment,
             scaling_status,
             rollout_observed,

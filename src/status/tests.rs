@@ -481,3 +481,25 @@ fn a_store_that_cannot_be_read_is_said_and_not_counted() {
         "{source:?}"
     );
 }
+
+#[test]
+fn counts_the_controllers_leave_out_are_zero_as_kubectl_shows_them() {
+    // The Deployment and HPA controllers omit zero counts (omitempty), as the living cluster's
+    // write a Deployment whose pods are all Pending: absent is 0, not unknown.
+    let mut o = scenario("hpa-at-limit");
+    for d in &mut o.deployments {
+        let status = d["status"].as_object_mut().expect("status");
+        status.remove("availableReplicas");
+        status.remove("updatedReplicas");
+    }
+    for h in &mut o.hpas {
+        h["status"]
+            .as_object_mut()
+            .expect("status")
+            .remove("currentReplicas");
+    }
+    let s = derive_one(&o);
+    assert_eq!(s.replicas.available, Some(0));
+    assert_eq!(s.replicas.updated, Some(0));
+    assert_eq!(s.autoscaler.expect("HPA").current_replicas, Some(0));
+}
