@@ -247,7 +247,7 @@ fn options(parts: usize) -> Options {
 pub fn parse_documents(source: &str, text: &str) -> Result<Vec<Document>> {
     let roots = match json::parse(text) {
         Some(p) => vec![(p.line, p.value, p.lines)],
-        None => parse_yaml(text).map_err(|e| e.into_error(source))?,
+        None => parse_yaml(text).map_err(|e| e.into_error(source, text))?,
     };
     Ok(flatten(source, roots))
 }
@@ -259,9 +259,9 @@ enum YamlFailure {
 }
 
 impl YamlFailure {
-    fn into_error(self, source: &str) -> Error {
+    fn into_error(self, source: &str, text: &str) -> Error {
         match self {
-            YamlFailure::Syntax(e) => parse_error(source, &e),
+            YamlFailure::Syntax(e) => parse_error(source, text, &e),
             YamlFailure::Crashed => {
                 Error::incomplete(format!("cannot parse {source}: the YAML parser failed"))
             }
@@ -576,13 +576,33 @@ fn flatten(source: &str, roots: Vec<Root>) -> Vec<Document> {
     docs
 }
 
-fn parse_error(source: &str, e: &serde_saphyr::Error) -> Error {
+fn parse_error(source: &str, text: &str, e: &serde_saphyr::Error) -> Error {
     let at = e
         .location()
         .map(|l| format!("{source}:{}:{}", l.line(), l.column()))
         .unwrap_or_else(|| source.to_string());
-    let text = e.to_string();
-    let first = text.lines().next().unwrap_or("").trim();
+    let message = e.to_string();
+    let first = message.lines().next().unwrap_or("").trim();
+    if let Some(key) = first
+        .strip_prefix("duplicate mapping key: ")
+        .and_then(|rest| rest.split(", set DuplicateKeyPolicy").next())
+        && let Some(location) = e.location()
+    {
+        // go-yaml's words for it (Kubernetes' strict decoding): both lines, none of our
+        // parser's internals.
+        let line = location.line() as usize;
+        let earlier = earlier_key_line(text, line, location.column() as usize, key)
+            .map(|l| format!(" already defined at line {l}"))
+            .unwrap_or_else(|| " already defined".into());
+        return Error::incomplete(format!(
+            "cannot parse {at}: line {line}: mapping key {key:?}{earlier}"
+        ))
+        .with_hint(
+            "a key may appear once in a mapping: keep the value you mean and delete the other line",
+        );
+    }
+    let first = first.to_string();
+    let first = first.as_str();
     let hint = if first.contains("budget") || first.contains("limit") {
         format!(
             "kubectl-feast bounds YAML nesting ({MAX_DEPTH} levels), aliases and node counts to stay \
@@ -592,6 +612,40 @@ fn parse_error(source: &str, e: &serde_saphyr::Error) -> Error {
         "fix the YAML/JSON syntax at that line; kubectl-feast reads Kubernetes manifests".into()
     };
     Error::incomplete(format!("cannot parse {at}: {first}")).with_hint(hint)
+}
+
+/// The line of the first `key:` of the mapping whose repeated key is at `line`, `column`
+/// (1-based): the closest line above it at the same indentation with that key, before the
+/// mapping's parent (a line indented less). Block style only; `None` otherwise.
+fn earlier_key_line(text: &str, line: usize, column: usize, key: &str) -> Option<usize> {
+    let indent = column.checked_sub(1)?;
+    let lines: Vec<&str> = text.lines().collect();
+    for n in (0..line.checked_sub(1)?).rev() {
+        let l = lines.get(n)?;
+        let trimmed = l.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let own = l.len() - trimmed.len();
+        // `- key:` starts a mapping inside a list item: its key sits after the dash.
+        let (own, body) = match trimmed.strip_prefix("- ") {
+            Some(rest) => (
+                own + 2 + (rest.len() - rest.trim_start().len()),
+                rest.trim_start(),
+            ),
+            None => (own, trimmed),
+        };
+        if own < indent {
+            return None;
+        }
+        if own == indent
+            && let Some((name, _)) = body.split_once(':')
+            && name.trim().trim_matches(['"', '\'']) == key
+        {
+            return Some(n + 1);
+        }
+    }
+    None
 }
 
 /// A YAML node with the locations of its children, turned into JSON once parsed.
@@ -853,7 +907,7 @@ mod tests {
         let parted = parse_documents("many.yaml", &text).unwrap_err();
         let whole = parse_parts(&text, &[0])
             .expect_err("an error")
-            .into_error("many.yaml");
+            .into_error("many.yaml", &text);
         assert_eq!(parted.message, whole.message);
         assert!(
             parted.message.starts_with("cannot parse many.yaml:96003:"),
@@ -902,7 +956,7 @@ mod tests {
         let parted = parse_documents("list.yaml", &text).unwrap_err();
         let whole = parse_parts(&text, &[0])
             .expect_err("an error")
-            .into_error("list.yaml");
+            .into_error("list.yaml", &text);
         assert_eq!(parted.message, whole.message);
     }
 
@@ -963,6 +1017,25 @@ mod tests {
         let err = parse_documents("bad.yaml", "a: b\n  c: [\n").unwrap_err();
         assert!(err.message.contains("bad.yaml:"), "{}", err.message);
         assert_eq!(err.exit_code(), 3);
+    }
+
+    #[test]
+    fn a_duplicate_key_names_both_lines() {
+        let text = "apiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata:\n  name: a\nspec:\n  replicas: 2\n  services:\n    replicas: 9\n  # a comment\n  replicas: 3\n";
+        let e = parse_documents("dup.yaml", text).expect_err("refused");
+        assert_eq!(
+            e.message,
+            "cannot parse dup.yaml:10:3: line 10: mapping key \"replicas\" already defined at line 6"
+        );
+        assert!(!e.message.contains("DuplicateKeyPolicy"));
+        let listed = "items:\n- name: a\n  name: b\n";
+        let e = parse_documents("l.yaml", listed).expect_err("refused");
+        assert!(
+            e.message
+                .ends_with("mapping key \"name\" already defined at line 2"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
