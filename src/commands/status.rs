@@ -180,7 +180,12 @@ impl Scope {
 pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
     let output = global.output_in(
         "status",
-        &[OutputFormat::Wide, OutputFormat::Json, OutputFormat::Yaml],
+        &[
+            OutputFormat::Wide,
+            OutputFormat::Json,
+            OutputFormat::Yaml,
+            OutputFormat::Name,
+        ],
     )?;
     if global.all_namespaces && !args.names.is_empty() {
         return Err(
@@ -333,6 +338,11 @@ impl View {
         let text = match self.output {
             Some(OutputFormat::Json) => render::json(structured)?,
             Some(OutputFormat::Yaml) => render::yaml(structured)?,
+            // As `kubectl get -o name`: one `featurestore.feast.dev/NAME` per store.
+            Some(OutputFormat::Name) => selected
+                .iter()
+                .map(|s| render::change::name_line(&s.name))
+                .collect(),
             _ if !self.names.is_empty() => {
                 let mut out = String::new();
                 for (i, s) in selected.iter().enumerate() {

@@ -631,3 +631,31 @@ async fn the_seeded_cluster_and_the_unit_fixtures_tell_the_same_story() {
         );
     }
 }
+
+#[tokio::test]
+async fn o_name_prints_what_kubectl_takes_back() {
+    let ns = seeded("status-name", &["static", "hpa"]).await;
+    let r = status(&["-n", &ns, "-o", "name"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let names: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        names,
+        vec![
+            "featurestore.feast.dev/hpa",
+            "featurestore.feast.dev/static"
+        ],
+        "{}",
+        r.stdout
+    );
+    // The consumer: kubectl reads each name back.
+    let mut args = vec!["get", "-n", ns.as_str(), "-o", "name"];
+    args.extend(names.iter().copied());
+    let back = support::cluster().kubectl_ok(&args);
+    assert_eq!(back.lines().collect::<Vec<_>>(), names);
+    let one = status(&["-n", &ns, "static", "-o", "name"]);
+    assert_eq!(
+        one.stdout, "featurestore.feast.dev/static\n",
+        "{}",
+        one.stderr
+    );
+}
