@@ -167,6 +167,21 @@ impl Report {
         self
     }
 
+    /// In file mode, the change commands of every hint change the file the store was read
+    /// from ([`crate::suggest::for_file`]); standard input has no file to change.
+    pub fn for_files(mut self) -> Report {
+        for r in self.results.iter_mut().filter(|r| r.source != "<stdin>") {
+            for f in &mut r.findings {
+                if let std::borrow::Cow::Owned(h) =
+                    crate::suggest::for_file(&f.finding.hint, &r.source)
+                {
+                    f.finding.hint = h;
+                }
+            }
+        }
+        self
+    }
+
     pub fn with_unreadable(mut self, unreadable: Vec<Unreadable>) -> Report {
         self.summary.unreadable = unreadable.len();
         self.unreadable = unreadable;

@@ -101,9 +101,51 @@ pub fn with_context<'a>(hint: &'a str, context: Option<&str>) -> std::borrow::Co
     out.into()
 }
 
+/// A hint's change commands (`kubectl feast scale|autoscale|pdb ...`) for a store read from
+/// `file`: they change the file (`--local -f FILE --in-place`), which is what works for a store
+/// that lives in Git, rather than a cluster. Other commands are left as they are.
+pub fn for_file<'a>(hint: &'a str, file: &str) -> std::borrow::Cow<'a, str> {
+    const CHANGES: [&str; 3] = [
+        "`kubectl feast scale ",
+        "`kubectl feast autoscale ",
+        "`kubectl feast pdb ",
+    ];
+    if !CHANGES.iter().any(|c| hint.contains(c)) {
+        return hint.into();
+    }
+    let flags = format!(" --local -f {} --in-place", shell_quote(file));
+    let mut out = String::with_capacity(hint.len() + flags.len());
+    let mut rest = hint;
+    while let Some(start) = CHANGES.iter().filter_map(|c| rest.find(c)).min() {
+        // The command runs to its closing backtick.
+        let Some(len) = rest[start + 1..].find('`') else {
+            break;
+        };
+        let end = start + 1 + len;
+        out.push_str(&rest[..end]);
+        out.push_str(&flags);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out.into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_hints_change_the_file_and_leave_other_commands() {
+        let hint = "Scale it (`kubectl feast scale a --replicas 2`), look (`kubectl feast status a`), or `kubectl feast pdb a --off`.";
+        assert_eq!(
+            for_file(hint, "my dir/a.yaml"),
+            "Scale it (`kubectl feast scale a --replicas 2 --local -f 'my dir/a.yaml' --in-place`), look (`kubectl feast status a`), or `kubectl feast pdb a --off --local -f 'my dir/a.yaml' --in-place`."
+        );
+        assert!(matches!(
+            for_file("no command", "a.yaml"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn similar_names_catch_typos_and_prefixes() {

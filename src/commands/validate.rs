@@ -109,17 +109,19 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
         let manifests::Inputs { docs, failures } =
             manifests::read_inputs(&args.filenames, &mut std::io::stdin().lock());
         let docs = std::mem::ManuallyDrop::new(docs);
-        files_report(&docs, what_if.as_ref(), crd.as_ref()).with_unreadable(
-            failures
-                .into_iter()
-                .map(|f| Unreadable {
-                    source: f.source,
-                    line: f.line,
-                    message: f.error.message,
-                    hint: f.error.hints.into_iter().next(),
-                })
-                .collect(),
-        )
+        files_report(&docs, what_if.as_ref(), crd.as_ref())
+            .with_unreadable(
+                failures
+                    .into_iter()
+                    .map(|f| Unreadable {
+                        source: f.source,
+                        line: f.line,
+                        message: f.error.message,
+                        hint: f.error.hints.into_iter().next(),
+                    })
+                    .collect(),
+            )
+            .for_files()
     };
     let kept = std::mem::ManuallyDrop::new(report.with_context(global.context.as_deref()));
     let report: &Report = &kept;

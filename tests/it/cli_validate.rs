@@ -680,7 +680,7 @@ fn bad_flag_values_are_refused_with_the_flag_and_the_accepted_form() {
             "only field names and [N] indexes",
         ),
         (&["status", "-o", "xml"], 2, "possible values"),
-        (&["status", "-o", "name"], 2, "-o name is not supported"),
+        (&["status", "-o", "sarif"], 2, "-o sarif is not supported"),
         (&["status", "MyStore"], 2, "not a valid FeatureStore name"),
         (
             &["status", "x", "-A"],

@@ -355,3 +355,51 @@ fn local_changes_a_file_with_the_same_preflight_and_no_cluster() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// In file mode, a fix hint's change command changes the file: pasted into the real kubectl, it
+/// runs, rewrites the file, and the finding is gone. The cluster is never asked.
+#[test]
+fn file_mode_fix_hints_change_the_file_when_pasted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("store.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata:\n  name: a\n  namespace: ns\nspec:\n  feastProject: p\n  replicas: 2\n  services:\n    podDisruptionBudgets:\n      minAvailable: 2\n    onlineStore:\n      persistence:\n        store: {type: redis, secretRef: {name: s}}\n    registry:\n      remote: {hostname: \"r:80\"}\n",
+    )
+    .expect("write");
+    let f = file.display().to_string();
+    let report = |f: &str| -> Value {
+        let out = cluster()
+            .plugin()
+            .args(["validate", "-f", f, "-o", "json"])
+            .output()
+            .expect("run");
+        serde_json::from_slice(&out.stdout).expect("JSON report")
+    };
+    let before = report(&f);
+    let finding = before["results"][0]["findings"]
+        .as_array()
+        .and_then(|fs| {
+            fs.iter()
+                .find(|x| x["rule"] == "pdb/blocks-evictions")
+                .cloned()
+        })
+        .expect("the budget blocks evictions");
+    let commands = support::suggested_commands(finding["hint"].as_str().unwrap_or_default());
+    assert_eq!(commands.len(), 1, "{finding}");
+    // No cluster: a kubeconfig that points nowhere.
+    let pasted = support::run_pasted(&commands[0], Path::new("/nonexistent"));
+    assert!(
+        pasted.status.success(),
+        "{:?}: {}",
+        commands[0],
+        text(&pasted.stderr)
+    );
+    let after = report(&f);
+    assert!(
+        after["results"][0]["findings"]
+            .as_array()
+            .is_some_and(|fs| !fs.iter().any(|x| x["rule"] == "pdb/blocks-evictions")),
+        "{after:#}"
+    );
+}
