@@ -74,10 +74,16 @@ impl PodInfo {
                 .unwrap_or_default()
                 .iter()
                 .map(|c| (c.type_.as_str(), c.status.as_str())),
+            // As kubectl's RESTARTS: the init containers' restarts count too.
             status
                 .and_then(|s| s.container_statuses.as_deref())
                 .unwrap_or_default()
                 .iter()
+                .chain(
+                    status
+                        .and_then(|s| s.init_container_statuses.as_deref())
+                        .unwrap_or_default(),
+                )
                 .map(|c| c.restart_count),
             crate::rollout::pod_reason(p),
         )

@@ -392,10 +392,16 @@ impl WirePod {
                 .unwrap_or_default()
                 .iter()
                 .map(|c| (c.type_.as_str(), c.status.as_str())),
+            // As kubectl's RESTARTS: the init containers' restarts count too.
             status
                 .and_then(|s| s.container_statuses.as_deref())
                 .unwrap_or_default()
                 .iter()
+                .chain(
+                    status
+                        .and_then(|s| s.init_container_statuses.as_deref())
+                        .unwrap_or_default(),
+                )
                 .map(|c| c.restart_count),
             status.and_then(WirePodStatus::not_ready),
         )
@@ -483,6 +489,18 @@ mod tests {
             assert_eq!(info, PodInfo::from_pod(&full));
             assert_eq!((info.store.as_deref(), info.ready), (Some("s"), ready));
         }
+    }
+
+    #[test]
+    fn init_container_restarts_count_as_kubectl_counts_them() {
+        let mut v = fixtures::pod_with_restarts("ns", "s", 1, "node-a", true, 2);
+        v["status"]["initContainerStatuses"] = json!([{"name": "feast-apply", "ready": true,
+            "restartCount": 5, "image": "x", "imageID": ""}]);
+        let wire: WirePod = serde_json::from_value(v.clone()).expect("a pod");
+        let full: k8s_openapi::api::core::v1::Pod = serde_json::from_value(v).expect("a pod");
+        // Both readers: the slim wire pod and the full one.
+        assert_eq!(wire.to_pod_info().restarts, 7);
+        assert_eq!(PodInfo::from_pod(&full).restarts, 7);
     }
 
     #[test]
