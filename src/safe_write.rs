@@ -142,7 +142,10 @@ impl Snapshot {
         keep_mode_and_owner(tmp.as_file(), &meta).map_err(cannot)?;
         tmp.write_all(text.as_bytes()).map_err(cannot)?;
         tmp.as_file().sync_all().map_err(cannot)?;
-        // The last look before the rename: the file is still the version that was read.
+        // The last look before the rename, under an exclusive lock on the file as it is now:
+        // two runs that both looked and then both renamed would lose one change. The loser
+        // waits here, then finds the file changed (a new inode) and refuses.
+        let _lock = lock(&self.target).map_err(cannot)?;
         let now = std::fs::metadata(&self.target).map_err(cannot)?;
         let still = std::fs::read(&self.target).map_err(cannot)?;
         if Identity::of(&now) != self.identity || still != self.text.as_bytes() {
@@ -160,6 +163,20 @@ impl Snapshot {
         }
         Ok(())
     }
+}
+
+/// An exclusive advisory lock (flock) on the file at `path`, held until the handle drops.
+fn lock(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = std::fs::File::open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a descriptor we own; it blocks until the lock is ours.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(file)
 }
 
 /// Writes `text` to `path`, new or replacing what is there, the same way (exclusive random

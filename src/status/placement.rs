@@ -30,6 +30,33 @@ pub struct PodInfo {
     pub not_ready: Option<String>,
 }
 
+/// RESTARTS as kubectl's pod printer counts it: while an init container has not succeeded (and
+/// the pod is not yet Initialized), the init containers' restarts up to that one, the ones
+/// that decide whether the pod starts at all; once initialized, the app containers'.
+pub fn kubectl_restarts<'a>(
+    init: impl IntoIterator<Item = (i32, Option<&'a k8s_openapi::api::core::v1::ContainerState>)>,
+    containers: impl IntoIterator<Item = i32>,
+    initialized: bool,
+) -> i64 {
+    let mut init_restarts = 0;
+    let mut initializing = false;
+    for (restarts, state) in init {
+        init_restarts += i64::from(restarts);
+        let succeeded = state
+            .and_then(|s| s.terminated.as_ref())
+            .is_some_and(|t| t.exit_code == 0);
+        if !succeeded {
+            initializing = true;
+            break;
+        }
+    }
+    if initializing && !initialized {
+        init_restarts
+    } else {
+        containers.into_iter().map(i64::from).sum()
+    }
+}
+
 impl PodInfo {
     /// The one place a Pod's facts become a `PodInfo`, whichever shape they were read in (a
     /// k8s-openapi Pod here, the slim wire shape in the shell). `conditions` are (type, status).
@@ -38,7 +65,7 @@ impl PodInfo {
         node: Option<String>,
         phase: Option<String>,
         conditions: impl IntoIterator<Item = (&'a str, &'a str)>,
-        restarts: impl IntoIterator<Item = i32>,
+        restarts: i64,
         not_ready: Option<String>,
     ) -> Self {
         PodInfo {
@@ -54,7 +81,7 @@ impl PodInfo {
                 .into_iter()
                 .any(|(t, status)| t == "Ready" && status == "True"),
             phase,
-            restarts: restarts.into_iter().map(i64::from).sum(),
+            restarts,
             creation_timestamp: metadata
                 .creation_timestamp
                 .as_ref()
@@ -74,17 +101,23 @@ impl PodInfo {
                 .unwrap_or_default()
                 .iter()
                 .map(|c| (c.type_.as_str(), c.status.as_str())),
-            // As kubectl's RESTARTS: the init containers' restarts count too.
-            status
-                .and_then(|s| s.container_statuses.as_deref())
-                .unwrap_or_default()
-                .iter()
-                .chain(
-                    status
-                        .and_then(|s| s.init_container_statuses.as_deref())
-                        .unwrap_or_default(),
-                )
-                .map(|c| c.restart_count),
+            kubectl_restarts(
+                status
+                    .and_then(|s| s.init_container_statuses.as_deref())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| (c.restart_count, c.state.as_ref())),
+                status
+                    .and_then(|s| s.container_statuses.as_deref())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| c.restart_count),
+                status
+                    .and_then(|s| s.conditions.as_deref())
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.type_ == "Initialized" && c.status == "True"),
+            ),
             crate::rollout::pod_reason(p),
         )
     }

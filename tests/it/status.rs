@@ -315,7 +315,7 @@ async fn featurestores_that_cannot_be_read_or_do_not_exist_exit_3() {
         r.stderr
     );
     assert!(r.stderr.contains("hint: check -l SELECTOR"), "{}", r.stderr);
-    let r = status(&["-n", &ns, "-o", "name"]);
+    let r = status(&["-n", &ns, "-o", "sarif"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
 
@@ -419,10 +419,16 @@ async fn pods_read_as_protobuf_tell_the_same_story_as_json() {
     for fact in [
         "Unschedulable: 0/3 nodes are available",
         "init container feast-apply: Error (exit code 2)",
-        "\"restarts\": 7",
+        // Initializing (its init container failed): the init container's restarts, as
+        // kubectl's RESTARTS column counts them, not the app container's 7.
+        "\"restarts\": 4",
     ] {
         assert!(text.contains(fact), "{fact} in {text}");
     }
+    // The same number as kubectl's own column for that pod.
+    let row = cluster().kubectl_ok(&["-n", &ns, "get", pods[1], "--no-headers"]);
+    let restarts = row.split_whitespace().nth(3).unwrap_or_default();
+    assert_eq!(restarts, "4", "kubectl: {row}");
 }
 
 #[tokio::test]

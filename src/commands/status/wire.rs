@@ -392,17 +392,23 @@ impl WirePod {
                 .unwrap_or_default()
                 .iter()
                 .map(|c| (c.type_.as_str(), c.status.as_str())),
-            // As kubectl's RESTARTS: the init containers' restarts count too.
-            status
-                .and_then(|s| s.container_statuses.as_deref())
-                .unwrap_or_default()
-                .iter()
-                .chain(
-                    status
-                        .and_then(|s| s.init_container_statuses.as_deref())
-                        .unwrap_or_default(),
-                )
-                .map(|c| c.restart_count),
+            crate::status::kubectl_restarts(
+                status
+                    .and_then(|s| s.init_container_statuses.as_deref())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| (c.restart_count, c.state.as_ref())),
+                status
+                    .and_then(|s| s.container_statuses.as_deref())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| c.restart_count),
+                status
+                    .and_then(|s| s.conditions.as_deref())
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.type_ == "Initialized" && c.status == "True"),
+            ),
             status.and_then(WirePodStatus::not_ready),
         )
     }
@@ -492,15 +498,32 @@ mod tests {
     }
 
     #[test]
-    fn init_container_restarts_count_as_kubectl_counts_them() {
+    fn restarts_count_as_kubectl_counts_them() {
+        // Both readers, the slim wire pod and the full one, on each case of kubectl's printer.
+        let both = |v: Value| {
+            let wire: WirePod = serde_json::from_value(v.clone()).expect("a pod");
+            let full: k8s_openapi::api::core::v1::Pod = serde_json::from_value(v).expect("a pod");
+            let (a, b) = (
+                wire.to_pod_info().restarts,
+                PodInfo::from_pod(&full).restarts,
+            );
+            assert_eq!(a, b);
+            a
+        };
         let mut v = fixtures::pod_with_restarts("ns", "s", 1, "node-a", true, 2);
-        v["status"]["initContainerStatuses"] = json!([{"name": "feast-apply", "ready": true,
-            "restartCount": 5, "image": "x", "imageID": ""}]);
-        let wire: WirePod = serde_json::from_value(v.clone()).expect("a pod");
-        let full: k8s_openapi::api::core::v1::Pod = serde_json::from_value(v).expect("a pod");
-        // Both readers: the slim wire pod and the full one.
-        assert_eq!(wire.to_pod_info().restarts, 7);
-        assert_eq!(PodInfo::from_pod(&full).restarts, 7);
+        // An init container that failed and retried 5 times: the pod is initializing.
+        v["status"]["initContainerStatuses"] = json!([{"name": "feast-apply", "ready": false,
+            "restartCount": 5, "image": "x", "imageID": "",
+            "state": {"terminated": {"exitCode": 2, "reason": "Error"}}}]);
+        assert_eq!(
+            both(v.clone()),
+            5,
+            "initializing: the init container's restarts"
+        );
+        // It succeeded in the end: the app containers' restarts.
+        v["status"]["initContainerStatuses"][0]["state"] =
+            json!({"terminated": {"exitCode": 0, "reason": "Completed"}});
+        assert_eq!(both(v), 2, "initialized: the app container's");
     }
 
     #[test]
