@@ -39,7 +39,7 @@ pub mod verdicts;
 pub use autoscaler::{Autoscaler, AutoscalerKind, Limit, MetricSummary};
 pub use budget::DisruptionBudget;
 pub use conditions::Condition;
-pub use placement::{Placement, PodInfo, PodPlacement, kubectl_restarts};
+pub use placement::{Placement, PodInfo, PodPlacement};
 pub use scaling::{Mode, OwnerKind, ReplicaOwner, Replicas, ReplicasSource, ScalingStatus, Synced};
 pub use strategy::{Injection, InjectionState, Strategy, StrategyOrigin, StrategySource};
 pub use verdicts::{Area, StoreVerdict};

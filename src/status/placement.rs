@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{ContainerState, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
@@ -33,8 +33,8 @@ pub struct PodInfo {
 /// RESTARTS as kubectl's pod printer counts it: while an init container has not succeeded (and
 /// the pod is not yet Initialized), the init containers' restarts up to that one, the ones
 /// that decide whether the pod starts at all; once initialized, the app containers'.
-pub fn kubectl_restarts<'a>(
-    init: impl IntoIterator<Item = (i32, Option<&'a k8s_openapi::api::core::v1::ContainerState>)>,
+fn kubectl_restarts<'a>(
+    init: impl IntoIterator<Item = (i32, Option<&'a ContainerState>)>,
     containers: impl IntoIterator<Item = i32>,
     initialized: bool,
 ) -> i64 {
@@ -59,15 +59,19 @@ pub fn kubectl_restarts<'a>(
 
 impl PodInfo {
     /// The one place a Pod's facts become a `PodInfo`, whichever shape they were read in (a
-    /// k8s-openapi Pod here, the slim wire shape in the shell). `conditions` are (type, status).
+    /// k8s-openapi Pod here, the slim wire shape in the shell). `conditions` are (type, status);
+    /// `init` the init containers' (restarts, state), `restarts` the app containers'.
     pub fn from_parts<'a>(
         metadata: &ObjectMeta,
         node: Option<String>,
         phase: Option<String>,
         conditions: impl IntoIterator<Item = (&'a str, &'a str)>,
-        restarts: i64,
+        init: impl IntoIterator<Item = (i32, Option<&'a ContainerState>)>,
+        restarts: impl IntoIterator<Item = i32>,
         not_ready: Option<String>,
     ) -> Self {
+        let conditions: Vec<(&str, &str)> = conditions.into_iter().collect();
+        let is_true = |type_: &str| conditions.iter().any(|(t, s)| *t == type_ && *s == "True");
         PodInfo {
             namespace: metadata.namespace.clone().unwrap_or_default(),
             name: metadata.name.clone().unwrap_or_default(),
@@ -77,11 +81,9 @@ impl PodInfo {
                 .and_then(|l| l.get(NAME_LABEL))
                 .cloned(),
             node,
-            ready: conditions
-                .into_iter()
-                .any(|(t, status)| t == "Ready" && status == "True"),
+            ready: is_true("Ready"),
             phase,
-            restarts,
+            restarts: kubectl_restarts(init, restarts, is_true("Initialized")),
             creation_timestamp: metadata
                 .creation_timestamp
                 .as_ref()
@@ -101,23 +103,16 @@ impl PodInfo {
                 .unwrap_or_default()
                 .iter()
                 .map(|c| (c.type_.as_str(), c.status.as_str())),
-            kubectl_restarts(
-                status
-                    .and_then(|s| s.init_container_statuses.as_deref())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|c| (c.restart_count, c.state.as_ref())),
-                status
-                    .and_then(|s| s.container_statuses.as_deref())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|c| c.restart_count),
-                status
-                    .and_then(|s| s.conditions.as_deref())
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|c| c.type_ == "Initialized" && c.status == "True"),
-            ),
+            status
+                .and_then(|s| s.init_container_statuses.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| (c.restart_count, c.state.as_ref())),
+            status
+                .and_then(|s| s.container_statuses.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| c.restart_count),
             crate::rollout::pod_reason(p),
         )
     }

@@ -392,23 +392,16 @@ impl WirePod {
                 .unwrap_or_default()
                 .iter()
                 .map(|c| (c.type_.as_str(), c.status.as_str())),
-            crate::status::kubectl_restarts(
-                status
-                    .and_then(|s| s.init_container_statuses.as_deref())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|c| (c.restart_count, c.state.as_ref())),
-                status
-                    .and_then(|s| s.container_statuses.as_deref())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|c| c.restart_count),
-                status
-                    .and_then(|s| s.conditions.as_deref())
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|c| c.type_ == "Initialized" && c.status == "True"),
-            ),
+            status
+                .and_then(|s| s.init_container_statuses.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| (c.restart_count, c.state.as_ref())),
+            status
+                .and_then(|s| s.container_statuses.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| c.restart_count),
             status.and_then(WirePodStatus::not_ready),
         )
     }
