@@ -505,18 +505,32 @@ pub fn resource_name(arg: &str) -> Result<&str, String> {
     }
     // Object names are DNS-1123 subdomains: the API server would refuse anything else, and a
     // look-up of such a name could only ever say "not found".
-    let valid = name.len() <= 253
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if !valid {
+    if !is_subdomain(name) {
         return Err(format!(
             "{name:?} is not a valid FeatureStore name: use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)"
         ));
     }
     Ok(name)
+}
+
+/// A lowercase RFC 1123 label (a namespace): at most 63 lower-case letters, digits and '-',
+/// starting and ending with a letter or digit.
+pub fn is_dns_label(s: &str) -> bool {
+    s.len() <= 63 && is_label_chars(s)
+}
+
+/// A lowercase RFC 1123 subdomain (an object's name): labels joined by '.', at most 253
+/// characters, as the API server checks every name.
+pub fn is_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_label_chars)
+}
+
+fn is_label_chars(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
 
 /// A human label for an object: `namespace/name`, or just `name` without a namespace.

@@ -229,13 +229,9 @@ fn keep_mode_and_owner(file: &std::fs::File, original: &std::fs::Metadata) -> st
     {
         use std::os::unix::fs::MetadataExt;
         use std::os::unix::io::AsRawFd;
-        // SAFETY: fchown on a descriptor we own; a refusal (EPERM) is an answer, not harm.
-        let changed = unsafe { libc::fchown(file.as_raw_fd(), original.uid(), original.gid()) };
-        if changed != 0 {
-            // Not permitted (another user's file we may write): the new file is ours, which is
-            // what any editor's save would make it.
-            let _ = std::io::Error::last_os_error();
-        }
+        // SAFETY: fchown on a descriptor we own. Its refusal (EPERM: another user's file we
+        // may write) is ignored: the new file is then ours, as any editor's save makes it.
+        unsafe { libc::fchown(file.as_raw_fd(), original.uid(), original.gid()) };
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::Findings;
+use crate::featurestore::{is_dns_label as is_label, is_subdomain};
 use crate::rules::RuleId;
 
 const SUBDOMAIN: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
@@ -172,29 +173,6 @@ fn go_kind(v: &Value) -> &'static str {
         Value::Array(_) => "array",
         Value::Object(_) => "object",
     }
-}
-
-fn is_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
-}
-
-/// A lowercase RFC 1123 subdomain of at most 253 characters: labels joined by '.'.
-pub fn is_subdomain(s: &str) -> bool {
-    s.len() <= 253
-        && s.split('.')
-            .all(|part| !part.is_empty() && is_label_unbounded(part))
-}
-
-fn is_label_unbounded(s: &str) -> bool {
-    s.bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
 
 fn is_name_part(s: &str) -> bool {
