@@ -2,22 +2,19 @@
 //! said before anything fails, each with a fix.
 //!
 //! Pure: the shell (`commands::doctor`) gathers plain data into [`Facts`] (what it could read,
-//! and why not where it could not), and [`diagnose`] turns it into a checklist. The per-store
-//! checks reuse the rules of `validate` (`crate::rules`) and the operator's behaviour as
-//! `crate::featurestore` models it; nothing here re-derives what those already decide.
+//! and why not where it could not), and [`diagnose`] turns it into a checklist. The cluster's
+//! checks are made here; each store's checks are its verdicts as `crate::status` derives them
+//! (from the same reads), so nothing here re-derives what `status` already decides.
 
-use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Node;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::featurestore::{FeatureStore, KIND, ScalingMode, lookup};
-use crate::rules::{self, Severity};
+use crate::featurestore::{FeatureStore, KIND, lookup};
+use crate::operator::UPGRADE;
 use crate::status::Area;
 use crate::status::ZONE_LABEL;
-
-/// The first operator release with the scaling fields and the scale subresource (§0).
-pub const MIN_OPERATOR: (u64, u64) = (0, 61);
+use crate::status::placement::NodeCount;
 
 /// One look-up's outcome: what was found, that nothing is there, or why it is not known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +24,18 @@ pub enum Probe<T> {
     Missing,
     /// The look-up failed (forbidden, say): the check says so instead of guessing.
     Unreadable(String),
+}
+
+impl<T: Clone> Probe<Vec<T>> {
+    /// The look-up as `status` reads a kind: not served, or refused with its reason.
+    pub fn source(&self) -> crate::status::Source<T> {
+        use crate::status::Source;
+        match self {
+            Probe::Found(items) => Source::listed(items.clone()),
+            Probe::Missing => Source::NotServed,
+            Probe::Unreadable(why) => Source::Unreadable(why.clone()),
+        }
+    }
 }
 
 impl<T> Probe<T> {
@@ -93,8 +102,6 @@ pub struct Facts {
     pub now: k8s_openapi::jiff::Timestamp,
     /// The FeatureStores in scope as JSON; Unreadable when they could not be listed.
     pub stores: Probe<Vec<Value>>,
-    /// The operator's Deployments `feast-<name>` in scope.
-    pub deployments: Probe<Vec<Deployment>>,
     /// APIService `v1beta1.metrics.k8s.io`.
     pub metrics_api: Probe<ApiAvailability>,
     /// KEDA's CRD `scaledobjects.keda.sh` exists.
@@ -106,7 +113,7 @@ pub struct Facts {
     pub nodes: Probe<Vec<Node>>,
     pub access: Vec<Access>,
     /// What `status` derives for the stores in scope, from the same reads: each store's
-    /// verdicts are its checks here too (`status/<area>`).
+    /// verdicts are its checks here (`store/<area>`).
     pub status: Vec<crate::status::StoreStatus>,
 }
 
@@ -117,6 +124,8 @@ pub enum Level {
     Warning,
     /// The check could not be made (a look-up was refused); the message says why.
     Unknown,
+    /// Worth knowing, nothing to fix now (a single-replica store not yet safe to scale).
+    Info,
     Ok,
 }
 
@@ -127,6 +136,7 @@ impl Level {
             Level::Warning => "warning",
             Level::Blocking => "blocking",
             Level::Unknown => "unknown",
+            Level::Info => "info",
         }
     }
 }
@@ -150,6 +160,7 @@ pub struct Summary {
     pub warning: usize,
     pub blocking: usize,
     pub unknown: usize,
+    pub info: usize,
     pub stores: usize,
 }
 
@@ -213,9 +224,8 @@ pub fn diagnose(facts: &Facts) -> Report {
     checks.extend(keda_checks(facts, stores));
     checks.push(zones_check(&facts.nodes, stores));
     checks.extend(facts.access.iter().map(access_check));
-    let nodes = facts.nodes.found().map(|n| NodeCount::of(n));
-    for store in stores {
-        checks.extend(store_checks(store, facts, nodes.as_ref()));
+    for store in &facts.status {
+        checks.extend(store_checks(store));
     }
     let mut summary = Summary {
         stores: stores.len(),
@@ -227,6 +237,7 @@ pub fn diagnose(facts: &Facts) -> Report {
             Level::Warning => summary.warning += 1,
             Level::Blocking => summary.blocking += 1,
             Level::Unknown => summary.unknown += 1,
+            Level::Info => summary.info += 1,
         }
     }
     Report { checks, summary }
@@ -272,8 +283,6 @@ pub fn crd_scaling(crd: &Value) -> CrdScaling {
     }
 }
 
-const UPGRADE: &str = "upgrade the Feast Operator to 0.61 or later (its CRD adds spec.replicas, spec.services.scaling, podDisruptionBudgets and the scale subresource)";
-
 fn crd_check(crd: &Probe<Value>) -> Check {
     let id = "operator/crd";
     match crd {
@@ -317,18 +326,6 @@ fn crd_check(crd: &Probe<Value>) -> Check {
             }
         }
     }
-}
-
-/// `0.66.0` → (0, 66); `v0.61.0-rc1` → (0, 61).
-pub fn parse_version(v: &str) -> Option<(u64, u64)> {
-    let mut parts = v.trim().trim_start_matches('v').split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor: String = parts
-        .next()?
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    Some((major, minor.parse().ok()?))
 }
 
 /// The operator's liveness ([`crate::operator::liveness`]), as the first check: no change to
@@ -629,62 +626,6 @@ fn condition(obj: &Value, type_: &str) -> Option<(String, String, String)> {
 // ---------------------------------------------------------------------------------------------
 // Nodes and zones
 
-/// The schedulable nodes and their zones.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeCount {
-    pub schedulable: usize,
-    pub total: usize,
-    /// Distinct zones of the schedulable nodes.
-    pub zones: usize,
-    /// Schedulable nodes without a zone label.
-    pub unzoned: Vec<String>,
-}
-
-impl NodeCount {
-    pub fn of(nodes: &[Node]) -> NodeCount {
-        let schedulable: Vec<&Node> = nodes.iter().filter(|n| schedulable(n)).collect();
-        let mut zones: Vec<&str> = schedulable.iter().filter_map(|n| zone(n)).collect();
-        zones.sort_unstable();
-        zones.dedup();
-        NodeCount {
-            schedulable: schedulable.len(),
-            total: nodes.len(),
-            zones: zones.len(),
-            unzoned: schedulable
-                .iter()
-                .filter(|n| zone(n).is_none())
-                .filter_map(|n| n.metadata.name.clone())
-                .collect(),
-        }
-    }
-}
-
-fn zone(n: &Node) -> Option<&str> {
-    n.metadata
-        .labels
-        .as_ref()?
-        .get(ZONE_LABEL)
-        .map(String::as_str)
-}
-
-/// Ready, not cordoned, and without a NoSchedule/NoExecute taint the pods do not tolerate (the
-/// operator sets no tolerations by default).
-pub fn schedulable(n: &Node) -> bool {
-    let spec = n.spec.as_ref();
-    let cordoned = spec.and_then(|s| s.unschedulable).unwrap_or(false);
-    let tainted = spec.and_then(|s| s.taints.as_ref()).is_some_and(|ts| {
-        ts.iter()
-            .any(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
-    });
-    let ready = n
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
-        .is_some_and(|c| c.status == "True");
-    ready && !cordoned && !tainted
-}
-
 fn zones_check(nodes: &Probe<Vec<Node>>, stores: &[Value]) -> Check {
     let id = "nodes/zones";
     let spreading: Vec<&str> = stores
@@ -816,435 +757,62 @@ fn access_check(a: &Access) -> Check {
 // ---------------------------------------------------------------------------------------------
 // Each store
 
-fn store_checks(store: &Value, facts: &Facts, nodes: Option<&NodeCount>) -> Vec<Check> {
-    let fs = FeatureStore::new(store);
-    let subject = crate::featurestore::display_name(fs.namespace(), fs.name());
-    let findings = rules::check(store);
-    let mut out = vec![version_check(store, &subject)];
-    out.push(persistence_check(store, &findings, &subject));
-    if let Some(c) = cpu_check(store, &findings, &subject) {
-        out.push(c);
-    }
-    if let Some(c) = pdb_check(store, &findings, &subject) {
-        out.push(c);
-    }
-    if let Some(c) = placement_check(store, nodes, &subject) {
-        out.push(c);
-    }
-    out.push(deployment_check(store, &facts.deployments, &subject));
-    out.extend(status_checks(&fs, &facts.status, &subject));
-    out
-}
-
-/// The store's verdicts as `status` shows them, one check per area that needs attention (and
-/// one `ok` when none does): CRITICAL blocks, WARNING warns. So doctor never says ok for what
-/// status marks CRITICAL or WARNING.
-fn status_checks(
-    fs: &FeatureStore,
-    status: &[crate::status::StoreStatus],
-    subject: &str,
-) -> Vec<Check> {
+/// A store's checks are its verdicts as `status` derives them, one per area that needs
+/// attention (and one `ok` when none does): CRITICAL blocks, WARNING warns, each with its fix.
+/// So doctor never says ok for what status marks CRITICAL or WARNING, and the two say it in
+/// the same words.
+fn store_checks(s: &crate::status::StoreStatus) -> Vec<Check> {
     use crate::status::Level as StatusLevel;
-    let Some(s) = status
-        .iter()
-        .find(|s| s.name == fs.name() && s.namespace == fs.namespace().unwrap_or(""))
-    else {
-        return Vec::new();
-    };
-    let noteworthy: Vec<Check> = s
+    let subject = crate::featurestore::display_name(Some(s.namespace.as_str()), &s.name);
+    let mut out: Vec<Check> = s
         .verdicts
         .iter()
-        .cloned()
         .filter_map(|v| {
             let level = match v.level {
                 StatusLevel::Critical => Level::Blocking,
                 StatusLevel::Warning => Level::Warning,
                 StatusLevel::Unknown => Level::Unknown,
-                StatusLevel::Ok | StatusLevel::Info => return None,
+                StatusLevel::Info => Level::Info,
+                StatusLevel::Ok => return None,
             };
-            let id = match v.area {
-                Area::Mode => "status/mode",
-                Area::Replicas => "status/replicas",
-                Area::Autoscaler => "status/autoscaler",
-                Area::Budget => "status/budget",
-                Area::Placement => "status/placement",
-                Area::Safety => "status/safety",
-                Area::Phase => "status/phase",
-                Area::Sync => "status/sync",
-            };
-            Some(check(id, subject, level, v.message).fix(format!(
-                "see `kubectl feast status {} -n {}`",
-                fs.name(),
-                fs.namespace().unwrap_or("default")
-            )))
+            let mut c = check(store_id(v.area), &subject, level, v.message.clone());
+            c.fix = v.fix.clone();
+            Some(c)
         })
         .collect();
-    if noteworthy.is_empty() {
-        vec![check(
-            "status/verdicts",
-            subject,
-            Level::Ok,
-            "status shows nothing that needs attention".into(),
-        )]
-    } else {
-        noteworthy
-    }
-}
-
-fn version_check(store: &Value, subject: &str) -> Check {
-    let id = "store/operator-version";
-    match FeatureStore::new(store).feast_version() {
-        None => check(
-            id,
-            subject,
-            Level::Warning,
-            "no status.feastVersion: no operator has reconciled this store yet".into(),
-        )
-        .fix("check that the Feast Operator runs and watches this namespace"),
-        Some(v) => match parse_version(&v) {
-            Some(found) if found < MIN_OPERATOR => check(
-                id,
-                subject,
-                Level::Blocking,
-                format!("reconciled by operator {v}, older than 0.61: it ignores spec.replicas, scaling and podDisruptionBudgets"),
-            )
-            .fix(UPGRADE),
-            Some(_) => check(id, subject, Level::Ok, format!("reconciled by operator {v}")),
-            None => check(
-                id,
-                subject,
-                Level::Warning,
-                format!("status.feastVersion {v:?} is not a version this plugin can compare with 0.61"),
-            ),
-        },
-    }
-}
-
-fn persistence_check(store: &Value, findings: &[rules::Finding], subject: &str) -> Check {
-    let id = "store/persistence";
-    let fs = FeatureStore::new(store);
-    let unsafe_: Vec<String> = rules::persistence_table(store)
-        .into_iter()
-        .filter(|v| !v.scalable)
-        .map(|v| format!("{} ({}: {})", v.service, v.backend, v.reason))
-        .collect();
-    let scaling_errors: Vec<&rules::Finding> = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error && f.rule.is_scaling_rule())
-        .collect();
-    if let Some(first) = scaling_errors.first() {
-        return check(
-            id,
-            subject,
-            Level::Blocking,
-            format!("{} ({}): {}", first.rule, first.path, first.message),
-        )
-        .fix(first.hint.clone());
-    }
-    if unsafe_.is_empty() {
-        check(
-            id,
-            subject,
-            Level::Ok,
-            "every service's persistence is safe with more than one replica".into(),
-        )
-    } else {
-        // Single replica: nothing is broken today, but the first scale-up will be refused.
-        check(
-            id,
-            subject,
-            if fs.scaling_enabled() { Level::Blocking } else { Level::Warning },
-            format!("not safe to scale: {}", unsafe_.join("; ")),
-        )
-        .fix(format!(
-            "move these services to DB-backed persistence (see `kubectl feast validate` on the store, or docs/guide.md) before `kubectl feast scale {}`",
-            fs.target()
-        ))
-    }
-}
-
-fn cpu_check(store: &Value, findings: &[rules::Finding], subject: &str) -> Option<Check> {
-    if !autoscaled(store) {
-        return None;
-    }
-    let id = "store/resource-requests";
-    Some(
-        match findings
-            .iter()
-            .find(|f| f.rule == rules::RuleId::AutoscalingMissingResourceRequest)
-        {
-            Some(f) => check(
-                id,
-                subject,
-                Level::Blocking,
-                format!(
-                    "{}: the HPA cannot compute utilisation and does not scale",
-                    f.message
-                ),
-            )
-            .fix(f.hint.clone()),
-            None => check(
-                id,
-                subject,
-                Level::Ok,
-                "the serving containers request the resources the HPA's utilisation metrics need"
-                    .into(),
-            ),
-        },
-    )
-}
-
-fn pdb_check(store: &Value, findings: &[rules::Finding], subject: &str) -> Option<Check> {
-    let fs = FeatureStore::new(store);
-    if !fs.scaling_enabled() {
-        return None;
-    }
-    let id = "store/disruption-budget";
-    Some(
-        if let Some(f) = findings
-            .iter()
-            .find(|f| f.rule == rules::RuleId::PdbBlocksEvictions)
-        {
-            check(id, subject, Level::Warning, f.message.clone()).fix(f.hint.clone())
-        } else if let Some((field, value)) = fs.budget().filter(|_| fs.scaling_enabled()) {
+    if !out.iter().any(|c| c.level < Level::Info) {
+        out.insert(
+            0,
             check(
-                id,
-                subject,
+                "store/verdicts",
+                &subject,
                 Level::Ok,
-                format!("a disruption budget lets drains evict pods one by one ({field} {value})"),
-            )
-        } else {
-            check(
-                id,
-                subject,
-                Level::Warning,
-                "no disruption budget: a node drain or upgrade may evict every replica at once"
-                    .into(),
-            )
-            .fix(format!(
-                "`kubectl feast pdb {} --max-unavailable 1`",
-                fs.target()
-            ))
-        },
-    )
-}
-
-/// The replicas a store runs at the least (HPA: its minimum) against the nodes and zones.
-fn placement_check(store: &Value, nodes: Option<&NodeCount>, subject: &str) -> Option<Check> {
-    let fs = FeatureStore::new(store);
-    let mode = fs.scaling_mode();
-    if !mode.is_scaling() {
-        return None;
+                "status shows nothing that needs attention".into(),
+            ),
+        );
     }
-    let nodes = nodes?;
-    let id = "store/placement";
-    let (want, what) = match mode {
-        ScalingMode::Autoscaled { min, max } => (
-            max.unwrap_or(min),
-            format!("up to {} replicas (HPA max)", max.unwrap_or(min)),
-        ),
-        other => (
-            other.minimum_replicas(),
-            format!("{} replicas", other.minimum_replicas()),
-        ),
-    };
-    let spread = fs.injects_zone_spread();
-    Some(if nodes.schedulable == 0 {
-        check(
-            id,
-            subject,
-            Level::Blocking,
-            format!("{what}, but no node is schedulable"),
-        )
-    } else if usize::try_from(want).unwrap_or(0) > nodes.schedulable {
-        check(
-            id,
-            subject,
-            Level::Warning,
-            format!(
-                "{what} on {} schedulable node(s): the anti-affinity is only preferred, so pods share nodes and one node failure takes down several",
-                nodes.schedulable
-            ),
-        )
-        .fix("add nodes, or accept the shared nodes")
-    } else if spread && nodes.zones < 2 {
-        check(
-            id,
-            subject,
-            Level::Warning,
-            format!(
-                "{what}, but the schedulable nodes are in {} zone(s): a zone outage takes down every replica",
-                nodes.zones
-            ),
-        )
-        .fix(format!("run nodes in several zones, labelled {ZONE_LABEL}"))
-    } else {
-        check(
-            id,
-            subject,
-            Level::Ok,
-            format!(
-                "{what} fit {} schedulable node(s) in {} zone(s)",
-                nodes.schedulable, nodes.zones
-            ),
-        )
-    })
-}
-
-/// Managers of Deployment fields that are neither the operator nor a Kubernetes controller.
-fn hand_editors(d: &Deployment) -> Vec<String> {
-    let fields = d.metadata.managed_fields.as_deref().unwrap_or(&[]);
-    // The operator is whoever set the owner reference: it writes the whole object, with it,
-    // at every reconcile (§4.3); its manager name differs by build.
-    let operator: Vec<&str> = fields
-        .iter()
-        .filter(|f| {
-            f.fields_v1
-                .as_ref()
-                .is_some_and(|v| lookup(&v.0, "f:metadata.f:ownerReferences").is_some())
-        })
-        .filter_map(|f| f.manager.as_deref())
-        .collect();
-    let mut out: Vec<String> = fields
-        .iter()
-        .filter(|f| {
-            let m = f.manager.as_deref().unwrap_or("");
-            !operator.contains(&m) && m != "kube-controller-manager"
-        })
-        .filter(|f| {
-            // Only changes to what the operator writes: the spec (directly or via /scale).
-            f.subresource.as_deref() == Some("scale")
-                || f.fields_v1
-                    .as_ref()
-                    .is_some_and(|v| v.0.get("f:spec").is_some())
-        })
-        .map(|f| {
-            let mut s = f
-                .manager
-                .clone()
-                .unwrap_or_else(|| "an unnamed manager".into());
-            if let Some(sub) = &f.subresource {
-                s.push_str(&format!(" via /{sub}"));
-            }
-            if let Some(t) = &f.time {
-                s.push_str(&format!(" at {}", t.0));
-            }
-            s
-        })
-        .collect();
-    out.dedup();
     out
 }
 
-fn deployment_check(store: &Value, deployments: &Probe<Vec<Deployment>>, subject: &str) -> Check {
-    let id = "store/deployment-edits";
-    let fs = FeatureStore::new(store);
-    let name = format!("feast-{}", fs.name());
-    let list = match deployments {
-        Probe::Found(list) => list,
-        Probe::Missing => {
-            return check(
-                id,
-                subject,
-                Level::Unknown,
-                "Deployments are not served".into(),
-            );
-        }
-        Probe::Unreadable(why) => {
-            return check(
-                id,
-                subject,
-                Level::Unknown,
-                format!("could not read Deployment {name} ({why}): hand edits not checked"),
-            );
-        }
-    };
-    let Some(d) = list.iter().find(|d| {
-        d.metadata.name.as_deref() == Some(name.as_str())
-            && d.metadata.namespace.as_deref() == fs.namespace()
-    }) else {
-        return check(
-            id,
-            subject,
-            Level::Ok,
-            format!("no Deployment {name} yet: nothing edited by hand"),
-        );
-    };
-    let drift = drift(store, d);
-    let editors = hand_editors(d);
-    let fix = format!(
-        "change the FeatureStore instead (`kubectl feast scale {} --replicas N`, `kubectl feast autoscale`, `kubectl feast pdb`); the operator rebuilds the Deployment from it",
-        fs.target()
-    );
-    let by = if editors.is_empty() {
-        String::new()
-    } else {
-        format!(" (edited by {})", editors.join(", "))
-    };
-    if !drift.is_empty() {
-        check(
-            id,
-            subject,
-            Level::Warning,
-            format!(
-                "Deployment {name} was changed by hand{by}: {}; the operator reverts it at its next reconcile",
-                drift.join("; ")
-            ),
-        )
-        .fix(fix)
-    } else if !editors.is_empty() {
-        check(
-            id,
-            subject,
-            Level::Warning,
-            format!(
-                "Deployment {name}'s spec was edited by hand{by}: the operator rebuilds the spec at every reconcile and reverts such edits"
-            ),
-        )
-        .fix(fix)
-    } else {
-        check(
-            id,
-            subject,
-            Level::Ok,
-            format!("Deployment {name} is as the operator wrote it"),
-        )
+/// The check id of a verdict's area: `store/<area>`.
+fn store_id(area: Area) -> &'static str {
+    match area {
+        Area::Mode => "store/mode",
+        Area::Replicas => "store/replicas",
+        Area::Autoscaler => "store/autoscaler",
+        Area::Budget => "store/budget",
+        Area::Placement => "store/placement",
+        Area::Safety => "store/safety",
+        Area::Phase => "store/phase",
+        Area::Sync => "store/sync",
+        Area::Deployment => "store/deployment",
     }
-}
-
-/// Where the Deployment differs from what the operator writes for the store now.
-fn drift(store: &Value, d: &Deployment) -> Vec<String> {
-    let fs = FeatureStore::new(store);
-    let mut drift = Vec::new();
-    let spec = d.spec.as_ref();
-    let running = spec.and_then(|s| s.replicas).map(i64::from).unwrap_or(1);
-    // In HPA mode the HPA owns the Deployment's count (§4.3): only static counts are the
-    // operator's. A store the operator has not caught up with is not drift but lag.
-    let caught_up = fs.sync().synced;
-    if !autoscaled(store) && caught_up && running != fs.replicas() {
-        drift.push(format!(
-            "it runs {running} replica(s) where the FeatureStore says {}",
-            fs.replicas()
-        ));
-    }
-    let strategy = spec
-        .and_then(|s| s.strategy.as_ref())
-        .and_then(|s| s.type_.as_deref());
-    if caught_up
-        && let Some(t) = strategy
-        && t != fs.effective_strategy()
-    {
-        drift.push(format!(
-            "its strategy is {t} where the operator sets {}",
-            fs.effective_strategy()
-        ));
-    }
-    drift
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::api::apps::v1::Deployment;
     use serde_json::json;
 
     fn node(name: &str, zone: Option<&str>, ready: bool) -> Node {
@@ -1266,8 +834,22 @@ mod tests {
             "registry": {"remote": {"hostname": "r:80"}}}});
         crate::plan::merge_patch(&mut spec, &extra);
         json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
-            "metadata": {"name": name, "namespace": "ns"}, "spec": spec,
-            "status": {"feastVersion": "0.66.0", "applied": {"replicas": spec.get("replicas").cloned().unwrap_or(json!(1))}}})
+            "metadata": {"name": name, "namespace": "ns", "uid": format!("uid-{name}")},
+            "spec": spec.clone(),
+            "status": {"feastVersion": "0.66.0", "phase": "Ready", "applied": spec}})
+    }
+
+    /// The operator's Deployment of store `name`, every replica ready.
+    fn deployment(name: &str, replicas: i32) -> Deployment {
+        serde_json::from_value(json!({
+            "metadata": {"name": format!("feast-{name}"), "namespace": "ns",
+              "ownerReferences": [{"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "name": name,
+                "uid": format!("uid-{name}"), "controller": true}]},
+            "spec": {"replicas": replicas, "selector": {}, "template": {}},
+            "status": {"replicas": replicas, "readyReplicas": replicas, "updatedReplicas": replicas,
+              "availableReplicas": replicas}
+        }))
+        .expect("deployment")
     }
 
     fn facts(stores: Vec<Value>) -> Facts {
@@ -1286,7 +868,6 @@ mod tests {
             now: "2026-12-05T12:00:00Z".parse().expect("a time"),
             status: Vec::new(),
             stores: Probe::Found(stores),
-            deployments: Probe::Found(vec![]),
             metrics_api: Probe::Found(ApiAvailability {
                 available: true,
                 reason: None,
@@ -1304,6 +885,33 @@ mod tests {
         }
     }
 
+    /// The checklist, the store checks derived as `status` derives them from the same facts;
+    /// what a test does not set (HPAs, PDBs, pods) is not read.
+    fn diagnose(f: &Facts) -> Report {
+        with_deployments(f, Probe::Found(vec![]))
+    }
+
+    fn with_deployments(f: &Facts, deployments: Probe<Vec<Deployment>>) -> Report {
+        fn not_read<T>() -> crate::status::Source<T> {
+            crate::status::Source::Unreadable("not read in this test".into())
+        }
+        let inventory = crate::status::Inventory {
+            stores: f
+                .stores
+                .found()
+                .map_or(vec![], |s| s.iter().map(Value::to_string).collect()),
+            deployments: deployments.source(),
+            hpas: not_read(),
+            pdbs: not_read(),
+            pods: not_read(),
+            nodes: f.nodes.source(),
+            scaled_objects: not_read(),
+        };
+        let mut f = f.clone();
+        f.status = crate::status::derive(&inventory).stores;
+        super::diagnose(&f)
+    }
+
     fn level_of(r: &Report, id: &str) -> Level {
         r.checks
             .iter()
@@ -1314,10 +922,11 @@ mod tests {
 
     #[test]
     fn a_healthy_cluster_has_nothing_blocking() {
-        let r = diagnose(&facts(vec![db_store(
+        let f = facts(vec![db_store(
             "a",
             json!({"replicas": 3, "services": {"podDisruptionBudgets": {"maxUnavailable": 1}}}),
-        )]));
+        )]);
+        let r = with_deployments(&f, Probe::Found(vec![deployment("a", 3)]));
         assert!(!r.blocking(), "{:#?}", r.checks);
         assert_eq!(r.summary.warning, 0, "{:#?}", r.checks);
     }
@@ -1344,19 +953,11 @@ mod tests {
     }
 
     #[test]
-    fn versions_compare_on_major_and_minor() {
-        assert_eq!(parse_version("0.66.0"), Some((0, 66)));
-        assert_eq!(parse_version("v0.61.0-rc1"), Some((0, 61)));
-        assert!(parse_version("0.60.2").is_some_and(|v| v < MIN_OPERATOR));
-        assert_eq!(parse_version("dev"), None);
-    }
-
-    #[test]
     fn an_old_operator_version_on_a_store_blocks() {
         let mut s = db_store("a", json!({}));
         s["status"]["feastVersion"] = json!("0.58.0");
         let r = diagnose(&facts(vec![s]));
-        assert_eq!(level_of(&r, "store/operator-version"), Level::Blocking);
+        assert_eq!(level_of(&r, "store/phase"), Level::Blocking);
     }
 
     #[test]
@@ -1456,26 +1057,26 @@ mod tests {
             "scaling": {"autoscaling": {"maxReplicas": 4}}}}),
         );
         assert_eq!(
-            level_of(&diagnose(&facts(vec![s])), "store/resource-requests"),
+            level_of(&diagnose(&facts(vec![s])), "store/autoscaler"),
             Level::Blocking
         );
     }
 
     #[test]
-    fn a_file_backed_single_store_warns_and_a_pdb_that_blocks_drains_warns() {
+    fn a_file_backed_single_store_is_information_and_a_pdb_that_blocks_drains_warns() {
         let file = json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
             "metadata": {"name": "f", "namespace": "ns"}, "spec": {"feastProject": "p"},
             "status": {"feastVersion": "0.66.0"}});
         assert_eq!(
-            level_of(&diagnose(&facts(vec![file])), "store/persistence"),
-            Level::Warning
+            level_of(&diagnose(&facts(vec![file])), "store/safety"),
+            Level::Info
         );
         let tight = db_store(
             "a",
             json!({"replicas": 2, "services": {"podDisruptionBudgets": {"minAvailable": 2}}}),
         );
         assert_eq!(
-            level_of(&diagnose(&facts(vec![tight])), "store/disruption-budget"),
+            level_of(&diagnose(&facts(vec![tight])), "store/budget"),
             Level::Warning
         );
     }
@@ -1484,7 +1085,10 @@ mod tests {
     fn a_hand_scaled_deployment_is_named_with_its_editor() {
         let store = db_store("a", json!({"replicas": 2}));
         let d: Deployment = serde_json::from_value(json!({
-            "metadata": {"name": "feast-a", "namespace": "ns", "managedFields": [
+            "metadata": {"name": "feast-a", "namespace": "ns",
+              "ownerReferences": [{"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "name": "a",
+                "uid": "uid-a", "controller": true}],
+              "managedFields": [
                 {"manager": "feast-operator", "operation": "Update", "fieldsType": "FieldsV1",
                  "fieldsV1": {"f:metadata": {"f:ownerReferences": {}}, "f:spec": {"f:replicas": {}}}},
                 {"manager": "kubectl", "operation": "Update", "subresource": "scale", "fieldsType": "FieldsV1",
@@ -1492,13 +1096,11 @@ mod tests {
             "spec": {"replicas": 5, "selector": {}, "template": {}, "strategy": {"type": "RollingUpdate"}}
         }))
         .expect("deployment");
-        let mut f = facts(vec![store]);
-        f.deployments = Probe::Found(vec![d]);
-        let r = diagnose(&f);
+        let r = with_deployments(&facts(vec![store]), Probe::Found(vec![d]));
         let c = r
             .checks
             .iter()
-            .find(|c| c.id == "store/deployment-edits")
+            .find(|c| c.id == "store/deployment")
             .expect("edits");
         assert_eq!(c.level, Level::Warning);
         assert!(
@@ -1520,20 +1122,5 @@ mod tests {
         ]);
         let r = diagnose(&f);
         assert_eq!(level_of(&r, "keda/operator"), Level::Blocking);
-    }
-
-    #[test]
-    fn a_negative_hpa_bound_is_not_read_as_a_huge_count_of_replicas() {
-        let store = json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
-            "metadata": {"name": "neg", "namespace": "ns"},
-            "spec": {"feastProject": "p", "services": {"scaling": {"autoscaling": {"minReplicas": 1, "maxReplicas": -2}}}}});
-        let nodes = NodeCount {
-            schedulable: 3,
-            total: 3,
-            zones: 3,
-            unzoned: Vec::new(),
-        };
-        let c = placement_check(&store, Some(&nodes), "ns/neg").expect("a placement check");
-        assert_eq!(c.level, Level::Ok, "{}", c.message);
     }
 }

@@ -17,6 +17,23 @@ use serde::Serialize;
 
 use crate::doctor::{Probe, Workload};
 
+/// The first operator release with the scaling fields and the scale subresource (§0).
+pub const MIN_OPERATOR: (u64, u64) = (0, 61);
+
+pub const UPGRADE: &str = "upgrade the Feast Operator to 0.61 or later (its CRD adds spec.replicas, spec.services.scaling, podDisruptionBudgets and the scale subresource)";
+
+/// `0.66.0` → (0, 66); `v0.61.0-rc1` → (0, 61).
+pub fn parse_version(v: &str) -> Option<(u64, u64)> {
+    let mut parts = v.trim().trim_start_matches('v').split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor: String = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    Some((major, minor.parse().ok()?))
+}
+
 /// The operator's `LeaderElectionID` (cmd/main.go), the name of its Lease.
 pub const LEASE_NAME: &str = "66483dbd.feast.dev";
 

@@ -23,7 +23,7 @@ use crate::doctor::{self, Access, ApiAvailability, Facts, Probe, Workload};
 use crate::error::{Error, ErrorKind, Result};
 use crate::featurestore::{FeatureStore, RESOURCE, resource_name};
 use crate::render::{self, style::Style};
-use crate::status::{Inventory, NAME_LABEL, PodInfo, Source};
+use crate::status::{Inventory, NAME_LABEL, PodInfo};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -347,12 +347,12 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
         Probe::Found(found) => {
             let inventory = Inventory {
                 stores: found.iter().map(Value::to_string).collect(),
-                deployments: source(&deployments),
-                hpas: source(&listed(cluster, hpa_list, "list HPAs")?),
-                pdbs: source(&listed(cluster, pdb_list, "list PodDisruptionBudgets")?),
-                pods: source(&listed(cluster, pod_list, "list pods")?),
-                nodes: source(&nodes),
-                scaled_objects: source(&scaled_objects),
+                deployments: deployments.source(),
+                hpas: listed(cluster, hpa_list, "list HPAs")?.source(),
+                pdbs: listed(cluster, pdb_list, "list PodDisruptionBudgets")?.source(),
+                pods: listed(cluster, pod_list, "list pods")?.source(),
+                nodes: nodes.source(),
+                scaled_objects: scaled_objects.source(),
             };
             crate::status::derive(&inventory).stores
         }
@@ -365,7 +365,6 @@ async fn gather(cluster: &Cluster, namespace: Option<String>, names: &[String]) 
         leases: leases?,
         now: k8s_openapi::jiff::Timestamp::now(),
         stores,
-        deployments,
         metrics_api,
         keda_crd,
         keda_operator: keda_operator?,
@@ -404,15 +403,6 @@ async fn stores_probe(
         }
     }
     Ok(stores)
-}
-
-/// A look-up's outcome as `status` reads a kind.
-fn source<T: Clone>(p: &Probe<Vec<T>>) -> Source<T> {
-    match p {
-        Probe::Found(items) => Source::listed(items.clone()),
-        Probe::Missing => Source::NotServed,
-        Probe::Unreadable(why) => Source::Unreadable(why.clone()),
-    }
 }
 
 /// A LIST's items; refused or not served becomes what the check says instead.

@@ -11,6 +11,7 @@ fn label(level: Level) -> &'static str {
         Level::Warning => "WARNING",
         Level::Blocking => "BLOCKING",
         Level::Unknown => "unknown",
+        Level::Info => "info",
     }
 }
 
@@ -20,7 +21,7 @@ fn painted(level: Level, style: Style) -> String {
         Level::Ok => style.green(&text),
         Level::Warning => style.yellow(&text),
         Level::Blocking => style.red(&text),
-        Level::Unknown => style.dim(&text),
+        Level::Unknown | Level::Info => style.dim(&text),
     }
 }
 

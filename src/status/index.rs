@@ -9,7 +9,8 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use serde_json::Value;
 
-use super::{Inventory, LEGACY_ZONE_LABEL, Ownership, PodInfo, Source, ZONE_LABEL};
+use super::placement::NodeCount;
+use super::{Inventory, Ownership, PodInfo, Source};
 use crate::featurestore::{KIND, lookup};
 use crate::rules::keda;
 
@@ -29,6 +30,8 @@ pub(super) struct Index<'a> {
     pub scaled_objects_on_deployment: HashMap<Key<'a>, Vec<&'a Value>>,
     pub pods: HashMap<Key<'a>, Vec<&'a PodInfo>>,
     pub zones: HashMap<&'a str, Option<&'a str>>,
+    /// The schedulable nodes and their zones; None when nodes could not be read.
+    pub capacity: Option<NodeCount>,
 }
 
 fn meta_key(meta: &ObjectMeta) -> Key<'_> {
@@ -98,13 +101,16 @@ impl<'a> Index<'a> {
             .items()
             .iter()
             .map(|n| {
-                let labels = n.metadata.labels.as_ref();
-                let zone = labels
-                    .and_then(|l| l.get(ZONE_LABEL).or_else(|| l.get(LEGACY_ZONE_LABEL)))
-                    .map(String::as_str);
-                (n.metadata.name.as_deref().unwrap_or(""), zone)
+                (
+                    n.metadata.name.as_deref().unwrap_or(""),
+                    super::placement::zone(n),
+                )
             })
             .collect();
+        let capacity = match &inv.nodes {
+            Source::Listed(nodes) => Some(NodeCount::of(nodes.iter().map(AsRef::as_ref))),
+            _ => None,
+        };
         Index {
             inv,
             deployments,
@@ -115,6 +121,7 @@ impl<'a> Index<'a> {
             scaled_objects_on_deployment,
             pods,
             zones,
+            capacity,
         }
     }
 }

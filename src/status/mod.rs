@@ -30,6 +30,7 @@ use crate::rules::{self, Finding, PersistenceVerdict};
 pub mod autoscaler;
 pub mod budget;
 pub mod conditions;
+pub mod edits;
 mod index;
 pub mod placement;
 pub mod scaling;
@@ -173,6 +174,11 @@ impl StatusReport {
             for w in &mut store.warnings {
                 w.apply_context(context);
             }
+            for fix in store.verdicts.iter_mut().filter_map(|v| v.fix.as_mut()) {
+                if let std::borrow::Cow::Owned(f) = crate::suggest::with_context(fix, context) {
+                    *fix = f;
+                }
+            }
         }
         self
     }
@@ -190,16 +196,44 @@ pub enum Level {
     Unknown,
 }
 
+impl Level {
+    /// Whether this level needs more attention than `other`: critical, then warning, then
+    /// unknown, then info and ok.
+    pub fn worse_than(self, other: Level) -> bool {
+        fn rank(l: Level) -> u8 {
+            match l {
+                Level::Ok => 0,
+                Level::Info => 1,
+                Level::Unknown => 2,
+                Level::Warning => 3,
+                Level::Critical => 4,
+            }
+        }
+        rank(self) > rank(other)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
     pub level: Level,
     pub message: String,
+    /// What to do about it, where something can be done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 fn verdict(level: Level, message: impl Into<String>) -> Verdict {
     Verdict {
         level,
         message: message.into(),
+        fix: None,
+    }
+}
+
+impl Verdict {
+    fn fix(mut self, fix: impl Into<String>) -> Verdict {
+        self.fix = Some(fix.into());
+        self
     }
 }
 
@@ -231,6 +265,9 @@ pub struct StoreStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feast_version: Option<String>,
     pub mode: Mode,
+    /// The operator runs more than one replica, or an HPA, for the spec: it then creates the
+    /// PDB and injects the spread (§4.1).
+    pub scaling_enabled: bool,
     /// Why the mode is what it is, in words.
     pub mode_reason: String,
     /// Every party that sets the replica count.
@@ -241,6 +278,9 @@ pub struct StoreStatus {
     pub rollout: Option<crate::rollout::Rollout>,
     pub operator_synced: Synced,
     pub deployment: OwnedRef,
+    /// Hand edits of the operator's Deployment (absent without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edits: Option<edits::Edits>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscaler: Option<Autoscaler>,
     /// In `conflict` mode, the other HPAs that set the count (empty otherwise).
@@ -259,7 +299,8 @@ pub struct StoreStatus {
     /// What could not be known for this store, and why.
     pub unknown: Vec<String>,
     /// The verdict on each area (mode, replicas, autoscaler, budget, placement, safety, phase,
-    /// sync): what `status` colours and what `doctor` checks, derived once.
+    /// sync, deployment) with its fix: what `status` colours and shows, and what `doctor`
+    /// checks, derived once.
     pub verdicts: Vec<StoreVerdict>,
 }
 
@@ -404,11 +445,18 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         Vec::new()
     };
     let disruption_budget = budget::disruption_budget(&fs, pdb, pdb_ownership, &replicas);
-    let placement = placement::placement(
+    let mut placement = placement::placement(
         ix.pods.get(&(ns, name)).map(Vec::as_slice).unwrap_or(&[]),
         ix,
         &replicas,
     );
+    placement.capacity = ix
+        .capacity
+        .as_ref()
+        .and_then(|nodes| placement::capacity(&fs, nodes));
+    let edits = deployment
+        .map(|d| edits::Edits::of(&fs, d))
+        .filter(|e| !e.is_empty());
     let persistence = rules::persistence_table(object);
 
     let mut status = StoreStatus {
@@ -419,6 +467,7 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         phase: fs.phase(),
         feast_version: fs.feast_version(),
         mode: ownership.shown,
+        scaling_enabled: fs.scaling_enabled(),
         mode_reason: ownership.reason,
         replica_owners: claims.owners,
         operator_synced: fs.sync(),
@@ -426,6 +475,7 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
             name: owned_name,
             ownership: dep_ownership,
         },
+        edits,
         strategy: strategy::strategy(&fs, deployment),
         topology_spread: strategy::topology_spread(&fs, deployment),
         affinity: strategy::affinity(&fs, deployment),

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::{ContainerState, Pod};
+use k8s_openapi::api::core::v1::{ContainerState, Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use super::index::Index;
 use super::scaling::Replicas;
-use super::{Level, NAME_LABEL, Verdict, verdict};
+use super::{Level, NAME_LABEL, Verdict, ZONE_LABEL, verdict};
+use crate::featurestore::{FeatureStore, ScalingMode};
 
 /// What placement reads of a Pod. The shell reduces each Pod to this as its page arrives:
 /// 6,000 k8s-openapi Pods take about 30 MB, these a tenth of it.
@@ -148,6 +149,10 @@ pub struct Placement {
     /// Distinct zones of those nodes; absent when nodes could not be read or lack zone labels.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zones: Option<usize>,
+    /// Whether the schedulable nodes can hold the most replicas the store may run; absent
+    /// when they can, when nodes could not be read, or when the store runs one replica.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Verdict>,
     pub verdict: Verdict,
 }
 
@@ -158,6 +163,7 @@ pub(super) fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> P
             pods: Vec::new(),
             nodes: 0,
             zones: None,
+            capacity: None,
             verdict: verdict(Level::Unknown, format!("pods could not be read: {why}")),
         };
     }
@@ -203,6 +209,7 @@ pub(super) fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> P
         pods_known: true,
         nodes: nodes.len(),
         zones: zones.map(|z| z.len()),
+        capacity: None,
         pods: list,
         verdict: v,
     }
@@ -286,5 +293,147 @@ fn spread_verdict(
         )
     } else {
         v
+    }
+}
+
+/// Whether the schedulable nodes can hold the most replicas the store may run (an HPA's max,
+/// else its count): None when they can. The anti-affinity the operator injects is only
+/// preferred, so more replicas than nodes share nodes; its zone spread needs two zones.
+pub(super) fn capacity(fs: &FeatureStore, nodes: &NodeCount) -> Option<Verdict> {
+    let mode = fs.scaling_mode();
+    if !mode.is_scaling() {
+        return None;
+    }
+    let (most, what) = match &mode {
+        ScalingMode::Autoscaled { min, max } => {
+            let most = max.unwrap_or(*min);
+            (most, format!("up to {most} replicas (HPA max)"))
+        }
+        other => {
+            let most = other.minimum_replicas();
+            (most, format!("{most} replicas"))
+        }
+    };
+    if nodes.schedulable == 0 {
+        Some(
+            verdict(
+                Level::Critical,
+                format!("{what}, but no node is schedulable"),
+            )
+            .fix("uncordon a node, or add nodes the pods tolerate"),
+        )
+    } else if usize::try_from(most).unwrap_or(0) > nodes.schedulable {
+        // A static count is what runs now; an HPA's max is what may run at a peak.
+        let level = if matches!(mode, ScalingMode::Autoscaled { .. }) {
+            Level::Info
+        } else {
+            Level::Warning
+        };
+        Some(verdict(
+            level,
+            format!(
+                "{what} on {} schedulable node(s): the anti-affinity is only preferred, so pods share nodes and one node failure takes down several",
+                nodes.schedulable
+            ),
+        ).fix("add nodes, or accept that pods share nodes"))
+    } else if fs.injects_zone_spread() && nodes.zones < 2 {
+        Some(verdict(
+            Level::Warning,
+            format!(
+                "{what}, but the schedulable nodes are in {} zone(s): a zone outage takes down every replica",
+                nodes.zones
+            ),
+        ).fix(format!("run nodes in several zones, labelled {ZONE_LABEL}")))
+    } else {
+        None
+    }
+}
+
+/// The schedulable nodes and their zones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeCount {
+    pub schedulable: usize,
+    pub total: usize,
+    /// Distinct zones of the schedulable nodes.
+    pub zones: usize,
+    /// Schedulable nodes without a zone label.
+    pub unzoned: Vec<String>,
+}
+
+impl NodeCount {
+    pub fn of<'a>(nodes: impl IntoIterator<Item = &'a Node>) -> NodeCount {
+        let mut total = 0;
+        let schedulable: Vec<&Node> = nodes
+            .into_iter()
+            .inspect(|_| total += 1)
+            .filter(|n| schedulable(n))
+            .collect();
+        let mut zones: Vec<&str> = schedulable.iter().filter_map(|n| zone(n)).collect();
+        zones.sort_unstable();
+        zones.dedup();
+        NodeCount {
+            schedulable: schedulable.len(),
+            total,
+            zones: zones.len(),
+            unzoned: schedulable
+                .iter()
+                .filter(|n| zone(n).is_none())
+                .filter_map(|n| n.metadata.name.clone())
+                .collect(),
+        }
+    }
+}
+
+/// A node's zone label (the legacy `failure-domain.beta.kubernetes.io/zone` where the current
+/// one is absent, as the scheduler's spreading reads it).
+pub(crate) fn zone(n: &Node) -> Option<&str> {
+    let labels = n.metadata.labels.as_ref()?;
+    labels
+        .get(ZONE_LABEL)
+        .or_else(|| labels.get(super::LEGACY_ZONE_LABEL))
+        .map(String::as_str)
+}
+
+/// Ready, not cordoned, and without a NoSchedule/NoExecute taint the pods do not tolerate (the
+/// operator sets no tolerations by default).
+pub fn schedulable(n: &Node) -> bool {
+    let spec = n.spec.as_ref();
+    let cordoned = spec.and_then(|s| s.unschedulable).unwrap_or(false);
+    let tainted = spec.and_then(|s| s.taints.as_ref()).is_some_and(|ts| {
+        ts.iter()
+            .any(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
+    });
+    let ready = n
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
+        .is_some_and(|c| c.status == "True");
+    ready && !cordoned && !tainted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_negative_hpa_bound_is_not_read_as_a_huge_count_of_replicas() {
+        let store = json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+            "metadata": {"name": "neg", "namespace": "ns"},
+            "spec": {"feastProject": "p", "services": {"scaling": {"autoscaling": {"minReplicas": 1, "maxReplicas": -2}}}}});
+        let nodes = NodeCount {
+            schedulable: 3,
+            total: 3,
+            zones: 3,
+            unzoned: Vec::new(),
+        };
+        assert_eq!(capacity(&FeatureStore::new(&store), &nodes), None);
+        let nodes = NodeCount {
+            schedulable: 0,
+            ..nodes
+        };
+        let v = capacity(&FeatureStore::new(&store), &nodes).expect("no schedulable node");
+        assert_eq!(v.level, Level::Critical, "{}", v.message);
     }
 }

@@ -5,7 +5,8 @@
 
 use serde::Serialize;
 
-use super::{Level, Mode, StoreStatus};
+use super::{Level, Mode, Ownership, StoreStatus};
+use crate::rules::{RuleId, Severity};
 
 text_enum! {
     /// The part of a store's status a verdict is about: a column of `status`, a check of
@@ -19,15 +20,18 @@ text_enum! {
         Safety = "safety",
         Phase = "phase",
         Sync = "sync",
+        Deployment = "deployment",
     }
 }
 
-/// One verdict on one area of a store.
+/// One verdict on one area of a store, with what to do about it where something can be done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoreVerdict {
     pub area: Area,
     pub level: Level,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 fn v(area: Area, level: Level, message: impl Into<String>) -> StoreVerdict {
@@ -35,6 +39,32 @@ fn v(area: Area, level: Level, message: impl Into<String>) -> StoreVerdict {
         area,
         level,
         message: message.into(),
+        fix: None,
+    }
+}
+
+impl StoreVerdict {
+    /// A section's verdict as the area's, with its fix.
+    fn of(area: Area, section: &super::Verdict) -> StoreVerdict {
+        StoreVerdict {
+            area,
+            level: section.level,
+            message: section.message.clone(),
+            fix: section.fix.clone(),
+        }
+    }
+
+    fn fix(mut self, fix: impl Into<String>) -> StoreVerdict {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    /// The worse of two verdicts on one area (the first on a tie).
+    fn or_worse(self, other: Option<StoreVerdict>) -> StoreVerdict {
+        match other {
+            Some(o) if o.level.worse_than(self.level) => o,
+            _ => self,
+        }
     }
 }
 
@@ -51,7 +81,26 @@ impl StoreStatus {
             self.safety_verdict(),
             self.phase_verdict(),
             self.sync_verdict(),
+            self.deployment_verdict(),
         ]
+    }
+
+    /// `NAME -n NAMESPACE`, shell-quoted, for the fixes' commands.
+    fn target(&self) -> String {
+        use crate::suggest::shell_quote;
+        format!(
+            "{} -n {}",
+            shell_quote(&self.name),
+            shell_quote(&self.namespace)
+        )
+    }
+
+    /// The first finding of `validate`'s rules on the stored object that `pick` keeps.
+    fn finding(
+        &self,
+        pick: impl Fn(&crate::rules::Finding) -> bool,
+    ) -> Option<&crate::rules::Finding> {
+        self.warnings.iter().find(|f| pick(f))
     }
 
     /// The level of one area.
@@ -68,10 +117,27 @@ impl StoreStatus {
             Mode::Unknown => Level::Unknown,
             _ => Level::Ok,
         };
-        v(
+        let verdict = v(
             Area::Mode,
             level,
             format!("{}: {}", self.mode, self.mode_reason),
+        );
+        if self.mode == Mode::Conflict {
+            verdict.fix(format!(
+                "keep one owner of the replica count: `kubectl feast validate {}` names them and which to remove",
+                self.target()
+            ))
+        } else {
+            verdict
+        }
+    }
+
+    /// Where to read why pods are not ready: the kubelet's and the scheduler's words.
+    fn pods_fix(&self) -> String {
+        format!(
+            "see why under Placement, or `kubectl describe pods -l feast.dev/name={} -n {}`",
+            crate::suggest::shell_quote(&self.name),
+            crate::suggest::shell_quote(&self.namespace)
         )
     }
 
@@ -93,7 +159,8 @@ impl StoreStatus {
                 Area::Replicas,
                 Level::Critical,
                 format!("rollout {}", r.message),
-            );
+            )
+            .fix(self.pods_fix());
         }
         let (level, what) = if ready == 0 && desired > 0 {
             (Level::Critical, "no replica is ready")
@@ -102,27 +169,49 @@ impl StoreStatus {
         } else {
             (Level::Ok, "every replica is ready")
         };
-        v(
+        let verdict = v(
             Area::Replicas,
             level,
             format!("{ready} of {desired} ready: {what}"),
-        )
+        );
+        if level == Level::Ok {
+            verdict
+        } else {
+            verdict.fix(self.pods_fix())
+        }
     }
 
     fn autoscaler_verdict(&self) -> StoreVerdict {
-        match &self.autoscaler {
-            Some(a) => v(Area::Autoscaler, a.verdict.level, a.verdict.message.clone()),
+        // A Utilization metric on a container without the request: the HPA cannot compute it,
+        // whatever it reports yet.
+        let no_request = self
+            .finding(|f| f.rule == RuleId::AutoscalingMissingResourceRequest)
+            .map(|f| {
+                v(
+                    Area::Autoscaler,
+                    Level::Critical,
+                    format!(
+                        "{}: the HPA cannot compute utilisation and does not scale",
+                        f.message
+                    ),
+                )
+                .fix(f.hint.clone())
+            });
+        let found = match &self.autoscaler {
+            Some(a) => StoreVerdict::of(Area::Autoscaler, &a.verdict),
             None if self.mode == Mode::Unknown => v(
                 Area::Autoscaler,
                 Level::Unknown,
                 "the HPAs could not be read",
             ),
             None => v(Area::Autoscaler, Level::Ok, "no autoscaler"),
-        }
+        };
+        found.or_worse(no_request)
     }
 
     fn budget_verdict(&self) -> StoreVerdict {
         let d = &self.disruption_budget;
+        let relax = format!("`kubectl feast pdb {} --max-unavailable 1`", self.target());
         if d.blocks_drains == Some(true) {
             return v(
                 Area::Budget,
@@ -131,7 +220,20 @@ impl StoreStatus {
                     "the disruption budget {} blocks every eviction: node drains stall",
                     d.policy.as_deref().unwrap_or("")
                 ),
-            );
+            )
+            .fix(relax);
+        }
+        // Spec-level: a budget that will block drains once the PDB exists.
+        if let Some(f) = self.finding(|f| f.rule == RuleId::PdbBlocksEvictions) {
+            return v(Area::Budget, Level::Warning, f.message.clone()).fix(f.hint.clone());
+        }
+        if self.scaling_enabled && d.configured.is_none() {
+            return v(
+                Area::Budget,
+                Level::Warning,
+                "no disruption budget: a node drain or upgrade may evict every replica at once",
+            )
+            .fix(relax);
         }
         let level = match d.verdict.level {
             // An inactive budget (scaling off) is information, not a problem.
@@ -143,8 +245,13 @@ impl StoreStatus {
 
     fn placement_verdict(&self) -> StoreVerdict {
         let p = &self.placement;
+        let capacity = p
+            .capacity
+            .as_ref()
+            .map(|c| StoreVerdict::of(Area::Placement, c));
         if !p.pods_known {
-            return v(Area::Placement, Level::Unknown, p.verdict.message.clone());
+            return v(Area::Placement, Level::Unknown, p.verdict.message.clone())
+                .or_worse(capacity);
         }
         let ready = p
             .pods
@@ -164,10 +271,21 @@ impl StoreStatus {
             Level::Info => Level::Ok,
             l => l,
         };
-        v(Area::Placement, level, p.verdict.message.clone())
+        v(Area::Placement, level, p.verdict.message.clone()).or_worse(capacity)
     }
 
     fn safety_verdict(&self) -> StoreVerdict {
+        // A stored object the CRD's scaling rules refuse (written before the rule existed, or
+        // past it): the operator reconciles it as it is.
+        if let Some(f) = self.finding(|f| f.severity == Severity::Error && f.rule.is_scaling_rule())
+        {
+            return v(
+                Area::Safety,
+                Level::Critical,
+                format!("{} ({}): {}", f.rule, f.path, f.message),
+            )
+            .fix(f.hint.clone());
+        }
         if self.safe_to_scale {
             return v(
                 Area::Safety,
@@ -181,8 +299,9 @@ impl StoreStatus {
             .filter(|p| !p.scalable)
             .map(|p| format!("{} ({})", p.service, p.reason))
             .collect();
-        let level = if self.mode == Mode::Single {
-            Level::Ok
+        // One replica: nothing is wrong today, but the first scale-up will be refused.
+        let level = if !self.scaling_enabled {
+            Level::Info
         } else {
             Level::Critical
         };
@@ -191,9 +310,30 @@ impl StoreStatus {
             level,
             format!("not safe to scale: {}", unsafe_services.join(", ")),
         )
+        .fix(format!(
+            "move these services to DB-backed persistence before scaling: `kubectl feast validate {}` says how",
+            self.target()
+        ))
     }
 
     fn phase_verdict(&self) -> StoreVerdict {
+        use crate::operator::{MIN_OPERATOR, UPGRADE, parse_version};
+        let old = self
+            .feast_version
+            .as_deref()
+            .filter(|v| parse_version(v).is_some_and(|found| found < MIN_OPERATOR))
+            .map(|version| {
+                v(
+                    Area::Phase,
+                    Level::Critical,
+                    format!("reconciled by operator {version}, older than 0.61: it ignores spec.replicas, scaling and podDisruptionBudgets"),
+                )
+                .fix(UPGRADE)
+            });
+        self.phase_only().or_worse(old)
+    }
+
+    fn phase_only(&self) -> StoreVerdict {
         let condition = self
             .conditions
             .iter()
@@ -208,7 +348,11 @@ impl StoreStatus {
                     Some(m) => format!("phase Failed: {m}"),
                     None => "phase Failed".into(),
                 },
-            ),
+            )
+            .fix(format!(
+                "the operator refused what the message names; `kubectl feast validate {}` checks the spec",
+                self.target()
+            )),
             Some(p) => v(Area::Phase, Level::Warning, format!("phase {p}")),
             None => v(
                 Area::Phase,
@@ -219,6 +363,16 @@ impl StoreStatus {
     }
 
     fn sync_verdict(&self) -> StoreVerdict {
+        if self.operator_synced.synced && self.deployment.ownership == Ownership::Missing {
+            return v(
+                Area::Sync,
+                Level::Warning,
+                format!(
+                    "status.applied holds the spec, but Deployment {} does not exist: the operator has not made it (see the phase and conditions)",
+                    self.deployment.name
+                ),
+            );
+        }
         if self.operator_synced.synced {
             v(
                 Area::Sync,
@@ -234,6 +388,59 @@ impl StoreStatus {
                     self.operator_synced.differences.join("; ")
                 ),
             )
+        }
+    }
+
+    fn deployment_verdict(&self) -> StoreVerdict {
+        let name = &self.deployment.name;
+        match self.deployment.ownership {
+            Ownership::Unknown => v(
+                Area::Deployment,
+                Level::Unknown,
+                "Deployments could not be read: hand edits not checked",
+            ),
+            Ownership::Missing => v(
+                Area::Deployment,
+                Level::Ok,
+                format!("no Deployment {name} yet"),
+            ),
+            Ownership::NotOwned => v(
+                Area::Deployment,
+                Level::Warning,
+                format!("Deployment {name} exists but is not controlled by this FeatureStore"),
+            )
+            .fix(format!(
+                "find out who made it: `kubectl get deployment {name} -n {} -o yaml`",
+                crate::suggest::shell_quote(&self.namespace)
+            )),
+            Ownership::Owned => {
+                let Some(e) = &self.edits else {
+                    return v(
+                        Area::Deployment,
+                        Level::Ok,
+                        format!("Deployment {name} is as the operator wrote it"),
+                    );
+                };
+                let by = if e.editors.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (edited by {})", e.editors.join(", "))
+                };
+                let message = if e.drift.is_empty() {
+                    format!(
+                        "Deployment {name}'s spec was edited by hand{by}: the operator rebuilds the spec at every reconcile and reverts such edits"
+                    )
+                } else {
+                    format!(
+                        "Deployment {name} was changed by hand{by}: {}; the operator reverts it at its next reconcile",
+                        e.drift.join("; ")
+                    )
+                };
+                v(Area::Deployment, Level::Warning, message).fix(format!(
+                    "change the FeatureStore instead (`kubectl feast scale {} --replicas N`, `kubectl feast autoscale`, `kubectl feast pdb`); the operator rebuilds the Deployment from it",
+                    self.target()
+                ))
+            }
         }
     }
 }

@@ -21,6 +21,7 @@ pub fn detail(s: &StoreStatus, sources: &[SourceState], now: Timestamp, style: S
         .any(|x| x.kind == Resource::Nodes && x.state == SourceRead::Unreadable);
     let mut out = header(s, now, style);
     for section in [
+        attention(s, style),
         scaling(s, style),
         autoscaler(s, now, style),
         budget(&s.disruption_budget, style),
@@ -509,6 +510,43 @@ fn persistence(s: &StoreStatus, style: Style) -> String {
         ]);
     }
     sec.raw(&finish(t, "  "));
+    sec.end()
+}
+
+/// The verdicts that need a person (critical, warning, unknown), worst first, each with its
+/// fix: the same words `doctor` checks. Nothing when none does.
+fn attention(s: &StoreStatus, style: Style) -> String {
+    let mut open: Vec<&crate::status::StoreVerdict> = s
+        .verdicts
+        .iter()
+        .filter(|v| matches!(v.level, Level::Critical | Level::Warning | Level::Unknown))
+        .collect();
+    if open.is_empty() {
+        return String::new();
+    }
+    open.sort_by_key(|v| match v.level {
+        Level::Critical => 0,
+        Level::Warning => 1,
+        _ => 2,
+    });
+    let mut sec = Section::new("Needs attention", style);
+    for v in open {
+        let word = format!("{:<8}", level_word(v.level));
+        sec.raw(&format!(
+            "  {} {:<10} {}\n",
+            paint(v.level, &word, style),
+            v.area.as_str(),
+            v.message
+        ));
+        if let Some(fix) = &v.fix {
+            sec.raw(&format!(
+                "  {:8} {:<10} {} {fix}\n",
+                "",
+                "",
+                style.dim("fix:")
+            ));
+        }
+    }
     sec.end()
 }
 
