@@ -14,12 +14,10 @@ use std::time::Duration;
 use clap::Args;
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::Node;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 
 use crate::cluster::PAGE;
-use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde::de::DeserializeOwned;
@@ -36,7 +34,7 @@ use crate::status::{self, Inventory, NAME_LABEL, PodInfo, Source, StatusReport};
 
 mod proto;
 mod wire;
-use wire::{StoreText, WireDeployment, WireHpa, WirePdb, WirePod, WireStore};
+use wire::{StoreText, WireDeployment, WireHpa, WireNode, WirePdb, WirePod, WireStore};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -456,21 +454,11 @@ async fn list_pods(client: &kube::Client, scope: &Scope, lp: &ListParams) -> Sou
     list_kind(scope.api(client), lp.clone(), |p: WirePod| p.to_pod_info()).await
 }
 
-/// Nodes are read for their zone label only: metadata is enough and far smaller.
+/// Nodes are read for their zone label and whether they take pods (cordoned, tainted, not
+/// Ready), in a slim shape.
 async fn list_nodes(client: &kube::Client) -> Source<Node> {
-    let api: Api<PartialObjectMeta<Node>> = Api::all(client.clone());
-    list_kind(api, ListParams::default(), node_of).await
-}
-
-fn node_of(meta: PartialObjectMeta<Node>) -> Node {
-    Node {
-        metadata: ObjectMeta {
-            name: meta.metadata.name,
-            labels: meta.metadata.labels,
-            ..ObjectMeta::default()
-        },
-        ..Node::default()
-    }
+    let api: Api<WireNode> = Api::all(client.clone());
+    list_kind(api, ListParams::default(), |n: WireNode| n.to_node()).await
 }
 
 fn value_of(obj: &DynamicObject) -> Option<Value> {
@@ -566,7 +554,7 @@ struct Live {
     hpas: Option<Store<WireHpa>>,
     pdbs: Option<Store<WirePdb>>,
     pods: Option<Store<WirePod>>,
-    nodes: Option<Store<PartialObjectMeta<Node>>>,
+    nodes: Option<Store<WireNode>>,
     scaled_objects: Option<Store<DynamicObject>>,
     /// How each kind was at the first LIST, kept for the kinds not watched.
     first: Inventory,
@@ -617,7 +605,7 @@ impl Live {
             hpas: kept(&self.hpas, &self.first.hpas, |h| h.to_hpa()),
             pdbs: kept(&self.pdbs, &self.first.pdbs, |p| p.to_pdb()),
             pods: kept(&self.pods, &self.first.pods, |p| p.to_pod_info()),
-            nodes: kept(&self.nodes, &self.first.nodes, |m| node_of(m.clone())),
+            nodes: kept(&self.nodes, &self.first.nodes, WireNode::to_node),
             scaled_objects: match &self.scaled_objects {
                 Some(s) => Source::listed(s.state().iter().filter_map(|o| value_of(o)).collect()),
                 None => self.first.scaled_objects.clone(),
@@ -662,9 +650,7 @@ async fn start_watchers(cluster: &Cluster, scope: &Scope) -> Result<(Live, Chang
     let pods = watch_if_listed!(pods, WirePod, owned.clone());
     let nodes = match &first.nodes {
         Source::Listed(_) => {
-            // Api<PartialObjectMeta<_>> makes metadata-only requests: the zone label is all
-            // that is needed.
-            let api: Api<PartialObjectMeta<Node>> = Api::all(client.clone());
+            let api: Api<WireNode> = Api::all(client.clone());
             let (store, stream) = reflect("nodes", api, watcher::Config::default());
             streams.push(stream);
             Some(store)

@@ -32,6 +32,10 @@ pub(super) struct Index<'a> {
     pub zones: HashMap<&'a str, Option<&'a str>>,
     /// The schedulable nodes and their zones; None when nodes could not be read.
     pub capacity: Option<NodeCount>,
+    /// The nodes that take no new pods (cordoned, tainted NoSchedule/NoExecute, not Ready).
+    pub unschedulable: std::collections::HashSet<&'a str>,
+    /// Zones in which no node takes new pods.
+    pub lost_zones: std::collections::HashSet<&'a str>,
 }
 
 fn meta_key(meta: &ObjectMeta) -> Key<'_> {
@@ -96,7 +100,7 @@ impl<'a> Index<'a> {
                     .push(p.as_ref());
             }
         }
-        let zones = inv
+        let zones: HashMap<&str, Option<&str>> = inv
             .nodes
             .items()
             .iter()
@@ -107,6 +111,22 @@ impl<'a> Index<'a> {
                 )
             })
             .collect();
+        let unschedulable: std::collections::HashSet<&str> = inv
+            .nodes
+            .items()
+            .iter()
+            .filter(|n| !super::placement::schedulable(n))
+            .filter_map(|n| n.metadata.name.as_deref())
+            .collect();
+        let mut lost_zones: std::collections::HashSet<&str> =
+            zones.values().filter_map(|z| *z).collect();
+        for (node, zone) in &zones {
+            if let Some(z) = zone
+                && !unschedulable.contains(node)
+            {
+                lost_zones.remove(z);
+            }
+        }
         let capacity = match &inv.nodes {
             Source::Listed(nodes) => Some(NodeCount::of(nodes.iter().map(AsRef::as_ref))),
             _ => None,
@@ -122,6 +142,8 @@ impl<'a> Index<'a> {
             pods,
             zones,
             capacity,
+            unschedulable,
+            lost_zones,
         }
     }
 }

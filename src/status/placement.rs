@@ -197,7 +197,7 @@ pub(super) fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> P
         ready.iter().map(|p| p.zone.as_deref()).collect()
     };
     let desired = replicas.desired.unwrap_or(0);
-    let v = spread_verdict(
+    let spread = spread_verdict(
         ready.len(),
         desired,
         &nodes,
@@ -205,6 +205,10 @@ pub(super) fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> P
         nodes_why,
         &list,
     );
+    let v = match drained(&ready, ix) {
+        Some(d) if d.level.worse_than(spread.level) => d,
+        _ => spread,
+    };
     Placement {
         pods_known: true,
         nodes: nodes.len(),
@@ -213,6 +217,51 @@ pub(super) fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> P
         pods: list,
         verdict: v,
     }
+}
+
+/// Ready pods on nodes that take no new pods (a drain under way: cordoned, or tainted), or in
+/// a zone where no node does: the next eviction or failure there has nowhere in that zone to
+/// go. None when neither.
+fn drained(ready: &[&PodPlacement], ix: &Index) -> Option<Verdict> {
+    let mut on: Vec<&str> = ready
+        .iter()
+        .filter_map(|p| p.node.as_deref())
+        .filter(|n| ix.unschedulable.contains(n))
+        .collect();
+    on.sort_unstable();
+    on.dedup();
+    let mut zones: Vec<&str> = ready
+        .iter()
+        .filter_map(|p| p.zone.as_deref())
+        .filter(|z| ix.lost_zones.contains(z))
+        .collect();
+    zones.sort_unstable();
+    zones.dedup();
+    let count = |pick: &dyn Fn(&PodPlacement) -> bool| ready.iter().filter(|p| pick(p)).count();
+    let mut what = Vec::new();
+    if !on.is_empty() {
+        let n = count(&|p| p.node.as_deref().is_some_and(|n| on.contains(&n)));
+        what.push(format!(
+            "{n} of {} ready pods run on node(s) that take no new pods ({}: cordoned, tainted or not Ready): a drain evicts them",
+            ready.len(),
+            on.join(", ")
+        ));
+    }
+    if !zones.is_empty() {
+        what.push(format!(
+            "no node of zone(s) {} takes new pods: replicas evicted there cannot come back in that zone",
+            zones.join(", ")
+        ));
+    }
+    let fix = if on.is_empty() {
+        "let the maintenance finish, or make the zone's nodes schedulable again".to_string()
+    } else {
+        format!(
+            "let the drain finish; once the maintenance is done, `kubectl uncordon {}`",
+            on.join(" ")
+        )
+    };
+    (!what.is_empty()).then(|| verdict(Level::Warning, what.join("; ")).fix(fix))
 }
 
 /// How exposed the ready pods are to a pod, node or zone failure, with why the others are not

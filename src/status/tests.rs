@@ -48,7 +48,7 @@ fn a_keda_hpa_behind_its_scaled_object_counts_once() {
         (a.kind, a.scaled_object.as_deref()),
         (AutoscalerKind::External, Some("keda"))
     );
-    assert_eq!(a.metrics[0].current.as_deref(), Some("42"));
+    assert_eq!(a.metrics[0].current.as_deref(), Some("70%"));
 }
 
 #[test]
@@ -108,7 +108,7 @@ fn an_hpa_at_its_maximum_is_flagged() {
     let a = s.autoscaler.expect("operator HPA");
     assert_eq!(a.at_limit, Some(Limit::Max));
     assert_eq!(a.verdict.level, Level::Warning);
-    assert_eq!(a.metrics[0].current.as_deref(), Some("138%"));
+    assert_eq!(a.metrics[0].current.as_deref(), Some("200%"));
     assert_eq!(a.metrics[0].target, "70%");
 }
 
@@ -169,14 +169,52 @@ fn all_replicas_on_one_node_is_critical() {
 #[test]
 fn replicas_in_one_zone_are_a_warning() {
     let mut o = scenario("static");
-    o.nodes = vec![
-        fixtures::node("ns-node-1", "zone-a"),
-        fixtures::node("ns-node-2", "zone-a"),
-        fixtures::node("ns-node-3", "zone-a"),
-    ];
+    o.nodes = (1..=6)
+        .map(|i| fixtures::node(&format!("ns-node-{i}"), "zone-a"))
+        .collect();
     let p = derive_one(&o).placement;
     assert_eq!((p.nodes, p.zones), (3, Some(1)));
     assert_eq!(p.verdict.level, Level::Warning);
+}
+
+#[test]
+fn pods_on_a_cordoned_node_and_a_zone_without_schedulable_nodes_are_warnings() {
+    // static runs on nodes 1, 3 and 5, one per zone; node 1 is cordoned (a drain under way).
+    let mut o = scenario("static");
+    o.nodes = fixtures::seeded_nodes("ns");
+    o.nodes[0]["spec"] = serde_json::json!({"unschedulable": true});
+    let p = derive_one(&o).placement;
+    assert_eq!(p.verdict.level, Level::Warning, "{}", p.verdict.message);
+    assert!(
+        p.verdict
+            .message
+            .contains("1 of 3 ready pods run on node(s) that take no new pods (ns-node-1"),
+        "{}",
+        p.verdict.message
+    );
+    assert!(
+        p.verdict
+            .fix
+            .as_deref()
+            .is_some_and(|f| f.contains("`kubectl uncordon ns-node-1`")),
+        "{:?}",
+        p.verdict.fix
+    );
+    // Node 2, the other node of zone us-east-1a, goes too: the zone takes no new pods.
+    o.nodes[1]["spec"] =
+        serde_json::json!({"taints": [{"key": "maintenance", "effect": "NoSchedule"}]});
+    let p = derive_one(&o).placement;
+    assert!(
+        p.verdict
+            .message
+            .contains("no node of zone(s) us-east-1a takes new pods"),
+        "{}",
+        p.verdict.message
+    );
+    // With every node schedulable again, placement is fine.
+    o.nodes[0]["spec"] = serde_json::json!({});
+    o.nodes[1]["spec"] = serde_json::json!({});
+    assert_eq!(derive_one(&o).placement.verdict.level, Level::Ok);
 }
 
 #[test]
@@ -289,7 +327,7 @@ fn a_failed_store_keeps_its_condition_message() {
     );
     assert!(
         c.summary()
-            .contains("must be greater than or equal to minReplicas")
+            .contains("must be greater than or equal to `minReplicas`")
     );
     assert!(
         s.warnings

@@ -460,7 +460,12 @@ async fn seeded_scenarios_are_what_the_operator_would_write() {
         json!(2)
     );
     assert_eq!(get("failed").data["status"]["phase"], json!("Failed"));
-    let failed_condition = &get("failed").data["status"]["conditions"][0];
+    // The operator's conditions in its order: the failed step is the last one written.
+    let failed = get("failed");
+    let failed_condition = failed.data["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == "FeatureStore"))
+        .expect("the FeatureStore condition");
     assert_eq!(failed_condition["reason"], json!("FeatureStoreFailed"));
     assert!(
         failed_condition["message"]

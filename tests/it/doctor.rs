@@ -223,6 +223,22 @@ async fn a_stopped_operator_is_blocking_in_doctor_and_a_risk_for_every_change() 
     let ns = c.namespace("operator-stopped").await;
     apply(&c, &secret(&ns));
     apply(&c, &store(&ns, "web", json!({})));
+    // The living twin of the seeded `lagging` scenario: its spec at 2 replicas, then 4 sent
+    // while the operator is stopped.
+    let scenario = crate::fixtures::scenarios_file()["scenarios"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["name"] == "lagging"))
+        .expect("the lagging scenario")
+        .clone();
+    let applied = scenario["seeded"]["appliedReplicas"].clone();
+    let applied_text = applied.as_i64().expect("appliedReplicas").to_string();
+    let mut spec = scenario["spec"].clone();
+    spec["replicas"] = applied.clone();
+    apply(
+        &c,
+        &json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+            "metadata": {"name": "lagging", "namespace": ns}, "spec": spec}),
+    );
     let field = |path: &str| {
         kubectl(
             &c,
@@ -241,6 +257,24 @@ async fn a_stopped_operator_is_blocking_in_doctor_and_a_risk_for_every_change() 
         "the operator to reconcile web",
         Duration::from_secs(90),
         || !field(".status.applied").is_empty(),
+    );
+    wait_for(
+        "lagging's pods to be ready",
+        Duration::from_secs(120),
+        || {
+            kubectl(
+                &c,
+                &[
+                    "get",
+                    "deployment",
+                    "feast-lagging",
+                    "-n",
+                    &ns,
+                    "-o",
+                    "jsonpath={.status.readyReplicas}",
+                ],
+            ) == applied_text
+        },
     );
     let (_, report) = doctor_json(&c, &["-n", &ns]);
     let (level, message) = one(&report, "operator/deployment", None);
@@ -286,8 +320,54 @@ async fn a_stopped_operator_is_blocking_in_doctor_and_a_risk_for_every_change() 
         "{stdout}"
     );
     std::thread::sleep(Duration::from_secs(3));
-    let applied = field(".status.applied.replicas");
-    assert_ne!(applied, "2", "nothing acted on the change");
+    let web_applied = field(".status.applied.replicas");
+    assert_ne!(web_applied, "2", "nothing acted on the change");
+
+    // lagging, sent its spec's count with nothing to act on it, shows what the seeded
+    // scenario shows (names, times and uids aside).
+    let wanted = scenario["spec"]["replicas"].to_string();
+    let sent = run(
+        &c,
+        &[
+            "-n",
+            &ns,
+            "scale",
+            "lagging",
+            "--replicas",
+            &wanted,
+            "--yes",
+        ],
+    );
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let plain = support::cluster();
+    let seeded_ns = plain.namespace("twin-lagging").await;
+    plain.seed(&seeded_ns, &["lagging"]);
+    let status = |c: &support::TestCluster, ns: &str| -> Value {
+        let out = c
+            .plugin()
+            .args(["status", "lagging", "-n", ns, "-o", "json"])
+            .output()
+            .expect("run status");
+        let v: Value = serde_json::from_slice(&out.stdout).expect("status -o json");
+        match v["stores"].as_array() {
+            Some(stores) => stores
+                .iter()
+                .find(|s| s["name"] == "lagging")
+                .cloned()
+                .unwrap_or(v.clone()),
+            None => v,
+        }
+    };
+    support::assert_twins(
+        &status(plain, &seeded_ns),
+        &seeded_ns,
+        &status(&c, &ns),
+        &ns,
+    );
 }
 
 /// One truth: on every seeded scenario, each verdict `status` gives a store (CRITICAL, WARNING)

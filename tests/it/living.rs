@@ -1099,6 +1099,47 @@ async fn the_living_scenarios_come_about_by_real_means() {
         "{conflict}"
     );
 
+    // Each seeded scenario that has a living twin shows what its twin shows: the seeding
+    // writes what the real chain writes (names, times and uids aside).
+    let plain = support::cluster();
+    let seeded_ns = plain.namespace("twins-seeded").await;
+    let twins: Vec<&str> = crate::fixtures::seeded_scenarios()
+        .into_iter()
+        .filter(|name| {
+            crate::fixtures::scenarios_file()["scenarios"]
+                .as_array()
+                .is_some_and(|all| {
+                    all.iter()
+                        .any(|s| s["name"] == *name && s["living"] == true)
+                })
+        })
+        .collect();
+    assert!(twins.len() >= 9, "{twins:?}");
+    plain.seed(&seeded_ns, &twins);
+    let seeded = plain
+        .plugin()
+        .args(["status", "-n", &seeded_ns, "-o", "json"])
+        .output()
+        .expect("status on the seeded cluster");
+    let seeded: Value = serde_json::from_slice(&seeded.stdout).expect("status -o json");
+    let living_report: Value =
+        serde_json::from_str(&feast(&ns, &["status", "-o", "json"])).expect("status -o json");
+    let find = |report: &Value, name: &str| {
+        report["stores"]
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no store {name} in {report}"))
+    };
+    for name in &twins {
+        support::assert_twins(
+            &find(&seeded, name),
+            &seeded_ns,
+            &find(&living_report, name),
+            &ns,
+        );
+    }
+
     // What `status -A`-style listing shows for the namespace, from the real objects.
     let listing = feast(&ns, &["status"]);
     for name in [

@@ -415,7 +415,7 @@ async fn scaling_a_keda_target_warns_that_keda_owns_the_count_and_asks() {
             "KEDA ScaledObject \"keda\" targets this FeatureStore",
         ))
         .stderr(contains("--yes"));
-    assert_eq!(spec(&ns, "keda")["replicas"], json!(3));
+    assert_eq!(spec(&ns, "keda")["replicas"], json!(2));
     feast(&ns, &["scale", "keda", "--replicas", "4", "--yes"]).success();
     assert_eq!(spec(&ns, "keda")["replicas"], json!(4));
 }
@@ -749,8 +749,8 @@ async fn the_editor_scales_without_the_scale_subresource_and_unreadable_lookups_
     // autoscale --off reads the count to keep from the status, which the editor may read.
     feast_as("editor", &ns, &["autoscale", "hpa", "--off", "--yes"])
         .success()
-        .stdout(contains("set Deployment feast-hpa to 3 replica(s)"));
-    assert_eq!(spec(&ns, "hpa")["replicas"], json!(3));
+        .stdout(contains("set Deployment feast-hpa to 2 replica(s)"));
+    assert_eq!(spec(&ns, "hpa")["replicas"], json!(2));
 }
 
 #[tokio::test]
@@ -878,11 +878,11 @@ async fn autoscale_off_keeps_the_hpas_desired_count() {
         .success()
         .stdout(contains("featurestore.feast.dev/hpa configured"))
         .stdout(contains(
-            "keep Deployment feast-hpa at 3 replica(s) (it runs 3 already)",
+            "keep Deployment feast-hpa at 2 replica(s) (it runs 2 already)",
         ))
         .stdout(contains("delete HorizontalPodAutoscaler feast-hpa"));
     let after = spec(&ns, "hpa");
-    assert_eq!(after["replicas"], json!(3));
+    assert_eq!(after["replicas"], json!(2));
     assert_eq!(after["services"]["scaling"], json!({}));
     assert_eq!(
         after["services"]["podDisruptionBudgets"],
@@ -1505,7 +1505,7 @@ async fn on_a_terminal_yes_sends_the_risky_change() {
         shown.contains("featurestore.feast.dev/hpa configured"),
         "{shown}"
     );
-    assert_eq!(spec(&ns, "hpa")["replicas"], json!(3));
+    assert_eq!(spec(&ns, "hpa")["replicas"], json!(2));
 }
 
 #[tokio::test]

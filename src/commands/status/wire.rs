@@ -7,7 +7,6 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStatus, DeploymentStrategy,
 };
@@ -16,13 +15,15 @@ use k8s_openapi::api::autoscaling::v2::{
 };
 use k8s_openapi::api::core::v1::{
     Affinity, ContainerState, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus,
-    PodCondition, PodSpec, PodTemplateSpec, TopologySpreadConstraint,
+    Node, NodeCondition, NodeSpec, NodeStatus, PodCondition, PodSpec, PodTemplateSpec, Taint,
+    TopologySpreadConstraint,
 };
 use k8s_openapi::api::policy::v1::{
     PodDisruptionBudget, PodDisruptionBudgetSpec, PodDisruptionBudgetStatus,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use k8s_openapi::jiff::Timestamp;
+use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
@@ -295,6 +296,79 @@ impl WirePdb {
             metadata: self.metadata.clone(),
             spec: self.spec.clone(),
             status: self.status.clone(),
+        }
+    }
+}
+
+/// A Node: its name and labels (the zone), whether it takes pods (`spec.unschedulable`, the
+/// taints) and its `Ready` condition. Its status' images, addresses and capacity, most of a
+/// Node, are skipped.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WireNode {
+    #[serde(deserialize_with = "slim_meta")]
+    pub metadata: ObjectMeta,
+    spec: Option<WireNodeSpec>,
+    status: Option<WireNodeStatus>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct WireNodeSpec {
+    unschedulable: Option<bool>,
+    taints: Option<Vec<Taint>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct WireNodeStatus {
+    conditions: Option<Vec<WireCondition>>,
+}
+
+impl kube::Resource for WireNode {
+    type DynamicType = ();
+    type Scope = ClusterResourceScope;
+    fn kind(_: &()) -> Cow<'_, str> {
+        "Node".into()
+    }
+    fn group(_: &()) -> Cow<'_, str> {
+        "".into()
+    }
+    fn version(_: &()) -> Cow<'_, str> {
+        "v1".into()
+    }
+    fn plural(_: &()) -> Cow<'_, str> {
+        "nodes".into()
+    }
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
+impl WireNode {
+    pub fn to_node(&self) -> Node {
+        Node {
+            metadata: self.metadata.clone(),
+            spec: self.spec.as_ref().map(|s| NodeSpec {
+                unschedulable: s.unschedulable,
+                taints: s.taints.clone(),
+                ..NodeSpec::default()
+            }),
+            status: self.status.as_ref().map(|s| NodeStatus {
+                conditions: s.conditions.as_ref().map(|cs| {
+                    cs.iter()
+                        .filter(|c| c.type_ == "Ready")
+                        .map(|c| NodeCondition {
+                            type_: c.type_.clone(),
+                            status: c.status.clone(),
+                            reason: c.reason.clone(),
+                            message: c.message.clone(),
+                            ..NodeCondition::default()
+                        })
+                        .collect()
+                }),
+                ..NodeStatus::default()
+            }),
         }
     }
 }

@@ -18,6 +18,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ObjectMeta, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
+use serde_json::Value;
 
 /// Names the kubeconfig of an already running control plane to use instead of starting one.
 pub const KUBECONFIG_ENV: &str = "KUBECTL_FEAST_TEST_KUBECONFIG";
@@ -581,5 +582,86 @@ impl TestCluster {
             );
             std::thread::sleep(std::time::Duration::from_millis(300));
         }
+    }
+}
+
+/// One store of `status -o json` as its twin on another cluster must show it: names, times,
+/// uids and measured values (an HPA metric's current value, which metrics-server measures a
+/// little differently each time) aside. The namespace becomes `NS` wherever it appears; pods lose their names, nodes and
+/// zones (how many nodes and zones the ready ones use stays, in `placement`) and are sorted.
+pub fn twin_view(store: &Value, namespace: &str) -> Value {
+    const ASIDE: [&str; 5] = [
+        "uid",
+        "creationTimestamp",
+        "lastScaleTime",
+        "lastTransitionTime",
+        "namespace",
+    ];
+    fn walk(v: &Value, ns: &str) -> Value {
+        match v {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .filter(|(k, _)| !ASIDE.contains(&k.as_str()))
+                    .map(|(k, x)| (k.clone(), walk(x, ns)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(|x| walk(x, ns)).collect()),
+            Value::String(s) => Value::String(s.replace(ns, "NS")),
+            other => other.clone(),
+        }
+    }
+    let mut out = walk(store, namespace);
+    for autoscaler in ["/autoscaler", "/otherAutoscalers/0"] {
+        if let Some(metrics) = out
+            .pointer_mut(&format!("{autoscaler}/metrics"))
+            .and_then(Value::as_array_mut)
+        {
+            for m in metrics.iter_mut().filter_map(Value::as_object_mut) {
+                m.remove("current");
+            }
+        }
+    }
+    if let Some(pods) = out
+        .pointer_mut("/placement/pods")
+        .and_then(Value::as_array_mut)
+    {
+        for p in pods.iter_mut() {
+            if let Some(p) = p.as_object_mut() {
+                for k in ["name", "node", "zone"] {
+                    p.remove(k);
+                }
+            }
+        }
+        pods.sort_by_key(Value::to_string);
+    }
+    out
+}
+
+/// Holds a seeded store to its living twin: the same report, names, times and uids aside.
+pub fn assert_twins(seeded: &Value, seeded_ns: &str, living: &Value, living_ns: &str) {
+    let (a, b) = (twin_view(seeded, seeded_ns), twin_view(living, living_ns));
+    if a != b {
+        let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+        let (a, b) = (pretty(&a), pretty(&b));
+        let first = a
+            .lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(0);
+        panic!(
+            "store {} differs from its living twin from line {}:\nseeded:\n{}\nliving:\n{}",
+            seeded["name"],
+            first + 1,
+            a.lines()
+                .skip(first.saturating_sub(5))
+                .take(30)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            b.lines()
+                .skip(first.saturating_sub(5))
+                .take(30)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
     }
 }
