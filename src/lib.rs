@@ -45,6 +45,7 @@ pub mod cluster;
 pub mod commands;
 pub mod doctor;
 pub mod error;
+pub mod fast;
 pub mod featurestore;
 pub mod gitops;
 pub mod manifest_edit;

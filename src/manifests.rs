@@ -245,7 +245,11 @@ fn options(parts: usize) -> Options {
 /// its items. Empty documents are dropped. One JSON value is read by the JSON fast path; any
 /// other text (and JSON the fast path declines) by the YAML parser.
 pub fn parse_documents(source: &str, text: &str) -> Result<Vec<Document>> {
-    let roots = match json::parse(text) {
+    let fast = crate::fast::Fast::Json
+        .on()
+        .then(|| json::parse(text))
+        .flatten();
+    let roots = match fast {
         Some(p) => vec![(p.line, p.value, p.lines)],
         None => parse_yaml(text).map_err(|e| e.into_error(source, text))?,
     };
@@ -277,6 +281,9 @@ type Root = (usize, Value, Lines);
 /// independent in YAML); if a part does not parse alone, the whole text is parsed again in
 /// one piece, so an error reads exactly as it would have.
 fn parse_yaml(text: &str) -> std::result::Result<Vec<Root>, YamlFailure> {
+    if !crate::fast::Fast::Cut.on() {
+        return parse_parts(text, &[0]);
+    }
     let threads = crate::parallel::threads();
     let starts = part_starts(text, threads);
     if starts.len() > 1 {

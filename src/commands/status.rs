@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use clap::Args;
 use futures::{Stream, StreamExt};
-use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 
@@ -441,7 +441,12 @@ where
 
 /// The pods as protobuf (a third of the bytes of JSON, and far less work for the server), or
 /// as JSON when the server does not answer protobuf or answers an error.
-async fn list_pods(client: &kube::Client, scope: &Scope, lp: &ListParams) -> Source<PodInfo> {
+async fn list_pods(
+    client: &kube::Client,
+    scope: &Scope,
+    lp: &ListParams,
+    slim: bool,
+) -> Source<PodInfo> {
     if proto::enabled()
         && let Some(pods) = proto::list_pods(client, scope.namespace.as_deref(), lp, PAGE).await
     {
@@ -451,7 +456,14 @@ async fn list_pods(client: &kube::Client, scope: &Scope, lp: &ListParams) -> Sou
                 .collect(),
         );
     }
-    list_kind(scope.api(client), lp.clone(), |p: WirePod| p.to_pod_info()).await
+    if slim {
+        list_kind(scope.api(client), lp.clone(), |p: WirePod| p.to_pod_info()).await
+    } else {
+        list_kind(scope.api(client), lp.clone(), |p: Pod| {
+            PodInfo::from_pod(&p)
+        })
+        .await
+    }
 }
 
 /// Nodes are read for their zone label and whether they take pods (cordoned, tainted, not
@@ -466,6 +478,12 @@ fn value_of(obj: &DynamicObject) -> Option<Value> {
 }
 
 async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Inventory> {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+    use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+    // The slim shapes, or (`KUBECTL_FEAST_SIMPLE=slim`, for bench/run) the full types they
+    // stand in for.
+    let slim = crate::fast::Fast::Slim.on();
     let client = &cluster.client;
     let owned = ListParams::default().labels(&scope.owned_selector());
     let all = ListParams::default();
@@ -477,13 +495,54 @@ async fn fetch(cluster: &Cluster, scope: &Scope) -> Result<Inventory> {
         // page after the first (a continue token) took the server three to four times as long
         // as the first: at 2,000 stores, 1.1-1.4 s in pages of 500 against 0.3 s whole
         // (docs/performance.md). Each store is kept as text as soon as it is decoded.
-        crate::cluster::list_pages(&stores_api, &stores_params, None, |s| s.text),
-        list_kind(scope.api(client), owned.clone(), |d: WireDeployment| d
-            .to_deployment()),
-        list_kind(scope.api(client), all.clone(), |h: WireHpa| h.to_hpa()),
-        list_kind(scope.api(client), all.clone(), |p: WirePdb| p.to_pdb()),
-        list_pods(client, scope, &owned),
-        list_nodes(client),
+        async {
+            if slim {
+                crate::cluster::list_pages(&stores_api, &stores_params, None, |s| s.text).await
+            } else {
+                let full = scope.dynamic_api(client, &crate::cluster::featurestore_resource());
+                crate::cluster::list_pages(&full, &stores_params, None, |s| {
+                    serde_json::to_string(&s).unwrap_or_default()
+                })
+                .await
+            }
+        },
+        async {
+            if slim {
+                list_kind(scope.api(client), owned.clone(), |d: WireDeployment| {
+                    d.to_deployment()
+                })
+                .await
+            } else {
+                list_kind(scope.api(client), owned.clone(), |d: Deployment| d).await
+            }
+        },
+        async {
+            if slim {
+                list_kind(scope.api(client), all.clone(), |h: WireHpa| h.to_hpa()).await
+            } else {
+                list_kind(
+                    scope.api(client),
+                    all.clone(),
+                    |h: HorizontalPodAutoscaler| h,
+                )
+                .await
+            }
+        },
+        async {
+            if slim {
+                list_kind(scope.api(client), all.clone(), |p: WirePdb| p.to_pdb()).await
+            } else {
+                list_kind(scope.api(client), all.clone(), |p: PodDisruptionBudget| p).await
+            }
+        },
+        list_pods(client, scope, &owned, slim),
+        async {
+            if slim {
+                list_nodes(client).await
+            } else {
+                list_kind(Api::all(client.clone()), all.clone(), |n: Node| n).await
+            }
+        },
         crate::cluster::list_pages(&keda_api, &all, Some(PAGE), |o| value_of(&o)),
     );
     let stores = stores

@@ -722,3 +722,64 @@ fn bad_flag_values_are_refused_with_the_flag_and_the_accepted_form() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+/// The fast parse paths (the JSON reader, YAML cut into parts on every core) and the simple
+/// ones they stand in for (`KUBECTL_FEAST_SIMPLE`, src/fast.rs) give the same report, lines
+/// included, on texts large enough to be cut.
+#[test]
+fn the_fast_parse_paths_report_what_the_simple_ones_do() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut docs = Vec::new();
+    for (i, f) in ["hpa-remote-registry", "static-redis", "unsafe/hpa-mistakes"]
+        .iter()
+        .cycle()
+        .take(600)
+        .enumerate()
+    {
+        let text = std::fs::read_to_string(repo(&format!("examples/{f}.yaml"))).expect("example");
+        for doc in text
+            .split("\n---\n")
+            .filter(|d| d.contains("kind: FeatureStore"))
+        {
+            docs.push(doc.replacen("name: ", &format!("name: n{i}-"), 1));
+        }
+    }
+    let yaml = dir.path().join("stores.yaml");
+    std::fs::write(&yaml, docs.join("\n---\n")).expect("write YAML");
+    assert!(docs.join("").len() > 256 * 1024, "large enough to be cut");
+    // The same stores as one List, as `kubectl get -o json` prints it.
+    let list =
+        json_of(plugin().args(["validate", "-f", &yaml.display().to_string(), "-o", "json"]));
+    assert!(
+        list["summary"]["objects"].as_u64().unwrap_or(0) >= 600,
+        "{}",
+        list["summary"]
+    );
+    let items: Vec<Value> = docs
+        .iter()
+        .map(|d| serde_saphyr::from_str::<Value>(d).expect("example YAML"))
+        .collect();
+    let json = dir.path().join("stores.json");
+    std::fs::write(
+        &json,
+        serde_json::to_string_pretty(
+            &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}),
+        )
+        .expect("JSON"),
+    )
+    .expect("write JSON");
+    for file in [&yaml, &json] {
+        let run = |simple: &str| {
+            json_of(plugin().env("KUBECTL_FEAST_SIMPLE", simple).args([
+                "validate",
+                "-f",
+                &file.display().to_string(),
+                "-o",
+                "json",
+            ]))
+        };
+        let fast = run("");
+        assert_eq!(fast, run("all"), "{}", file.display());
+        assert!(fast["summary"]["invalid"].as_u64().unwrap_or(0) > 0);
+    }
+}

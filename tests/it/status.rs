@@ -363,7 +363,8 @@ async fn one_list_per_kind_whatever_the_number_of_stores() {
 }
 
 /// Pods are read as protobuf (a third of the bytes of JSON); what `status` derives from them
-/// is what it derived from JSON (`KUBECTL_FEAST_PROTOBUF=0`): nodes, restarts, and why a pod
+/// is what it derived from JSON (`KUBECTL_FEAST_SIMPLE=protobuf`), and from kube's full types
+/// (`KUBECTL_FEAST_SIMPLE=slim`): nodes, restarts, and why a pod
 /// is not ready. The seed writes running pods only; the not-ready ones are written here, as
 /// the kubelet would report them, since the living cluster's crash-looping pods change (their
 /// restart counts) between two runs.
@@ -401,10 +402,10 @@ async fn pods_read_as_protobuf_tell_the_same_story_as_json() {
         ];
         cluster().kubectl_ok(&args);
     }
-    let run = |protobuf: &str| {
+    let run = |simple: &str| {
         let out = cluster()
             .plugin()
-            .env("KUBECTL_FEAST_PROTOBUF", protobuf)
+            .env("KUBECTL_FEAST_SIMPLE", simple)
             .args(["-n", &ns, "status", "-o", "json", "-v"])
             .output()
             .expect("the plugin runs");
@@ -419,7 +420,9 @@ async fn pods_read_as_protobuf_tell_the_same_story_as_json() {
             list.expect("a pods LIST"),
         )
     };
-    let (protobuf, json) = (run("1"), run("0"));
+    // The fast paths and the simple ones they stand in for (crate::fast): protobuf pods and
+    // slim shapes, against JSON pods and kube's full types.
+    let (protobuf, json, full) = (run(""), run("protobuf"), run("protobuf,slim"));
     assert!(protobuf.1.ends_with("(protobuf)"), "{}", protobuf.1);
     assert!(!json.1.ends_with("(protobuf)"), "{}", json.1);
     // The same report, but for the count of the cluster's nodes, which other tests add to
@@ -432,6 +435,7 @@ async fn pods_read_as_protobuf_tell_the_same_story_as_json() {
         v
     };
     assert_eq!(report(&protobuf.0), report(&json.0));
+    assert_eq!(report(&protobuf.0), report(&full.0));
     let text = protobuf.0;
     for fact in [
         "Unschedulable: 0/3 nodes are available",

@@ -21,9 +21,10 @@ pub const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
 /// Every protobuf answer starts with these four bytes.
 const MAGIC: &[u8] = b"k8s\0";
 
-/// `KUBECTL_FEAST_PROTOBUF=0` lists pods as JSON, as before this encoding was used.
+/// `KUBECTL_FEAST_SIMPLE=protobuf` lists pods as JSON, as before this encoding was used
+/// (`crate::fast`).
 pub fn enabled() -> bool {
-    std::env::var_os("KUBECTL_FEAST_PROTOBUF").is_none_or(|v| v != "0")
+    crate::fast::Fast::Protobuf.on()
 }
 
 /// k8s.io/apimachinery `runtime.Unknown`: the envelope around every protobuf object.
