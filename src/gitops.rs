@@ -1,20 +1,29 @@
 //! Who else owns a FeatureStore: the GitOps tools that sync it from Git and will revert a live
-//! change (or keep showing it as drift). Pure: read from the live object's labels and
-//! annotations only.
+//! change (or keep showing it as drift). Pure: read from the live object's labels, annotations
+//! and `managedFields`.
 //!
 //! The markers are the ones these tools write themselves:
 //! - Argo CD: the annotation `argocd.argoproj.io/tracking-id` (`<app>:<group>/<kind>:<ns>/<name>`,
-//!   annotation tracking, the default since Argo CD 2.x for new installs), or the label
-//!   `app.kubernetes.io/instance` (label tracking, the older default) when no Helm release
-//!   claims it (Helm sets the same label, with the annotation `meta.helm.sh/release-name`).
+//!   annotation tracking, the default since Argo CD 2.x for new installs), or its label tracking:
+//!   the label named by `application.instanceLabelKey`, `argocd.argoproj.io/instance` as Argo
+//!   CD's docs recommend, or `app.kubernetes.io/instance` (the older default) when no Helm
+//!   release claims it (Helm sets the same label, with the annotation
+//!   `meta.helm.sh/release-name`).
 //! - Flux: the labels `kustomize.toolkit.fluxcd.io/name`/`namespace` (a Kustomization) and
 //!   `helm.toolkit.fluxcd.io/name`/`namespace` (a HelmRelease).
+//!
+//! Beyond markers, a store synced without them (a tracking method or label key of one's own) is
+//! still seen by the field managers these tools apply with, in `metadata.managedFields`: Argo
+//! CD's server-side apply (`argocd-controller`, its `ArgoCDSSAManager`) and its application
+//! controller's other writes (`argocd-application-controller`), and Flux's
+//! `kustomize-controller` and `helm-controller`.
 
 use serde_json::Value;
 
 use crate::featurestore::lookup;
 
 pub const ARGO_TRACKING_ID: &str = "argocd.argoproj.io/tracking-id";
+pub const ARGO_INSTANCE_LABEL: &str = "argocd.argoproj.io/instance";
 pub const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
 pub const HELM_RELEASE_ANNOTATION: &str = "meta.helm.sh/release-name";
 pub const FLUX_KUSTOMIZE_NAME: &str = "kustomize.toolkit.fluxcd.io/name";
@@ -31,6 +40,37 @@ pub enum Owner {
     FluxKustomization { name: String, namespace: String },
     /// A Flux HelmRelease (`namespace/name`).
     FluxHelmRelease { name: String, namespace: String },
+    /// A tool seen only by the field manager it applies with (no marker says which of its
+    /// Applications, Kustomizations or releases).
+    Manager { tool: Tool, manager: String },
+}
+
+/// The GitOps tools, for an owner seen by its field manager only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    ArgoCd,
+    FluxKustomize,
+    FluxHelm,
+}
+
+/// The field managers the tools apply with by default (their source: Argo CD's
+/// `common.ArgoCDSSAManager`, Flux's controller names).
+const MANAGERS: [(&str, Tool); 4] = [
+    ("argocd-controller", Tool::ArgoCd),
+    ("argocd-application-controller", Tool::ArgoCd),
+    ("kustomize-controller", Tool::FluxKustomize),
+    ("helm-controller", Tool::FluxHelm),
+];
+
+impl Owner {
+    fn tool(&self) -> Tool {
+        match self {
+            Owner::ArgoCd { .. } => Tool::ArgoCd,
+            Owner::FluxKustomization { .. } => Tool::FluxKustomize,
+            Owner::FluxHelmRelease { .. } => Tool::FluxHelm,
+            Owner::Manager { tool, .. } => *tool,
+        }
+    }
 }
 
 fn metadata_str<'a>(object: &'a Value, map: &str, key: &str) -> Option<&'a str> {
@@ -52,6 +92,11 @@ pub fn owners(object: &Value) -> Vec<Owner> {
         out.push(Owner::ArgoCd {
             app,
             marker: ARGO_TRACKING_ID,
+        });
+    } else if let Some(app) = label(ARGO_INSTANCE_LABEL) {
+        out.push(Owner::ArgoCd {
+            app: app.to_string(),
+            marker: ARGO_INSTANCE_LABEL,
         });
     } else if let Some(app) = label(INSTANCE_LABEL)
         && annotation(HELM_RELEASE_ANNOTATION).is_none()
@@ -79,6 +124,22 @@ pub fn owners(object: &Value) -> Vec<Owner> {
             namespace: label(FLUX_HELM_NAMESPACE).unwrap_or(own_ns).to_string(),
         });
     }
+    // A tool no marker names, seen by the manager it applied with.
+    let managers = lookup(object, "metadata.managedFields")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.get("manager").and_then(Value::as_str));
+    for manager in managers {
+        if let Some((_, tool)) = MANAGERS.iter().find(|(m, _)| *m == manager)
+            && !out.iter().any(|o| o.tool() == *tool)
+        {
+            out.push(Owner::Manager {
+                tool: *tool,
+                manager: manager.to_string(),
+            });
+        }
+    }
     out
 }
 
@@ -95,19 +156,32 @@ impl Owner {
             Owner::FluxHelmRelease { name, namespace } => {
                 format!("Flux HelmRelease {namespace}/{name}")
             }
+            Owner::Manager { tool, manager } => format!(
+                "{} (its field manager {manager} applied it; no label or annotation says which {})",
+                match tool {
+                    Tool::ArgoCd => "Argo CD",
+                    Tool::FluxKustomize => "Flux's kustomize-controller",
+                    Tool::FluxHelm => "Flux's helm-controller",
+                },
+                match tool {
+                    Tool::ArgoCd => "Application",
+                    Tool::FluxKustomize => "Kustomization",
+                    Tool::FluxHelm => "HelmRelease",
+                }
+            ),
         }
     }
 
     /// Who reverts a live change, and when.
     pub fn consequence(&self) -> &'static str {
-        match self {
-            Owner::ArgoCd { .. } => {
+        match self.tool() {
+            Tool::ArgoCd => {
                 "it reverts a live change at its next sync when self-heal is on, and shows the store OutOfSync until then"
             }
-            Owner::FluxKustomization { .. } => {
+            Tool::FluxKustomize => {
                 "it re-applies the manifest from Git at its next reconcile (every interval) and reverts a live change"
             }
-            Owner::FluxHelmRelease { .. } => {
+            Tool::FluxHelm => {
                 "its next upgrade or drift correction puts the chart's values back and reverts a live change"
             }
         }
@@ -191,6 +265,42 @@ mod tests {
             }]
         );
         assert!(risk(&h).is_some_and(|r| r.contains("Flux HelmRelease ml/feast")));
+    }
+
+    #[test]
+    fn argo_cds_recommended_instance_label_names_the_application() {
+        let o = obj(json!({ARGO_INSTANCE_LABEL: "shop"}), json!({}));
+        assert_eq!(
+            owners(&o),
+            vec![Owner::ArgoCd {
+                app: "shop".into(),
+                marker: ARGO_INSTANCE_LABEL
+            }]
+        );
+    }
+
+    #[test]
+    fn a_store_without_markers_is_seen_by_the_manager_that_applied_it() {
+        for (manager, tool) in MANAGERS {
+            let mut o = obj(json!({}), json!({}));
+            o["metadata"]["managedFields"] = json!([
+                {"manager": "kubectl-client-side-apply", "operation": "Update"},
+                {"manager": manager, "operation": "Apply"}
+            ]);
+            assert_eq!(
+                owners(&o),
+                vec![Owner::Manager {
+                    tool,
+                    manager: manager.into()
+                }],
+                "{manager}"
+            );
+            assert!(risk(&o).is_some_and(|r| r.contains(manager)), "{manager}");
+        }
+        // A marker of the same tool says more: the manager adds nothing.
+        let mut o = obj(json!({FLUX_KUSTOMIZE_NAME: "apps"}), json!({}));
+        o["metadata"]["managedFields"] = json!([{"manager": "kustomize-controller"}]);
+        assert_eq!(owners(&o).len(), 1);
     }
 
     #[test]

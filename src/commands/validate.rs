@@ -257,8 +257,8 @@ pub fn files_report(docs: &[Document], what_if: Option<&WhatIf>, crd: Option<&Cr
     for (doc, checked) in docs.iter().zip(checked.iter_mut()) {
         if let Some(result) = checked.take() {
             results.push(result);
-        } else if let Some((findings, _)) = keda::is_scaled_object(&doc.value)
-            .then(|| scaled_object_result(&doc.value, &stores, keda::Source::Manifest))
+        } else if let Some(findings) = keda::is_scaled_object(&doc.value)
+            .then(|| scaled_object_findings(&doc.value, &stores, keda::Source::Manifest))
             .flatten()
         {
             let line_of = |path: &str| Some(doc.line_of(path));
@@ -302,6 +302,26 @@ impl<'a> Stores<'a> {
             .find(|fs| keda::same_namespace(namespace, FeatureStore::new(fs).namespace()))
             .copied()
     }
+}
+
+/// A ScaledObject's findings against the FeatureStore it aims at (by its target and namespace),
+/// or `None` when it scales none of `stores`: then it is not this plugin's business. One whose
+/// target names a FeatureStore that is not there gets `keda/target-not-found`.
+fn scaled_object_findings(
+    so: &Value,
+    stores: &Stores<'_>,
+    source: keda::Source,
+) -> Option<Vec<rules::Finding>> {
+    Some(match scaled_object_result(so, stores, source) {
+        Some((findings, _)) => findings,
+        None => match keda::target(so) {
+            keda::Target::FeatureStore(target) => {
+                let names: Vec<&str> = stores.by_name.keys().copied().collect();
+                vec![keda::target_not_found(so, target, &names)]
+            }
+            _ => return None,
+        },
+    })
 }
 
 /// A ScaledObject's findings against the FeatureStore it aims at (by its target and namespace),

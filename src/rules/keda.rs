@@ -147,6 +147,7 @@ pub fn check(so: &Value, store: &Value, source: Source) -> Vec<Finding> {
     two_owners(&mut out, so_name, &fs, source);
     unsafe_persistence(&mut out, so, store, store_name);
     missing_requests(&mut out, so, &fs);
+    scale_to_zero(&mut out, so, so_name, store_name);
     paused_note(&mut out, so, so_name);
     let mut findings = out.0;
     findings.sort_by_key(|f| f.severity);
@@ -279,6 +280,76 @@ fn missing_requests(out: &mut Findings, so: &Value, fs: &FeatureStore) {
                 ),
             );
         }
+    }
+}
+
+/// `keda/scale-to-zero`: KEDA writes 0 through /scale when the triggers go idle, and the CRD's
+/// minimum for `spec.replicas` is 1. A scaler of `cpu` or `memory` alone never goes idle.
+fn scale_to_zero(out: &mut Findings, so: &Value, so_name: &str, store_name: &str) {
+    let int = |path: &str| lookup(so, path).and_then(Value::as_i64);
+    let only_resource_triggers = lookup(so, "spec.triggers")
+        .and_then(Value::as_array)
+        .is_some_and(|ts| {
+            !ts.is_empty()
+                && ts.iter().all(|t| {
+                    matches!(
+                        lookup(t, "type").and_then(Value::as_str),
+                        Some("cpu" | "memory")
+                    )
+                })
+        });
+    let (path, what) = if int("spec.idleReplicaCount") == Some(0) {
+        ("spec.idleReplicaCount", "idleReplicaCount is 0")
+    } else if int("spec.minReplicaCount") == Some(0) {
+        ("spec.minReplicaCount", "minReplicaCount is 0")
+    } else if lookup(so, "spec.minReplicaCount").is_none() && !only_resource_triggers {
+        ("spec", "minReplicaCount is not set (KEDA's default is 0)")
+    } else {
+        return;
+    };
+    out.operator(
+        Severity::Error,
+        RuleId::KedaScaleToZero,
+        path,
+        format!(
+            "ScaledObject {so_name}: {what}, so KEDA scales FeatureStore {store_name} to 0 when its \
+             triggers go idle, but the CRD's minimum for spec.replicas is 1: the API server refuses \
+             that write (spec.replicas in body should be greater than or equal to 1) and KEDA's HPA \
+             reports FailedUpdateScale"
+        ),
+        "Set minReplicaCount: 1 (or more) and remove idleReplicaCount: a FeatureStore cannot scale \
+         to zero.",
+    );
+}
+
+/// `keda/target-not-found`: a ScaledObject aimed at a FeatureStore the input does not hold
+/// (a typo in `scaleTargetRef.name`, or the store lives elsewhere), with the nearest name.
+pub fn target_not_found(so: &Value, target: &str, names: &[&str]) -> Finding {
+    let nearest = crate::suggest::nearest(target, names.iter().copied());
+    Finding {
+        severity: Severity::Warning,
+        rule: RuleId::KedaTargetNotFound,
+        path: "spec.scaleTargetRef.name".into(),
+        message: format!(
+            "ScaledObject {} targets FeatureStore {target}, which is not {}{}",
+            name(so),
+            match namespace(so).filter(|n| !n.is_empty()) {
+                Some(ns) => format!("in namespace {ns}"),
+                None => "in the input".into(),
+            },
+            nearest
+                .map(|n| format!(": did you mean {n}?"))
+                .unwrap_or_default()
+        ),
+        hint: match nearest {
+            Some(n) => format!(
+                "Set spec.scaleTargetRef.name: {n}, or add FeatureStore {target} to what is checked."
+            ),
+            None => format!(
+                "Add FeatureStore {target} to what is checked, or fix spec.scaleTargetRef.name."
+            ),
+        },
+        origin: super::Origin::Operator,
     }
 }
 
@@ -453,6 +524,63 @@ mod tests {
 
     fn rules(findings: &[Finding]) -> Vec<RuleId> {
         findings.iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn scaling_a_featurestore_to_zero_is_refused_by_the_crd() {
+        let fs = json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "name": "orders"});
+        let store = scalable_store(json!({}));
+        for (field, value, path) in [
+            ("minReplicaCount", 0, "spec.minReplicaCount"),
+            ("idleReplicaCount", 0, "spec.idleReplicaCount"),
+        ] {
+            let mut s = so(fs.clone());
+            s["spec"][field] = json!(value);
+            let f = check(&s, &store, Source::Manifest);
+            assert_eq!(rules(&f), [RuleId::KedaScaleToZero], "{field}");
+            assert_eq!(f[0].path, path);
+            assert!(
+                f[0].message.contains("greater than or equal to 1"),
+                "{}",
+                f[0].message
+            );
+        }
+        // KEDA's default minimum (0) matters only for a trigger that can go idle.
+        let mut s = so(fs.clone());
+        s["spec"]
+            .as_object_mut()
+            .map(|o| o.remove("minReplicaCount"));
+        s["spec"]["triggers"] = json!([{"type": "prometheus", "metadata": {"threshold": "10"}}]);
+        let f = check(&s, &store, Source::Manifest);
+        assert_eq!(rules(&f), [RuleId::KedaScaleToZero]);
+        assert_eq!(f[0].path, "spec");
+        s["spec"]["triggers"] =
+            json!([{"type": "cpu", "metricType": "AverageValue", "metadata": {"value": "100m"}}]);
+        assert!(check(&s, &store, Source::Manifest).is_empty());
+        // A minimum of 1 or more is what the CRD allows.
+        assert!(check(&so(fs), &store, Source::Manifest).is_empty());
+    }
+
+    #[test]
+    fn a_target_that_is_not_in_the_input_names_the_nearest_store() {
+        let s = so(json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "name": "order"}));
+        let f = target_not_found(&s, "order", &["orders", "pricing"]);
+        assert_eq!(f.rule, RuleId::KedaTargetNotFound);
+        assert_eq!(f.path, "spec.scaleTargetRef.name");
+        assert!(
+            f.message.contains(
+                "targets FeatureStore order, which is not in namespace feast: did you mean orders?"
+            ),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.hint.contains("spec.scaleTargetRef.name: orders"),
+            "{}",
+            f.hint
+        );
+        let f = target_not_found(&s, "order", &["pricing"]);
+        assert!(!f.message.contains("did you mean"), "{}", f.message);
     }
 
     #[test]

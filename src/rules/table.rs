@@ -170,6 +170,10 @@ rules! {
         "a ScaledObject `cpu` or `memory` trigger on utilization (KEDA's default `metricType`) while a serving container of the store sets no matching request";
     KedaPaused = "keda/paused", info, "operator",
         "a ScaledObject paused by `autoscaling.keda.sh/paused` or `autoscaling.keda.sh/paused-replicas`: KEDA leaves the count alone";
+    KedaScaleToZero = "keda/scale-to-zero", error, "schema",
+        "a ScaledObject on a FeatureStore with `minReplicaCount: 0` or `idleReplicaCount: 0` (or, with a trigger other than `cpu` and `memory`, no `minReplicaCount`: KEDA's default is 0): the CRD's minimum for `spec.replicas` is 1, so the API server refuses KEDA's write of 0 through the scale subresource";
+    KedaTargetNotFound = "keda/target-not-found", warning, "operator",
+        "a ScaledObject whose `scaleTargetRef` names a FeatureStore that is not in the input (or, live, not in its namespace), with the nearest name there is";
 }
 
 /// The markdown table of docs/rules.md.

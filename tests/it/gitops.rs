@@ -157,6 +157,74 @@ async fn a_flux_store_needs_yes_and_names_the_kustomization_or_helm_release() {
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
+/// Argo CD's recommended instance label, and stores applied from Git with no marker at all: the
+/// API server records the tool's field manager in managedFields (server-side apply with the
+/// manager name each tool uses), and that is enough to name the tool.
+#[tokio::test]
+async fn argo_cds_instance_label_and_the_tools_field_managers_are_recognised() {
+    let ns = cluster().namespace("gitops-managers").await;
+    apply(&manifest(
+        &ns,
+        "labelled",
+        json!({"labels": {"argocd.argoproj.io/instance": "shop"}}),
+        json!({"replicas": 2}),
+    ));
+    let out = feast(&ns, &["scale", "labelled", "--replicas", "3"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("Argo CD Application \"shop\" (by its argocd.argoproj.io/instance marker)"),
+        "{}",
+        text(&out.stderr)
+    );
+    for (name, manager, named) in [
+        (
+            "by-argo",
+            "argocd-controller",
+            "Argo CD (its field manager argocd-controller",
+        ),
+        (
+            "by-flux",
+            "kustomize-controller",
+            "Flux's kustomize-controller (its field manager kustomize-controller",
+        ),
+        (
+            "by-helm",
+            "helm-controller",
+            "Flux's helm-controller (its field manager helm-controller",
+        ),
+    ] {
+        let out = support::with_stdin(
+            cluster().kubectl().args([
+                "apply",
+                "--server-side",
+                &format!("--field-manager={manager}"),
+                "-f",
+                "-",
+            ]),
+            &manifest(&ns, name, json!({}), json!({"replicas": 2})).to_string(),
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let out = feast(&ns, &["pdb", name, "--max-unavailable", "1"]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains(named),
+            "{name}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            get(&ns, name)["spec"]["services"]
+                .get("podDisruptionBudgets")
+                .is_none(),
+            "nothing was sent"
+        );
+    }
+    // kubectl's own client-side apply is nobody's GitOps.
+    apply(&manifest(&ns, "by-hand", json!({}), json!({"replicas": 2})));
+    let out = feast(&ns, &["pdb", "by-hand", "--max-unavailable", "1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
 fn write(dir: &Path, name: &str, content: &str) {
     std::fs::write(dir.join(name), content).expect("write file");
 }
