@@ -379,8 +379,16 @@ async fn live_report(
     }
     if !stores.is_empty() {
         let stores = Stores::new(stores.iter().map(|o| o.as_ref()));
+        // Every store of the scope was read when none is named: a ScaledObject aimed at a
+        // FeatureStore that is not there is then worth a word.
+        let whole = args.names.is_empty();
         for so in scaled_objects(&cluster, global.all_namespaces).await? {
-            if let Some((findings, _)) = scaled_object_result(&so, &stores, keda::Source::Live) {
+            let findings = if whole {
+                scaled_object_findings(&so, &stores, keda::Source::Live)
+            } else {
+                scaled_object_result(&so, &stores, keda::Source::Live).map(|(f, _)| f)
+            };
+            if let Some(findings) = findings {
                 results.push(ObjectResult::new("cluster", None, &so, findings, &|_| None));
             }
         }
@@ -532,6 +540,30 @@ mod tests {
         assert_eq!((so.kind.as_str(), so.valid), ("ScaledObject", false));
         assert_eq!(so.findings[0].finding.rule, RuleId::KedaTargetsDeployment);
         assert!(so.persistence.is_empty());
+    }
+
+    #[test]
+    fn a_scaled_object_aimed_at_a_featurestore_not_in_the_input_is_not_skipped() {
+        let docs = vec![
+            doc(
+                json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "metadata": {"name": "orders"}, "spec": {"feastProject": "p"}}),
+            ),
+            doc(
+                json!({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "so"}, "spec": {"scaleTargetRef": {"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "name": "order"}, "minReplicaCount": 1}}),
+            ),
+        ];
+        let r = files_report(&docs, None, None);
+        assert_eq!((r.summary.scaled_objects, r.summary.skipped), (1, 0));
+        let so = &r.results[1];
+        assert_eq!(so.findings[0].finding.rule, RuleId::KedaTargetNotFound);
+        assert!(
+            so.findings[0]
+                .finding
+                .message
+                .contains("did you mean orders?"),
+            "{}",
+            so.findings[0].finding.message
+        );
     }
 
     #[test]

@@ -287,22 +287,22 @@ fn missing_requests(out: &mut Findings, so: &Value, fs: &FeatureStore) {
 /// minimum for `spec.replicas` is 1. A scaler of `cpu` or `memory` alone never goes idle.
 fn scale_to_zero(out: &mut Findings, so: &Value, so_name: &str, store_name: &str) {
     let int = |path: &str| lookup(so, path).and_then(Value::as_i64);
-    let only_resource_triggers = lookup(so, "spec.triggers")
+    // A trigger that can go idle (anything but the cpu and memory scalers).
+    let can_idle = lookup(so, "spec.triggers")
         .and_then(Value::as_array)
         .is_some_and(|ts| {
-            !ts.is_empty()
-                && ts.iter().all(|t| {
-                    matches!(
-                        lookup(t, "type").and_then(Value::as_str),
-                        Some("cpu" | "memory")
-                    )
-                })
+            ts.iter().any(|t| {
+                !matches!(
+                    lookup(t, "type").and_then(Value::as_str),
+                    Some("cpu" | "memory")
+                )
+            })
         });
     let (path, what) = if int("spec.idleReplicaCount") == Some(0) {
         ("spec.idleReplicaCount", "idleReplicaCount is 0")
     } else if int("spec.minReplicaCount") == Some(0) {
         ("spec.minReplicaCount", "minReplicaCount is 0")
-    } else if lookup(so, "spec.minReplicaCount").is_none() && !only_resource_triggers {
+    } else if lookup(so, "spec.minReplicaCount").is_none() && can_idle {
         ("spec", "minReplicaCount is not set (KEDA's default is 0)")
     } else {
         return;
