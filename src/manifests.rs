@@ -37,6 +37,8 @@ pub struct Document {
     pub value: Value,
     /// Dotted field path (`spec.services.registry`) → 1-based line.
     lines: Lines,
+    /// The kustomization that uses this file as a patch: a partial object, not a whole one.
+    pub patch_of: Option<String>,
 }
 
 impl Document {
@@ -46,6 +48,7 @@ impl Document {
             line,
             value,
             lines: Lines::default(),
+            patch_of: None,
         }
     }
 
@@ -87,12 +90,149 @@ pub struct InputFailure {
 pub struct Inputs {
     pub docs: Vec<Document>,
     pub failures: Vec<InputFailure>,
+    /// Helm chart templates met on the way, not checkable as they are.
+    pub templates: Vec<Template>,
+    /// Files left out by `--exclude`.
+    pub excluded: usize,
+}
+
+/// A Helm chart template: Go template text that is YAML only once `helm template` renders it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Template {
+    pub source: String,
+    /// The chart's directory (the one with `Chart.yaml`), when the file is under its
+    /// `templates/`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart: Option<String>,
+}
+
+impl Template {
+    /// The command that renders it into what can be checked.
+    pub fn command(&self) -> String {
+        use crate::suggest::shell_quote;
+        match &self.chart {
+            Some(chart) => format!(
+                "helm template {} | kubectl feast validate -f -",
+                shell_quote(chart)
+            ),
+            None => "helm template CHART | kubectl feast validate -f -".to_string(),
+        }
+    }
+}
+
+/// How paths are read: what `--exclude` leaves out.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Globs (`*` within a path segment, `**` across segments, `?` one character), matched
+    /// against each file's path and every tail of it (`templates/*.yaml` matches
+    /// `chart/templates/a.yaml`).
+    pub exclude: Vec<String>,
+}
+
+impl ReadOptions {
+    fn excludes(&self, path: &Path) -> bool {
+        let shown = path.display().to_string();
+        let tails = std::iter::once(shown.as_str())
+            .chain(shown.match_indices('/').map(|(i, _)| &shown[i + 1..]));
+        let tails: Vec<&str> = tails.collect();
+        self.exclude.iter().any(|g| {
+            tails
+                .iter()
+                .any(|t| glob_match(g.trim_start_matches("./"), t))
+        })
+    }
+}
+
+/// Whether `path` matches the glob `pattern` as a whole: `*` and `?` within one `/`-separated
+/// segment, `**` across any number of segments.
+pub fn glob_match(pattern: &str, path: &str) -> bool {
+    fn segment(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => segment(&p[1..], s) || (!s.is_empty() && segment(p, &s[1..])),
+            (Some(b'?'), Some(_)) => segment(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => segment(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    fn segments(p: &[&str], s: &[&str]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(&"**"), _) => segments(&p[1..], s) || (!s.is_empty() && segments(p, &s[1..])),
+            (Some(a), Some(b)) => segment(a.as_bytes(), b.as_bytes()) && segments(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<&str> = pattern.split('/').collect();
+    let s: Vec<&str> = path.split('/').collect();
+    segments(&p, &s)
+}
+
+/// The chart a file is a template of: a `templates` directory above it whose parent holds
+/// `Chart.yaml`.
+fn chart_of(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .skip(1)
+        .find(|dir| dir.file_name().is_some_and(|n| n == "templates"))
+        .and_then(Path::parent)
+        .filter(|chart| chart.join("Chart.yaml").is_file())
+        .map(Path::to_path_buf)
+}
+
+/// Go template actions (`{{ .Values.x }}`): text that is YAML only once rendered.
+fn has_template_actions(text: &str) -> bool {
+    text.find("{{").is_some_and(|i| text[i..].contains("}}"))
+}
+
+/// The files the kustomizations under `files` use as patches (`patches[].path`,
+/// `patchesStrategicMerge`, `patchesJson6902[].path`), each with its kustomization.
+fn kustomize_patches(files: &[PathBuf]) -> std::collections::HashMap<PathBuf, String> {
+    let mut out = std::collections::HashMap::new();
+    for k in files.iter().filter(|f| {
+        f.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| matches!(n, "kustomization.yaml" | "kustomization.yml"))
+    }) {
+        let Ok(text) = std::fs::read_to_string(k) else {
+            continue;
+        };
+        let Ok(v) = serde_saphyr::from_str::<Value>(&text) else {
+            continue;
+        };
+        let dir = k.parent().unwrap_or(Path::new("."));
+        let paths = ["patches", "patchesJson6902"]
+            .iter()
+            .filter_map(|key| v.get(key).and_then(Value::as_array))
+            .flatten()
+            .filter_map(|p| p.get("path").and_then(Value::as_str))
+            .chain(
+                v.get("patchesStrategicMerge")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    // An inline patch is YAML text, not a file name.
+                    .filter(|p| !p.contains('\n')),
+            );
+        for p in paths {
+            let file = dir.join(p);
+            let key = std::fs::canonicalize(&file).unwrap_or(file);
+            out.entry(key).or_insert_with(|| k.display().to_string());
+        }
+    }
+    out
 }
 
 /// Reads every path (`-` is stdin) into documents, in order. Directories are walked
 /// recursively in name order. An input that cannot be read or parsed is recorded and the
 /// rest are read all the same.
 pub fn read_inputs(paths: &[String], stdin: &mut dyn Read) -> Inputs {
+    read_inputs_with(paths, stdin, &ReadOptions::default())
+}
+
+/// [`read_inputs`] with `--exclude`: and in a directory, Helm chart templates are set aside
+/// (to be rendered first) and the files a kustomization uses as patches are marked as such.
+pub fn read_inputs_with(paths: &[String], stdin: &mut dyn Read, opts: &ReadOptions) -> Inputs {
     let mut inputs = Inputs::default();
     let add = |source: &str, parsed: Result<Vec<Document>>, inputs: &mut Inputs| match parsed {
         Ok(docs) => inputs.docs.extend(docs),
@@ -130,12 +270,34 @@ pub fn read_inputs(paths: &[String], stdin: &mut dyn Read) -> Inputs {
                 continue;
             }
         };
+        let patches = kustomize_patches(&files);
         for file in files {
+            if opts.excludes(&file) {
+                inputs.excluded += 1;
+                continue;
+            }
             let name = file.display().to_string();
-            let parsed = std::fs::File::open(&file)
+            let text = std::fs::File::open(&file)
                 .map_err(|e| Error::incomplete(format!("cannot read {name}: {e}")))
-                .and_then(|handle| read_bounded(&mut std::io::BufReader::new(handle), &name))
-                .and_then(|text| parse_documents(&name, &text));
+                .and_then(|handle| read_bounded(&mut std::io::BufReader::new(handle), &name));
+            let chart = chart_of(&file);
+            if chart.is_some() || text.as_deref().is_ok_and(has_template_actions) {
+                inputs.templates.push(Template {
+                    source: name,
+                    chart: chart.map(|c| c.display().to_string()),
+                });
+                continue;
+            }
+            let patch_of = patches
+                .get(&std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone()))
+                .cloned();
+            let parsed = text.and_then(|text| parse_documents(&name, &text));
+            let parsed = parsed.map(|mut docs| {
+                for d in &mut docs {
+                    d.patch_of.clone_from(&patch_of);
+                }
+                docs
+            });
             add(&name, parsed, &mut inputs);
         }
     }
@@ -565,6 +727,7 @@ fn flatten(source: &str, roots: Vec<Root>) -> Vec<Document> {
                 line,
                 value,
                 lines,
+                patch_of: None,
             });
             continue;
         };
@@ -577,6 +740,7 @@ fn flatten(source: &str, roots: Vec<Root>) -> Vec<Document> {
                 line: item_lines.own_line().unwrap_or(line),
                 value: item,
                 lines: item_lines,
+                patch_of: None,
             });
         }
     }

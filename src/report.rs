@@ -27,6 +27,10 @@ pub struct ObjectResult {
     pub valid: bool,
     pub findings: Vec<LocatedFinding>,
     pub persistence: Vec<PersistenceVerdict>,
+    /// The kustomization that uses this document as a patch: it was checked as the partial
+    /// object it is (types and field names, not what a whole store needs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patch_of: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -42,6 +46,24 @@ pub struct Summary {
     /// Of `objects`, the KEDA ScaledObjects checked against their FeatureStore (absent when 0).
     #[serde(rename = "scaledObjects", skip_serializing_if = "is_zero")]
     pub scaled_objects: usize,
+    /// Of `objects`, kustomize patches checked as the partial objects they are.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub patches: usize,
+    /// Helm chart templates, not checkable until rendered (each listed under `templates`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub templates: usize,
+    /// Files left out by `--exclude`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub excluded: usize,
+}
+
+/// A Helm chart template met in the input, with the command that renders it for checking.
+#[derive(Debug, Clone, Serialize)]
+pub struct TemplateNote {
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart: Option<String>,
+    pub command: String,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -62,6 +84,8 @@ pub struct Report {
     pub results: Vec<ObjectResult>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<Unreadable>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<TemplateNote>,
     pub summary: Summary,
 }
 
@@ -114,6 +138,7 @@ impl ObjectResult {
             } else {
                 Vec::new()
             },
+            patch_of: None,
         }
     }
 }
@@ -139,12 +164,36 @@ impl Report {
                 .iter()
                 .filter(|r| r.kind == crate::rules::keda::SCALED_OBJECT)
                 .count(),
+            patches: results.iter().filter(|r| r.patch_of.is_some()).count(),
+            templates: 0,
+            excluded: 0,
         };
         Report {
             results,
             unreadable: Vec::new(),
+            templates: Vec::new(),
             summary,
         }
+    }
+
+    /// Adds the Helm templates met (with the command that renders each chart) and the count of
+    /// files `--exclude` left out.
+    pub fn with_templates(
+        mut self,
+        templates: Vec<crate::manifests::Template>,
+        excluded: usize,
+    ) -> Report {
+        self.summary.templates = templates.len();
+        self.summary.excluded = excluded;
+        self.templates = templates
+            .into_iter()
+            .map(|t| TemplateNote {
+                command: t.command(),
+                source: t.source,
+                chart: t.chart,
+            })
+            .collect();
+        self
     }
 
     /// Adds the inputs that could not be read.
@@ -193,7 +242,7 @@ impl Report {
     pub fn outcome(&self, strict: bool, allow_empty: bool) -> Outcome {
         if !self.unreadable.is_empty() {
             Outcome::Unreadable
-        } else if self.results.is_empty() && !allow_empty {
+        } else if self.results.is_empty() && self.templates.is_empty() && !allow_empty {
             Outcome::Empty
         } else if self.passes(strict) {
             Outcome::Passed

@@ -50,6 +50,15 @@ pub struct ValidateArgs {
     /// Repeatable, comma-separated, or several paths after one -f
     #[arg(short = 'f', long = "filename", value_name = "PATH", num_args = 1.., value_delimiter = ',')]
     pub filenames: Vec<String>,
+    /// A kustomization directory, rendered as `kubectl apply -k` renders it (through
+    /// `kubectl kustomize DIR`) and checked; repeatable
+    #[arg(short = 'k', long = "kustomize", value_name = "DIR")]
+    pub kustomize: Vec<PathBuf>,
+    /// Leave out the files under -f whose path matches GLOB (`*` within a directory, `**`
+    /// across directories, `?` one character; matched against every tail of the path, so
+    /// `charts/**` and `*.tmpl.yaml` work); repeatable
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// Check each store as if scaled to N static replicas
     #[arg(long, value_name = "N", conflicts_with = "autoscale")]
     pub replicas: Option<i64>,
@@ -88,28 +97,43 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
     let live = !args.names.is_empty() || global.all_namespaces;
     // `-n NS` alone validates every FeatureStore of that namespace, as `kubectl get` lists
     // them; with no flag at all, a usage error serves better than a connection attempt.
-    let whole_namespace = args.filenames.is_empty() && !live && global.namespace.is_some();
-    if args.filenames.is_empty() && !live && !whole_namespace {
+    let files = !args.filenames.is_empty() || !args.kustomize.is_empty();
+    let whole_namespace = !files && !live && global.namespace.is_some();
+    if !files && !live && !whole_namespace {
         return Err(Error::usage("nothing to validate").with_hint(
             "give -f PATH for manifests, or NAME..., -n NAMESPACE or -A for FeatureStores in the cluster",
         ));
     }
-    if !args.filenames.is_empty() && live {
-        return Err(Error::usage("-f cannot be combined with NAME or -A")
+    if files && live {
+        return Err(Error::usage("-f and -k cannot be combined with NAME or -A")
             .with_hint("validate files or live objects, one at a time"));
     }
     let what_if = WhatIf::from_args(args);
     // The documents and the report live until the process ends, and are not freed: freeing
     // 10,000 parsed documents node by node took a third of the time left after parsing
     // (docs/performance.md), and the OS takes the memory back at exit all at once.
-    let report = if args.filenames.is_empty() {
+    let report = if !files {
         live_report(args, global, what_if.as_ref()).await?
     } else {
         let crd = args.crd.as_deref().map(load_crd_file).transpose()?;
-        let manifests::Inputs { docs, failures } =
-            manifests::read_inputs(&args.filenames, &mut std::io::stdin().lock());
+        let opts = manifests::ReadOptions {
+            exclude: args.exclude.clone(),
+        };
+        let manifests::Inputs {
+            mut docs,
+            mut failures,
+            templates,
+            excluded,
+        } = manifests::read_inputs_with(&args.filenames, &mut std::io::stdin().lock(), &opts);
+        for dir in &args.kustomize {
+            match kustomize(dir) {
+                Ok(mut rendered) => docs.append(&mut rendered),
+                Err(failure) => failures.push(failure),
+            }
+        }
         let docs = std::mem::ManuallyDrop::new(docs);
         files_report(&docs, what_if.as_ref(), crd.as_ref())
+            .with_templates(templates, excluded)
             .with_unreadable(
                 failures
                     .into_iter()
@@ -168,6 +192,42 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
             "check the command that produced the input (a failed `kubectl get` prints nothing), or pass --allow-empty if no FeatureStore is fine",
         )),
     }
+}
+
+/// `kubectl kustomize DIR`, as `kubectl apply -k DIR` renders it, read as documents named
+/// `kustomize DIR`. kubectl is the one on PATH (the one that runs this plugin); its failure
+/// (a bad kustomization) is an input that could not be read, with kubectl's own words.
+fn kustomize(dir: &std::path::Path) -> std::result::Result<Vec<Document>, manifests::InputFailure> {
+    let source = format!("kustomize {}", dir.display());
+    let fail = |error: Error| manifests::InputFailure {
+        source: source.clone(),
+        line: None,
+        error,
+    };
+    let out = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            fail(
+                Error::incomplete(format!("cannot run `kubectl kustomize {}`: {e}", dir.display()))
+                    .with_hint("-k renders through kubectl: put kubectl on PATH, or pipe `kustomize build DIR` into `kubectl feast validate -f -`"),
+            )
+        })?;
+    if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr);
+        return Err(fail(
+            Error::incomplete(format!(
+                "`kubectl kustomize {}` failed: {}",
+                dir.display(),
+                said.trim()
+            ))
+            .with_hint("check the kustomization; `kubectl kustomize DIR` shows the same error"),
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    manifests::parse_documents(&source, &text).map_err(fail)
 }
 
 /// kubectl's wording when a live listing finds nothing.
@@ -234,12 +294,28 @@ fn evaluate<'a>(
     (object, findings)
 }
 
+/// A FeatureStore a kustomization uses as a patch: a partial object, checked for what a part
+/// can be wrong about (field names, types, ranges, metadata), not for what only a whole store
+/// has (required fields, persistence, the scaling rules); no persistence table.
+fn patch_result(d: &Document) -> ObjectResult {
+    let findings: Vec<rules::Finding> = rules::check(&d.value)
+        .into_iter()
+        .filter(|f| f.rule.judges_a_part())
+        .collect();
+    let line_of = |path: &str| Some(d.line_of(path));
+    let mut result = ObjectResult::new(&d.source, Some(d.line), &d.value, findings, &line_of);
+    result.persistence.clear();
+    result.patch_of.clone_from(&d.patch_of);
+    result
+}
+
 pub fn files_report(docs: &[Document], what_if: Option<&WhatIf>, crd: Option<&CrdRules>) -> Report {
     // Each FeatureStore is checked once, as the what-if would leave it, on every core
     // (checking and locating the findings of 10,000 documents takes 0.3 s of CPU); each
     // ScaledObject is then checked against the store it aims at, found by name.
     let (objects, mut checked): (Vec<Option<Cow<Value>>>, Vec<Option<ObjectResult>>) =
         crate::parallel::map(docs, 256, |d| match is_featurestore(&d.value) {
+            true if d.patch_of.is_some() => (None, Some(patch_result(d))),
             true => {
                 let (object, findings) = evaluate(&d.value, what_if, crd);
                 let line_of = |path: &str| Some(d.line_of(path));

@@ -20,9 +20,33 @@ pub fn text(report: &Report, style: Style) -> String {
     for section in &sections {
         out.push_str(section);
     }
+    out.push_str(&templates(report, style));
     out.push_str(&summary_line(report, style));
     out.push('\n');
     out
+}
+
+/// The Helm templates met, one line per chart, with the command that renders it.
+fn templates(report: &Report, style: Style) -> String {
+    let mut charts: Vec<(&str, usize, &str)> = Vec::new();
+    for t in &report.templates {
+        let chart = t.chart.as_deref().unwrap_or(t.source.as_str());
+        match charts.iter_mut().find(|(c, _, _)| *c == chart) {
+            Some(entry) => entry.1 += 1,
+            None => charts.push((chart, 1, t.command.as_str())),
+        }
+    }
+    charts
+        .iter()
+        .map(|(chart, n, command)| {
+            format!(
+                "{}  Helm template{} ({n} file{}): not checkable as written; render it: `{command}`\n\n",
+                style.bold(chart),
+                if *n == 1 { "" } else { "s" },
+                if *n == 1 { "" } else { "s" },
+            )
+        })
+        .collect()
 }
 
 fn location(source: &str, line: Option<usize>) -> String {
@@ -45,6 +69,14 @@ fn object(out: &mut String, r: &ObjectResult, style: Style) {
         display_name(r.namespace.as_deref(), &r.name),
         verdict
     ));
+    if let Some(k) = &r.patch_of {
+        out.push_str(&format!(
+            "  {}\n",
+            style.dim(&format!(
+                "a patch of {k}: checked as the partial object it is (field names and types); `kubectl feast validate -k DIR` checks what the kustomization renders"
+            ))
+        ));
+    }
     for f in &r.findings {
         // Padded before it is coloured: escape codes must not count as width.
         let sev = format!("{:<8}", f.finding.severity.as_str().to_uppercase());
@@ -119,6 +151,21 @@ pub fn summary_line(report: &Report, style: Style) -> String {
             "; {} of other kinds skipped",
             plural(s.skipped, "document")
         ));
+    }
+    if s.patches > 0 {
+        line.push_str(&format!(
+            "; {} checked as kustomize patches",
+            plural(s.patches, "document")
+        ));
+    }
+    if s.templates > 0 {
+        line.push_str(&format!(
+            "; {} not checked (render first)",
+            plural(s.templates, "Helm template")
+        ));
+    }
+    if s.excluded > 0 {
+        line.push_str(&format!("; {} excluded", plural(s.excluded, "file")));
     }
     if s.unreadable > 0 {
         line.push_str(&format!("; {} unreadable", plural(s.unreadable, "input")));

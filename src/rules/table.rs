@@ -61,6 +61,28 @@ impl RuleId {
     }
 }
 
+impl RuleId {
+    /// What a part of an object can be wrong about on its own: field names, types, ranges,
+    /// enums, patterns and metadata, but not a required field (a kustomize patch leaves most
+    /// out).
+    pub fn judges_a_part(self) -> bool {
+        matches!(
+            self,
+            RuleId::SchemaUnknownField
+                | RuleId::SchemaType
+                | RuleId::SchemaMinimum
+                | RuleId::SchemaRange
+                | RuleId::SchemaEnum
+                | RuleId::SchemaPattern
+                | RuleId::MetadataType
+                | RuleId::MetadataName
+                | RuleId::MetadataNamespace
+                | RuleId::MetadataLabels
+                | RuleId::MetadataAnnotations
+        )
+    }
+}
+
 impl std::fmt::Display for RuleId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

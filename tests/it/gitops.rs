@@ -226,7 +226,11 @@ async fn argo_cds_instance_label_and_the_tools_field_managers_are_recognised() {
 }
 
 fn write(dir: &Path, name: &str, content: &str) {
-    std::fs::write(dir.join(name), content).expect("write file");
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create the directory");
+    }
+    std::fs::write(path, content).expect("write file");
 }
 
 /// The spec as the API server stores it, without what only differs by namespace.
@@ -470,4 +474,175 @@ fn file_mode_fix_hints_change_the_file_when_pasted() {
             .is_some_and(|fs| !fs.iter().any(|x| x["rule"] == "pdb/blocks-evictions")),
         "{after:#}"
     );
+}
+
+/// A repository as it is: a Helm chart, a kustomize base with an overlay that patches it, and
+/// plain manifests, validated in one command: the templates named with the command that renders
+/// them (never exit 3), the overlay's patch checked as the partial object it is, `--exclude`
+/// leaving a path out, and `-k` checking what the real `kubectl kustomize` renders.
+#[test]
+fn a_repository_with_a_chart_a_kustomize_overlay_and_plain_manifests_validates_as_it_is() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let repo = dir.path().join("repo");
+    let store = |name: &str| {
+        let mut m = manifest("", name, json!({}), json!({}));
+        m["metadata"].as_object_mut().map(|o| o.remove("namespace"));
+        serde_json::to_string_pretty(&m).expect("JSON")
+    };
+    write(
+        &repo,
+        "charts/feast/Chart.yaml",
+        "apiVersion: v2\nname: feast\nversion: 0.1.0\n",
+    );
+    write(&repo, "charts/feast/values.yaml", "replicas: 2\n");
+    write(
+        &repo,
+        "charts/feast/templates/featurestore.yaml",
+        "apiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  feastProject: {{ .Values.project | quote }}\n  replicas: {{ .Values.replicas }}\n",
+    );
+    write(&repo, "base/store.json", &store("orders"));
+    write(
+        &repo,
+        "base/kustomization.yaml",
+        "resources:\n- store.json\n",
+    );
+    write(
+        &repo,
+        "overlays/prod/kustomization.yaml",
+        "resources:\n- ../../base\nnamespace: prod\npatches:\n- path: replicas.yaml\n  target:\n    kind: FeatureStore\n    name: orders\n",
+    );
+    write(
+        &repo,
+        "overlays/prod/replicas.yaml",
+        "apiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata:\n  name: orders\nspec:\n  replicas: 3\n",
+    );
+    write(&repo, "plain/pricing.json", &store("pricing"));
+    let repo_arg = repo.display().to_string();
+    let validate = |args: &[&str]| {
+        let kubectl_dir = cluster()
+            .kubectl_path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let path = format!(
+            "{}:{}",
+            kubectl_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let out = cluster()
+            .plugin()
+            .env("PATH", path)
+            .args(["validate", "-o", "json"])
+            .args(args)
+            .output()
+            .expect("run validate");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("no JSON ({e}): {}{}", text(&out.stdout), text(&out.stderr))
+        });
+        (out.status.code(), report, text(&out.stderr))
+    };
+
+    let (code, report, stderr) = validate(&["-f", &repo_arg]);
+    assert_eq!(code, Some(0), "{report:#}\n{stderr}");
+    let s = &report["summary"];
+    assert_eq!(
+        (&s["objects"], &s["valid"], &s["patches"], &s["templates"]),
+        (&json!(3), &json!(3), &json!(1), &json!(1)),
+        "{report:#}"
+    );
+    let chart = repo.join("charts/feast").display().to_string();
+    assert_eq!(report["templates"][0]["chart"], json!(chart));
+    assert_eq!(
+        report["templates"][0]["command"],
+        json!(format!(
+            "helm template {chart} | kubectl feast validate -f -"
+        ))
+    );
+    let patch = report["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["patchOf"].is_string()))
+        .expect("the overlay's patch")
+        .clone();
+    assert!(
+        patch["patchOf"]
+            .as_str()
+            .is_some_and(|k| k.ends_with("overlays/prod/kustomization.yaml")),
+        "{patch}"
+    );
+    assert_eq!(patch["findings"], json!([]), "{patch}");
+    assert_eq!(patch["persistence"], json!([]), "{patch}");
+
+    // The text says what was not checked, and how to check it.
+    let out = cluster()
+        .plugin()
+        .args(["validate", "-f", &repo_arg])
+        .output()
+        .expect("run validate");
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains(&format!(
+            "Helm template (1 file): not checkable as written; render it: `helm template {chart} | kubectl feast validate -f -`"
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("1 document checked as kustomize patches"),
+        "{shown}"
+    );
+
+    // A patch with a type the API server refuses is an error at its line.
+    write(
+        &repo,
+        "overlays/prod/replicas.yaml",
+        "apiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata:\n  name: orders\nspec:\n  replicas: \"3\"\n",
+    );
+    let (code, report, _) = validate(&["-f", &repo_arg]);
+    assert_eq!(code, Some(1), "{report:#}");
+    let bad = report["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["patchOf"].is_string()))
+        .expect("the patch")
+        .clone();
+    assert_eq!(bad["findings"][0]["rule"], "schema/type", "{bad}");
+    assert_eq!(bad["findings"][0]["line"], 6, "{bad}");
+
+    // --exclude leaves the chart out.
+    let (code, report, _) = validate(&[
+        "-f",
+        &repo_arg,
+        "--exclude",
+        "charts/**",
+        "--exclude",
+        "overlays/*/replicas.yaml",
+    ]);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["summary"]["excluded"], 4, "{report:#}");
+    assert!(report["summary"].get("templates").is_none(), "{report:#}");
+
+    // -k: what `kubectl apply -k` would apply, rendered by the real kubectl kustomize: the
+    // string replicas reach the store, in namespace prod.
+    let overlay = repo.join("overlays/prod").display().to_string();
+    let (code, report, stderr) = validate(&["-k", &overlay]);
+    assert_eq!(code, Some(1), "{report:#}\n{stderr}");
+    let rendered = &report["results"][0];
+    assert_eq!(rendered["source"], json!(format!("kustomize {overlay}")));
+    assert_eq!(rendered["namespace"], "prod", "{rendered}");
+    assert!(
+        rendered["findings"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f["rule"] == "schema/type")),
+        "{rendered}"
+    );
+    // Fixed, the rendered overlay is valid; a broken kustomization is unreadable, exit 3.
+    write(
+        &repo,
+        "overlays/prod/replicas.yaml",
+        "apiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata:\n  name: orders\nspec:\n  replicas: 3\n",
+    );
+    let (code, report, _) = validate(&["-k", &overlay]);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["results"][0]["valid"], true);
+    let (code, _, stderr) = validate(&["-k", &repo.join("nowhere").display().to_string()]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("kubectl kustomize"), "{stderr}");
 }
