@@ -126,9 +126,14 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
             excluded,
         } = manifests::read_inputs_with(&args.filenames, &mut std::io::stdin().lock(), &opts);
         for dir in &args.kustomize {
-            match kustomize(dir) {
+            let source = format!("kustomize {}", dir.display());
+            match kustomize(dir, &source) {
                 Ok(mut rendered) => docs.append(&mut rendered),
-                Err(failure) => failures.push(failure),
+                Err(error) => failures.push(manifests::InputFailure {
+                    source,
+                    line: None,
+                    error,
+                }),
             }
         }
         let docs = std::mem::ManuallyDrop::new(docs);
@@ -197,37 +202,27 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
 /// `kubectl kustomize DIR`, as `kubectl apply -k DIR` renders it, read as documents named
 /// `kustomize DIR`. kubectl is the one on PATH (the one that runs this plugin); its failure
 /// (a bad kustomization) is an input that could not be read, with kubectl's own words.
-fn kustomize(dir: &std::path::Path) -> std::result::Result<Vec<Document>, manifests::InputFailure> {
-    let source = format!("kustomize {}", dir.display());
-    let fail = |error: Error| manifests::InputFailure {
-        source: source.clone(),
-        line: None,
-        error,
-    };
+fn kustomize(dir: &std::path::Path, source: &str) -> Result<Vec<Document>> {
     let out = std::process::Command::new("kubectl")
         .arg("kustomize")
         .arg(dir)
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| {
-            fail(
-                Error::incomplete(format!("cannot run `kubectl kustomize {}`: {e}", dir.display()))
-                    .with_hint("-k renders through kubectl: put kubectl on PATH, or pipe `kustomize build DIR` into `kubectl feast validate -f -`"),
-            )
+            Error::incomplete(format!("cannot run `kubectl kustomize {}`: {e}", dir.display()))
+                .with_hint("-k renders through kubectl: put kubectl on PATH, or pipe `kustomize build DIR` into `kubectl feast validate -f -`")
         })?;
     if !out.status.success() {
         let said = String::from_utf8_lossy(&out.stderr);
-        return Err(fail(
-            Error::incomplete(format!(
-                "`kubectl kustomize {}` failed: {}",
-                dir.display(),
-                said.trim()
-            ))
-            .with_hint("check the kustomization; `kubectl kustomize DIR` shows the same error"),
-        ));
+        return Err(Error::incomplete(format!(
+            "`kubectl kustomize {}` failed: {}",
+            dir.display(),
+            said.trim()
+        ))
+        .with_hint("check the kustomization; `kubectl kustomize DIR` shows the same error"));
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    manifests::parse_documents(&source, &text).map_err(fail)
+    manifests::parse_documents(source, &text)
 }
 
 /// kubectl's wording when a live listing finds nothing.
