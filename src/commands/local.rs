@@ -15,9 +15,21 @@ use crate::plan::{self, Surroundings};
 use crate::plan::{Answers, RiskKind};
 use crate::render;
 
-/// `-o patch` for live objects: one kustomize patch per store that changes, on stdout; the
-/// warnings, and who syncs each store from Git, on stderr.
-pub(crate) fn print_patches(command: &str, prepared: &[Prepared]) -> Result<()> {
+/// Where `-o patch` read the stores from: the cluster (under this `--context`), or files.
+#[derive(Clone, Copy)]
+pub(crate) enum PatchSource<'a> {
+    Live { context: Option<&'a str> },
+    Files,
+}
+
+/// `-o patch`: one kustomize patch per store that changes, on stdout; the warnings, who syncs
+/// each store from Git, and (for live stores) the removals a rendered manifest cannot carry,
+/// on stderr.
+pub(crate) fn print_patches(
+    command: &str,
+    prepared: &[Prepared],
+    source: PatchSource<'_>,
+) -> Result<()> {
     let mut patches = Vec::new();
     for p in prepared {
         let live = &p.live;
@@ -38,6 +50,26 @@ pub(crate) fn print_patches(command: &str, prepared: &[Prepared]) -> Result<()> 
                 "note: {RESOURCE}/{name} is synced by {}: commit this patch to its Git source",
                 owner.describe()
             );
+        }
+        let removals = match source {
+            PatchSource::Live { context } => {
+                render::patch::live_only_removals(live, &p.planned.patch)
+                    .into_iter()
+                    .map(|r| (r, context))
+                    .collect()
+            }
+            // A file is the Git source itself: a field removed from it is gone.
+            PatchSource::Files => Vec::new(),
+        };
+        for ((field, pointer), context) in removals {
+            let fs = FeatureStore::new(live);
+            let removal = format!(r#"[{{"op":"remove","path":"{pointer}"}}]"#);
+            let note = format!(
+                "note: {RESOURCE}/{name}: the patch removes {field}, but the live store got it outside Git: a rendered manifest cannot remove it (`kubectl apply -k` leaves it in place), so remove it live once the patch is merged: `kubectl patch {RESOURCE} {} --type=json -p {}`",
+                fs.target(),
+                crate::suggest::shell_quote(&removal)
+            );
+            eprintln!("{}", crate::suggest::with_context(&note, context));
         }
         patches.push(render::patch::kustomize_patch(live, &p.planned.patch));
     }
@@ -182,7 +214,7 @@ fn print_results(
     match output {
         Some(OutputFormat::Patch) => {
             let prepared: Vec<Prepared> = results.into_iter().map(|(_, p)| p).collect();
-            print_patches(command, &prepared)?;
+            print_patches(command, &prepared, PatchSource::Files)?;
         }
         Some(OutputFormat::Name) => {
             for (d, _) in &results {

@@ -7,7 +7,7 @@
 use crate::support;
 
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
@@ -289,7 +289,13 @@ async fn the_patch_applies_with_kustomize_and_gives_the_live_result() {
         let file = format!("patch-{i}.yaml");
         write(dir.path(), &file, &patch);
         patches.push(file);
-        let list: String = patches.iter().map(|p| format!("- path: {p}\n")).collect();
+        // Listed as the file's header says: with a target, as the base names a namespace.
+        let list: String = patches
+            .iter()
+            .map(|p| {
+                format!("- path: {p}\n  target:\n    group: feast.dev\n    kind: FeatureStore\n    name: orders\n")
+            })
+            .collect();
         write(
             dir.path(),
             "kustomization.yaml",
@@ -645,4 +651,148 @@ fn a_repository_with_a_chart_a_kustomize_overlay_and_plain_manifests_validates_a
     let (code, _, stderr) = validate(&["-k", &repo.join("nowhere").display().to_string()]);
     assert_eq!(code, Some(3), "{stderr}");
     assert!(stderr.contains("kubectl kustomize"), "{stderr}");
+}
+
+/// `-o patch` in the layouts people use, rendered by the real `kubectl kustomize` and applied to
+/// the real API server: a base without a namespace and the namespace set in an overlay, a base
+/// with one, each with the `patches:` entry (and target) the file's header gives, and the plain
+/// `- path:` where that works. A removal the rendered manifest cannot carry (a `spec.replicas`
+/// set by a live scale, outside Git) is said, with the command that removes it; run through the
+/// real kubectl, it lets the overlay apply.
+#[tokio::test]
+async fn o_patch_renders_and_applies_in_each_kustomize_layout() {
+    let ns = cluster().namespace("gitops-layouts").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Git holds the store without replicas; a live scale then set spec.replicas: 3.
+    let git_store = manifest(&ns, "orders", json!({}), json!({}));
+    write(dir.path(), "live.json", &git_store.to_string());
+    kubectl(&[
+        "apply",
+        "-f",
+        &dir.path().join("live.json").to_string_lossy(),
+    ]);
+    let out = feast(&ns, &["scale", "orders", "--replicas", "3", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = feast(
+        &ns,
+        &[
+            "autoscale",
+            "orders",
+            "--min",
+            "2",
+            "--max",
+            "5",
+            "-o",
+            "patch",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let patch = text(&out.stdout);
+    let note = text(&out.stderr);
+    assert!(
+        !patch.contains("namespace:"),
+        "the patch names no namespace: {patch}"
+    );
+    assert!(
+        patch.contains("#     target: {group: feast.dev, kind: FeatureStore, name: orders}"),
+        "{patch}"
+    );
+    assert!(patch.contains("replicas: null"), "{patch}");
+    assert!(
+        note.contains("the patch removes spec.replicas, but the live store got it outside Git"),
+        "{note}"
+    );
+    let command = note
+        .rsplit('`')
+        .nth(1)
+        .expect("the suggested command between backticks")
+        .to_string();
+    assert!(
+        command.starts_with("kubectl patch featurestore.feast.dev orders -n "),
+        "{command}"
+    );
+
+    let mut base_plain = git_store.clone();
+    base_plain["metadata"]
+        .as_object_mut()
+        .map(|m| m.remove("namespace"));
+    let with_target = "patches:\n- path: patch.yaml\n  target:\n    group: feast.dev\n    kind: FeatureStore\n    name: orders\n";
+    let layouts = [
+        (
+            "base-without-namespace",
+            &base_plain,
+            format!("namespace: {ns}\n{with_target}"),
+        ),
+        ("base-with-namespace", &git_store, with_target.to_string()),
+        (
+            "plain-path",
+            &base_plain,
+            format!("namespace: {ns}\npatches:\n- path: patch.yaml\n"),
+        ),
+    ];
+    for (name, base, entries) in &layouts {
+        let layout = dir.path().join(name);
+        write(&layout, "base/store.json", &base.to_string());
+        write(
+            &layout,
+            "base/kustomization.yaml",
+            "resources:\n- store.json\n",
+        );
+        write(&layout, "overlay/patch.yaml", &patch);
+        write(
+            &layout,
+            "overlay/kustomization.yaml",
+            &format!("resources:\n- ../base\n{entries}"),
+        );
+        let overlay = layout.join("overlay").to_string_lossy().into_owned();
+        let rendered = text(&kubectl(&["kustomize", &overlay]).stdout);
+        assert!(
+            rendered.contains(&format!("namespace: {ns}")),
+            "{name}: {rendered}"
+        );
+        assert!(rendered.contains("maxReplicas: 5"), "{name}: {rendered}");
+        assert!(!rendered.contains("replicas: 3"), "{name}: {rendered}");
+    }
+
+    // The live-only field is still there: applying the overlay is refused by the CRD's rule.
+    let overlay = dir.path().join("base-without-namespace/overlay");
+    let refused = cluster()
+        .kubectl()
+        .args(["apply", "-k", &overlay.to_string_lossy()])
+        .output()
+        .expect("kubectl apply -k");
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("mutually exclusive"),
+        "{}",
+        text(&refused.stderr)
+    );
+    // The suggested command, run as a user pastes it, removes it; then the overlay applies.
+    let kubectl_dir = cluster()
+        .kubectl_path()
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let ran = Command::new("sh")
+        .args(["-c", &command])
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                kubectl_dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("KUBECONFIG", cluster().kubeconfig())
+        .output()
+        .expect("sh");
+    assert!(ran.status.success(), "{command}: {}", text(&ran.stderr));
+    kubectl(&["apply", "-k", &overlay.to_string_lossy()]);
+    let spec = get(&ns, "orders")["spec"].clone();
+    assert_eq!(
+        spec["services"]["scaling"]["autoscaling"]["maxReplicas"], 5,
+        "{spec}"
+    );
+    assert!(spec.get("replicas").is_none_or(|r| r == 1), "{spec}");
 }

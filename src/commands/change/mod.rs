@@ -195,7 +195,13 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
     let prepared = prepare_all(&req, &out, &cluster, &api, &names).await?;
     if output == Some(OutputFormat::Patch) {
         // `-o patch`: the checked change goes to Git, not to the cluster (commands/local.rs).
-        super::local::print_patches(req.command, &prepared)?;
+        super::local::print_patches(
+            req.command,
+            &prepared,
+            super::local::PatchSource::Live {
+                context: global.context.as_deref(),
+            },
+        )?;
         return Ok((cluster, Vec::new()));
     }
     if req.options.diff {
