@@ -141,6 +141,21 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
+    /// The `-o` values each subcommand takes: its help lists these and clap refuses the rest
+    /// ([`command`]); the commands read them from here too ([`GlobalArgs::output_in`]).
+    pub fn of(subcommand: &str) -> &'static [OutputFormat] {
+        use OutputFormat::*;
+        match subcommand {
+            "scale" | "pdb" => &[Yaml, Json, Name, Patch],
+            // With --keda: yaml, json, patch; without: as scale.
+            "autoscale" => &[Yaml, Json, Name, Patch],
+            "validate" => &[Json, Yaml, Sarif, Junit, Github],
+            "status" => &[Wide, Json, Yaml, Name],
+            "doctor" | "version" => &[Json, Yaml],
+            _ => &[],
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             OutputFormat::Json => "json",
@@ -176,7 +191,9 @@ impl GlobalArgs {
         }
     }
 
-    /// The output format, refused with exit 2 unless the command supports it.
+    /// The output format, refused with exit 2 unless the command supports it. The parser has
+    /// already refused what the subcommand never takes ([`command`]); this refuses what one
+    /// mode of it does not (`autoscale --keda -o name`).
     pub fn output_in(
         &self,
         command: &str,
@@ -240,6 +257,51 @@ pub fn show_duration(d: Duration) -> String {
     }
 }
 
+/// The command line as parsed and documented: the derive's, with each subcommand's `-o`
+/// narrowed to the formats it takes ([`OutputFormat::of`]), so that `validate --help` lists
+/// only validate's and `validate -o wide` is refused by the parser, as kubectl does.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    use clap::builder::TypedValueParser;
+    let mut cmd = Cli::command();
+    let Some(output) = cmd
+        .get_arguments()
+        .find(|a| a.get_id() == "output")
+        .cloned()
+    else {
+        return cmd;
+    };
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    for name in names {
+        let values: Vec<clap::builder::PossibleValue> = OutputFormat::of(&name)
+            .iter()
+            .filter_map(|f| f.to_possible_value())
+            .collect();
+        // A subcommand's own `output` takes the place of the global one there (clap does not
+        // propagate a global argument over one of the same id); its value still reaches the
+        // top-level field, as a global's does.
+        let narrowed = output.clone().value_parser(
+            clap::builder::PossibleValuesParser::new(values)
+                .try_map(|s| OutputFormat::from_str(&s, false)),
+        );
+        cmd = cmd.mut_subcommand(&name, |sub| sub.arg(narrowed));
+    }
+    cmd
+}
+
+impl Cli {
+    /// Parses the process's arguments with [`command`]'s narrowed `-o`; a bad command line
+    /// exits as clap does (exit 2, its message).
+    pub fn parse_args() -> Cli {
+        use clap::FromArgMatches;
+        let mut matches = command().get_matches();
+        Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +310,42 @@ mod tests {
     #[test]
     fn the_cli_definition_is_consistent() {
         Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    #[test]
+    fn each_subcommand_takes_only_its_own_output_formats() {
+        let parse = |args: &[&str]| {
+            command()
+                .try_get_matches_from(args)
+                .map(|mut m| Cli::from_arg_matches_mut(&mut m))
+        };
+        use clap::FromArgMatches;
+        assert!(parse(&["kubectl-feast", "validate", "-f", "x", "-o", "sarif"]).is_ok());
+        for (sub, bad) in [
+            ("validate", "wide"),
+            ("validate", "patch"),
+            ("doctor", "name"),
+            ("status", "sarif"),
+        ] {
+            let err = parse(&["kubectl-feast", sub, "-o", bad]).expect_err(bad);
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::InvalidValue,
+                "{sub} -o {bad}"
+            );
+        }
+        let help = command()
+            .find_subcommand_mut("validate")
+            .map(|c| c.render_long_help().to_string())
+            .unwrap_or_default();
+        assert!(
+            help.contains("sarif") && !help.contains("- wide") && !help.contains("- patch"),
+            "{help}"
+        );
+        // A format given before the subcommand is checked by the command itself.
+        let cli = parse(&["kubectl-feast", "-o", "json", "version"]).expect("parses");
+        assert!(cli.is_ok());
     }
 
     #[test]

@@ -2,13 +2,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use kubectl_feast::cli::Cli;
 
 fn main() -> ExitCode {
     restore_sigpipe();
     kubectl_feast::redact::install_panic_hook();
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     match kubectl_feast::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -401,8 +401,11 @@ fn other_commands_refuse_the_ci_formats() {
             .assert()
             .code(2)
             .stderr(predicates::str::contains(format!(
-                "-o {format} is not supported by `kubectl feast status`"
-            )));
+                "invalid value '{format}' for '--output <FORMAT>'"
+            )))
+            .stderr(predicates::str::contains(
+                "[possible values: wide, json, yaml, name]",
+            ));
     }
 }
 

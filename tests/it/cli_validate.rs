@@ -259,7 +259,12 @@ fn usage_errors_exit_2() {
         .args(["validate", "-o", "name", "-f", &repo("examples")])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("-o name is not supported"));
+        .stderr(predicate::str::contains(
+            "invalid value 'name' for '--output <FORMAT>'",
+        ))
+        .stderr(predicate::str::contains(
+            "[possible values: json, yaml, sarif, junit, github]",
+        ));
     plugin().args(["validate", "--bogus"]).assert().code(2);
 }
 
@@ -578,7 +583,7 @@ fn bad_flag_values_are_refused_with_the_flag_and_the_accepted_form() {
         (
             &["scale", "x", "--replicas", "2", "-o", "table"],
             2,
-            "possible values: json, yaml, name, wide, sarif, junit, github",
+            "possible values: yaml, json, name, patch",
         ),
         (&["scale", "--replicas", "2"], 2, "needs a FeatureStore"),
         (
@@ -680,7 +685,7 @@ fn bad_flag_values_are_refused_with_the_flag_and_the_accepted_form() {
             "only field names and [N] indexes",
         ),
         (&["status", "-o", "xml"], 2, "possible values"),
-        (&["status", "-o", "sarif"], 2, "-o sarif is not supported"),
+        (&["status", "-o", "sarif"], 2, "possible values: wide, json, yaml, name"),
         (&["status", "MyStore"], 2, "not a valid FeatureStore name"),
         (
             &["status", "x", "-A"],

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use clap::{Arg, ArgAction, Command, CommandFactory};
-use kubectl_feast::cli::Cli;
+use clap::{Arg, ArgAction, Command};
 
 const UPDATE_ENV: &str = "KUBECTL_FEAST_UPDATE_DOCS";
 
@@ -19,7 +18,7 @@ fn repo_root() -> PathBuf {
 /// The command as users meet it, built (global flags propagated, bin names set), without the
 /// `help` subcommand (every command has `--help`).
 fn cli() -> Command {
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+    let mut cmd = kubectl_feast::cli::command().disable_help_subcommand(true);
     cmd.build();
     cmd
 }
