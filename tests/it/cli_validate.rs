@@ -696,7 +696,7 @@ fn bad_flag_values_are_refused_with_the_flag_and_the_accepted_form() {
         (
             &["validate", "-f", "x.yaml", "-A"],
             2,
-            "-f cannot be combined with NAME or -A",
+            "-f and -k cannot be combined with NAME or -A",
         ),
         (
             &["validate", "-f", "x.yaml", "--min", "2"],
