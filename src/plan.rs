@@ -332,6 +332,76 @@ pub struct Surroundings {
     pub deployment_replicas: Option<i64>,
     /// Whether the Feast Operator runs ([`crate::operator::liveness`]); None when not looked at.
     pub operator: Option<crate::operator::OperatorState>,
+    /// The operator's HPA `feast-<name>` as it last decided; None when not looked at or absent.
+    pub hpa_load: Option<HpaLoad>,
+}
+
+/// What the operator's HPA last saw: the replicas it ran, and per Utilization metric its
+/// current value against its target (percent of the pods' requests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HpaLoad {
+    pub replicas: i64,
+    pub utilization: Vec<(String, i64, i64)>,
+}
+
+impl HpaLoad {
+    /// From an HPA object (autoscaling/v2).
+    pub fn of(hpa: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler) -> Option<HpaLoad> {
+        let status = hpa.status.as_ref()?;
+        let targets: Vec<(String, i64)> = hpa
+            .spec
+            .iter()
+            .flat_map(|s| s.metrics.iter().flatten())
+            .filter_map(|m| {
+                let r = m.resource.as_ref()?;
+                Some((r.name.clone(), i64::from(r.target.average_utilization?)))
+            })
+            .collect();
+        let utilization = status
+            .current_metrics
+            .iter()
+            .flatten()
+            .filter_map(|m| {
+                let r = m.resource.as_ref()?;
+                let now = i64::from(r.current.average_utilization?);
+                let target = targets.iter().find(|(n, _)| *n == r.name)?.1;
+                Some((r.name.clone(), now, target))
+            })
+            .collect();
+        Some(HpaLoad {
+            replicas: i64::from(status.current_replicas.unwrap_or(0)),
+            utilization,
+        })
+    }
+
+    /// What the same load does to `to` pods, when that is fewer than the HPA ran: the
+    /// utilisation each then carries against its target, said as a warning.
+    pub fn overload(&self, to: i64) -> Option<String> {
+        if to <= 0 || to >= self.replicas {
+            return None;
+        }
+        let each: Vec<String> = self
+            .utilization
+            .iter()
+            .map(|(name, now, target)| {
+                format!(
+                    "{name} {now}% of requests on {} becomes about {}% on {to} (target {target}%)",
+                    self.replicas,
+                    now * self.replicas / to
+                )
+            })
+            .collect();
+        Some(format!(
+            "the HPA runs {} replica(s) now; {to} will carry their load{}: unless the load has dropped, they will be overloaded. Keep --replicas near {}, or lower the load first",
+            self.replicas,
+            if each.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", each.join("; "))
+            },
+            self.replicas
+        ))
+    }
 }
 
 /// An autoscaler other than the operator's own HPA that targets a FeatureStore.
@@ -1000,6 +1070,27 @@ mod tests {
             after["spec"]["services"]["scaling"]["autoscaling"],
             json!({"minReplicas": 2, "maxReplicas": 5})
         );
+    }
+
+    #[test]
+    fn fewer_pods_than_the_hpa_ran_are_said_to_carry_its_load() {
+        let hpa: k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler =
+            serde_json::from_value(json!({"metadata": {"name": "feast-a"},
+                "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "feast-a"}, "maxReplicas": 10,
+                    "metrics": [{"type": "Resource", "resource": {"name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": 70}}}]},
+                "status": {"currentReplicas": 10, "desiredReplicas": 10,
+                    "currentMetrics": [{"type": "Resource", "resource": {"name": "cpu",
+                        "current": {"averageUtilization": 150}}}]}}))
+            .expect("an HPA");
+        let load = HpaLoad::of(&hpa).expect("its load");
+        let said = load.overload(2).expect("a warning");
+        assert!(
+            said.contains("cpu 150% of requests on 10 becomes about 750% on 2 (target 70%)"),
+            "{said}"
+        );
+        assert_eq!(load.overload(10), None);
+        assert_eq!(load.overload(12), None);
     }
 
     #[test]

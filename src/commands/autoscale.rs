@@ -121,8 +121,8 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
             options: &args.change,
             lookups: Lookups {
                 autoscalers: true,
-                deployment: false,
                 misaimed_keda: true,
+                ..Lookups::default()
             },
             resource_version: None,
             plan: &planner,
@@ -152,7 +152,9 @@ async fn run_off(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
             options: &args.change,
             lookups: Lookups {
                 autoscalers: false,
-                deployment: args.replicas.is_none(),
+                // For "from N", and the count to keep when --replicas is not given.
+                deployment: true,
+                hpa_load: true,
                 misaimed_keda: true,
             },
             resource_version: None,
@@ -340,7 +342,12 @@ fn plan_off(live: &Value, around: &Surroundings, replicas: Option<i64>) -> Plan 
         Some(n) => Plan::Ready(Planned {
             patch: plan::autoscale_off_patch(n),
             verb: Verb::Configured,
-            notes: Vec::new(),
+            notes: around
+                .hpa_load
+                .as_ref()
+                .and_then(|load| load.overload(n))
+                .into_iter()
+                .collect(),
         }),
         None => Plan::Ask(Question::ReplicasAfterAutoscaling {
             store: fs.name().to_string(),

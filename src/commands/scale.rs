@@ -85,6 +85,7 @@ pub async fn run(args: &ScaleArgs, global: &GlobalArgs) -> Result<()> {
                 autoscalers: true,
                 deployment: true,
                 misaimed_keda: true,
+                ..Lookups::default()
             },
             resource_version: args.resource_version.clone(),
             plan: &planner,

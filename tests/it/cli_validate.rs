@@ -685,7 +685,11 @@ fn bad_flag_values_are_refused_with_the_flag_and_the_accepted_form() {
             "only field names and [N] indexes",
         ),
         (&["status", "-o", "xml"], 2, "possible values"),
-        (&["status", "-o", "sarif"], 2, "possible values: wide, json, yaml, name"),
+        (
+            &["status", "-o", "sarif"],
+            2,
+            "possible values: wide, json, yaml, name",
+        ),
         (&["status", "MyStore"], 2, "not a valid FeatureStore name"),
         (
             &["status", "x", "-A"],

@@ -867,6 +867,22 @@ async fn autoscale_without_metrics_names_the_operator_default() {
     );
 }
 
+/// `autoscale --off --replicas N` below what the HPA runs: the count it leaves ("from 5") and
+/// the load the fewer pods will carry, from the HPA's own last measurement.
+#[tokio::test]
+async fn autoscale_off_below_the_hpas_count_says_the_load_the_pods_will_carry() {
+    let ns = seeded("autoscale-off-load", &["hpa-at-limit"]).await;
+    feast(&ns, &["autoscale", "hpa-at-limit", "--off", "--replicas", "2", "--yes"])
+        .success()
+        .stdout(contains(
+            "set Deployment feast-hpa-at-limit to 2 replica(s) (from 5, the HPA's count until now)",
+        ))
+        .stderr(contains(
+            "the HPA runs 5 replica(s) now; 2 will carry their load (cpu 200% of requests on 5 becomes about 500% on 2 (target 70%))",
+        ));
+    assert_eq!(spec(&ns, "hpa-at-limit")["replicas"], json!(2));
+}
+
 #[tokio::test]
 async fn autoscale_off_keeps_the_hpas_desired_count() {
     let ns = seeded("autoscale-off", &["hpa"]).await;

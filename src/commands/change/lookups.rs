@@ -78,6 +78,9 @@ impl AroundCache {
                 .collect();
         }
         around.deployment_replicas = deployment?;
+        if lookups.hpa_load {
+            around.hpa_load = hpa_load(out, cluster, name).await?;
+        }
         Ok(around)
     }
 
@@ -181,6 +184,30 @@ fn autoscalers(
         found.push((ExternalAutoscaler::Hpa(name), target));
     }
     found
+}
+
+async fn hpa_load(
+    out: &Out,
+    cluster: &Cluster,
+    name: &str,
+) -> Result<Option<crate::plan::HpaLoad>> {
+    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+    let api: Api<HorizontalPodAutoscaler> =
+        Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    match api.get(&format!("feast-{name}")).await {
+        Ok(h) => Ok(crate::plan::HpaLoad::of(&h)),
+        Err(e) if Failure::of(&e) == Failure::NotFound => Ok(None),
+        Err(e) => {
+            lookup_failed(
+                out,
+                cluster,
+                "horizontalpodautoscalers.autoscaling",
+                e,
+                "the load the HPA's pods carry",
+            )?;
+            Ok(None)
+        }
+    }
 }
 
 async fn deployment_replicas(out: &Out, cluster: &Cluster, name: &str) -> Result<Option<i64>> {

@@ -117,6 +117,9 @@ pub struct Lookups {
     pub autoscalers: bool,
     /// The operator's Deployment, for its replica count.
     pub deployment: bool,
+    /// The operator's HPA's last decision: its replicas and each metric's current value
+    /// against its target (what a change away from the HPA leaves the pods to carry).
+    pub hpa_load: bool,
     /// KEDA ScaledObjects aimed at the operator's Deployment instead of the FeatureStore, to
     /// warn of them (also read with `autoscalers`).
     pub misaimed_keda: bool,

@@ -126,7 +126,14 @@ fn ready_field(s: &StoreStatus) -> Field {
                 Some(r) if r.total > r.updated => " rolling",
                 _ => "",
             };
-            field(format!("{ready}/{d}{rollout}"), level)
+            // More ready than desired (a scale-down whose pods are still terminating, a
+            // rollout's surge): never `4/3`, the extra pods said as such.
+            let shown = if ready > d {
+                format!("{d}/{d} +{} extra", ready - d)
+            } else {
+                format!("{ready}/{d}")
+            };
+            field(format!("{shown}{rollout}"), level)
         }
         None => field(format!("{ready}/?"), Level::Unknown),
     }

@@ -133,3 +133,12 @@ fn the_watch_change_key_ignores_age_only() {
         change_key(store(&r, "one-node"), cols, now())
     );
 }
+
+#[test]
+fn more_ready_than_desired_is_never_shown_as_a_fraction_above_one() {
+    let mut s = store(&report(), "static").clone();
+    s.replicas.ready = 4;
+    assert_eq!(ready_field(&s).text, "3/3 +1 extra");
+    s.replicas.ready = 2;
+    assert_eq!(ready_field(&s).text, "2/3");
+}
