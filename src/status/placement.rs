@@ -223,24 +223,25 @@ pub(super) fn placement(pods: &[&PodInfo], ix: &Index, replicas: &Replicas) -> P
 /// a zone where no node does: the next eviction or failure there has nowhere in that zone to
 /// go. None when neither.
 fn drained(ready: &[&PodPlacement], ix: &Index) -> Option<Verdict> {
-    let mut on: Vec<&str> = ready
-        .iter()
-        .filter_map(|p| p.node.as_deref())
-        .filter(|n| ix.unschedulable.contains(n))
-        .collect();
-    on.sort_unstable();
-    on.dedup();
-    let mut zones: Vec<&str> = ready
-        .iter()
-        .filter_map(|p| p.zone.as_deref())
-        .filter(|z| ix.lost_zones.contains(z))
-        .collect();
-    zones.sort_unstable();
-    zones.dedup();
-    let count = |pick: &dyn Fn(&PodPlacement) -> bool| ready.iter().filter(|p| pick(p)).count();
+    // The distinct values of one field of the ready pods that `keep` keeps, sorted.
+    let distinct = |field: fn(&PodPlacement) -> Option<&str>, keep: &dyn Fn(&str) -> bool| {
+        let mut v: Vec<&str> = ready
+            .iter()
+            .filter_map(|p| field(p))
+            .filter(|x| keep(x))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let on = distinct(|p| p.node.as_deref(), &|n| ix.unschedulable.contains(n));
+    let zones = distinct(|p| p.zone.as_deref(), &|z| ix.lost_zones.contains(z));
     let mut what = Vec::new();
     if !on.is_empty() {
-        let n = count(&|p| p.node.as_deref().is_some_and(|n| on.contains(&n)));
+        let n = ready
+            .iter()
+            .filter(|p| p.node.as_deref().is_some_and(|n| on.contains(&n)))
+            .count();
         what.push(format!(
             "{n} of {} ready pods run on node(s) that take no new pods ({}: cordoned, tainted or not Ready): a drain evicts them",
             ready.len(),
