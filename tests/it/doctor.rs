@@ -416,6 +416,58 @@ async fn doctor_and_status_give_every_seeded_store_the_same_verdicts() {
     assert_eq!(code, 1, "a critical store blocks: {report:#}");
 }
 
+/// Every command a store check's fix suggests (the verdicts' fixes, the same in `status`) runs
+/// as pasted through the real kubectl, under a context name that needs quoting: the change
+/// commands with `--dry-run=server`, the others as they are.
+#[tokio::test]
+async fn every_fix_command_runs_as_pasted() {
+    let c = support::cluster();
+    let ns = c.namespace("doctor-fixes").await;
+    c.seed(&ns, &crate::fixtures::seeded_scenarios());
+    let (_, report) = doctor_json(c, &["-n", &ns]);
+    let mut ran = 0;
+    for check in report["checks"].as_array().expect("checks") {
+        let Some(fix) = check["fix"].as_str() else {
+            continue;
+        };
+        if !check["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("store/"))
+        {
+            continue;
+        }
+        for mut words in support::suggested_commands(fix) {
+            if words.get(1).is_some_and(|w| w == "feast")
+                && words
+                    .iter()
+                    .any(|w| ["scale", "autoscale", "pdb"].contains(&w.as_str()))
+            {
+                if words.iter().any(|w| w == "N") {
+                    // A template for the user's own count, not a command as it stands.
+                    continue;
+                }
+                words.push("--dry-run=server".into());
+            }
+            let out = support::run_pasted(&words, c.kubeconfig());
+            assert!(
+                out.status.success() || out.status.code() == Some(1),
+                "{words:?} from {check}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                !stderr.contains("unknown flag") && !stderr.contains("not found in namespace"),
+                "{words:?}: {stderr}"
+            );
+            ran += 1;
+        }
+    }
+    assert!(
+        ran >= 5,
+        "the seeded scenarios have fixes to run: {report:#}"
+    );
+}
+
 #[tokio::test]
 async fn a_viewer_is_told_what_it_may_not_do_and_still_passes() {
     let c = support::cluster();

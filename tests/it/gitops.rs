@@ -788,11 +788,18 @@ async fn o_patch_renders_and_applies_in_each_kustomize_layout() {
         .output()
         .expect("sh");
     assert!(ran.status.success(), "{command}: {}", text(&ran.stderr));
-    kubectl(&["apply", "-k", &overlay.to_string_lossy()]);
-    let spec = get(&ns, "orders")["spec"].clone();
-    assert_eq!(
-        spec["services"]["scaling"]["autoscaling"]["maxReplicas"], 5,
-        "{spec}"
-    );
-    assert!(spec.get("replicas").is_none_or(|r| r == 1), "{spec}");
+    // Each layout applies, and gives the store the change.
+    for (name, _, _) in &layouts {
+        let overlay = dir.path().join(name).join("overlay");
+        kubectl(&["apply", "-k", &overlay.to_string_lossy()]);
+        let spec = get(&ns, "orders")["spec"].clone();
+        assert_eq!(
+            spec["services"]["scaling"]["autoscaling"]["maxReplicas"], 5,
+            "{name}: {spec}"
+        );
+        assert!(
+            spec.get("replicas").is_none_or(|r| r == 1),
+            "{name}: {spec}"
+        );
+    }
 }

@@ -565,7 +565,8 @@ async fn output_formats_print_the_resulting_object_like_kubectl() {
     assert_eq!(object["spec"]["replicas"], json!(6));
     feast(&ns, &["scale", "static", "--replicas", "5", "-o", "wide"])
         .code(2)
-        .stderr(contains("-o wide is not supported"));
+        .stderr(contains("invalid value 'wide' for '--output <FORMAT>'"))
+        .stderr(contains("[possible values: yaml, json, name, patch]"));
 }
 
 #[tokio::test]
