@@ -153,10 +153,11 @@ pub fn summary_line(report: &Report, style: Style) -> String {
         ));
     }
     if s.patches > 0 {
-        line.push_str(&format!(
-            "; {} checked as kustomize patches",
-            plural(s.patches, "document")
-        ));
+        line.push_str(&if s.patches == 1 {
+            "; 1 kustomize patch checked as a part".to_string()
+        } else {
+            format!("; {} kustomize patches checked as parts", s.patches)
+        });
     }
     if s.templates > 0 {
         line.push_str(&format!(

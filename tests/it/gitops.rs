@@ -592,7 +592,7 @@ fn a_repository_with_a_chart_a_kustomize_overlay_and_plain_manifests_validates_a
         "{shown}"
     );
     assert!(
-        shown.contains("1 document checked as kustomize patches"),
+        shown.contains("1 kustomize patch checked as a part"),
         "{shown}"
     );
 
