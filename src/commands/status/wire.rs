@@ -57,12 +57,22 @@ fn slim_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
     })
 }
 
-/// Implements `kube::Resource` for a slim shape of a namespaced kind.
+/// Implements `kube::Resource` for a slim shape of a kind (namespaced unless a scope is given).
 macro_rules! resource {
     ($ty:ty, $group:expr, $version:expr, $kind:expr, $plural:expr) => {
+        resource!(
+            $ty,
+            NamespaceResourceScope,
+            $group,
+            $version,
+            $kind,
+            $plural
+        );
+    };
+    ($ty:ty, $scope:ty, $group:expr, $version:expr, $kind:expr, $plural:expr) => {
         impl kube::Resource for $ty {
             type DynamicType = ();
-            type Scope = NamespaceResourceScope;
+            type Scope = $scope;
             fn kind(_: &()) -> Cow<'_, str> {
                 $kind.into()
             }
@@ -322,28 +332,7 @@ struct WireNodeStatus {
     conditions: Option<Vec<WireCondition>>,
 }
 
-impl kube::Resource for WireNode {
-    type DynamicType = ();
-    type Scope = ClusterResourceScope;
-    fn kind(_: &()) -> Cow<'_, str> {
-        "Node".into()
-    }
-    fn group(_: &()) -> Cow<'_, str> {
-        "".into()
-    }
-    fn version(_: &()) -> Cow<'_, str> {
-        "v1".into()
-    }
-    fn plural(_: &()) -> Cow<'_, str> {
-        "nodes".into()
-    }
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
-}
+resource!(WireNode, ClusterResourceScope, "", "v1", "Node", "nodes");
 
 impl WireNode {
     pub fn to_node(&self) -> Node {
