@@ -219,6 +219,12 @@ impl<'a> FeatureStore<'a> {
         T::deserialize(value).ok()
     }
 
+    /// `metadata`, typed (labels, annotations, managedFields, ...); empty when absent or
+    /// malformed.
+    pub fn metadata(&self) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        self.typed("metadata").unwrap_or_default()
+    }
+
     /// `metadata.uid`.
     pub fn uid(&self) -> Option<&'a str> {
         self.get("metadata.uid").and_then(Value::as_str)

@@ -20,7 +20,7 @@
 
 use serde_json::Value;
 
-use crate::featurestore::lookup;
+use crate::featurestore::FeatureStore;
 
 pub const ARGO_TRACKING_ID: &str = "argocd.argoproj.io/tracking-id";
 pub const ARGO_INSTANCE_LABEL: &str = "argocd.argoproj.io/instance";
@@ -73,17 +73,22 @@ impl Owner {
     }
 }
 
-fn metadata_str<'a>(object: &'a Value, map: &str, key: &str) -> Option<&'a str> {
-    lookup(object, &format!("metadata.{map}"))
-        .and_then(|m| m.get(key))
-        .and_then(Value::as_str)
+/// A label's or annotation's value, when set and not empty.
+fn non_empty<'a>(
+    map: &'a Option<std::collections::BTreeMap<String, String>>,
+    key: &str,
+) -> Option<&'a str> {
+    map.as_ref()?
+        .get(key)
+        .map(String::as_str)
         .filter(|s| !s.is_empty())
 }
 
 /// The GitOps owners an object carries the markers of (usually one).
 pub fn owners(object: &Value) -> Vec<Owner> {
-    let label = |k| metadata_str(object, "labels", k);
-    let annotation = |k| metadata_str(object, "annotations", k);
+    let meta = FeatureStore::new(object).metadata();
+    let label = |k| non_empty(&meta.labels, k);
+    let annotation = |k| non_empty(&meta.annotations, k);
     let mut out = Vec::new();
     if let Some(id) = annotation(ARGO_TRACKING_ID) {
         // `<app>:<group>/<kind>:<namespace>/<name>`; the app may be `<namespace>_<app>` when
@@ -107,9 +112,7 @@ pub fn owners(object: &Value) -> Vec<Owner> {
             marker: INSTANCE_LABEL,
         });
     }
-    let own_ns = lookup(object, "metadata.namespace")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let own_ns = meta.namespace.as_deref().unwrap_or("");
     if let Some(name) = label(FLUX_KUSTOMIZE_NAME) {
         out.push(Owner::FluxKustomization {
             name: name.to_string(),
@@ -125,11 +128,11 @@ pub fn owners(object: &Value) -> Vec<Owner> {
         });
     }
     // A tool no marker names, seen by the manager it applied with.
-    let managers = lookup(object, "metadata.managedFields")
-        .and_then(Value::as_array)
-        .into_iter()
+    let managers = meta
+        .managed_fields
+        .iter()
         .flatten()
-        .filter_map(|f| f.get("manager").and_then(Value::as_str));
+        .filter_map(|f| f.manager.as_deref());
     for manager in managers {
         if let Some((_, tool)) = MANAGERS.iter().find(|(m, _)| *m == manager)
             && !out.iter().any(|o| o.tool() == *tool)

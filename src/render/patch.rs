@@ -40,22 +40,25 @@ pub fn kustomize_patch(object: &Value, merge_patch: &Value) -> Value {
 pub fn live_only_removals(live: &Value, merge_patch: &Value) -> Vec<(String, String)> {
     let mut removed = Vec::new();
     nulls(merge_patch, "", &mut removed);
-    let applied: Option<Value> = live
-        .pointer("/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration")
-        .and_then(Value::as_str)
+    let meta = FeatureStore::new(live).metadata();
+    let applied: Option<Value> = meta
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("kubectl.kubernetes.io/last-applied-configuration"))
         .and_then(|t| serde_json::from_str(t).ok());
     let applier_owns = |pointer: &str| {
+        // managedFields' fieldsV1 is a tree of `f:<field>` keys.
         let fields: String = pointer
             .split('/')
             .skip(1)
-            .map(|k| format!("/f:{}", k.replace('~', "~0").replace('/', "~1")))
+            .map(|k| format!("/f:{k}"))
             .collect();
-        live.pointer("/metadata/managedFields")
-            .and_then(Value::as_array)
-            .into_iter()
+        meta.managed_fields
+            .iter()
             .flatten()
-            .filter(|m| m["operation"] == "Apply")
-            .any(|m| m.get("fieldsV1").and_then(|f| f.pointer(&fields)).is_some())
+            .filter(|m| m.operation.as_deref() == Some("Apply"))
+            .filter_map(|m| m.fields_v1.as_ref())
+            .any(|f| f.0.pointer(&fields).is_some())
     };
     removed
         .into_iter()
@@ -89,10 +92,7 @@ pub fn file(command: &str, patches: &[Value]) -> crate::error::Result<String> {
         "# kubectl feast {command}: commit this file beside the FeatureStore's kustomization.yaml and list\n# it under `patches:` with a target, which matches the store whatever namespace its base or\n# overlay gives it (null removes a field):\n#   patches:\n"
     );
     for p in patches {
-        let name = p
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let name = FeatureStore::new(p).name();
         out.push_str(&format!(
             "#   - path: <this file>\n#     target: {{group: feast.dev, kind: FeatureStore, name: {name}}}\n"
         ));

@@ -5,6 +5,7 @@
 //! time, so they are caught here, from plain JSON. Pure: no I/O.
 
 use crate::rules::RuleId;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Finding, Findings, Severity};
@@ -96,9 +97,45 @@ pub fn same_namespace(a: Option<&str>, b: Option<&str>) -> bool {
 
 /// `maxReplicaCount`, with KEDA's default of 100.
 pub fn max_replica_count(so: &Value) -> i64 {
-    lookup(so, "spec.maxReplicaCount")
-        .and_then(Value::as_i64)
+    spec(so)
+        .max_replica_count
         .unwrap_or(DEFAULT_MAX_REPLICA_COUNT)
+}
+
+/// The fields of a ScaledObject's spec the rules read, typed (KEDA's `ScaledObjectSpec`, in
+/// part). A spec that does not read as these types (KEDA's own CRD refuses it) reads as empty.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Spec {
+    min_replica_count: Option<i64>,
+    max_replica_count: Option<i64>,
+    idle_replica_count: Option<i64>,
+    #[serde(default)]
+    triggers: Vec<SpecTrigger>,
+}
+
+/// One entry of `spec.triggers`, as the rules read it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SpecTrigger {
+    #[serde(rename = "type")]
+    type_: Option<String>,
+    metric_type: Option<String>,
+}
+
+impl SpecTrigger {
+    /// The `cpu` and `memory` scalers: HPA Resource metrics, never idle.
+    fn resource(&self) -> Option<&str> {
+        self.type_
+            .as_deref()
+            .filter(|t| matches!(*t, "cpu" | "memory"))
+    }
+}
+
+fn spec(so: &Value) -> Spec {
+    so.get("spec")
+        .and_then(|s| Spec::deserialize(s).ok())
+        .unwrap_or_default()
 }
 
 /// The pause annotation in force, as `annotation: value`, if any.
@@ -241,20 +278,11 @@ fn missing_requests(out: &mut Findings, so: &Value, fs: &FeatureStore) {
     let store_name = fs.name();
     // KEDA's cpu and memory scalers are HPA Resource metrics (Utilization by default): the
     // HPA cannot compute a utilisation for pods whose containers request none.
-    for (i, trigger) in lookup(so, "spec.triggers")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let Some(resource @ ("cpu" | "memory")) = lookup(trigger, "type").and_then(Value::as_str)
-        else {
+    for (i, trigger) in spec(so).triggers.iter().enumerate() {
+        let Some(resource) = trigger.resource() else {
             continue;
         };
-        let metric_type = lookup(trigger, "metricType")
-            .and_then(Value::as_str)
-            .unwrap_or("Utilization");
-        if metric_type != "Utilization" {
+        if trigger.metric_type.as_deref().unwrap_or("Utilization") != "Utilization" {
             continue;
         }
         let without: Vec<&str> = fs
@@ -286,23 +314,14 @@ fn missing_requests(out: &mut Findings, so: &Value, fs: &FeatureStore) {
 /// `keda/scale-to-zero`: KEDA writes 0 through /scale when the triggers go idle, and the CRD's
 /// minimum for `spec.replicas` is 1. A scaler of `cpu` or `memory` alone never goes idle.
 fn scale_to_zero(out: &mut Findings, so: &Value, so_name: &str, store_name: &str) {
-    let int = |path: &str| lookup(so, path).and_then(Value::as_i64);
+    let spec = spec(so);
     // A trigger that can go idle (anything but the cpu and memory scalers).
-    let can_idle = lookup(so, "spec.triggers")
-        .and_then(Value::as_array)
-        .is_some_and(|ts| {
-            ts.iter().any(|t| {
-                !matches!(
-                    lookup(t, "type").and_then(Value::as_str),
-                    Some("cpu" | "memory")
-                )
-            })
-        });
-    let (path, what) = if int("spec.idleReplicaCount") == Some(0) {
+    let can_idle = spec.triggers.iter().any(|t| t.resource().is_none());
+    let (path, what) = if spec.idle_replica_count == Some(0) {
         ("spec.idleReplicaCount", "idleReplicaCount is 0")
-    } else if int("spec.minReplicaCount") == Some(0) {
+    } else if spec.min_replica_count == Some(0) {
         ("spec.minReplicaCount", "minReplicaCount is 0")
-    } else if lookup(so, "spec.minReplicaCount").is_none() && can_idle {
+    } else if spec.min_replica_count.is_none() && can_idle {
         ("spec", "minReplicaCount is not set (KEDA's default is 0)")
     } else {
         return;
