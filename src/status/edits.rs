@@ -21,10 +21,12 @@ pub struct Edits {
 }
 
 impl Edits {
-    pub fn of(fs: &FeatureStore, d: &Deployment) -> Edits {
+    /// `caught_up`: the operator has applied the spec (`FeatureStore::sync`); a Deployment
+    /// behind a spec it has not applied is lag, not drift.
+    pub fn of(fs: &FeatureStore, d: &Deployment, caught_up: bool) -> Edits {
         Edits {
             editors: hand_editors(d),
-            drift: drift(fs, d),
+            drift: drift(fs, d, caught_up),
         }
     }
 
@@ -79,13 +81,12 @@ fn hand_editors(d: &Deployment) -> Vec<String> {
 }
 
 /// Where the Deployment differs from what the operator writes for the store now.
-fn drift(fs: &FeatureStore, d: &Deployment) -> Vec<String> {
+fn drift(fs: &FeatureStore, d: &Deployment, caught_up: bool) -> Vec<String> {
     let mut drift = Vec::new();
     let spec = d.spec.as_ref();
     let running = spec.and_then(|s| s.replicas).map(i64::from).unwrap_or(1);
     // In HPA mode the HPA owns the Deployment's count (§4.3): only static counts are the
     // operator's. A store the operator has not caught up with is not drift but lag.
-    let caught_up = fs.sync().synced;
     if fs.autoscaling().is_none() && caught_up && running != fs.replicas() {
         drift.push(format!(
             "it runs {running} replica(s) where the FeatureStore says {}",

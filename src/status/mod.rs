@@ -454,8 +454,9 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         .capacity
         .as_ref()
         .and_then(|nodes| placement::capacity(&fs, nodes));
+    let synced = fs.sync();
     let edits = deployment
-        .map(|d| edits::Edits::of(&fs, d))
+        .map(|d| edits::Edits::of(&fs, d, synced.synced))
         .filter(|e| !e.is_empty());
     let persistence = rules::persistence_table(object);
 
@@ -470,7 +471,7 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         scaling_enabled: fs.scaling_enabled(),
         mode_reason: ownership.reason,
         replica_owners: claims.owners,
-        operator_synced: fs.sync(),
+        operator_synced: synced,
         deployment: OwnedRef {
             name: owned_name,
             ownership: dep_ownership,
