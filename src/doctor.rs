@@ -151,7 +151,7 @@ pub struct Check {
     pub level: Level,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub fix: Option<crate::hint::Hint>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -178,16 +178,8 @@ impl Report {
     /// Every check's suggested commands with the `--context` they must carry, before any
     /// format renders the report.
     pub fn with_context(mut self, context: Option<&str>) -> Report {
-        use std::borrow::Cow;
-        for c in &mut self.checks {
-            if let Cow::Owned(m) = crate::suggest::with_context(&c.message, context) {
-                c.message = m;
-            }
-            if let Some(fix) = &mut c.fix
-                && let Cow::Owned(f) = crate::suggest::with_context(fix, context)
-            {
-                *fix = f;
-            }
+        for fix in self.checks.iter_mut().filter_map(|c| c.fix.as_mut()) {
+            fix.set_context(context);
         }
         self
     }
@@ -206,7 +198,7 @@ fn check(id: &'static str, subject: &str, level: Level, message: String) -> Chec
 }
 
 impl Check {
-    fn fix(mut self, fix: impl Into<String>) -> Check {
+    fn fix(mut self, fix: impl Into<crate::hint::Hint>) -> Check {
         self.fix = Some(fix.into());
         self
     }
@@ -417,8 +409,7 @@ fn metrics_check(api: &Probe<ApiAvailability>, stores: &[Value]) -> Check {
         Level::Blocking
     };
     let who = if hpa.is_empty() {
-        "`kubectl feast autoscale` would configure an HPA that cannot read CPU or memory"
-            .to_string()
+        "an HPA that `feast autoscale` configures could not read CPU or memory".to_string()
     } else {
         format!(
             "the HPA of {} cannot read CPU or memory and does not scale",

@@ -42,7 +42,7 @@ pub struct Error {
     pub kind: ErrorKind,
     pub message: String,
     /// What to do next, most useful first.
-    pub hints: Vec<String>,
+    pub hints: Vec<crate::hint::Hint>,
     /// The error this one came from, if any.
     pub source: Option<Source>,
     /// Further failures of the same command (one per store), reported after this one.
@@ -116,16 +116,13 @@ impl Error {
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hints
-            .push(crate::redact::text(&hint.into()).into_owned());
+            .push(crate::redact::text(&hint.into()).into_owned().into());
         self
     }
 
-    pub fn with_hints(mut self, hints: impl IntoIterator<Item = String>) -> Self {
-        self.hints.extend(
-            hints
-                .into_iter()
-                .map(|h| crate::redact::text(&h).into_owned()),
-        );
+    /// Hints carried over from another error (redacted when that one was made).
+    pub fn with_hints(mut self, hints: impl IntoIterator<Item = crate::hint::Hint>) -> Self {
+        self.hints.extend(hints);
         self
     }
 
@@ -134,9 +131,9 @@ impl Error {
         self
     }
 
-    /// The first hint, if any.
-    pub fn hint(&self) -> Option<&str> {
-        self.hints.first().map(String::as_str)
+    /// The first hint, as text, if any.
+    pub fn hint(&self) -> Option<String> {
+        self.hints.first().map(ToString::to_string)
     }
 
     /// The worst exit code of this error and the ones it carries: 3 when anything could not
@@ -177,7 +174,7 @@ mod tests {
             .with_hint("check the namespace")
             .with_hint("or the context");
         assert_eq!(e.to_string(), "featurestore \"a\" not found");
-        assert_eq!(e.hint(), Some("check the namespace"));
+        assert_eq!(e.hint().as_deref(), Some("check the namespace"));
         assert_eq!(e.hints.len(), 2);
     }
 

@@ -2,7 +2,7 @@
 //! Feast Operator's FeatureStore (`feast.dev/v1`).
 //!
 //! The core (`featurestore`, `rules`, `plan`, `status`, `doctor`, `gitops`, `manifest_edit`,
-//! `rollout`, `report`, `render`, `suggest`) is pure: plain data in, plain data out, no client,
+//! `rollout`, `report`, `render`, `suggest`, `hint`) is pure: plain data in, plain data out, no client,
 //! clock or terminal. The shell (`cli`, `cluster`, `manifests`, `commands`) reads files, talks
 //! to the API server, asks the user and writes to the terminal. The core never imports the shell; `error` and
 //! `parallel` (work over many items on every core) are shared.
@@ -48,6 +48,7 @@ pub mod error;
 pub mod fast;
 pub mod featurestore;
 pub mod gitops;
+pub mod hint;
 pub mod manifest_edit;
 pub mod manifests;
 pub mod model;

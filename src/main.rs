@@ -15,14 +15,17 @@ fn main() -> ExitCode {
             // Secrets out (src/redact.rs) once more: a message may have been built from data
             // read after the error was made.
             let shown = |t: &str| {
-                let t = kubectl_feast::suggest::with_context(t, context);
-                let t = kubectl_feast::redact::text(&t);
+                let t = kubectl_feast::redact::text(t);
                 kubectl_feast::render::term::safe(&t, false).into_owned()
             };
             for e in e.all().filter(|e| !e.reported) {
                 eprintln!("error: {}", shown(&e.message));
                 for hint in &e.hints {
-                    eprintln!("hint: {}", shown(hint));
+                    // Its commands reach the cluster the command was about.
+                    eprintln!(
+                        "hint: {}",
+                        shown(&hint.clone().in_context(context).to_string())
+                    );
                 }
             }
             ExitCode::from(e.exit_code())

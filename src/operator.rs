@@ -60,11 +60,11 @@ pub struct OperatorState {
     pub evidence: String,
     /// Where to look next (its pods, its logs), when it is not alive.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub fix: Option<crate::hint::Hint>,
 }
 
 impl OperatorState {
-    fn new(liveness: Liveness, evidence: String, fix: Option<String>) -> OperatorState {
+    fn new(liveness: Liveness, evidence: String, fix: Option<crate::hint::Hint>) -> OperatorState {
         OperatorState {
             liveness,
             evidence,
@@ -118,7 +118,7 @@ pub fn liveness(e: &Evidence) -> OperatorState {
                         Some(format!(
                             "look at its pods: `kubectl get pods -n {}` and `kubectl describe deployment {} -n {}`",
                             w.namespace, w.name, w.namespace
-                        )),
+                        ).into()),
                     )
                 }
             }
@@ -200,11 +200,12 @@ fn from_lease(leases: &Probe<Vec<Lease>>, now: Timestamp) -> Option<OperatorStat
     }
 }
 
-fn start_hint(lease_at: &str) -> String {
+fn start_hint(lease_at: &str) -> crate::hint::Hint {
     let ns = lease_at.split('/').next().unwrap_or("");
     format!(
         "start the Feast Operator again and check its logs: `kubectl get deployments,pods -n {ns}`"
     )
+    .into()
 }
 
 /// `42s`, `5m`, `3h`, `2d`.

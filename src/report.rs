@@ -76,7 +76,7 @@ pub struct Unreadable {
     pub source: String,
     pub line: Option<usize>,
     pub message: String,
-    pub hint: Option<String>,
+    pub hint: Option<crate::hint::Hint>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -198,7 +198,7 @@ impl Report {
 
     /// Adds the inputs that could not be read.
     /// The suggested commands of every hint with the `--context` they must carry
-    /// ([`crate::suggest::with_context`]), before any format renders the report.
+    /// ([`crate::hint::Hint::set_context`]), before any format renders the report.
     pub fn with_context(mut self, context: Option<&str>) -> Report {
         if context.is_none_or(str::is_empty) {
             return self;
@@ -210,22 +210,18 @@ impl Report {
         }
         for u in &mut self.unreadable {
             if let Some(h) = &mut u.hint {
-                *h = crate::suggest::with_context(h, context).into_owned();
+                h.set_context(context);
             }
         }
         self
     }
 
     /// In file mode, the change commands of every hint change the file the store was read
-    /// from ([`crate::suggest::for_file`]); standard input has no file to change.
+    /// from ([`crate::hint::Hint::set_file`]); standard input has no file to change.
     pub fn for_files(mut self) -> Report {
         for r in self.results.iter_mut().filter(|r| r.source != "<stdin>") {
             for f in &mut r.findings {
-                if let std::borrow::Cow::Owned(h) =
-                    crate::suggest::for_file(&f.finding.hint, &r.source)
-                {
-                    f.finding.hint = h;
-                }
+                f.finding.hint.set_file(&r.source);
             }
         }
         self

@@ -63,89 +63,9 @@ pub fn shell_quote(word: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// A hint's suggested commands (each between backticks) as the user must paste them to reach
-/// the cluster they asked about: `--context X` after `kubectl feast` (kubectl refuses flags
-/// before a plugin's name) or after `kubectl` for its own commands, the name shell-quoted.
-/// Applied to a hint's value, before any output format renders it, so JSON, YAML, SARIF and
-/// JUnit escape the result as they escape any text.
-pub fn with_context<'a>(hint: &'a str, context: Option<&str>) -> std::borrow::Cow<'a, str> {
-    let Some(context) = context.filter(|c| !c.is_empty()) else {
-        // Unchanged, not copied: a report holds thousands of hints.
-        return hint.into();
-    };
-    if !hint.contains("`kubectl ") {
-        return hint.into();
-    }
-    let flag = format!("--context {}", shell_quote(context));
-    let mut out = String::with_capacity(hint.len() + 16);
-    let mut rest = hint;
-    while let Some(i) = rest.find("`kubectl ") {
-        out.push_str(&rest[..i]);
-        let command = &rest[i + "`kubectl ".len()..];
-        match command.strip_prefix("feast ") {
-            Some(after) => {
-                out.push_str("`kubectl feast ");
-                out.push_str(&flag);
-                out.push(' ');
-                rest = after;
-            }
-            None => {
-                out.push_str("`kubectl ");
-                out.push_str(&flag);
-                out.push(' ');
-                rest = command;
-            }
-        }
-    }
-    out.push_str(rest);
-    out.into()
-}
-
-/// A hint's change commands (`kubectl feast scale|autoscale|pdb ...`) for a store read from
-/// `file`: they change the file (`--local -f FILE --in-place`), which is what works for a store
-/// that lives in Git, rather than a cluster. Other commands are left as they are.
-pub fn for_file<'a>(hint: &'a str, file: &str) -> std::borrow::Cow<'a, str> {
-    const CHANGES: [&str; 3] = [
-        "`kubectl feast scale ",
-        "`kubectl feast autoscale ",
-        "`kubectl feast pdb ",
-    ];
-    if !CHANGES.iter().any(|c| hint.contains(c)) {
-        return hint.into();
-    }
-    let flags = format!(" --local -f {} --in-place", shell_quote(file));
-    let mut out = String::with_capacity(hint.len() + flags.len());
-    let mut rest = hint;
-    while let Some(start) = CHANGES.iter().filter_map(|c| rest.find(c)).min() {
-        // The command runs to its closing backtick.
-        let Some(len) = rest[start + 1..].find('`') else {
-            break;
-        };
-        let end = start + 1 + len;
-        out.push_str(&rest[..end]);
-        out.push_str(&flags);
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out.into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn file_hints_change_the_file_and_leave_other_commands() {
-        let hint = "Scale it (`kubectl feast scale a --replicas 2`), look (`kubectl feast status a`), or `kubectl feast pdb a --off`.";
-        assert_eq!(
-            for_file(hint, "my dir/a.yaml"),
-            "Scale it (`kubectl feast scale a --replicas 2 --local -f 'my dir/a.yaml' --in-place`), look (`kubectl feast status a`), or `kubectl feast pdb a --off --local -f 'my dir/a.yaml' --in-place`."
-        );
-        assert!(matches!(
-            for_file("no command", "a.yaml"),
-            std::borrow::Cow::Borrowed(_)
-        ));
-    }
 
     #[test]
     fn similar_names_catch_typos_and_prefixes() {
@@ -176,21 +96,6 @@ mod tests {
                 ["podDisruptionBudgets", "podAnnotations"]
             ),
             Some("podDisruptionBudgets")
-        );
-    }
-
-    #[test]
-    fn suggested_commands_carry_the_context_after_the_plugin_name() {
-        let hint = "Use `kubectl feast pdb a -n ns --off` or `kubectl get pods -n ns`.";
-        assert_eq!(
-            with_context(hint, Some("prod-eu")),
-            "Use `kubectl feast --context prod-eu pdb a -n ns --off` or `kubectl --context prod-eu get pods -n ns`."
-        );
-        assert_eq!(with_context(hint, None), hint);
-        assert!(with_context("`kubectl x`", Some("a b")).contains("--context 'a b' x"));
-        assert_eq!(
-            with_context("`kubectl feast status`", Some("it's")),
-            "`kubectl feast --context 'it'\\''s' status`"
         );
     }
 

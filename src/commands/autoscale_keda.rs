@@ -4,6 +4,7 @@
 //! namespace shows: another ScaledObject or HPA already setting the count. Printed by default;
 //! created or updated (server-side apply) with `--apply`.
 
+use crate::hint::Hint;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use serde_json::Value;
@@ -289,7 +290,7 @@ fn preflight(
             f.path, f.rule, f.message, f.hint
         );
     }
-    let mut problems: Vec<(String, String)> = findings
+    let mut problems: Vec<(String, Hint)> = findings
         .into_iter()
         .filter(|f| f.severity == Severity::Error)
         .map(|f| (format!("{}: {}", f.rule, f.message), f.hint))
@@ -318,7 +319,8 @@ fn preflight(
                 format!(
                     "Delete it first (`kubectl delete scaledobject {so_name} -n {}`), or change it instead of writing a new one.",
                     fs.namespace().unwrap_or("default")
-                ),
+                )
+                .into(),
             ));
         }
     }
@@ -338,7 +340,7 @@ fn preflight(
         if on_store && !by_keda {
             problems.push((
                 format!("HPA {hpa_name} already scales FeatureStore {name}: KEDA's HPA would be a second owner of the count"),
-                format!("Delete HPA {hpa_name} first, or keep it and drop --keda."),
+                format!("Delete HPA {hpa_name} first, or keep it and drop --keda.").into(),
             ));
         }
     }
@@ -358,7 +360,7 @@ fn preflight(
         message.push_str(&format!("\n  - {problem}"));
         hints.push(hint);
     }
-    Err(Error::refused(message).with_hint(hints.join("\n")))
+    Err(Error::refused(message).with_hints(hints))
 }
 
 fn manifest(object: &Value, output: Option<OutputFormat>) -> Result<String> {

@@ -69,7 +69,7 @@ pub(crate) fn print_patches(
                 fs.target(),
                 crate::suggest::shell_quote(&removal)
             );
-            eprintln!("{}", crate::suggest::with_context(&note, context));
+            eprintln!("{}", crate::hint::Hint::new(note).in_context(context));
         }
         patches.push(render::patch::kustomize_patch(live, &p.planned.patch));
     }

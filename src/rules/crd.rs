@@ -138,7 +138,8 @@ pub fn reconcile(findings: &mut Vec<Finding>, crd_errors: &[ValidationError], so
                         "The CRD's rule `{}` fails to evaluate on this object, and the API server \
                          rejects it for that: set the fields the rule reads.",
                         e.rule
-                    ),
+                    )
+                    .into(),
                     origin: Origin::Cel,
                 }),
             }
@@ -174,7 +175,8 @@ pub fn reconcile(findings: &mut Vec<Finding>, crd_errors: &[ValidationError], so
                      own for it (a newer operator?): the API server will reject the object until \
                      it passes. Rule: {}",
                     e.rule
-                ),
+                )
+                .into(),
                 origin: Origin::Cel,
             }),
         }

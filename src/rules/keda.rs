@@ -367,7 +367,8 @@ pub fn target_not_found(so: &Value, target: &str, names: &[&str]) -> Finding {
             None => format!(
                 "Add FeatureStore {target} to what is checked, or fix spec.scaleTargetRef.name."
             ),
-        },
+        }
+        .into(),
         origin: super::Origin::Operator,
     }
 }

@@ -21,6 +21,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::featurestore::FeatureStore;
+use crate::hint::Hint;
 use crate::model::ApiVersion;
 
 pub use table::RuleId;
@@ -60,7 +61,7 @@ pub struct Finding {
     pub rule: RuleId,
     pub path: String,
     pub message: String,
-    pub hint: String,
+    pub hint: Hint,
     #[serde(skip)]
     pub origin: Origin,
 }
@@ -68,11 +69,7 @@ pub struct Finding {
 impl Finding {
     /// Its suggested commands with the `--context` they must carry.
     pub fn apply_context(&mut self, context: Option<&str>) {
-        for text in [&mut self.message, &mut self.hint] {
-            if let std::borrow::Cow::Owned(changed) = crate::suggest::with_context(text, context) {
-                *text = changed;
-            }
-        }
+        self.hint.set_context(context);
     }
 }
 
@@ -159,7 +156,7 @@ impl Findings {
             rule,
             path: path.into(),
             message: message.into(),
-            hint: hint.into(),
+            hint: Hint::new(hint),
             origin,
         });
     }

@@ -66,7 +66,7 @@ impl Walk {
             rule,
             path,
             message,
-            hint,
+            hint: hint.into(),
             origin: Origin::Schema,
         });
     }
@@ -379,7 +379,7 @@ fn unknown(parent: &[Step], key: &str, schema: &Value, ancestors: &[&Value]) -> 
         rule: RuleId::SchemaUnknownField,
         path: field.clone(),
         message: format!("unknown field \"{field}\""),
-        hint,
+        hint: hint.into(),
         origin: Origin::Schema,
     }
 }
@@ -432,7 +432,7 @@ mod tests {
         check(&fs(spec), model())
             .into_iter()
             .filter(|f| f.rule == RuleId::SchemaUnknownField)
-            .map(|f| (f.message, f.hint))
+            .map(|f| (f.message, f.hint.to_string()))
             .collect()
     }
 

@@ -175,9 +175,7 @@ impl StatusReport {
                 w.apply_context(context);
             }
             for fix in store.verdicts.iter_mut().filter_map(|v| v.fix.as_mut()) {
-                if let std::borrow::Cow::Owned(f) = crate::suggest::with_context(fix, context) {
-                    *fix = f;
-                }
+                fix.set_context(context);
             }
         }
         self
@@ -219,7 +217,7 @@ pub struct Verdict {
     pub message: String,
     /// What to do about it, where something can be done.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub fix: Option<crate::hint::Hint>,
 }
 
 fn verdict(level: Level, message: impl Into<String>) -> Verdict {
@@ -231,7 +229,7 @@ fn verdict(level: Level, message: impl Into<String>) -> Verdict {
 }
 
 impl Verdict {
-    fn fix(mut self, fix: impl Into<String>) -> Verdict {
+    fn fix(mut self, fix: impl Into<crate::hint::Hint>) -> Verdict {
         self.fix = Some(fix.into());
         self
     }

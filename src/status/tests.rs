@@ -195,7 +195,7 @@ fn pods_on_a_cordoned_node_and_a_zone_without_schedulable_nodes_are_warnings() {
     assert!(
         p.verdict
             .fix
-            .as_deref()
+            .as_ref()
             .is_some_and(|f| f.contains("`kubectl uncordon ns-node-1`")),
         "{:?}",
         p.verdict.fix

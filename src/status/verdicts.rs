@@ -31,7 +31,7 @@ pub struct StoreVerdict {
     pub level: Level,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub fix: Option<crate::hint::Hint>,
 }
 
 fn v(area: Area, level: Level, message: impl Into<String>) -> StoreVerdict {
@@ -54,7 +54,7 @@ impl StoreVerdict {
         }
     }
 
-    fn fix(mut self, fix: impl Into<String>) -> StoreVerdict {
+    fn fix(mut self, fix: impl Into<crate::hint::Hint>) -> StoreVerdict {
         self.fix = Some(fix.into());
         self
     }

@@ -56,7 +56,7 @@ impl AroundCache {
         if self.operator.is_none() {
             let state = super::super::operator_evidence::for_a_change(cluster).await?;
             if state.liveness == Liveness::Unknown {
-                out.note(&format!(
+                out.note(format!(
                     "{}: a change is stored, but may not take effect",
                     state.evidence
                 ));
@@ -240,7 +240,7 @@ fn lookup_failed(
 ) -> Result<()> {
     let ns = &cluster.namespace;
     if Failure::of(&err) == Failure::Forbidden {
-        out.note(&format!(
+        out.note(format!(
             "could not read {resource} in namespace {ns:?} (forbidden for this user); {unchecked} not checked"
         ));
         return Ok(());
@@ -251,7 +251,7 @@ fn lookup_failed(
         e.message
     ))
     .with_hints(if e.hints.is_empty() {
-        vec!["retry once the API server answers".to_string()]
+        vec!["retry once the API server answers".into()]
     } else {
         e.hints
     }))

@@ -223,7 +223,7 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
     if !failures.is_empty() {
         if !outcomes.is_empty() {
             let done: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
-            out.note(&format!(
+            out.note(format!(
                 "{} of {} FeatureStores went through ({}); the ones that did not are below",
                 outcomes.len(),
                 outcomes.len() + failures.len(),
@@ -296,7 +296,7 @@ async fn prepare_all(
         return Ok(prepared);
     }
     if names.len() > 1 {
-        out.note(&format!(
+        out.note(format!(
             "nothing was sent to any of the {} FeatureStores: every store is checked before any is changed",
             names.len()
         ));
@@ -358,7 +358,7 @@ async fn send_all(
         match send_one(req, out, cluster, api, &p, confirmed).await {
             Ok(sent) => {
                 if sent.attempts > 1 {
-                    out.note(&format!(
+                    out.note(format!(
                         "{RESOURCE}/{} changed while this command ran; re-read and re-checked it ({} attempts)",
                         p.name, sent.attempts
                     ));

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::cli::{ColorChoice, GlobalArgs, OutputFormat};
 use crate::featurestore::RESOURCE;
+use crate::hint::Hint;
 use crate::plan::{Effect, FieldChange, Verb};
 use crate::render::change::{self as text, DryRun};
 use crate::render::style::Style;
@@ -40,26 +41,28 @@ impl Out {
         }
     }
 
-    /// Stderr text with its context added and data's control characters escaped.
+    /// Stderr text with data's control characters escaped.
     fn shown(&self, text: &str) -> String {
-        let text = crate::suggest::with_context(text, self.context.as_deref());
-        crate::render::term::safe(&text, self.err_style.color).into_owned()
+        crate::render::term::safe(text, self.err_style.color).into_owned()
     }
 
-    /// `note: TEXT` on stderr.
-    pub fn note(&self, text: &str) {
-        eprintln!("note: {}", self.shown(text));
+    /// `note: TEXT` on stderr, its commands reaching the context asked about.
+    pub fn note(&self, text: impl Into<Hint>) {
+        let text = text.into().in_context(self.context.as_deref());
+        eprintln!("note: {}", self.shown(&text.to_string()));
     }
 
     /// A store's note: `note: featurestore.feast.dev/NAME: TEXT`.
     pub fn store_note(&self, name: &str, text: &str) {
-        self.note(&format!("{RESOURCE}/{name}: {text}"));
+        self.note(format!("{RESOURCE}/{name}: {text}"));
     }
 
     pub fn warning(&self, name: &str, finding: &Finding) {
+        let mut finding = finding.clone();
+        finding.apply_context(self.context.as_deref());
         eprint!(
             "{}",
-            self.shown(&text::warning(name, finding, self.err_style))
+            self.shown(&text::warning(name, &finding, self.err_style))
         );
     }
 

@@ -194,7 +194,7 @@ async fn after_lost_answer(
             cause.message
         ))
         .with_hints(if cause.hints.is_empty() {
-            vec![check]
+            vec![check.into()]
         } else {
             cause.hints
         }));
