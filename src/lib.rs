@@ -67,11 +67,16 @@ pub mod suggest;
 use cli::Cli;
 use error::Result;
 
-/// Runs a parsed command line on a fresh tokio runtime.
+/// Runs a parsed command line on a fresh tokio runtime, on this one thread: a command is a few
+/// concurrent requests and the work on their answers, and handing each answer between threads
+/// cost a fifth of `status -A`'s time (docs/performance.md). Blocking work (an exec credential
+/// plugin, completion's look-ups) goes to tokio's blocking threads.
+///
+/// SIGPIPE stays ignored (Rust's default), so a socket whose peer went away is an error the
+/// client reports, never a silent death; the binary turns a write to a closed stdout into the
+/// quiet end kubectl's users expect (src/main.rs).
 pub fn run(cli: &Cli) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .on_thread_start(block_sigpipe)
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| error::Error::incomplete(format!("cannot start the async runtime: {e}")))?;
@@ -81,22 +86,4 @@ pub fn run(cli: &Cli) -> Result<()> {
         crossterm::style::force_color_output(true);
     }
     runtime.block_on(commands::run(&cli.command, &cli.global))
-}
-
-/// main restores SIGPIPE's default action so that `status -A | head` ends quietly, but a write
-/// to a socket the API server has closed raises SIGPIPE too (hyper writes with writev, which
-/// has no MSG_NOSIGNAL), and that would kill the command silently mid-watch. All network I/O
-/// runs on the runtime's threads (the client's buffer layer drives it on a spawned task), so
-/// those block the signal and see EPIPE as an error instead; the main thread, which prints,
-/// keeps the default.
-fn block_sigpipe() {
-    #[cfg(unix)]
-    // SAFETY: sigemptyset/sigaddset fill a local set; pthread_sigmask changes only this
-    // thread's mask.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGPIPE);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-    }
 }

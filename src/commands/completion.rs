@@ -223,7 +223,11 @@ fn plugin_dir() -> Result<PathBuf> {
 /// cobra's `:directive` line, which kubectl reads (`getPluginCompletions`).
 pub async fn complete(args: &CompleteArgs) -> Result<()> {
     let words = args.words.clone();
-    let lines = tokio::task::block_in_place(move || candidates(words));
+    // The look-ups block on the runtime, so they run on a blocking thread while this one
+    // drives their I/O.
+    let lines = tokio::task::spawn_blocking(move || candidates(words))
+        .await
+        .unwrap_or_default();
     let mut directive = NO_FILE_COMP;
     let mut out = String::new();
     for line in lines {

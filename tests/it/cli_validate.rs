@@ -362,6 +362,13 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
+    // Ended as SIGPIPE ends kubectl (the signal stays ignored inside, so that a socket's
+    // closed peer is an error, and the closed stdout is turned into it: src/main.rs).
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+    }
 }
 
 #[test]

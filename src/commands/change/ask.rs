@@ -60,7 +60,8 @@ enum Answer {
 }
 
 /// A blocking prompt, run where it does not hold up the runtime's other tasks (a worker thread
-/// handed over with `block_in_place`).
+/// handed over with `block_in_place`) when the runtime has workers; on the one-thread runtime the
+/// commands run on, nothing else is to be done while a person answers.
 fn off_the_runtime<T>(f: impl FnOnce() -> T) -> T {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current().map(|h| h.runtime_flavor()) {
