@@ -276,6 +276,26 @@ async fn a_stopped_operator_is_blocking_in_doctor_and_a_risk_for_every_change() 
             ) == applied_text
         },
     );
+    // ...and the operator to have written what it saw of them (its scalingStatus follows the
+    // Deployment's status one reconcile later), before it is stopped.
+    wait_for(
+        "the operator to record lagging's current replicas",
+        Duration::from_secs(60),
+        || {
+            kubectl(
+                &c,
+                &[
+                    "get",
+                    "featurestores.feast.dev",
+                    "lagging",
+                    "-n",
+                    &ns,
+                    "-o",
+                    "jsonpath={.status.scalingStatus.currentReplicas}",
+                ],
+            ) == applied_text
+        },
+    );
     let (_, report) = doctor_json(&c, &["-n", &ns]);
     let (level, message) = one(&report, "operator/deployment", None);
     assert_eq!(level, "ok", "{message}");
