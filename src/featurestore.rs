@@ -450,8 +450,9 @@ impl<'a> FeatureStore<'a> {
     /// with the container name the operator gives each (§4.3). The online server exists unless
     /// disabled; the others only when their `server` block is set.
     pub fn servers(&self) -> Vec<Server> {
-        let server = |container: &'static str, path: &str| Server {
+        let server = |container: &'static str, path: &'static str| Server {
             container,
+            path,
             config: self.typed(path),
         };
         let mut out = Vec::new();
@@ -476,6 +477,8 @@ impl<'a> FeatureStore<'a> {
 #[derive(Debug, Clone)]
 pub struct Server {
     pub container: &'static str,
+    /// Where its block sits in the spec (`spec.services.onlineStore.server`).
+    pub path: &'static str,
     pub config: Option<crate::model::ServerConfigs>,
 }
 

@@ -140,6 +140,38 @@ fn metric_identity(metric: &Value) -> (String, String) {
     (kind, name)
 }
 
+/// A request a person may start from, for the hints: `200m` of CPU, `256Mi` of memory.
+pub fn example_request(resource: &str) -> &'static str {
+    if resource == "memory" {
+        "256Mi"
+    } else {
+        "200m"
+    }
+}
+
+/// `autoscale --cpu-request Q` (or memory): `Q` set as the request of every serving container
+/// that sets none of that resource, which a Utilization metric needs, as a merge patch; with
+/// the containers it sets it on. A container with a request of its own keeps it.
+pub fn requests_patch(live: &Value, requests: &[(&str, &str)]) -> (Value, Vec<String>) {
+    let fs = FeatureStore::new(live);
+    let mut patch = json!({});
+    let mut set = Vec::new();
+    for server in fs.servers() {
+        for (resource, quantity) in requests {
+            if server.requests(resource) {
+                continue;
+            }
+            let mut at = &mut patch;
+            for key in server.path.split('.').chain(["resources", "requests"]) {
+                at = &mut at[key];
+            }
+            at[*resource] = json!(quantity);
+            set.push(format!("{} {resource} {quantity}", server.container));
+        }
+    }
+    (patch, set)
+}
+
 /// `autoscale`: write the HPA configuration and remove `spec.replicas` in the same patch, so
 /// the default of 1 satisfies the mutual-exclusion rule (R1). Only what changes in the block
 /// is sent, so a concurrent writer's other fields are not overwritten.
@@ -450,6 +482,8 @@ text_enum! {
         HighAvailabilityLost = "high-availability-lost",
         /// The disruption budget will refuse every eviction.
         BlocksEvictions = "blocks-evictions",
+        /// The HPA this change configures cannot compute its metric, so it will not scale.
+        MetricUnavailable = "metric-unavailable",
         /// Argo CD or Flux syncs the store from Git and will revert a live change.
         GitOpsOwned = "gitops-owned",
         /// No operator runs: the change is stored and nothing acts on it.
@@ -560,6 +594,40 @@ pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<Risk> 
             out.push(Risk {
                 kind: RiskKind::BlocksEvictions,
                 message: format!("the disruption budget blocks every eviction: {}", f.message),
+                finding: Some((f.rule, f.message)),
+            });
+        }
+    }
+    // An HPA configured by this change that cannot compute its metric does not do what was
+    // asked: it sits at `<unknown>` (FailedGetResourceMetric) and never scales.
+    if b.autoscaling() != a.autoscaling() && a.autoscaling().is_some() {
+        for f in rules::check(after)
+            .into_iter()
+            .filter(|f| f.rule == RuleId::AutoscalingMissingResourceRequest)
+        {
+            // The flag and value the finding's own fix command gives.
+            let flag = f.hint.commands().find_map(|c| {
+                let argv = c.argv();
+                let i = argv.iter().position(|w| w.ends_with("-request"))?;
+                Some(
+                    argv[i..]
+                        .iter()
+                        .take(2)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
+            });
+            out.push(Risk {
+                kind: RiskKind::MetricUnavailable,
+                message: match flag {
+                    Some(flag) => format!(
+                        "the HPA will not scale: {}; add {flag} (or another quantity) to this \
+                         command to set it on every server container without one",
+                        f.message
+                    ),
+                    None => format!("the HPA will not scale: {}", f.message),
+                },
                 finding: Some((f.rule, f.message)),
             });
         }
@@ -950,6 +1018,82 @@ mod tests {
             target,
             json!({"a": "z", "c": {"d": "e"}, "arr": [3], "new": {}})
         );
+    }
+
+    /// A DB-backed store whose online server requests CPU and whose registry server does not.
+    fn registry_without_request() -> Value {
+        json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "metadata": {"name": "a", "namespace": "ml"}, "spec": {"feastProject": "p", "services": {
+            "onlineStore": {"persistence": {"store": {"type": "redis", "secretRef": {"name": "s"}}},
+                "server": {"resources": {"requests": {"cpu": "100m"}}}},
+            "registry": {"local": {"persistence": {"store": {"type": "sql", "secretRef": {"name": "s"}}},
+                "server": {}}}}}})
+    }
+
+    #[test]
+    fn requests_go_only_where_none_is_set() {
+        let live = registry_without_request();
+        let (patch, on) = requests_patch(&live, &[("cpu", "250m"), ("memory", "1Gi")]);
+        assert_eq!(
+            patch,
+            json!({"spec": {"services": {
+                "onlineStore": {"server": {"resources": {"requests": {"memory": "1Gi"}}}},
+                "registry": {"local": {"server": {"resources": {"requests": {"cpu": "250m", "memory": "1Gi"}}}}}}}})
+        );
+        assert_eq!(
+            on,
+            [
+                "online memory 1Gi",
+                "registry cpu 250m",
+                "registry memory 1Gi"
+            ]
+        );
+        let after = patched(&live, &patch);
+        assert!(
+            rules::check(&after)
+                .iter()
+                .all(|f| f.rule != RuleId::AutoscalingMissingResourceRequest)
+        );
+        // Nothing missing: no patch.
+        assert_eq!(requests_patch(&after, &[("cpu", "1")]), (json!({}), vec![]));
+    }
+
+    #[test]
+    fn an_hpa_that_cannot_compute_its_metric_is_a_risk_until_the_request_is_set() {
+        let live = registry_without_request();
+        let request = AutoscalingRequest {
+            max: Some(8),
+            ..AutoscalingRequest::default()
+        };
+        let patch = autoscale_patch(&request, &live).unwrap();
+        let r = risks(&live, &patched(&live, &patch), &Surroundings::default());
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(r[0].kind, RiskKind::MetricUnavailable);
+        assert!(
+            r[0].message.contains("container \"registry\""),
+            "{}",
+            r[0].message
+        );
+        assert!(
+            r[0].message.contains("add --cpu-request 200m"),
+            "{}",
+            r[0].message
+        );
+        let mut with_request = patch.clone();
+        merge_patch(
+            &mut with_request,
+            &requests_patch(&live, &[("cpu", "200m")]).0,
+        );
+        assert!(
+            risks(
+                &live,
+                &patched(&live, &with_request),
+                &Surroundings::default()
+            )
+            .is_empty()
+        );
+        // A change that leaves the HPA configuration as it is asks nothing new.
+        let autoscaled = patched(&live, &patch);
+        assert!(risks(&autoscaled, &autoscaled, &Surroundings::default()).is_empty());
     }
 
     fn hpa_store(block: Value) -> Value {

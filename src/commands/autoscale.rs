@@ -20,6 +20,7 @@ Examples:
   kubectl feast autoscale my-feast --min 2 --max 10                 HPA on the default 80% CPU
   kubectl feast autoscale my-feast --max 20                         raise the max; the rest stays
   kubectl feast autoscale my-feast --min 2 --max 10 --cpu 70% --memory 80%
+  kubectl feast autoscale my-feast --max 10 --cpu 70% --cpu-request 200m   ... and the CPU request it needs
   kubectl feast autoscale my-feast --max 20 --metrics-file rps.yaml custom/external metrics
   kubectl feast autoscale my-feast --max 10 --scale-down-stabilization 10m
   kubectl feast autoscale my-feast --replace --max 6 --cpu 60%      exactly this HPA, nothing else
@@ -55,6 +56,14 @@ pub struct AutoscaleArgs {
     /// Target average memory utilisation, e.g. 80%
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent, conflicts_with = "off", allow_hyphen_values = true)]
     pub memory: Option<i64>,
+    /// A CPU request (e.g. 200m) for every server container that sets none, in the same
+    /// patch: what a CPU Utilization metric (the default one included) needs to be computed
+    #[arg(long, value_name = "QUANTITY", value_parser = parse_quantity, conflicts_with = "off")]
+    pub cpu_request: Option<String>,
+    /// A memory request (e.g. 256Mi) for every server container that sets none, in the same
+    /// patch: what a memory Utilization metric needs
+    #[arg(long, value_name = "QUANTITY", value_parser = parse_quantity, conflicts_with = "off")]
+    pub memory_request: Option<String>,
     /// A YAML list of autoscaling/v2 MetricSpecs (custom, external, ... metrics)
     #[arg(long, value_name = "FILE", conflicts_with = "off")]
     pub metrics_file: Option<PathBuf>,
@@ -80,7 +89,7 @@ pub struct AutoscaleArgs {
     #[arg(
         long,
         requires = "max",
-        conflicts_with_all = ["off", "cpu", "memory", "metrics_file", "scale_down_stabilization", "behavior_file", "replace"]
+        conflicts_with_all = ["off", "cpu", "memory", "metrics_file", "scale_down_stabilization", "behavior_file", "replace", "cpu_request", "memory_request"]
     )]
     pub keda: bool,
     /// With --keda, repeatable: cpu=70%, memory=80%, or 'prometheus=SERVER|QUERY|THRESHOLD',
@@ -110,9 +119,14 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
             ),
         );
     }
+    let requests: Vec<(&str, &str)> =
+        [("cpu", &args.cpu_request), ("memory", &args.memory_request)]
+            .into_iter()
+            .filter_map(|(resource, q)| q.as_deref().map(|q| (resource, q)))
+            .collect();
     let planner = |live: &Value, around: &Surroundings, _: &Answers| {
         refuse_second_owner(live, around)?;
-        plan_autoscale(&request, live).map(Plan::Ready)
+        plan_autoscale(&request, &requests, live).map(Plan::Ready)
     };
     change::run_or_local(
         change::Request {
@@ -176,6 +190,35 @@ impl AutoscaleArgs {
             || self.metrics_file.is_some()
             || self.scale_down_stabilization.is_some()
             || self.behavior_file.is_some()
+            || self.cpu_request.is_some()
+            || self.memory_request.is_some()
+    }
+}
+
+/// A resource quantity as Kubernetes writes one (`200m`, `0.5`, `1`, `256Mi`, `1G`, `1e3`),
+/// more than zero.
+pub fn parse_quantity(s: &str) -> std::result::Result<String, String> {
+    const SUFFIXES: [&str; 14] = [
+        "", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
+    ];
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (number, suffix) = s.split_at(split);
+    let exponent = suffix.strip_prefix(['e', 'E']).is_some_and(|e| {
+        !e.is_empty()
+            && e.trim_start_matches(['+', '-'])
+                .chars()
+                .all(|c| c.is_ascii_digit())
+    });
+    let positive = number.parse::<f64>().is_ok_and(|n| n > 0.0);
+    if positive && (SUFFIXES.contains(&suffix) || exponent) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a resource quantity above 0: e.g. 200m or 0.5 (CPU), 256Mi or 1Gi (memory)"
+        ))
     }
 }
 
@@ -289,19 +332,35 @@ fn refuse_second_owner(live: &Value, around: &Surroundings) -> Result<()> {
 
 /// The patch for one store: the fields the flags set (all of the block with `--replace`), and
 /// `spec.replicas` removed (R1).
-fn plan_autoscale(request: &AutoscalingRequest, live: &Value) -> Result<Planned> {
+fn plan_autoscale(
+    request: &AutoscalingRequest,
+    requests: &[(&str, &str)],
+    live: &Value,
+) -> Result<Planned> {
     let fs = FeatureStore::new(live);
-    let patch = plan::autoscale_patch(request, live).map_err(|why| {
+    let mut patch = plan::autoscale_patch(request, live).map_err(|why| {
         Error::usage(format!("{RESOURCE}/{}: {why}", fs.name()))
             .with_hint("e.g. `kubectl feast autoscale NAME --min 2 --max 10`")
     })?;
+    let mut notes = Vec::new();
+    if !requests.is_empty() {
+        let (set, on) = plan::requests_patch(live, requests);
+        plan::merge_patch(&mut patch, &set);
+        notes.push(if on.is_empty() {
+            "every server container already sets the requests given; none changed".to_string()
+        } else {
+            format!(
+                "requests set where none was (container resource quantity): {}",
+                on.join(", ")
+            )
+        });
+    }
     let after = plan::patched(live, &patch);
     let metrics_after = FeatureStore::new(&after)
         .autoscaling()
         .and_then(|a| a.get("metrics"))
         .and_then(Value::as_array)
         .is_some_and(|m| !m.is_empty());
-    let mut notes = Vec::new();
     if !metrics_after {
         notes.push(format!(
             "no metric is set: the operator's default applies, {DEFAULT_CPU_UTILIZATION}% average CPU utilisation (choose with --cpu, --memory or --metrics-file)"
@@ -437,6 +496,16 @@ mod tests {
         args: AutoscaleArgs,
     }
 
+    #[test]
+    fn quantities_are_read_as_kubernetes_writes_them() {
+        for ok in ["200m", "0.5", "1", "256Mi", "1Gi", "2G", "1e3", "1.5Ki"] {
+            assert_eq!(parse_quantity(ok).as_deref(), Ok(ok), "{ok}");
+        }
+        for bad in ["", "0", "0m", "-1", "1x", "m", "1.2.3", "1e", "ten"] {
+            assert!(parse_quantity(bad).is_err(), "{bad}");
+        }
+    }
+
     fn args(line: &[&str]) -> AutoscaleArgs {
         let mut argv = vec!["autoscale", "fs"];
         argv.extend_from_slice(line);
@@ -474,7 +543,7 @@ mod tests {
     fn no_metric_flags_leave_the_operator_default_and_say_so() {
         let r = request(&args(&["--max", "5"]), None, None).expect("request");
         assert!(r.metrics.is_empty());
-        let p = plan_autoscale(&r, &store(json!({"replicas": 3}))).expect("plan");
+        let p = plan_autoscale(&r, &[], &store(json!({"replicas": 3}))).expect("plan");
         assert!(p.notes[0].contains("80% average CPU"));
         assert_eq!(p.patch["spec"]["replicas"], Value::Null);
         assert!(

@@ -119,6 +119,9 @@ pub(crate) fn run(req: &Request<'_>, global: &GlobalArgs) -> Result<()> {
                 for f in &p.warnings {
                     eprintln!("warning: {RESOURCE}/{name}: {} ({})", f.message, f.rule);
                 }
+                for note in &p.planned.notes {
+                    eprintln!("note: {RESOURCE}/{name}: {note}");
+                }
                 // Who syncs the store from Git matters to a live write only.
                 for r in p.risks.iter().filter(|r| r.kind != RiskKind::GitOpsOwned) {
                     eprintln!("warning: {RESOURCE}/{name}: {r}");

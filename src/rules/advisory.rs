@@ -302,21 +302,14 @@ fn missing_requests(fs: &FeatureStore, u: &Utilization, default_metric: bool, ou
                  request on container \"{container}\", which sets none"
             ),
             format!(
-                "Set {} {resource} request, or scale on a Value/AverageValue metric.",
-                server_path(container)
+                "Set {}.resources.requests.{resource} (with the plugin, e.g. `kubectl feast autoscale {} --{resource}-request {}`, \
+                 which sets it on every server container without one), or scale on a Value/AverageValue metric.",
+                server.path,
+                fs.target(),
+                crate::plan::example_request(resource),
             ),
         );
     }
-}
-
-fn server_path(container: &str) -> String {
-    let base = match container {
-        "online" => "spec.services.onlineStore.server",
-        "offline" => "spec.services.offlineStore.server",
-        "registry" => "spec.services.registry.local.server",
-        _ => "spec.services.ui",
-    };
-    format!("{base}.resources.requests with a")
 }
 
 fn metric_error(out: &mut Findings, path: &str, message: String) {

@@ -930,12 +930,23 @@ async fn autoscale_off_never_drops_silently_to_one() {
 }
 
 #[tokio::test]
-async fn autoscale_warns_when_a_serving_container_has_no_cpu_request() {
-    let ns = cluster().namespace("autoscale-requests").await;
+async fn autoscale_on_the_default_metric_without_a_cpu_request_needs_yes() {
+    let ns = cluster().namespace("autoscale-default-request").await;
     create_store(&ns, "fs", json!({}));
     feast(&ns, &["autoscale", "fs", "--max", "3"])
-        .success()
-        .stderr(contains("autoscaling/missing-resource-request"));
+        .code(1)
+        .stderr(contains("the HPA will not scale"))
+        .stderr(contains(
+            "the operator's default metric (cpu at 80% utilization)",
+        ));
+    assert!(spec(&ns, "fs")["services"].get("scaling").is_none());
+    // Confirmed, it goes through as asked, the risk said once.
+    let sent = feast(&ns, &["autoscale", "fs", "--max", "3", "--yes"]).success();
+    assert_eq!(stderr_of(&sent).matches("can't compute cpu").count(), 1);
+    assert_eq!(
+        spec(&ns, "fs")["services"]["scaling"]["autoscaling"]["maxReplicas"],
+        json!(3)
+    );
 }
 
 #[tokio::test]
@@ -1742,4 +1753,85 @@ async fn a_write_whose_answer_is_lost_is_re_read_and_reported() {
         .code(3)
         .stderr(contains("the outcome is unknown"))
         .stderr(contains("kubectl get featurestore static -n"));
+}
+
+/// An HPA that could not compute its metric would not scale: `autoscale` asks first (refused
+/// without a terminal or --yes, nothing sent), and `--cpu-request` sets the missing request on
+/// every server container without one in the same patch, which the API server stores.
+#[tokio::test]
+async fn autoscale_asks_before_an_hpa_that_cannot_compute_its_metric_and_can_set_the_request() {
+    let ns = cluster().namespace("autoscale-cpu-request").await;
+    create_store(
+        &ns,
+        "noreq",
+        json!({"services": {
+            "onlineStore": {"server": {"resources": {"requests": {"cpu": "100m"}}}},
+            "registry": {"remote": null, "local": {
+                "persistence": {"store": {"type": "sql", "secretRef": {"name": "feast-data-stores"}}},
+                "server": {}}}}}),
+    );
+    let refused = feast(
+        &ns,
+        &[
+            "autoscale",
+            "noreq",
+            "--min",
+            "2",
+            "--max",
+            "8",
+            "--cpu",
+            "70%",
+        ],
+    )
+    .code(1);
+    let stderr = stderr_of(&refused);
+    assert!(
+        stderr.contains("the HPA will not scale: the HPA can't compute cpu utilization")
+            && stderr.contains("container \"registry\"")
+            && stderr.contains("add --cpu-request 200m"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was sent"), "{stderr}");
+    assert!(spec(&ns, "noreq")["services"].get("scaling").is_none());
+
+    let sent = feast(
+        &ns,
+        &[
+            "autoscale",
+            "noreq",
+            "--min",
+            "2",
+            "--max",
+            "8",
+            "--cpu",
+            "70%",
+            "--cpu-request",
+            "250m",
+            "--diff",
+        ],
+    )
+    .success();
+    let stdout = stdout_of(&sent);
+    assert!(
+        stdout.contains("registry"),
+        "the diff shows the request: {stdout}"
+    );
+    assert!(stdout.contains("250m"), "{stdout}");
+    let stderr = stderr_of(&sent);
+    assert!(stderr.contains("registry cpu 250m"), "{stderr}");
+    assert!(!stderr.contains("will not scale"), "{stderr}");
+    let after = spec(&ns, "noreq");
+    assert_eq!(
+        after["services"]["registry"]["local"]["server"]["resources"]["requests"]["cpu"],
+        json!("250m")
+    );
+    // The online server's own request is kept.
+    assert_eq!(
+        after["services"]["onlineStore"]["server"]["resources"]["requests"]["cpu"],
+        json!("100m")
+    );
+    assert_eq!(
+        after["services"]["scaling"]["autoscaling"]["maxReplicas"],
+        json!(8)
+    );
 }

@@ -68,10 +68,11 @@ impl Out {
 
     /// `warning: featurestore.feast.dev/NAME: TEXT`, for a risk before its confirmation.
     pub fn risk(&self, name: &str, risk: &str) {
+        let risk = Hint::new(risk).in_context(self.context.as_deref());
         eprintln!(
             "{} {RESOURCE}/{name}: {}",
             self.err_style.yellow("warning:"),
-            crate::render::term::safe(risk, false)
+            crate::render::term::safe(&risk.to_string(), false)
         );
     }
 
