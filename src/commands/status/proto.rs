@@ -157,8 +157,55 @@ fn decode_page(body: &[u8]) -> Option<(Vec<Pod>, Option<String>)> {
     Some((list.items, next))
 }
 
+/// The next page's token, read from the first bytes of an answer: a list's `ListMeta` is its
+/// field 1, encoded before the items, so the next page can be asked for while this one is still
+/// arriving. `None`: not enough bytes yet, or not the shape expected (the whole answer then
+/// decides); `Some(None)`: this is the last page.
+fn next_token_early(prefix: &[u8]) -> Option<Option<String>> {
+    use prost::encoding::{WireType, decode_key, decode_varint};
+    let mut buf = prefix.strip_prefix(MAGIC)?;
+    // runtime.Unknown: typeMeta (1), then raw (2), which holds the list.
+    loop {
+        let (tag, wire) = decode_key(&mut buf).ok()?;
+        if wire != WireType::LengthDelimited {
+            return None;
+        }
+        let len = usize::try_from(decode_varint(&mut buf).ok()?).ok()?;
+        if tag == 2 {
+            break;
+        }
+        buf = buf.get(len..)?;
+    }
+    let (tag, wire) = decode_key(&mut buf).ok()?;
+    if tag != 1 || wire != WireType::LengthDelimited {
+        return None;
+    }
+    let len = usize::try_from(decode_varint(&mut buf).ok()?).ok()?;
+    let meta = ListMeta::decode(buf.get(..len)?).ok()?;
+    Some(meta.continue_.filter(|t| !t.is_empty()))
+}
+
+type Answer = tokio::task::JoinHandle<Option<http::Response<kube::client::Body>>>;
+
+/// Sends one page's LIST, asking for protobuf, on its own task: it proceeds while the caller
+/// reads the page before it.
+fn ask(client: &kube::Client, path: &str, lp: &ListParams) -> Option<Answer> {
+    let mut req = kube::core::Request::new(path).list(lp).ok()?;
+    let accept = format!("{PROTOBUF}, application/json");
+    req.headers_mut()
+        .insert(http::header::ACCEPT, accept.parse().ok()?);
+    let client = client.clone();
+    Some(tokio::spawn(async move {
+        client.send(req.map(kube::client::Body::from)).await.ok()
+    }))
+}
+
 /// Every page of the pods `lp` selects in `namespace` (all with `None`), `page` at a time, as
 /// protobuf; `None` if any answer is not a protobuf pod list.
+///
+/// Pages are pipelined: each answer's token is read from its first bytes, and the next page is
+/// asked for then, so the API server prepares it while this one arrives and is decoded; the
+/// pods are the longest chain of requests `status` makes (docs/performance.md).
 pub async fn list_pods(
     client: &kube::Client,
     namespace: Option<&str>,
@@ -166,14 +213,11 @@ pub async fn list_pods(
     page: u32,
 ) -> Option<Vec<Pod>> {
     let path = <k8s_openapi::api::core::v1::Pod as kube::Resource>::url_path(&(), namespace);
-    let mut lp = lp.clone().limit(page);
+    let lp = lp.clone().limit(page);
     let mut pods = Vec::new();
+    let mut pending = ask(client, &path, &lp)?;
     loop {
-        let mut req = kube::core::Request::new(&path).list(&lp).ok()?;
-        let accept = format!("{PROTOBUF}, application/json");
-        req.headers_mut()
-            .insert(http::header::ACCEPT, accept.parse().ok()?);
-        let res = client.send(req.map(kube::client::Body::from)).await.ok()?;
+        let res = pending.await.ok()??;
         let is_protobuf = res
             .headers()
             .get(http::header::CONTENT_TYPE)
@@ -182,13 +226,37 @@ pub async fn list_pods(
         if !res.status().is_success() || !is_protobuf {
             return None;
         }
-        let body = res.into_body().collect().await.ok()?.to_bytes();
-        let (items, next) = decode_page(&body)?;
-        pods.extend(items);
-        match next {
-            Some(token) => lp = lp.continue_token(&token),
-            None => return Some(pods),
+        let mut body = res.into_body();
+        let mut bytes = Vec::new();
+        let mut early: Option<(String, Answer)> = None;
+        let mut looked = false;
+        while let Some(frame) = body.frame().await {
+            let Ok(data) = frame.ok()?.into_data() else {
+                continue;
+            };
+            bytes.extend_from_slice(&data);
+            if !looked && let Some(token) = next_token_early(&bytes) {
+                looked = true;
+                if let Some(token) = token {
+                    let next = ask(client, &path, &lp.clone().continue_token(&token))?;
+                    early = Some((token, next));
+                }
+            }
         }
+        let (items, next) = decode_page(&bytes)?;
+        pods.extend(items);
+        pending = match (next, early) {
+            (Some(token), Some((asked, answer))) if asked == token => answer,
+            (next, early) => {
+                if let Some((_, answer)) = early {
+                    answer.abort();
+                }
+                match next {
+                    Some(token) => ask(client, &path, &lp.clone().continue_token(&token))?,
+                    None => return Some(pods),
+                }
+            }
+        };
     }
 }
 
@@ -229,6 +297,38 @@ mod tests {
             items: Vec::new(),
         };
         assert_eq!(decode_page(&answer(&last)), Some((Vec::new(), None)));
+    }
+
+    #[test]
+    fn the_next_token_is_read_from_the_first_bytes() {
+        let pod = Pod {
+            metadata: Some(ObjectMeta {
+                name: Some("p".repeat(100)),
+                ..ObjectMeta::default()
+            }),
+            ..Pod::default()
+        };
+        let page = |token: &str| {
+            answer(&PodList {
+                metadata: Some(ListMeta {
+                    continue_: Some(token.into()),
+                }),
+                items: vec![pod.clone(); 50],
+            })
+        };
+        let body = page("next-page");
+        // Found well before the items end, and never from too few bytes.
+        let first = (0..body.len())
+            .find(|&n| next_token_early(&body[..n]).is_some())
+            .expect("found in a prefix");
+        assert!(first < 40, "read {first} of {} bytes", body.len());
+        assert_eq!(
+            next_token_early(&body[..first]),
+            Some(Some("next-page".into()))
+        );
+        assert_eq!(next_token_early(&page("")), Some(None), "the last page");
+        assert_eq!(next_token_early(b"{\"kind\": \"PodList\"}"), None, "JSON");
+        assert_eq!(next_token_early(b"k8s\0\xff\xff"), None, "not the shape");
     }
 
     #[test]
