@@ -404,7 +404,10 @@ impl<'a> FeatureStore<'a> {
     }
 
     /// Compares the spec's scaling and HA fields with `status.applied`: the one definition of
-    /// "the operator has caught up" (a missing `applied.replicas` is the default, 1).
+    /// "the operator has caught up" (a missing `applied.replicas` is the default, 1). A store in
+    /// phase Failed has not caught up whatever `applied` holds: the operator records the spec
+    /// before its reconcile fails (a missing Secret, a rejected PDB), so what it owns may still
+    /// be as before, and that is the failure's doing, not a hand edit's.
     pub fn sync(&self) -> Synced {
         let Some(applied) = self.get("status.applied").filter(|v| v.is_object()) else {
             return Synced {
@@ -439,6 +442,11 @@ impl<'a> FeatureStore<'a> {
                     short_json(app.as_ref())
                 ));
             }
+        }
+        if self.phase().as_deref() == Some("Failed") {
+            differences.push(
+                "phase Failed: the operator's reconcile of this spec did not complete".into(),
+            );
         }
         Synced {
             synced: differences.is_empty(),

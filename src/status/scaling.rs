@@ -420,7 +420,8 @@ pub(super) fn missing_owned(fs: &FeatureStore, kind: &str, owned_name: &str) -> 
             ),
         );
     }
-    if !fs.sync().synced {
+    // A failed reconcile is not pending: it says why below.
+    if !fs.sync().synced && fs.phase().as_deref() != Some("Failed") {
         return verdict(
             Level::Info,
             format!(

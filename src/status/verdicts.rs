@@ -379,6 +379,13 @@ impl StoreStatus {
                 Level::Ok,
                 "the operator has caught up with the spec",
             )
+        } else if self.phase.as_deref() == Some("Failed") {
+            // The phase verdict says why; this is its consequence, not a second problem.
+            v(
+                Area::Sync,
+                Level::Info,
+                "the operator recorded this spec, and its reconcile of it failed (see the phase)",
+            )
         } else {
             v(
                 Area::Sync,
