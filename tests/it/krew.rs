@@ -512,3 +512,33 @@ fn next_version(version: &str) -> String {
     parts[2] += 1;
     format!("{}.{}.{}", parts[0], parts[1], parts[2])
 }
+
+/// `eval "$(scripts/dev-cluster env)"` puts the plugin built from this checkout on PATH, and
+/// nothing else of target/debug: there, kubectl took cargo's `kubectl-feast.d` dep-info file
+/// for a plugin and `kubectl plugin list` reported it as not executable (issue 23).
+#[test]
+fn the_dev_cluster_env_puts_only_the_plugin_on_path() {
+    let state = cluster()
+        .kubeconfig()
+        .parent()
+        .expect("the kubeconfig sits in the state dir");
+    let script = format!(
+        "eval \"$('{}' env --state-dir '{}')\" && kubectl plugin list",
+        repo_root().join("scripts/dev-cluster").display(),
+        state.display()
+    );
+    let out = run(Command::new("sh").args(["-c", &script]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.ends_with("/plugin-bin/kubectl-feast")),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("kubectl-feast.d") && !stderr.contains("kubectl-feast.d"),
+        "{stdout}{stderr}"
+    );
+}
