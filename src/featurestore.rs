@@ -184,7 +184,7 @@ fn short_json(v: Option<&Value>) -> String {
     match v {
         None => "absent".into(),
         Some(v) => {
-            let s = v.to_string();
+            let s = crate::render::value::inline(v);
             if s.chars().count() > 60 {
                 format!("{}…", s.chars().take(59).collect::<String>())
             } else {

@@ -39,7 +39,8 @@ pub fn name_line(name: &str) -> String {
     format!("{RESOURCE}/{name}\n")
 }
 
-/// The spec fields a change touches, one `-`/`+` pair per field, values as compact JSON.
+/// The spec fields a change touches, `-` what goes and `+` what comes, one leaf per line, values
+/// as YAML writes them inline.
 pub fn diff(namespace: &str, name: &str, changes: &[FieldChange], style: Style) -> String {
     let mut out = format!(
         "{}\n",
@@ -49,20 +50,20 @@ pub fn diff(namespace: &str, name: &str, changes: &[FieldChange], style: Style) 
         out.push_str("  (no change to spec)\n");
     }
     for c in changes {
-        if let Some(v) = &c.before {
-            out.push_str(&style.red(&format!("- {}: {}", c.path, compact(v))));
-            out.push('\n');
-        }
-        if let Some(v) = &c.after {
-            out.push_str(&style.green(&format!("+ {}: {}", c.path, compact(v))));
-            out.push('\n');
+        for (sign, value) in [("-", &c.before), ("+", &c.after)] {
+            let Some(v) = value else { continue };
+            for (path, shown) in crate::render::value::leaves(&c.path, v) {
+                let line = format!("{sign} {path}: {shown}");
+                out.push_str(&if sign == "-" {
+                    style.red(&line)
+                } else {
+                    style.green(&line)
+                });
+                out.push('\n');
+            }
         }
     }
     out
-}
-
-fn compact(v: &Value) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| v.to_string())
 }
 
 /// The operator's next steps, one per line under the result line; with no operator running,

@@ -11,6 +11,7 @@ pub mod status;
 pub mod style;
 pub mod term;
 pub mod validate;
+pub mod value;
 
 use serde::Serialize;
 
