@@ -117,7 +117,7 @@ async fn each_mode_is_recognised() {
     assert_eq!(
         header,
         [
-            "NAME", "MODE", "READY", "HPA", "PDB", "SPREAD", "SAFE", "PHASE", "AGE"
+            "NAME", "MODE", "READY", "HPA", "PDB", "SPREAD", "SCALABLE", "PHASE", "AGE"
         ]
     );
     assert!(line(&table.stdout, "static").contains("3/3"));

@@ -47,7 +47,7 @@ pub fn headers(cols: Columns) -> Vec<&'static str> {
         h.push("NAMESPACE");
     }
     h.extend([
-        "NAME", "MODE", "READY", "HPA", "PDB", "SPREAD", "SAFE", "PHASE", "AGE",
+        "NAME", "MODE", "READY", "HPA", "PDB", "SPREAD", "SCALABLE", "PHASE", "AGE",
     ]);
     if cols.wide {
         h.extend(["STRATEGY", "AFFINITY", "TOPOLOGY", "SYNCED", "VERSION"]);
@@ -147,6 +147,8 @@ fn hpa_field(a: Option<&Autoscaler>) -> Field {
         return field("unknown", Level::Unknown);
     }
     let range = match a.max_replicas {
+        // Read as a range, `5-3` passed for one; the HPA API refuses min above max.
+        Some(max) if a.min_replicas > max => format!("min {} > max {max}", a.min_replicas),
         Some(max) => format!("{}-{max}", a.min_replicas),
         None => format!("{}-?", a.min_replicas),
     };
@@ -172,7 +174,7 @@ fn hpa_field(a: Option<&Autoscaler>) -> Field {
         None => {}
     }
     if a.verdict.level == Level::Critical && a.current_replicas.is_none() {
-        text.push_str(" (missing)");
+        text.push_str(" (no HPA)");
     }
     field(text, a.verdict.level)
 }
@@ -189,7 +191,7 @@ fn pdb_field(s: &StoreStatus) -> Field {
         (None, Some(c), _) if d.verdict.level == Level::Info => {
             field(format!("{c} (inactive)"), Level::Ok)
         }
-        (None, Some(c), _) => field(format!("{c} (missing)"), d.verdict.level),
+        (None, Some(c), _) => field(format!("{c} (no PDB)"), d.verdict.level),
         (None, None, _) => field("-", Level::Ok),
     }
 }
