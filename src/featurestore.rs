@@ -123,6 +123,18 @@ impl IntOrPercent {
         }
     }
 
+    /// The pods a node drain leaves running at `replicas` under this budget as `field`
+    /// (`minAvailable` or `maxUnavailable`): evictions stop there. `replicas` itself means the
+    /// budget allows no eviction at all.
+    pub fn drain_keeps(self, field: &str, replicas: i64) -> i64 {
+        let n = self.scaled(replicas).clamp(0, replicas);
+        if field == "maxUnavailable" {
+            replicas - n
+        } else {
+            n
+        }
+    }
+
     /// As the spec holds it: a number, or a `"N%"` string.
     pub fn to_value(self) -> Value {
         match self {

@@ -140,6 +140,57 @@ fn metric_identity(metric: &Value) -> (String, String) {
     (kind, name)
 }
 
+/// What the store's disruption budget means at its replica count, or at both ends of the HPA's
+/// range: how many pods a node drain leaves running. When it lets a scaled store drop to one
+/// pod, the combination that keeps two up, as commands. None without a budget or scaling.
+pub fn budget_meaning(object: &Value) -> Option<String> {
+    let fs = FeatureStore::new(object);
+    let (field, value) = fs.budget()?;
+    let counts: Vec<(&str, i64)> = match fs.scaling_mode() {
+        ScalingMode::Single => return None,
+        ScalingMode::Static { replicas } => vec![("", replicas)],
+        ScalingMode::Autoscaled { min, max } => match max.filter(|m| *m > min) {
+            Some(max) => vec![("min ", min), ("max ", max)],
+            None => vec![("", min)],
+        },
+    };
+    let at: Vec<String> = counts
+        .iter()
+        .map(|(which, r)| {
+            let keeps = value.drain_keeps(field, *r);
+            if keeps >= *r {
+                format!("at {which}{r} replica(s) it allows no eviction (drains stall)")
+            } else {
+                format!("at {which}{r} replica(s) a drain leaves {keeps} running")
+            }
+        })
+        .collect();
+    let mut text = format!("disruption budget {field} {value}: {}", at.join("; "));
+    let (_, lowest) = counts[0];
+    if value.drain_keeps(field, lowest) < 2 && lowest >= 2 {
+        text.push_str(". To keep 2 running through drains: ");
+        text.push_str(&keep_running(&fs, 2));
+    }
+    Some(text)
+}
+
+/// The commands that keep `n` pods running through node drains: a budget of `minAvailable n`,
+/// and at least `n + 1` replicas (the HPA's min, or the static count) so that one pod may
+/// still be evicted.
+pub fn keep_running(fs: &FeatureStore, n: i64) -> String {
+    let t = fs.target();
+    let pdb = format!("`kubectl feast pdb {t} --min-available {n}`");
+    if fs.scaling_mode().minimum_replicas() > n {
+        return pdb;
+    }
+    let more = if fs.autoscaling().is_some() {
+        format!("`kubectl feast autoscale {t} --min {}`", n + 1)
+    } else {
+        format!("`kubectl feast scale {t} --replicas {}`", n + 1)
+    };
+    format!("run at least {} ({more}) with {pdb}", n + 1)
+}
+
 /// A request a person may start from, for the hints: `200m` of CPU, `256Mi` of memory.
 pub fn example_request(resource: &str) -> &'static str {
     if resource == "memory" {
@@ -591,9 +642,21 @@ pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<Risk> 
     let before_blocking: Vec<String> = blocking(before).into_iter().map(|f| f.message).collect();
     for f in blocking(after) {
         if !before_blocking.contains(&f.message) {
+            let keep = a
+                .budget()
+                .filter(|(field, _)| *field == "minAvailable")
+                .map(|(field, v)| v.drain_keeps(field, a.scaling_mode().minimum_replicas()))
+                .filter(|n| *n >= 1);
             out.push(Risk {
                 kind: RiskKind::BlocksEvictions,
-                message: format!("the disruption budget blocks every eviction: {}", f.message),
+                message: match keep {
+                    Some(n) => format!(
+                        "the disruption budget blocks every eviction: {}; to keep {n} running through drains, {}",
+                        f.message,
+                        keep_running(&a, n)
+                    ),
+                    None => format!("the disruption budget blocks every eviction: {}", f.message),
+                },
                 finding: Some((f.rule, f.message)),
             });
         }
@@ -1094,6 +1157,55 @@ mod tests {
         // A change that leaves the HPA configuration as it is asks nothing new.
         let autoscaled = patched(&live, &patch);
         assert!(risks(&autoscaled, &autoscaled, &Surroundings::default()).is_empty());
+    }
+
+    fn budgeted(replicas: Value, budget: Value) -> Value {
+        let mut o = registry_without_request();
+        o["spec"]["services"]["podDisruptionBudgets"] = budget;
+        match replicas {
+            Value::Number(_) => o["spec"]["replicas"] = replicas,
+            block => o["spec"]["services"]["scaling"] = json!({"autoscaling": block}),
+        }
+        o
+    }
+
+    #[test]
+    fn a_budget_is_said_as_the_pods_a_drain_leaves_running() {
+        let m = |r, b| budget_meaning(&budgeted(r, b)).unwrap();
+        assert_eq!(
+            m(json!(2), json!({"maxUnavailable": 1})),
+            "disruption budget maxUnavailable 1: at 2 replica(s) a drain leaves 1 running. To keep 2 running through drains: run at least 3 (`kubectl feast scale a -n ml --replicas 3`) with `kubectl feast pdb a -n ml --min-available 2`"
+        );
+        assert_eq!(
+            m(json!(3), json!({"minAvailable": 2})),
+            "disruption budget minAvailable 2: at 3 replica(s) a drain leaves 2 running"
+        );
+        assert_eq!(
+            m(json!(2), json!({"minAvailable": 2})),
+            "disruption budget minAvailable 2: at 2 replica(s) it allows no eviction (drains stall)"
+        );
+        // The HPA's range: both ends; percentages round up as the disruption controller does.
+        let hpa = m(
+            json!({"minReplicas": 2, "maxReplicas": 8}),
+            json!({"maxUnavailable": "25%"}),
+        );
+        assert!(
+            hpa.starts_with("disruption budget maxUnavailable 25%: at min 2 replica(s) a drain leaves 1 running; at max 8 replica(s) a drain leaves 6 running. To keep 2 running through drains: run at least 3 (`kubectl feast autoscale a -n ml --min 3`)"),
+            "{hpa}"
+        );
+        // Already more than 2 at the lowest: the budget alone.
+        assert!(m(json!(5), json!({"maxUnavailable": 4})).ends_with(
+            "To keep 2 running through drains: `kubectl feast pdb a -n ml --min-available 2`"
+        ));
+        // No budget, or no scaling: nothing to say.
+        let mut single = budgeted(json!(1), json!({"maxUnavailable": 1}));
+        assert_eq!(budget_meaning(&single), None);
+        single["spec"]["services"]
+            .as_object_mut()
+            .unwrap()
+            .remove("podDisruptionBudgets");
+        single["spec"]["replicas"] = json!(3);
+        assert_eq!(budget_meaning(&single), None);
     }
 
     fn hpa_store(block: Value) -> Value {

@@ -119,12 +119,20 @@ pub(crate) fn run(req: &Request<'_>, global: &GlobalArgs) -> Result<()> {
                 for f in &p.warnings {
                     eprintln!("warning: {RESOURCE}/{name}: {} ({})", f.message, f.rule);
                 }
+                // Their change commands change this file, as this one does.
+                let in_file = |text: &str| {
+                    let mut hint = crate::hint::Hint::new(text);
+                    if file != "-" {
+                        hint.set_file(file);
+                    }
+                    hint
+                };
                 for note in &p.planned.notes {
-                    eprintln!("note: {RESOURCE}/{name}: {note}");
+                    eprintln!("note: {RESOURCE}/{name}: {}", in_file(note));
                 }
                 // Who syncs the store from Git matters to a live write only.
                 for r in p.risks.iter().filter(|r| r.kind != RiskKind::GitOpsOwned) {
-                    eprintln!("warning: {RESOURCE}/{name}: {r}");
+                    eprintln!("warning: {RESOURCE}/{name}: {}", in_file(&r.to_string()));
                 }
                 results.push((*d, p));
             }

@@ -68,10 +68,7 @@ fn v1alpha1(out: &mut Findings) {
 /// A Kubernetes int-or-percent value as the PDB API accepts it.
 /// Whether a PDB with this field and value lets no pod be evicted at `replicas` pods.
 pub(crate) fn blocks_all_evictions(field: &str, value: IntOrPercent, replicas: i64) -> bool {
-    match field {
-        "maxUnavailable" => value.scaled(replicas) == 0,
-        _ => value.scaled(replicas) >= replicas,
-    }
+    value.drain_keeps(field, replicas) >= replicas
 }
 
 fn pdb_checks(fs: &FeatureStore, pdb: &PdbConfig, mode: &ScalingMode, out: &mut Findings) {

@@ -1834,3 +1834,43 @@ async fn autoscale_asks_before_an_hpa_that_cannot_compute_its_metric_and_can_set
         json!(8)
     );
 }
+
+/// "Keep 2 up during drains" has a right answer: `pdb --max-unavailable 1` at 2 replicas says it
+/// lets a drain take the store down to 1 pod, and suggests the combination; the suggested
+/// commands, pasted into the real kubectl, get the store there (issue 23, item 2).
+#[tokio::test]
+async fn a_budget_says_what_a_drain_leaves_and_the_commands_to_keep_two_running() {
+    let ns = cluster().namespace("budget-goal").await;
+    create_store(&ns, "two", json!({"replicas": 2}));
+    let sent = feast(&ns, &["pdb", "two", "--max-unavailable", "1"]).success();
+    let stderr = stderr_of(&sent);
+    assert!(
+        stderr.contains(
+            "disruption budget maxUnavailable 1: at 2 replica(s) a drain leaves 1 running"
+        ),
+        "{stderr}"
+    );
+    let commands = support::suggested_commands(&stderr);
+    assert_eq!(commands.len(), 2, "{stderr}");
+    for mut words in commands {
+        words.push("--yes".into());
+        let run = support::run_pasted(&words, cluster().kubeconfig());
+        assert!(
+            run.status.success(),
+            "{words:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let after = spec(&ns, "two");
+    assert_eq!(after["replicas"], json!(3));
+    assert_eq!(
+        after["services"]["podDisruptionBudgets"],
+        json!({"minAvailable": 2})
+    );
+    // And the store now keeps 2 through a drain.
+    let meaning = kubectl_feast::plan::budget_meaning(&get(&ns, "two")).expect("a budget");
+    assert_eq!(
+        meaning,
+        "disruption budget minAvailable 2: at 3 replica(s) a drain leaves 2 running"
+    );
+}

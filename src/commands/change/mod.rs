@@ -446,13 +446,20 @@ pub(crate) fn prepare(
     around: &Surroundings,
     answers: &mut Answers,
 ) -> Result<Prepared> {
-    let planned = loop {
+    let mut planned = loop {
         match (req.plan)(live, around, answers)? {
             Plan::Ready(planned) => break planned,
             Plan::Ask(question) => ask::answer(&question, answers)?,
         }
     };
     let after = plan::patched(live, &planned.patch);
+    // What the budget means at the new count or range, whenever that changes: a goal ("keep 2
+    // up through drains") is seen, not a field.
+    if let Some(meaning) = plan::budget_meaning(&after)
+        && plan::budget_meaning(live).as_ref() != Some(&meaning)
+    {
+        planned.notes.push(meaning);
+    }
     let findings = rules::check(&after);
     let fs = FeatureStore::new(live);
     let blocking = blocking_errors(&rules::check(live), &findings);
