@@ -40,11 +40,53 @@ pub enum RolloutState {
     Progressing,
     /// `Progressing` is False with `ProgressDeadlineExceeded`: the controller gave up waiting.
     Stuck,
+    /// Still progressing by the controller's count, but pods cannot start (a crash loop, an
+    /// image that cannot be pulled, a missing Secret): waiting will not finish it.
+    Failing,
 }
+
+/// Kubelet reasons that a pod will not get past by waiting.
+const CANNOT_START: [&str; 7] = [
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+];
 
 impl Rollout {
     pub fn complete(&self) -> bool {
         self.state == RolloutState::Complete
+    }
+
+    /// A rollout in progress whose pods cannot start (their not-ready reasons, as
+    /// [`not_ready_reason`] words them) is failing, whatever the controller's count says.
+    pub fn with_pods<'a>(mut self, reasons: impl IntoIterator<Item = &'a str>) -> Rollout {
+        if self.state != RolloutState::Progressing {
+            return self;
+        }
+        let failing: Vec<&str> = reasons
+            .into_iter()
+            .filter(|r| {
+                CANNOT_START
+                    .iter()
+                    .any(|k| r.split(": ").any(|part| part.starts_with(k)))
+            })
+            .collect();
+        if failing.is_empty() {
+            return self;
+        }
+        self.state = RolloutState::Failing;
+        self.message = format!(
+            "failing: {} of {} pods on the new template, {} ready in all; pods cannot start ({}), and waiting will not change that",
+            self.updated,
+            self.desired,
+            self.ready,
+            summary(failing).join("; ")
+        );
+        self
     }
 }
 
@@ -234,6 +276,34 @@ mod tests {
             r.message,
             "in progress: 2 of 4 pods on the new template, 3 ready in all; 3 old pods still running"
         );
+    }
+
+    #[test]
+    fn pods_that_cannot_start_make_a_rollout_in_progress_failing() {
+        let d = deployment(json!({
+            "metadata": {"name": "feast-x", "generation": 2},
+            "spec": {"replicas": 2, "selector": {}, "template": {}},
+            "status": {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2}
+        }));
+        let r = of_deployment(&d).expect("a status");
+        let crash = "container online: CrashLoopBackOff: back-off 40s restarting failed container";
+        let failing = r.clone().with_pods([crash, crash]);
+        assert_eq!(failing.state, RolloutState::Failing);
+        assert_eq!(
+            failing.message,
+            format!(
+                "failing: 2 of 2 pods on the new template, 0 ready in all; pods cannot start (2 pods: {crash}), and waiting will not change that"
+            )
+        );
+        let secret = "container online: CreateContainerConfigError: secret \"s\" not found";
+        assert_eq!(r.clone().with_pods([secret]).state, RolloutState::Failing);
+        // Waiting for a node, or a pod starting: still in progress.
+        let pending = r.clone().with_pods([
+            "Unschedulable: 0/3 nodes are available",
+            "ContainerCreating",
+        ]);
+        assert_eq!(pending.state, RolloutState::Progressing);
+        assert_eq!(pending.message, r.message);
     }
 
     #[test]

@@ -48,7 +48,7 @@ Examples:
 Columns:
   MODE      who sets the replica count: single (1), static (spec.replicas), hpa (the operator's
             HPA), external (KEDA or your own HPA), conflict (more than one of them), unknown
-  READY     ready pods / desired; `rolling` mid-rollout, `stuck` when it makes no progress
+  READY     ready pods / desired; `rolling` mid-rollout, `stuck` or `failing` when it cannot finish
   HPA       min-max, the first metric current/target, `at max`; `(no HPA)` when it should exist
   PDB       the budget and how many evictions it allows now; `(blocks drains)` when none
   SPREAD    the nodes and zones the ready pods run on

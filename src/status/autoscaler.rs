@@ -283,6 +283,13 @@ fn from_hpa(
             Level::Unknown,
             "no status yet: the HPA controller has not evaluated it",
         )
+    } else if at_limit == Some(Limit::Min) {
+        verdict(
+            Level::Ok,
+            format!(
+                "at its minimum ({min}): the load would need fewer replicas, and it does not go lower"
+            ),
+        )
     } else {
         verdict(Level::Ok, "scaling within its range")
     };

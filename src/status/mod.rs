@@ -478,7 +478,9 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         strategy: strategy::strategy(&fs, deployment),
         topology_spread: strategy::topology_spread(&fs, deployment),
         affinity: strategy::affinity(&fs, deployment),
-        rollout: deployment.and_then(crate::rollout::of_deployment),
+        rollout: deployment
+            .and_then(crate::rollout::of_deployment)
+            .map(|r| r.with_pods(placement.pods.iter().filter_map(|p| p.reason.as_deref()))),
         replicas,
         autoscaler,
         other_autoscalers: others,

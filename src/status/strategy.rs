@@ -94,7 +94,18 @@ pub(super) fn strategy(fs: &FeatureStore, deployment: Option<&Deployment>) -> St
                         .as_ref()
                         .map_or("25%".into(), int_or_string)
                 ),
-                _ => ty,
+                _ => ty.clone(),
+            };
+            // The Deployment may not have what the operator sets yet (the reconcile has not
+            // run, or failed) or any more (an edit): said, never beside a reason that
+            // contradicts it.
+            let wanted = fs.effective_strategy();
+            let why = if ty == wanted {
+                why
+            } else {
+                format!(
+                    "the operator sets {wanted} ({why}), but the Deployment still has {ty}: the operator has not applied it (see Operator synced and the phase), or it was changed by hand"
+                )
             };
             Strategy {
                 effective: Some(effective),

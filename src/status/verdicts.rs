@@ -150,10 +150,12 @@ impl StoreStatus {
                 format!("{ready} ready of an unknown desired count"),
             );
         };
-        let stuck = self
-            .rollout
-            .as_ref()
-            .filter(|r| r.state == crate::rollout::RolloutState::Stuck);
+        let stuck = self.rollout.as_ref().filter(|r| {
+            matches!(
+                r.state,
+                crate::rollout::RolloutState::Stuck | crate::rollout::RolloutState::Failing
+            )
+        });
         if let Some(r) = stuck {
             return v(
                 Area::Replicas,

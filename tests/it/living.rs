@@ -1060,6 +1060,8 @@ async fn the_living_scenarios_come_about_by_real_means() {
         }
         assert_eq!(s["placement"]["verdict"]["level"], "critical", "{s}");
         assert_eq!(store(&ns, name)["status"]["phase"], "Pending");
+        // Not "in progress": pods that cannot start do not finish a rollout by waiting.
+        assert_eq!(s["rollout"]["state"], "failing", "{name}: {}", s["rollout"]);
     }
 
     // The HPA at its limit by load, and the PDB that blocks drains.

@@ -291,7 +291,15 @@ fn scaling(s: &StoreStatus, style: Style) -> String {
         "Ready/desired",
         format!("{} ({live})", paint(ready.level, &ready.text, style)),
     );
-    sec.kv("spec.replicas", r.spec.to_string());
+    sec.kv(
+        "spec.replicas",
+        if s.mode == Mode::Hpa {
+            // Removed by autoscale (the CRD forbids both): the default is not a count anyone set.
+            format!("{} (not used: the HPA sets the count)", r.spec)
+        } else {
+            r.spec.to_string()
+        },
+    );
     sec.kv(
         "scalingStatus",
         match &r.scaling_status {
@@ -322,7 +330,7 @@ fn rollout_line(sec: &mut Section, s: &StoreStatus, style: Style) {
         let level = match ro.state {
             RolloutState::Complete => Level::Ok,
             RolloutState::Progressing => Level::Warning,
-            RolloutState::Stuck => Level::Critical,
+            RolloutState::Stuck | RolloutState::Failing => Level::Critical,
         };
         sec.kv("Rollout", paint(level, &ro.message, style));
     } else if let Some(observed) = s.replicas.rollout_observed {

@@ -123,6 +123,7 @@ fn ready_field(s: &StoreStatus) -> Field {
             // Mid-rollout, the ready count includes the old template's pods: say so.
             let rollout = match &s.rollout {
                 Some(r) if r.state == crate::rollout::RolloutState::Stuck => " stuck",
+                Some(r) if r.state == crate::rollout::RolloutState::Failing => " failing",
                 Some(r) if r.total > r.updated => " rolling",
                 _ => "",
             };
