@@ -81,9 +81,39 @@ pub struct ValidateArgs {
     /// that a CI gate fed by a failed `kubectl get` cannot pass by checking nothing)
     #[arg(long)]
     pub allow_empty: bool,
+    /// Print what a rule means and how to fix it (its section of the guide), e.g.
+    /// --explain scaling/online-store-db; nothing is validated
+    #[arg(long, value_name = "RULE", conflicts_with_all = ["names", "filenames", "kustomize"])]
+    pub explain: Option<String>,
+}
+
+/// `--explain RULE`: the rule's row of the table and its section of the guide.
+fn explain(id: &str) -> Result<()> {
+    let Some(rule) = crate::rules::RuleId::parse(id.trim()) else {
+        let ids = crate::rules::RuleId::ALL.iter().map(|r| r.as_str());
+        let hint = match crate::suggest::nearest(id.trim(), ids) {
+            Some(near) => format!("did you mean {near}? Every rule is listed in docs/rules.md"),
+            None => {
+                "every rule is listed in docs/rules.md (the rule ids of validate's findings)".into()
+            }
+        };
+        return Err(Error::usage(format!("--explain: no rule {id:?}")).with_hint(hint));
+    };
+    let doc = rule.doc();
+    println!(
+        "{rule}: {} ({}); catches {}\n",
+        doc.severity, doc.origin, doc.catches
+    );
+    if let Some(text) = rule.explain() {
+        println!("{text}");
+    }
+    Ok(())
 }
 
 pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
+    if let Some(id) = &args.explain {
+        return explain(id);
+    }
     let output = global.output_in(
         "validate",
         &[

@@ -53,8 +53,11 @@ fn scaled_persistence(fs: &FeatureStore, out: &mut Findings) {
             "spec",
             ONLINE_DB,
             format!(
-                "Set spec.services.onlineStore.persistence.store with a type (e.g. redis or \
-                 postgres) and a secretRef.{why}"
+                "Set spec.services.onlineStore.persistence.store with a type and a secretRef, \
+                 e.g. {{onlineStore: {{persistence: {{store: {{type: redis, secretRef: {{name: {SECRET}}}}}}}}}}}, \
+                 and a Secret whose key is the type, holding the store's online_store settings as \
+                 YAML: {}.{why}",
+                secret_command(fs, "redis", "connection_string: redis.feast.svc:6379")
             ),
         );
     }
@@ -65,8 +68,13 @@ fn scaled_persistence(fs: &FeatureStore, out: &mut Findings) {
             RuleId::ScalingOfflineStoreDb,
             "spec",
             OFFLINE_DB,
-            "Set spec.services.offlineStore.persistence.store (type and secretRef), or remove \
-             spec.services.offlineStore if this store needs no offline server.",
+            format!(
+                "Set spec.services.offlineStore.persistence.store with a type and a secretRef, \
+                 e.g. {{offlineStore: {{persistence: {{store: {{type: postgres, secretRef: {{name: {SECRET}}}}}}}}}}} \
+                 with a Secret whose key is the type: {}; or remove spec.services.offlineStore if \
+                 this store needs no offline server.",
+                secret_command(fs, "postgres", "{host: postgres.feast.svc, port: 5432, database: feast, user: feast, password: CHANGE-ME}")
+            ),
         );
     }
     if !registry_scalable(fs) {
@@ -88,12 +96,31 @@ fn scaled_persistence(fs: &FeatureStore, out: &mut Findings) {
             "spec",
             REGISTRY_DB,
             format!(
-                "Use spec.services.registry.remote (hostname or feastRef), \
-                 registry.local.persistence.store (type sql), or a registry file path that \
-                 starts with s3:// or gs://.{case_hint}"
+                "Use spec.services.registry.remote (hostname or feastRef), a database, e.g. \
+                 {{registry: {{local: {{persistence: {{store: {{type: sql, secretRef: {{name: {SECRET}}}}}}}}}}}}} \
+                 with a Secret whose key is the type: {}, or a registry file path that \
+                 starts with s3:// or gs://.{case_hint}",
+                secret_command(fs, "sql", "{path: \"postgresql+psycopg://feast:CHANGE-ME@postgres.feast.svc:5432/feast\", cache_ttl_seconds: 60}")
             ),
         );
     }
+}
+
+/// The Secret name the persistence hints write.
+const SECRET: &str = "feast-data-stores";
+
+/// The command that makes the Secret a DB store reads: the operator looks up the key named as
+/// the store's `type` (unless `secretKeyName` says another) and reads its value as the YAML
+/// settings of that feature_store.yaml section.
+fn secret_command(fs: &FeatureStore, key: &str, settings: &str) -> String {
+    let ns = fs
+        .namespace()
+        .map(|n| format!(" -n {}", crate::suggest::shell_quote(n)))
+        .unwrap_or_default();
+    format!(
+        "`kubectl create secret generic {SECRET}{ns} --from-literal={}`",
+        crate::suggest::shell_quote(&format!("{key}={settings}"))
+    )
 }
 
 /// R4's passing forms: remote, a DB store, or an object-store path (case-sensitive).
@@ -158,6 +185,44 @@ mod tests {
 
     fn bare(spec: Value) -> Value {
         json!({"apiVersion": "feast.dev/v1", "kind": "FeatureStore", "metadata": {"name": "fs"}, "spec": spec})
+    }
+
+    /// The `{...}` YAML the hint shows after "e.g.".
+    fn shown_yaml(hint: &str) -> Value {
+        let start = hint.find("e.g. {").expect("an example") + "e.g. ".len();
+        let mut depth = 0;
+        let end = hint[start..]
+            .char_indices()
+            .find_map(|(i, c)| {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(start + i + 1)
+            })
+            .expect("balanced");
+        serde_saphyr::from_str(&hint[start..end]).expect("the example is YAML")
+    }
+
+    #[test]
+    fn the_persistence_hints_show_yaml_that_passes_the_rule() {
+        let obj =
+            bare(json!({"feastProject": "p", "replicas": 3, "services": {"offlineStore": {}}}));
+        let mut fixed = obj.clone();
+        for rule in [
+            RuleId::ScalingOnlineStoreDb,
+            RuleId::ScalingOfflineStoreDb,
+            RuleId::ScalingRegistryDbOrRemote,
+        ] {
+            let hint = finding(&obj, rule).hint.to_string();
+            assert!(
+                hint.contains("kubectl create secret generic feast-data-stores"),
+                "{hint}"
+            );
+            crate::plan::merge_patch(&mut fixed["spec"]["services"], &shown_yaml(&hint));
+        }
+        assert_eq!(errors(&fixed), Vec::<RuleId>::new(), "{fixed}");
     }
 
     #[test]

@@ -83,6 +83,30 @@ impl RuleId {
     }
 }
 
+/// docs/guide.md, built in: `validate --explain RULE` prints a rule's section of it.
+const GUIDE: &str = include_str!("../../docs/guide.md");
+
+impl RuleId {
+    /// The rule named `id` (`scaling/online-store-db`).
+    pub fn parse(id: &str) -> Option<RuleId> {
+        RuleId::ALL.iter().copied().find(|r| r.as_str() == id)
+    }
+
+    /// Its section of the guide ("Troubleshooting, by rule id"): what it means and what to do,
+    /// from its heading to the next one.
+    pub fn explain(self) -> Option<&'static str> {
+        let heading = format!("\n### `{}`", self.as_str());
+        let start = GUIDE.find(&heading)? + 1;
+        let rest = &GUIDE[start..];
+        let end = ["\n## ", "\n### "]
+            .iter()
+            .filter_map(|h| rest[4..].find(h))
+            .min();
+        let body = end.map_or(rest, |end| &rest[..end + 4]);
+        Some(body.trim_end())
+    }
+}
+
 impl std::fmt::Display for RuleId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -217,6 +241,25 @@ mod tests {
     const DOC: &str = "docs/rules.md";
 
     /// docs/rules.md's table is exactly the one generated from [`RULES`].
+    #[test]
+    fn every_rule_has_its_section_in_the_guide() {
+        for r in RuleId::ALL {
+            let text = r
+                .explain()
+                .unwrap_or_else(|| panic!("no guide section for {r}"));
+            assert!(text.starts_with(&format!("### `{r}`")), "{text}");
+            // One section: it stops before the next heading.
+            assert_eq!(
+                text.matches("\n## ").count() + text.matches("\n### ").count(),
+                0,
+                "{text}"
+            );
+            assert!(text.lines().count() >= 3, "{text}");
+            assert_eq!(RuleId::parse(r.as_str()), Some(*r));
+        }
+        assert_eq!(RuleId::parse("scaling/nope"), None);
+    }
+
     #[test]
     fn docs_rules_md_is_generated_from_the_table() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(DOC);

@@ -799,3 +799,37 @@ fn the_fast_parse_paths_report_what_the_simple_ones_do() {
         assert!(fast["summary"]["invalid"].as_u64().unwrap_or(0) > 0);
     }
 }
+
+#[test]
+fn explain_prints_a_rules_guide_section_and_names_the_nearest_for_a_typo() {
+    let out = plugin()
+        .args(["validate", "--explain", "scaling/online-store-db"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("scaling/online-store-db: error (CEL (R2))"),
+        "{text}"
+    );
+    assert!(text.contains("### `scaling/online-store-db`"), "{text}");
+    assert!(
+        text.contains("--from-literal=redis="),
+        "the Secret's shape: {text}"
+    );
+    assert!(
+        !text.contains("### `scaling/offline-store-db`"),
+        "one section: {text}"
+    );
+    plugin()
+        .args(["validate", "--explain", "scaling/online-store"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "did you mean scaling/online-store-db?",
+        ));
+    plugin()
+        .args(["validate", "--explain", "pdb/inactive", "-f", "x.yaml"])
+        .assert()
+        .code(2);
+}

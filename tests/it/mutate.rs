@@ -1874,3 +1874,52 @@ async fn a_budget_says_what_a_drain_leaves_and_the_commands_to_keep_two_running(
         "disruption budget minAvailable 2: at 3 replica(s) a drain leaves 2 running"
     );
 }
+
+/// The persistence refusals show the shape to write, the Secret included: the suggested
+/// `kubectl create secret` runs through the real kubectl, and makes the key the operator reads
+/// (the store's type) holding YAML settings (issue 23, item 7).
+#[tokio::test]
+async fn persistence_hints_make_the_secret_the_operator_reads() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("sandbox.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata: {name: sandbox, namespace: ml}\nspec:\n  feastProject: sandbox\n  replicas: 3\n",
+    )
+    .expect("write");
+    let out = cluster()
+        .plugin()
+        .args(["validate", "-f"])
+        .arg(&file)
+        .output()
+        .expect("validate");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let secrets: Vec<Vec<String>> = support::suggested_commands(&stdout)
+        .into_iter()
+        .filter(|w| w.get(1).is_some_and(|w| w == "create"))
+        .collect();
+    assert_eq!(secrets.len(), 2, "online store and registry: {stdout}");
+    for (mut words, key) in secrets.into_iter().zip(["redis", "sql"]) {
+        words.extend(["--dry-run=client", "-o", "json"].map(String::from));
+        let run = support::run_pasted(&words, cluster().kubeconfig());
+        assert!(
+            run.status.success(),
+            "{words:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let secret: Value = serde_json::from_slice(&run.stdout).expect("a Secret as JSON");
+        assert_eq!(secret["metadata"]["namespace"], "ml");
+        let value = secret["data"][key]
+            .as_str()
+            .expect("the key is the store's type");
+        let settings = String::from_utf8(
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, value)
+                .expect("base64"),
+        )
+        .expect("utf-8");
+        let parsed: std::collections::BTreeMap<String, Value> =
+            serde_saphyr::from_str(&settings).expect("the value is YAML settings");
+        assert!(!parsed.contains_key("type"), "{settings}");
+        assert!(!parsed.is_empty(), "{settings}");
+    }
+}
