@@ -584,3 +584,20 @@ fn a_failed_reconcile_is_not_taken_for_a_hand_edit() {
     o.stores[0]["status"]["applied"]["replicas"] = json!(5);
     assert!(derive_one(&o).edits.is_some());
 }
+
+/// Every CRITICAL and WARNING verdict of every seeded scenario says what to do (issue 23).
+#[test]
+fn every_critical_and_warning_verdict_carries_its_fix() {
+    let r = derive(&with_nodes(fixtures::all("ns")).inventory());
+    let missing: Vec<String> = r
+        .stores
+        .iter()
+        .flat_map(|s| {
+            s.verdicts
+                .iter()
+                .filter(|v| matches!(v.level, Level::Critical | Level::Warning) && v.fix.is_none())
+                .map(move |v| format!("{}: {:?} {:?}: {}", s.name, v.level, v.area, v.message))
+        })
+        .collect();
+    assert!(missing.is_empty(), "{missing:#?}");
+}

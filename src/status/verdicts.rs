@@ -200,7 +200,21 @@ impl StoreStatus {
                 .fix(f.hint.clone())
             });
         let found = match &self.autoscaler {
-            Some(a) => StoreVerdict::of(Area::Autoscaler, &a.verdict),
+            Some(a) => {
+                let found = StoreVerdict::of(Area::Autoscaler, &a.verdict);
+                match (found.fix.is_none(), found.level, a.at_limit) {
+                    (true, Level::Warning, Some(super::autoscaler::Limit::Max)) => found.fix(format!(
+                        "if the load is real, raise the max (`kubectl feast autoscale {} --max {}`) once the nodes have room for more pods",
+                        self.target(),
+                        a.max_replicas.unwrap_or(a.min_replicas) * 2
+                    )),
+                    (true, Level::Critical, _) if a.current_replicas.is_none() => found.fix(format!(
+                        "the operator could not make the HPA: fix what the message names (`kubectl feast validate {}` checks the spec); the operator retries on its own",
+                        self.target()
+                    )),
+                    _ => found,
+                }
+            }
             None if self.mode == Mode::Unknown => v(
                 Area::Autoscaler,
                 Level::Unknown,
@@ -267,13 +281,26 @@ impl StoreStatus {
                 format!(
                     "all {ready} ready pods run on one node: one node failure takes the store down"
                 ),
-            );
+            )
+            .fix(format!(
+                "the operator's anti-affinity is only preferred: when other nodes are cordoned, tainted or full, the scheduler packs the pods together; free other nodes (`kubectl get nodes`), then spread the pods again with `kubectl rollout restart deployment {} -n {}`",
+                self.deployment.name, self.namespace
+            ));
         }
         let level = match p.verdict.level {
             Level::Info => Level::Ok,
             l => l,
         };
-        v(Area::Placement, level, p.verdict.message.clone()).or_worse(capacity)
+        let mut verdict = v(Area::Placement, level, p.verdict.message.clone());
+        if level == Level::Warning && p.zones == Some(1) {
+            verdict = verdict.fix(
+                "add schedulable nodes in a second zone (`kubectl get nodes -L topology.kubernetes.io/zone` shows each node's); the operator's zone spread then places replicas across zones",
+            );
+        } else if matches!(level, Level::Warning | Level::Critical) {
+            // Fewer ready than desired, or one pod left: the pods say why.
+            verdict = verdict.fix(self.pods_fix());
+        }
+        verdict.or_worse(capacity)
     }
 
     fn safety_verdict(&self) -> StoreVerdict {
@@ -373,7 +400,11 @@ impl StoreStatus {
                     "status.applied holds the spec, but Deployment {} does not exist: the operator has not made it (see the phase and conditions)",
                     self.deployment.name
                 ),
-            );
+            )
+            .fix(format!(
+                "`kubectl feast doctor {}` says whether the operator runs; its log names what it could not create",
+                self.target()
+            ));
         }
         if self.operator_synced.synced {
             v(
@@ -397,6 +428,10 @@ impl StoreStatus {
                     self.operator_synced.differences.join("; ")
                 ),
             )
+            .fix(format!(
+                "a running operator applies a change within seconds: `kubectl feast doctor {}` says whether it runs and watches this namespace",
+                self.target()
+            ))
         }
     }
 
