@@ -81,6 +81,10 @@ pub struct ValidateArgs {
     /// that a CI gate fed by a failed `kubectl get` cannot pass by checking nothing)
     #[arg(long)]
     pub allow_empty: bool,
+    /// With -o github: also the INFO findings, as ::notice annotations (left out by default:
+    /// every scaled store has one, and annotations are for what to change)
+    #[arg(long)]
+    pub notices: bool,
     /// Print what a rule means and how to fix it (its section of the guide), e.g.
     /// --explain scaling/online-store-db; nothing is validated
     #[arg(long, value_name = "RULE", conflicts_with_all = ["names", "filenames", "kustomize"])]
@@ -188,7 +192,7 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
         Some(OutputFormat::Json) => render::json(report)?,
         Some(OutputFormat::Sarif) => render::sarif::sarif(report)?,
         Some(OutputFormat::Junit) => render::junit::junit(report, args.strict),
-        Some(OutputFormat::Github) => render::github::github(report),
+        Some(OutputFormat::Github) => render::github::github(report, args.notices),
         Some(_) => render::yaml(report)?,
         None => {
             let color = global.color_enabled();

@@ -1,6 +1,7 @@
 //! `validate -o github`: the report as GitHub Actions workflow commands, so each finding is an
 //! annotation on its file and line in the pull request: `::error file=F,line=L,title=T::MESSAGE`
-//! for errors, `::warning` for warnings, `::notice` for information. Values are escaped as the
+//! for errors, `::warning` for warnings, `::notice` for information (with `--notices`). Values
+//! are escaped as the
 //! Actions runner reads them back (`%`, CR and LF everywhere; `:` and `,` in properties too).
 //! A plain summary line ends the output for the log. Pure.
 
@@ -47,12 +48,17 @@ fn annotation(
     format!("::{kind} {}::{}\n", props.join(","), escape_data(message))
 }
 
-/// The workflow commands of a validation report.
-pub fn github(report: &Report) -> String {
+/// The workflow commands of a validation report; INFO findings only with `notices` (every
+/// scaled store has one, and a pull request's annotations are for what to change).
+pub fn github(report: &Report, notices: bool) -> String {
     let mut out = String::new();
     for r in &report.results {
         let file = super::sarif::is_file(&r.source).then_some(r.source.as_str());
-        for f in &r.findings {
+        for f in r
+            .findings
+            .iter()
+            .filter(|f| notices || f.finding.severity != Severity::Info)
+        {
             out.push_str(&annotation(
                 command(f.finding.severity),
                 file,

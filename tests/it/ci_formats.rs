@@ -332,13 +332,24 @@ fn junit_under_strict_fails_objects_with_warnings() {
 #[test]
 fn github_annotations_read_back_as_the_findings_of_json() {
     let (json, _) = validate_files(&inputs(), "json");
-    let (text, code) = validate_files(&inputs(), "github");
+    let mut with_notices = inputs();
+    with_notices.push("--notices".into());
+    let (text, code) = validate_files(&with_notices, "github");
     assert_eq!(code, 1);
     let json: Value = serde_json::from_str(&json).expect("JSON");
     assert_eq!(from_github(&text, "cluster"), from_json(&json));
     assert!(text.lines().any(|l| l.starts_with("::error file=")));
     assert!(text.lines().any(|l| l.starts_with("::warning file=")));
     assert!(text.lines().any(|l| l.starts_with("::notice file=")));
+    // Without --notices, the same but the INFO findings.
+    let (plain, code) = validate_files(&inputs(), "github");
+    assert_eq!(code, 1);
+    let expected: BTreeSet<Seen> = from_github(&text, "cluster")
+        .into_iter()
+        .filter(|s| s.severity != "info")
+        .collect();
+    assert_eq!(from_github(&plain, "cluster"), expected);
+    assert!(!plain.lines().any(|l| l.starts_with("::notice")), "{plain}");
     // The log ends with the plain summary, which the runner prints as it is.
     assert!(
         text.trim_end()
@@ -455,7 +466,12 @@ async fn live_objects_in_every_format_carry_the_json_findings_without_a_file() {
 
     let (text, code) = live("github");
     assert_eq!(code, 1);
-    assert_eq!(from_github(&text, "cluster"), expected);
+    let without_info: BTreeSet<Seen> = expected
+        .iter()
+        .filter(|s| s.severity != "info")
+        .cloned()
+        .collect();
+    assert_eq!(from_github(&text, "cluster"), without_info);
 
     let (xml, code) = live("junit");
     assert_eq!(code, 1);

@@ -542,3 +542,90 @@ fn the_dev_cluster_env_puts_only_the_plugin_on_path() {
         "{stdout}{stderr}"
     );
 }
+
+/// docs/ci/feast-validate.yml, the GitHub Actions job the guide gives: its install step, run by
+/// bash as the runner would, downloads a release archive that `scripts/package` made (served on
+/// loopback in place of GitHub's releases), verifies its checksum, and puts a working
+/// kubectl-feast on the job's PATH; a corrupted archive fails the step. (actionlint checks the
+/// file in .ci/run.)
+#[test]
+fn the_ci_workflow_installs_the_plugin_from_a_release_archive_with_its_checksum() {
+    let workflow: serde_json::Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(repo_root().join("docs/ci/feast-validate.yml"))
+            .expect("docs/ci/feast-validate.yml"),
+    )
+    .expect("the workflow is YAML");
+    let job = &workflow["jobs"]["validate"];
+    let version = job["env"]["KUBECTL_FEAST_VERSION"]
+        .as_str()
+        .expect("a pinned version");
+    let install = job["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"].as_str().is_some_and(|n| n.starts_with("Install")))
+        .and_then(|s| s["run"].as_str())
+        .expect("the install step");
+    let work = tempfile::tempdir().expect("temp dir");
+    let plugin = stripped_plugin(work.path());
+    let www = work.path().join("www");
+    let dist = www.join(format!("v{version}"));
+    package(&[
+        "--binary",
+        plugin.to_str().expect("UTF-8"),
+        "--out",
+        dist.to_str().expect("UTF-8"),
+        "--as-version",
+        version,
+    ]);
+    let base = serve(&www);
+    let step = |runner: &Path| {
+        std::fs::create_dir_all(runner).expect("runner temp");
+        let github_path = runner.join("GITHUB_PATH");
+        let out = run(Command::new("bash")
+            .args(["-eo", "pipefail", "-c", install])
+            .env("KUBECTL_FEAST_VERSION", version)
+            .env("RELEASES", &base)
+            .env("RUNNER_TEMP", runner)
+            .env("GITHUB_PATH", &github_path));
+        (
+            out,
+            std::fs::read_to_string(&github_path).unwrap_or_default(),
+        )
+    };
+    let (out, path) = step(&work.path().join("runner"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bin = PathBuf::from(path.trim()).join("kubectl-feast");
+    let version_out = ok(Command::new(&bin).arg("version"));
+    assert!(version_out.contains(version), "{version_out}");
+    // The job's next step, on a bundled example: exit 0 and the summary line.
+    let validated = run(Command::new(&bin)
+        .args([
+            "validate",
+            "-f",
+            "examples/static-redis.yaml",
+            "--strict",
+            "-o",
+            "github",
+        ])
+        .current_dir(repo_root()));
+    assert!(
+        validated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&validated.stdout)
+    );
+
+    // An archive that does not match its checksum stops the step before anything is installed.
+    let archive = dist.join(format!("kubectl-feast_{version}_linux_amd64.tar.gz"));
+    let mut bytes = std::fs::read(&archive).expect("the archive");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&archive, bytes).expect("corrupt the archive");
+    let (out, path) = step(&work.path().join("runner2"));
+    assert!(!out.status.success());
+    assert!(path.is_empty(), "nothing put on PATH: {path}");
+}
