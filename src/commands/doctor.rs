@@ -71,7 +71,7 @@ pub async fn run(args: &DoctorArgs, global: &GlobalArgs) -> Result<()> {
         Some(OutputFormat::Yaml) => render::yaml(&report)?,
         _ => {
             let color = global.color_enabled();
-            let text = render::doctor::text(&report, Style { color });
+            let text = render::doctor::text(&report, Style::colored(color));
             render::term::safe(&text, color).into_owned()
         }
     };

@@ -196,7 +196,7 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
         Some(_) => render::yaml(report)?,
         None => {
             let color = global.color_enabled();
-            let text = render::validate::text(report, Style { color });
+            let text = render::validate::text(report, Style::colored(color));
             render::term::safe(&text, color).into_owned()
         }
     };

@@ -92,7 +92,7 @@ pub fn github(report: &Report, notices: bool) -> String {
     }
     out.push_str(&super::validate::summary_line(
         report,
-        super::style::Style { color: false },
+        super::style::Style::PLAIN,
     ));
     out.push('\n');
     out

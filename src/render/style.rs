@@ -8,10 +8,20 @@ use crate::rules::Severity;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
     pub color: bool,
+    /// The terminal's width in columns, when the output goes to one: long detail lines wrap
+    /// under their value. None (piped): lines as they are, for grep and diff.
+    pub width: Option<usize>,
 }
 
 impl Style {
-    pub const PLAIN: Style = Style { color: false };
+    pub const PLAIN: Style = Style {
+        color: false,
+        width: None,
+    };
+
+    pub fn colored(color: bool) -> Style {
+        Style { color, width: None }
+    }
 
     pub fn red(self, s: &str) -> String {
         if self.color {

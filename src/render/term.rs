@@ -49,6 +49,42 @@ fn sgr_len(after: &str) -> Option<usize> {
     (body.as_bytes().get(params) == Some(&b'm')).then_some(1 + params + 1)
 }
 
+/// The columns `text` takes on a terminal: its characters less ANSI colour sequences.
+pub fn visible_width(text: &str) -> usize {
+    let mut n = 0;
+    let mut in_escape = false;
+    for c in text.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, c) if c.is_ascii_alphabetic() => in_escape = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
+
+/// `text` cut at spaces into lines of at most `width` visible columns (a longer word stays
+/// whole on its own line).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    if visible_width(text) <= width {
+        return vec![text.to_string()];
+    }
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && visible_width(&line) + 1 + visible_width(word) > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +105,15 @@ mod tests {
         assert_eq!(safe(red, true), red);
         assert_eq!(safe(red, false), "\\e[1;31mCRITICAL\\e[0m");
         assert!(matches!(safe("plain", true), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn lines_wrap_at_spaces_by_visible_width() {
+        assert_eq!(super::visible_width("\u{1b}[31mred\u{1b}[0m"), 3);
+        assert_eq!(super::wrap("a bb ccc", 4), ["a bb", "ccc"]);
+        assert_eq!(super::wrap("short", 10), ["short"]);
+        assert_eq!(super::wrap("averylongword b", 4), ["averylongword", "b"]);
+        let coloured = "\u{1b}[31maaa bbb\u{1b}[0m";
+        assert_eq!(super::wrap(coloured, 3).len(), 2);
     }
 }

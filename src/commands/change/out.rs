@@ -26,13 +26,10 @@ pub struct Out {
 
 impl Out {
     pub fn new(global: &GlobalArgs, output: Option<OutputFormat>) -> Self {
-        let style = Style {
-            color: global.color_enabled(),
-        };
-        let err_style = Style {
-            color: style.color
-                && (global.color == ColorChoice::Always || std::io::stderr().is_terminal()),
-        };
+        let style = Style::colored(global.color_enabled());
+        let err_style = Style::colored(
+            style.color && (global.color == ColorChoice::Always || std::io::stderr().is_terminal()),
+        );
         Out {
             output,
             style,

@@ -73,25 +73,67 @@ fn verdict_text(v: &Verdict, style: Style) -> String {
 struct Section {
     out: String,
     indent: &'static str,
+    width: Option<usize>,
 }
 
 const KEY_WIDTH: usize = 22;
+
+/// A table of the detail view: as wide as its content, or, on a terminal narrower than that,
+/// with its cells wrapped to fit (the indent of two columns included).
+fn fitted_table(style: Style) -> comfy_table::Table {
+    let mut t = plain_table(style);
+    if let Some(w) = style.width {
+        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        t.set_width(u16::try_from(w.saturating_sub(2)).unwrap_or(u16::MAX));
+    }
+    t
+}
 
 impl Section {
     fn new(title: &str, style: Style) -> Self {
         Section {
             out: format!("{}\n", style.bold(title)),
             indent: "  ",
+            width: style.width,
         }
     }
+    /// `key: value`, the value wrapped under itself when the terminal is narrower than the line.
     fn kv(&mut self, key: &str, value: impl AsRef<str>) {
-        self.out.push_str(&format!(
-            "{}{:<width$}{}\n",
-            self.indent,
-            format!("{key}:"),
-            value.as_ref(),
-            width = KEY_WIDTH
-        ));
+        let lead = self.indent.len() + KEY_WIDTH;
+        let lines = match self.width {
+            Some(w) => crate::render::term::wrap(value.as_ref(), w.saturating_sub(lead).max(20)),
+            None => vec![value.as_ref().to_string()],
+        };
+        for (i, line) in lines.iter().enumerate() {
+            let key = if i == 0 {
+                format!("{key}:")
+            } else {
+                String::new()
+            };
+            self.out.push_str(&format!(
+                "{}{:<width$}{line}\n",
+                self.indent,
+                key,
+                width = KEY_WIDTH
+            ));
+        }
+    }
+    /// `lead` then `text`, wrapped on a narrow terminal with its later lines under the text.
+    fn line(&mut self, lead: &str, text: &str) {
+        let at = crate::render::term::visible_width(lead);
+        let lines = match self.width {
+            Some(w) => crate::render::term::wrap(text, w.saturating_sub(at).max(20)),
+            None => vec![text.to_string()],
+        };
+        for (i, l) in lines.iter().enumerate() {
+            if i == 0 {
+                self.out.push_str(lead);
+            } else {
+                self.out.push_str(&" ".repeat(at));
+            }
+            self.out.push_str(l);
+            self.out.push('\n');
+        }
     }
     fn raw(&mut self, text: &str) {
         self.out.push_str(text);
@@ -119,7 +161,7 @@ fn conditions_table(conds: &[Condition], now: Timestamp, style: Style, indent: &
     if conds.is_empty() {
         return format!("{indent}(none)\n");
     }
-    let mut t = plain_table(style);
+    let mut t = fitted_table(style);
     t.set_header(vec!["TYPE", "STATUS", "REASON", "AGE", "MESSAGE"]);
     for c in conds {
         let level = match (c.type_.as_str(), c.status.as_str()) {
@@ -223,6 +265,7 @@ fn header(s: &StoreStatus, now: Timestamp, style: Style) -> String {
     let mut head = Section {
         out: String::new(),
         indent: "",
+        width: style.width,
     };
     head.kv("Name", &s.name);
     head.kv("Namespace", &s.namespace);
@@ -370,7 +413,7 @@ fn synced_lines(sec: &mut Section, s: &StoreStatus, style: Style) {
         ),
     );
     for d in &s.operator_synced.differences {
-        sec.raw(&format!("  {:KEY_WIDTH$}- {d}\n", ""));
+        sec.line(&format!("  {:KEY_WIDTH$}- ", ""), d);
     }
 }
 
@@ -434,7 +477,7 @@ fn budget(d: &DisruptionBudget, style: Style) -> String {
 fn placement(p: &Placement, nodes_unreadable: bool, now: Timestamp, style: Style) -> String {
     let mut sec = Section::new("Placement", style);
     if p.pods_known && !p.pods.is_empty() {
-        let mut t = plain_table(style);
+        let mut t = fitted_table(style);
         t.set_header(vec!["POD", "NODE", "ZONE", "READY", "RESTARTS", "AGE"]);
         for pod in &p.pods {
             let zone = match (&pod.zone, &pod.node) {
@@ -465,13 +508,29 @@ fn placement(p: &Placement, nodes_unreadable: bool, now: Timestamp, style: Style
             ]);
         }
         sec.raw(&finish(t, "  "));
+        // One line per reason, however many pods share it.
+        let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
         for pod in p.pods.iter().filter(|p| !p.ready) {
-            if let Some(why) = &pod.reason {
-                sec.kv(
-                    "Not ready",
-                    paint(Level::Warning, &format!("{}: {why}", pod.name), style),
-                );
+            if let Some(why) = pod.reason.as_deref() {
+                match reasons.iter_mut().find(|(r, _)| *r == why) {
+                    Some((_, pods)) => pods.push(&pod.name),
+                    None => reasons.push((why, vec![&pod.name])),
+                }
             }
+        }
+        for (why, pods) in reasons {
+            let who = match pods.as_slice() {
+                [one] => one.to_string(),
+                [first, second] => format!("2 pods ({first}, {second})"),
+                [first, rest @ ..] => {
+                    format!("{} pods ({first} and {} more)", rest.len() + 1, rest.len())
+                }
+                [] => continue,
+            };
+            sec.kv(
+                "Not ready",
+                paint(Level::Warning, &format!("{who}: {why}"), style),
+            );
         }
     }
     sec.kv("Verdict", verdict_text(&p.verdict, style));
@@ -500,7 +559,7 @@ fn strategy(s: &StoreStatus, style: Style) -> String {
 
 fn persistence(s: &StoreStatus, style: Style) -> String {
     let mut sec = Section::new("Persistence", style);
-    let mut t = plain_table(style);
+    let mut t = fitted_table(style);
     t.set_header(vec!["SERVICE", "BACKEND", "SAFE TO SCALE", "WHY"]);
     for v in &s.persistence {
         let safe = if v.scalable {
@@ -540,19 +599,19 @@ fn attention(s: &StoreStatus, style: Style) -> String {
     let mut sec = Section::new("Needs attention", style);
     for v in open {
         let word = format!("{:<8}", level_word(v.level));
-        sec.raw(&format!(
-            "  {} {:<10} {}\n",
-            paint(v.level, &word, style),
-            v.area.as_str(),
-            v.message
-        ));
+        sec.line(
+            &format!(
+                "  {} {:<10} ",
+                paint(v.level, &word, style),
+                v.area.as_str()
+            ),
+            &v.message,
+        );
         if let Some(fix) = &v.fix {
-            sec.raw(&format!(
-                "  {:8} {:<10} {} {fix}\n",
-                "",
-                "",
-                style.dim("fix:")
-            ));
+            sec.line(
+                &format!("  {:8} {:<10} {} ", "", "", style.dim("fix:")),
+                &fix.to_string(),
+            );
         }
     }
     sec.end()
@@ -577,9 +636,12 @@ fn warnings(s: &StoreStatus, style: Style) -> String {
             f.rule,
             f.path
         ));
-        sec.raw(&format!("           {}\n", f.message));
+        sec.line("           ", &f.message);
         if !f.hint.is_empty() {
-            sec.raw(&format!("           {} {}\n", style.dim("fix:"), f.hint));
+            sec.line(
+                &format!("           {} ", style.dim("fix:")),
+                &f.hint.to_string(),
+            );
         }
     }
     sec.end()

@@ -56,7 +56,7 @@ fn detail_of_each_scenario() {
 fn colour_never_carries_meaning_alone() {
     let r = report();
     let plain = list(&r, Columns::default(), now(), Style::PLAIN);
-    let coloured = list(&r, Columns::default(), now(), Style { color: true });
+    let coloured = list(&r, Columns::default(), now(), Style::colored(true));
     assert!(
         coloured.contains('\u{1b}'),
         "colour is applied when enabled"
@@ -141,4 +141,32 @@ fn more_ready_than_desired_is_never_shown_as_a_fraction_above_one() {
     assert_eq!(ready_field(&s).text, "3/3 +1 extra");
     s.replicas.ready = 2;
     assert_eq!(ready_field(&s).text, "2/3");
+}
+
+/// On a terminal of 100 columns, no detail line of any scenario is wider: long values wrap
+/// under themselves, in colour too (issue 23, item 6). Piped (no width), lines stay whole.
+#[test]
+fn the_detail_view_fits_a_terminal_of_100_columns() {
+    let r = report();
+    for colour in [false, true] {
+        let style = Style {
+            color: colour,
+            width: Some(100),
+        };
+        for name in fixtures::seeded_scenarios() {
+            let text = detail(store(&r, name), &r.sources, now(), style);
+            for line in text.lines() {
+                assert!(
+                    crate::render::term::visible_width(line) <= 100,
+                    "{name}: {} columns: {line}",
+                    crate::render::term::visible_width(line)
+                );
+            }
+        }
+    }
+    let piped = detail(store(&r, "failed"), &r.sources, now(), Style::PLAIN);
+    assert!(
+        piped.lines().any(|l| l.len() > 100),
+        "piped text is not wrapped"
+    );
 }
