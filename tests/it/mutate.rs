@@ -1770,20 +1770,17 @@ async fn autoscale_asks_before_an_hpa_that_cannot_compute_its_metric_and_can_set
                 "persistence": {"store": {"type": "sql", "secretRef": {"name": "feast-data-stores"}}},
                 "server": {}}}}}),
     );
-    let refused = feast(
-        &ns,
-        &[
-            "autoscale",
-            "noreq",
-            "--min",
-            "2",
-            "--max",
-            "8",
-            "--cpu",
-            "70%",
-        ],
-    )
-    .code(1);
+    let asked = [
+        "autoscale",
+        "noreq",
+        "--min",
+        "2",
+        "--max",
+        "8",
+        "--cpu",
+        "70%",
+    ];
+    let refused = feast(&ns, &asked).code(1);
     let stderr = stderr_of(&refused);
     assert!(
         stderr.contains("the HPA will not scale: the HPA can't compute cpu utilization")
@@ -1794,23 +1791,8 @@ async fn autoscale_asks_before_an_hpa_that_cannot_compute_its_metric_and_can_set
     assert!(stderr.contains("nothing was sent"), "{stderr}");
     assert!(spec(&ns, "noreq")["services"].get("scaling").is_none());
 
-    let sent = feast(
-        &ns,
-        &[
-            "autoscale",
-            "noreq",
-            "--min",
-            "2",
-            "--max",
-            "8",
-            "--cpu",
-            "70%",
-            "--cpu-request",
-            "250m",
-            "--diff",
-        ],
-    )
-    .success();
+    let with_request = [&asked[..], &["--cpu-request", "250m", "--diff"]].concat();
+    let sent = feast(&ns, &with_request).success();
     let stdout = stdout_of(&sent);
     assert!(
         stdout.contains("+ spec.services.registry.local.server.resources.requests.cpu: 250m\n"),
