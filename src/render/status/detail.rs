@@ -226,11 +226,15 @@ fn autoscaler_lines(sec: &mut Section, a: &Autoscaler, now: Timestamp, style: St
     if seen {
         sec.kv(
             "Replicas",
-            format!(
-                "current {}, desired {}",
-                opt(a.current_replicas),
-                opt(a.desired_replicas)
-            ),
+            match a.desired_replicas {
+                // The HPA reports 0 while it cannot compute a count (a metric it cannot read):
+                // never a wish for no pods, which its min forbids.
+                Some(0) => format!(
+                    "current {}, desired none yet (the HPA has not computed a count; see its conditions)",
+                    opt(a.current_replicas)
+                ),
+                desired => format!("current {}, desired {}", opt(a.current_replicas), opt(desired)),
+            },
         );
     }
     if seen && a.metrics.is_empty() {
@@ -393,6 +397,21 @@ fn rollout_line(sec: &mut Section, s: &StoreStatus, style: Style) {
 }
 
 fn synced_lines(sec: &mut Section, s: &StoreStatus, style: Style) {
+    if s.operator_synced.synced && s.deployment.ownership == Ownership::Missing {
+        // status.applied holds the spec, yet what it asks for was not made: not "yes".
+        sec.kv(
+            "Operator synced",
+            paint(
+                Level::Warning,
+                &format!(
+                    "recorded, not done: status.applied holds the spec, but Deployment {} does not exist",
+                    s.deployment.name
+                ),
+                style,
+            ),
+        );
+        return;
+    }
     if s.operator_synced.synced {
         sec.kv(
             "Operator synced",

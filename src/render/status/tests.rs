@@ -170,3 +170,28 @@ fn the_detail_view_fits_a_terminal_of_100_columns() {
         "piped text is not wrapped"
     );
 }
+
+/// Two lines the trial found contradicting the rest (issue 23): an HPA that reports 0 desired
+/// (it cannot compute a count) is not a wish for no pods, and a spec recorded in status.applied
+/// whose Deployment does not exist is not "synced: yes".
+#[test]
+fn the_detail_view_says_no_count_and_not_done_rather_than_zero_and_yes() {
+    let r = report();
+    let mut s = store(&r, "hpa").clone();
+    if let Some(a) = s.autoscaler.as_mut() {
+        a.desired_replicas = Some(0);
+    }
+    let text = detail(&s, &r.sources, now(), Style::PLAIN);
+    assert!(text.contains("desired none yet"), "{text}");
+    assert!(!text.contains("desired 0"), "{text}");
+
+    let mut s = store(&r, "static").clone();
+    assert!(s.operator_synced.synced);
+    s.deployment.ownership = crate::status::Ownership::Missing;
+    let text = detail(&s, &r.sources, now(), Style::PLAIN);
+    assert!(
+        text.contains("Operator synced:      recorded, not done"),
+        "{text}"
+    );
+    assert!(!text.contains("Operator synced:      yes"), "{text}");
+}
