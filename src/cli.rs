@@ -14,19 +14,24 @@ use crate::commands::Command;
 
 pub const EXAMPLES_AND_EXIT_CODES: &str = "\
 Examples:
-  kubectl feast validate -f examples/                 check manifests before applying them
-  kubectl feast status -A                             scaling status of every FeatureStore
-  kubectl feast scale my-feast --replicas 3           run 3 replicas (DB-backed persistence needed)
-  kubectl feast autoscale my-feast --min 2 --max 10   let an HPA manage the replica count
-  kubectl feast pdb my-feast --max-unavailable 1      keep pods up during node drains
+  # check manifests before applying them
+  kubectl feast validate -f examples/
+  # scaling status of every FeatureStore
+  kubectl feast status -A
+  # run 3 replicas (DB-backed persistence needed)
+  kubectl feast scale my-feast --replicas 3
+  # let an HPA manage the replica count
+  kubectl feast autoscale my-feast --min 2 --max 10
+  # keep pods up during node drains
+  kubectl feast pdb my-feast --max-unavailable 1
 
 Exit codes:
   0  success
-  1  the objects are invalid or the change was refused (validation errors, pre-flight
-     refusal, server rejection)
+  1  the objects are invalid or the change was refused (validation
+     errors, pre-flight refusal, server rejection)
   2  bad usage (unknown flag, missing or contradictory arguments)
-  3  the command could not complete (unreadable input, cluster unreachable, not found,
-     forbidden, any other API error)";
+  3  the command could not complete (unreadable input, cluster
+     unreachable, not found, forbidden, any other API error)";
 
 /// Operate the horizontal scaling and high availability of Feast Operator FeatureStores.
 #[derive(Debug, Parser)]

@@ -17,20 +17,32 @@ use crate::plan::{self, Answers, AutoscalingRequest, Plan, Planned, Question, Su
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  kubectl feast autoscale my-feast --min 2 --max 10                 HPA on the default 80% CPU
-  kubectl feast autoscale my-feast --max 20                         raise the max; the rest stays
-  kubectl feast autoscale my-feast --min 2 --max 10 --cpu 70% --memory 80%
-  kubectl feast autoscale my-feast --max 10 --cpu 70% --cpu-request 200m   ... and the CPU request it needs
-  kubectl feast autoscale my-feast --max 20 --metrics-file rps.yaml custom/external metrics
-  kubectl feast autoscale my-feast --max 10 --scale-down-stabilization 10m
-  kubectl feast autoscale my-feast --replace --max 6 --cpu 60%      exactly this HPA, nothing else
-  kubectl feast autoscale my-feast --off                            keep today's count, drop the HPA
+  # HPA on the default 80% CPU
+  kubectl feast autoscale my-feast --min 2 --max 10
+  # raise the max; the rest stays
+  kubectl feast autoscale my-feast --max 20
+  kubectl feast autoscale my-feast --min 2 --max 10 --cpu 70% --memory \\
+      80%
+  # ... and the CPU request it needs
+  kubectl feast autoscale my-feast --max 10 --cpu 70% --cpu-request 200m
+  # custom or external metrics, from a file
+  kubectl feast autoscale my-feast --max 20 --metrics-file rps.yaml
+  kubectl feast autoscale my-feast --max 10 --scale-down-stabilization \\
+      10m
+  # exactly this HPA, nothing else
+  kubectl feast autoscale my-feast --replace --max 6 --cpu 60%
+  # keep today's count, drop the HPA
+  kubectl feast autoscale my-feast --off
   kubectl feast autoscale my-feast --off --replicas 3 --yes
-  kubectl feast autoscale my-feast --keda --min 2 --max 10 --trigger cpu=70%          print a ScaledObject
-  kubectl feast autoscale my-feast --keda --max 10 --trigger cpu=70% --apply          ... and create it
+  # print a ScaledObject
+  kubectl feast autoscale my-feast --keda --min 2 --max 10 --trigger \\
+      cpu=70%
+  # ... and create it
+  kubectl feast autoscale my-feast --keda --max 10 --trigger cpu=70% \\
+      --apply
 
-Exit codes: 0 done; 1 refused (rules, bounds, no confirmation); 2 bad usage;
-3 not found, forbidden, CRD missing or cluster unreachable.")]
+Exit codes: 0 done; 1 refused (rules, bounds, no confirmation); 2 bad
+usage; 3 not found, forbidden, CRD missing or cluster unreachable.")]
 pub struct AutoscaleArgs {
     #[command(flatten)]
     pub target: Target,

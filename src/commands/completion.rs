@@ -47,16 +47,20 @@ const NO_SPACE: u32 = 2;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Completing `kubectl feast ...` (kubectl 1.26 or later, with kubectl's own completion loaded,
-e.g. `source <(kubectl completion bash)`): kubectl runs `kubectl_complete-feast` from PATH.
-The release archives contain it; with krew, run once:
-  kubectl feast completion --install          writes it next to kubectl-feast on PATH
-  kubectl feast completion --uninstall        removes it (before `kubectl krew uninstall feast`)
+Completing `kubectl feast ...` (kubectl 1.26 or later, with kubectl's
+own completion loaded, e.g. `source <(kubectl completion bash)`):
+kubectl runs `kubectl_complete-feast` from PATH. The release archives
+contain it; with krew, run once:
+  # writes it next to kubectl-feast on PATH
+  kubectl feast completion --install
+  # removes it (before `kubectl krew uninstall feast`)
+  kubectl feast completion --uninstall
 
 Completing the `kubectl-feast` binary typed directly:
   source <(kubectl-feast completion bash)     bash (add it to ~/.bashrc)
   kubectl-feast completion zsh > \"${fpath[1]}/_kubectl-feast\"
-  kubectl-feast completion fish > ~/.config/fish/completions/kubectl-feast.fish
+  kubectl-feast completion fish > \\
+      ~/.config/fish/completions/kubectl-feast.fish
   kubectl-feast completion powershell | Out-String | Invoke-Expression")]
 pub struct CompletionArgs {
     /// The shell to print a completion script for

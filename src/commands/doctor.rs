@@ -28,15 +28,21 @@ use crate::status::{Inventory, NAME_LABEL, PodInfo};
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  kubectl feast doctor                  the cluster, and every FeatureStore in the namespace
-  kubectl feast doctor my-feast -n ml   the cluster, and one store
-  kubectl feast doctor -A               every namespace
-  kubectl feast doctor -A -o json       the same checklist, structured (for CI)
+  # the cluster, and every FeatureStore in the namespace
+  kubectl feast doctor
+  # the cluster, and one store
+  kubectl feast doctor my-feast -n ml
+  # every namespace
+  kubectl feast doctor -A
+  # the same checklist, structured (for CI)
+  kubectl feast doctor -A -o json
 
-Each check is ok, WARNING, BLOCKING or unknown (a look-up you may not make), with a fix.
+Each check is ok, WARNING, BLOCKING or unknown (a look-up you may not
+make), with a fix.
 
-Exit codes: 0 nothing blocks (warnings allowed); 1 something blocks scaling or HA;
-2 bad usage; 3 the cluster could not be reached, or a named store does not exist.")]
+Exit codes: 0 nothing blocks (warnings allowed); 1 something blocks
+scaling or HA; 2 bad usage; 3 the cluster could not be reached, or a
+named store does not exist.")]
 pub struct DoctorArgs {
     /// FeatureStores to check (NAME, featurestore/NAME or feast/NAME); none checks every one
     /// in the namespace (or in all with -A), e.g. `kubectl feast doctor my-feast`

@@ -15,14 +15,18 @@ use crate::plan::{self, Answers, PdbPolicy, Plan, Planned, Surroundings, Verb};
     group(ArgGroup::new("budget").required(true).args(["min_available", "max_unavailable", "off"])),
     after_help = "\
 Examples:
-  kubectl feast pdb my-feast --max-unavailable 1       one pod may be evicted at a time
-  kubectl feast pdb my-feast --min-available 50%       keep half the pods through drains
-  kubectl feast pdb my-feast --off                     remove the budget (the PDB is deleted)
+  # one pod may be evicted at a time
+  kubectl feast pdb my-feast --max-unavailable 1
+  # keep half the pods through drains
+  kubectl feast pdb my-feast --min-available 50%
+  # remove the budget (the PDB is deleted)
+  kubectl feast pdb my-feast --off
 
-The operator creates the PDB only while the store scales (replicas > 1 or autoscaling).
+The operator creates the PDB only while the store scales (replicas > 1
+or autoscaling).
 
-Exit codes: 0 done; 1 refused (rules, no confirmation); 2 bad usage;
-3 not found, forbidden, CRD missing or cluster unreachable."
+Exit codes: 0 done; 1 refused (rules, no confirmation); 2 bad usage; 3
+not found, forbidden, CRD missing or cluster unreachable."
 )]
 pub struct PdbArgs {
     #[command(flatten)]

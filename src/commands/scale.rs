@@ -23,15 +23,19 @@ use crate::status::NAME_LABEL;
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  kubectl feast scale my-feast --replicas 3                 3 replicas (needs DB-backed stores)
-  kubectl feast scale my-feast --replicas 3 --wait          ... and wait until 3 pods are ready
-  kubectl feast scale my-feast --replicas 1 --yes           back to one pod, without asking
+  # 3 replicas (needs DB-backed stores)
+  kubectl feast scale my-feast --replicas 3
+  # ... and wait until 3 pods are ready
+  kubectl feast scale my-feast --replicas 3 --wait
+  # back to one pod, without asking
+  kubectl feast scale my-feast --replicas 1 --yes
   kubectl feast scale my-feast --replicas 4 --current-replicas 3
   kubectl feast scale my-feast --replicas 2 --replace-autoscaling --diff
   kubectl feast scale -l team=ml --replicas 2 --dry-run=server
 
-Exit codes: 0 done; 1 refused (rules, preconditions, no confirmation, --wait timed out);
-2 bad usage; 3 not found, forbidden, CRD missing or cluster unreachable.")]
+Exit codes: 0 done; 1 refused (rules, preconditions, no confirmation,
+--wait timed out); 2 bad usage; 3 not found, forbidden, CRD missing or
+cluster unreachable.")]
 pub struct ScaleArgs {
     #[command(flatten)]
     pub target: Target,

@@ -39,28 +39,41 @@ use wire::{StoreText, WireDeployment, WireHpa, WireNode, WirePdb, WirePod, WireS
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  kubectl feast status                     every FeatureStore in the current namespace
-  kubectl feast status -A -o wide          every namespace, with strategy, affinity, sync, version
-  kubectl feast status my-feast            the detail view: scaling, HPA, PDB, placement, ...
-  kubectl feast status -l team=ml -o json  the same data, structured (see docs/status.md)
-  kubectl feast status -A --watch          redraw on every change until Ctrl-C
+  # every FeatureStore in the current namespace
+  kubectl feast status
+  # every namespace, with strategy, affinity, sync, version
+  kubectl feast status -A -o wide
+  # the detail view: scaling, HPA, PDB, placement, ...
+  kubectl feast status my-feast
+  # the same data, structured (see docs/status.md)
+  kubectl feast status -l team=ml -o json
+  # redraw on every change until Ctrl-C
+  kubectl feast status -A --watch
 
 Columns:
-  MODE      who sets the replica count: single (1), static (spec.replicas), hpa (the operator's
-            HPA), external (KEDA or your own HPA), conflict (more than one of them), unknown
-  READY     ready pods / desired; `rolling` mid-rollout, `stuck` or `failing` when it cannot finish
-  HPA       min-max, the first metric current/target, `at max`; `(no HPA)` when it should exist
-  PDB       the budget and how many evictions it allows now; `(blocks drains)` when none
+  MODE      who sets the replica count: single (1), static
+            (spec.replicas), hpa (the operator's HPA), external (KEDA or
+            your own HPA), conflict (more than one of them), unknown
+  READY     ready pods / desired; `rolling` mid-rollout, `stuck` or
+            `failing` when the rollout cannot finish
+  HPA       min-max, the first metric current/target, `at max`; `(no
+            HPA)` when it should exist
+  PDB       the budget and how many evictions it allows now; `(blocks
+            drains)` when none
   SPREAD    the nodes and zones the ready pods run on
-  SCALABLE  whether every service's storage is shared, so more than one replica is safe;
-            not the pods' health (READY and PHASE say that)
-  -o wide:  STRATEGY (RollingUpdate or Recreate, and whether you set it), AFFINITY and
-            TOPOLOGY (injected: the operator's defaults while scaling; custom: yours),
-            SYNCED (the operator has applied the spec's scaling fields), VERSION (the operator's)
-  The detail view (status NAME) says what needs attention first, each with its fix.
+  SCALABLE  whether every service's storage is shared, so that more than
+            one replica is safe; not the pods' health (READY, PHASE)
+  -o wide:  STRATEGY (RollingUpdate or Recreate, and whether you set
+            it), AFFINITY and TOPOLOGY (injected: the operator's
+            defaults while scaling; custom: yours), SYNCED (the operator
+            has applied the spec's scaling fields), VERSION (the
+            operator's)
+  The detail view (status NAME) says what needs attention first, with
+  fixes.
 
-Exit codes: 0 shown (even when some kinds could not be read: they are marked unknown);
-2 bad usage; 3 the FeatureStores could not be read, or a named one does not exist.")]
+Exit codes: 0 shown (even when some kinds could not be read: they are
+marked unknown); 2 bad usage; 3 the FeatureStores could not be read, or
+a named one does not exist.")]
 pub struct StatusArgs {
     /// FeatureStores to show in detail (NAME, featurestore/NAME or feast/NAME); none lists all
     #[arg(value_name = "NAME")]

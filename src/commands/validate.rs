@@ -25,23 +25,33 @@ use crate::rules::{self, crd::CrdRules, keda};
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  kubectl feast validate -f examples/                  every manifest under a directory
-  kubectl feast validate -f store.yaml --replicas 3    would it be safe with 3 replicas?
+  # every manifest under a directory
+  kubectl feast validate -f examples/
+  # would it be safe with 3 replicas?
+  kubectl feast validate -f store.yaml --replicas 3
   kubectl feast validate -f store.yaml --autoscale --min 2 --max 8
-  kubectl feast validate -f store.yaml --crd feast.dev_featurestores.yaml
-  kubectl feast validate -A                            live FeatureStores, with the cluster's CRD
-  kubectl feast validate -n feast                      every FeatureStore in one namespace
+  kubectl feast validate -f store.yaml --crd \\
+      feast.dev_featurestores.yaml
+  # live FeatureStores, with the cluster's CRD
+  kubectl feast validate -A
+  # every FeatureStore in one namespace
+  kubectl feast validate -n feast
   kubectl get feast -o yaml | kubectl feast validate -f - -o json
-  kubectl feast validate -f deploy/ -o sarif > feast.sarif   SARIF 2.1.0 for code scanning
-  kubectl feast validate -f deploy/ -o junit > feast.xml     JUnit XML: a test case per object
-  kubectl feast validate -f deploy/ -o github                annotations in a GitHub Actions job
+  # SARIF 2.1.0 for code scanning
+  kubectl feast validate -f deploy/ -o sarif > feast.sarif
+  # JUnit XML: a test case per object
+  kubectl feast validate -f deploy/ -o junit > feast.xml
+  # annotations in a GitHub Actions job
+  kubectl feast validate -f deploy/ -o github
 
-Files and live objects: KEDA ScaledObjects (keda.sh/v1alpha1) next to the FeatureStores are
-checked against the store they scale (keda/* rules in docs/rules.md).
+Files and live objects: KEDA ScaledObjects (keda.sh/v1alpha1) next to
+the FeatureStores are checked against the store they scale (keda/* rules
+in docs/rules.md).
 
-Exit codes: 0 all valid; 1 some object invalid (or warnings with --strict);
-2 bad usage; 3 some input unreadable (the others are still checked), no FeatureStore
-in the input (unless --allow-empty), or the cluster unreachable.")]
+Exit codes: 0 all valid; 1 some object invalid (or warnings with
+--strict); 2 bad usage; 3 some input unreadable (the others are still
+checked), no FeatureStore in the input (unless --allow-empty), or the
+cluster unreachable.")]
 pub struct ValidateArgs {
     /// Live FeatureStores to validate (with no -f; -A for every namespace)
     #[arg(value_name = "NAME")]

@@ -44,10 +44,65 @@ fn man_pages(cmd: &Command, files: &mut BTreeMap<PathBuf, String>) {
     let mut out = Vec::new();
     man.render(&mut out)
         .expect("rendering a man page to memory");
+    let page = String::from_utf8(out).expect("man pages are UTF-8");
     files.insert(
         Path::new("docs/man").join(man.get_filename()),
-        String::from_utf8(out).expect("man pages are UTF-8"),
+        unfilled_extra(&page),
     );
+}
+
+/// The examples and exit codes (clap's after-help, the EXTRA section) as written, line for line:
+/// groff would otherwise fill them into paragraphs, and a command and its comment run together.
+fn unfilled_extra(page: &str) -> String {
+    let Some(at) = page.find("\n.SH EXTRA\n") else {
+        return page.to_string();
+    };
+    let body = at + "\n.SH EXTRA\n".len();
+    let end = page[body..]
+        .find("\n.SH ")
+        .map_or(page.len(), |e| body + e + 1);
+    format!(
+        "{}.nf\n{}.fi\n{}",
+        &page[..body],
+        &page[body..end],
+        &page[end..]
+    )
+}
+
+/// Every man page, rendered by the real `man` at 80 columns: no line wider (the examples and
+/// exit codes are written to fit, and kept as written).
+#[test]
+fn man_pages_render_at_80_columns() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (path, page) in generated()
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("docs/man"))
+    {
+        let file = dir.path().join(path.file_name().expect("a file name"));
+        std::fs::write(&file, page).expect("write the page");
+        let out = std::process::Command::new("man")
+            .arg("-l")
+            .arg(&file)
+            .env("MANWIDTH", "80")
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .output()
+            .expect("man is installed (apt-get install man-db)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{}: {} columns: {line}",
+                path.display(),
+                line.chars().count()
+            );
+        }
+    }
 }
 
 const HEADER: &str =
