@@ -183,8 +183,15 @@ pub fn keep_running(fs: &FeatureStore, n: i64) -> String {
     if fs.scaling_mode().minimum_replicas() > n {
         return pdb;
     }
-    let more = if fs.autoscaling().is_some() {
-        format!("`kubectl feast autoscale {t} --min {}`", n + 1)
+    let more = if let ScalingMode::Autoscaled { max, .. } = fs.scaling_mode() {
+        // The HPA API refuses a min above the max: raise both when it must.
+        match max.filter(|m| *m < n + 1) {
+            Some(_) => format!(
+                "`kubectl feast autoscale {t} --min {m} --max {m}`",
+                m = n + 1
+            ),
+            None => format!("`kubectl feast autoscale {t} --min {}`", n + 1),
+        }
     } else {
         format!("`kubectl feast scale {t} --replicas {}`", n + 1)
     };
@@ -1192,6 +1199,14 @@ mod tests {
         assert!(
             hpa.starts_with("disruption budget maxUnavailable 25%: at min 2 replica(s) a drain leaves 1 running; at max 8 replica(s) a drain leaves 6 running. To keep 2 running through drains: run at least 3 (`kubectl feast autoscale a -n ml --min 3`)"),
             "{hpa}"
+        );
+        // An HPA whose max is below the 3 it takes: both bounds.
+        assert!(
+            m(
+                json!({"minReplicas": 2, "maxReplicas": 2}),
+                json!({"maxUnavailable": 1})
+            )
+            .contains("`kubectl feast autoscale a -n ml --min 3 --max 3`")
         );
         // Already more than 2 at the lowest: the budget alone.
         assert!(m(json!(5), json!({"maxUnavailable": 4})).ends_with(
