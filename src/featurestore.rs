@@ -415,6 +415,11 @@ impl<'a> FeatureStore<'a> {
         self.user_affinity().is_none() && self.scaling_enabled()
     }
 
+    /// The operator's last reconcile of this store failed (`status.phase` Failed).
+    pub fn reconcile_failed(&self) -> bool {
+        self.phase().as_deref() == Some("Failed")
+    }
+
     /// Compares the spec's scaling and HA fields with `status.applied`: the one definition of
     /// "the operator has caught up" (a missing `applied.replicas` is the default, 1). A store in
     /// phase Failed has not caught up whatever `applied` holds: the operator records the spec
@@ -455,7 +460,7 @@ impl<'a> FeatureStore<'a> {
                 ));
             }
         }
-        if self.phase().as_deref() == Some("Failed") {
+        if self.reconcile_failed() {
             differences.push(
                 "phase Failed: the operator's reconcile of this spec did not complete".into(),
             );

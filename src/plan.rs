@@ -640,14 +640,17 @@ pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<Risk> 
             ),
         ));
     }
-    let blocking = |obj: &Value| -> Vec<rules::Finding> {
-        rules::check(obj)
-            .into_iter()
-            .filter(|f| f.rule == RuleId::PdbBlocksEvictions)
-            .collect()
-    };
-    let before_blocking: Vec<String> = blocking(before).into_iter().map(|f| f.message).collect();
-    for f in blocking(after) {
+    // The rules on the changed store, run once for the risks that are findings too.
+    let after_findings = rules::check(after);
+    let before_blocking: Vec<String> = rules::check(before)
+        .into_iter()
+        .filter(|f| f.rule == RuleId::PdbBlocksEvictions)
+        .map(|f| f.message)
+        .collect();
+    for f in after_findings
+        .iter()
+        .filter(|f| f.rule == RuleId::PdbBlocksEvictions)
+    {
         if !before_blocking.contains(&f.message) {
             let keep = a
                 .budget()
@@ -664,15 +667,15 @@ pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<Risk> 
                     ),
                     None => format!("the disruption budget blocks every eviction: {}", f.message),
                 },
-                finding: Some((f.rule, f.message)),
+                finding: Some((f.rule, f.message.clone())),
             });
         }
     }
     // An HPA configured by this change that cannot compute its metric does not do what was
     // asked: it sits at `<unknown>` (FailedGetResourceMetric) and never scales.
     if b.autoscaling() != a.autoscaling() && a.autoscaling().is_some() {
-        for f in rules::check(after)
-            .into_iter()
+        for f in after_findings
+            .iter()
             .filter(|f| f.rule == RuleId::AutoscalingMissingResourceRequest)
         {
             // The flag and value the finding's own fix command gives.
@@ -698,7 +701,7 @@ pub fn risks(before: &Value, after: &Value, around: &Surroundings) -> Vec<Risk> 
                     ),
                     None => format!("the HPA will not scale: {}", f.message),
                 },
-                finding: Some((f.rule, f.message)),
+                finding: Some((f.rule, f.message.clone())),
             });
         }
     }

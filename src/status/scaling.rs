@@ -421,7 +421,7 @@ pub(super) fn missing_owned(fs: &FeatureStore, kind: &str, owned_name: &str) -> 
         );
     }
     // A failed reconcile is not pending: it says why below.
-    if !fs.sync().synced && fs.phase().as_deref() != Some("Failed") {
+    if !fs.sync().synced && !fs.reconcile_failed() {
         return verdict(
             Level::Info,
             format!(
