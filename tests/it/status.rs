@@ -364,13 +364,14 @@ async fn one_list_per_kind_whatever_the_number_of_stores() {
 
 /// Pods are read as protobuf (a third of the bytes of JSON); what `status` derives from them
 /// is what it derived from JSON (`KUBECTL_FEAST_SIMPLE=protobuf`), and from kube's full types
-/// (`KUBECTL_FEAST_SIMPLE=slim`): nodes, restarts, and why a pod
-/// is not ready. The seed writes running pods only; the not-ready ones are written here, as
-/// the kubelet would report them, since the living cluster's crash-looping pods change (their
-/// restart counts) between two runs.
+/// (`KUBECTL_FEAST_SIMPLE=slim`): nodes, restarts, why a pod is not ready, and each slim
+/// Deployment's strategy, spread, affinity and rollout, over stores scaled, static and single
+/// (`Recreate`, no injection). The seed writes running pods only; the not-ready ones are
+/// written here, as the kubelet would report them, since the living cluster's crash-looping
+/// pods change (their restart counts) between two runs.
 #[tokio::test]
 async fn pods_read_as_protobuf_tell_the_same_story_as_json() {
-    let ns = seeded("status-protobuf", &["hpa", "one-node"]).await;
+    let ns = seeded("status-protobuf", &["hpa", "one-node", "static", "single"]).await;
     let pods = cluster().kubectl_ok(&[
         "-n",
         &ns,
@@ -411,13 +412,16 @@ async fn pods_read_as_protobuf_tell_the_same_story_as_json() {
             .expect("the plugin runs");
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(out.status.success(), "{stderr}");
-        let list = stderr
-            .lines()
-            .find(|l| l.contains("/pods?"))
-            .map(str::to_string);
+        let list = |kind: &str| {
+            stderr
+                .lines()
+                .find(|l| l.contains(kind))
+                .map(str::to_string)
+                .unwrap_or_else(|| panic!("a {kind} LIST in {stderr}"))
+        };
         (
             String::from_utf8_lossy(&out.stdout).into_owned(),
-            list.expect("a pods LIST"),
+            list("/pods?"),
         )
     };
     // The fast paths and the simple ones they stand in for (crate::fast): protobuf pods and
