@@ -151,7 +151,7 @@ impl OutputFormat {
     pub fn of(subcommand: &str) -> &'static [OutputFormat] {
         use OutputFormat::*;
         match subcommand {
-            "scale" | "pdb" => &[Yaml, Json, Name, Patch],
+            "scale" | "pdb" | "persistence" => &[Yaml, Json, Name, Patch],
             // With --keda: yaml, json, patch; without: as scale.
             "autoscale" => &[Yaml, Json, Name, Patch],
             "validate" => &[Json, Yaml, Sarif, Junit, Github],

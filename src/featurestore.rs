@@ -15,6 +15,15 @@ pub const PLURAL: &str = "featurestores";
 /// The resource kubectl prints in messages such as `featurestore.feast.dev/NAME scaled`.
 pub const RESOURCE: &str = "featurestore.feast.dev";
 
+/// A Secret a database store reads: which service, the store's type, the Secret and its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbSecret {
+    pub service: &'static str,
+    pub store_type: String,
+    pub secret: String,
+    pub key: String,
+}
+
 /// The operator's default HPA metric when `autoscaling.metrics` is unset or empty (§2.2).
 pub const DEFAULT_CPU_UTILIZATION: i64 = 80;
 
@@ -413,6 +422,36 @@ impl<'a> FeatureStore<'a> {
     /// set `affinity` (§4.3).
     pub fn injects_anti_affinity(&self) -> bool {
         self.user_affinity().is_none() && self.scaling_enabled()
+    }
+
+    /// The Secrets the store's database persistence reads (§2.8): per service with a
+    /// `persistence.store`, the Secret's name and the key the operator looks up (its
+    /// `secretKeyName`, else the store's type). The operator fails the store when the Secret
+    /// or the key is missing.
+    pub fn db_secrets(&self) -> Vec<DbSecret> {
+        [
+            (
+                "online store",
+                "spec.services.onlineStore.persistence.store",
+            ),
+            (
+                "offline store",
+                "spec.services.offlineStore.persistence.store",
+            ),
+            ("registry", "spec.services.registry.local.persistence.store"),
+        ]
+        .into_iter()
+        .filter_map(|(service, path)| {
+            let store: crate::model::DbStore<String> = self.typed(path)?;
+            let key = store.secret_key_name.unwrap_or_else(|| store.type_.clone());
+            Some(DbSecret {
+                service,
+                store_type: store.type_,
+                secret: store.secret_ref.name,
+                key,
+            })
+        })
+        .collect()
     }
 
     /// The operator's last reconcile of this store failed (`status.phase` Failed).

@@ -35,7 +35,7 @@ pub struct Command {
 }
 
 /// `feast` subcommands that change a store, and so can edit a file in place instead.
-const CHANGES: [&str; 3] = ["scale", "autoscale", "pdb"];
+const CHANGES: [&str; 4] = ["scale", "autoscale", "pdb", "persistence"];
 
 impl Command {
     /// `kubectl WORDS...`.

@@ -358,6 +358,40 @@ pub fn pdb_patch(policy: &PdbPolicy) -> Value {
     json!({"spec": {"services": {"podDisruptionBudgets": block}}})
 }
 
+/// The database persistence `persistence` sets: per service, a store of that type reading
+/// the Secret `secret` under the key named as the type.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PersistenceChoice {
+    pub online: Option<String>,
+    pub offline: Option<String>,
+    pub registry: Option<String>,
+    pub secret: String,
+}
+
+/// `persistence`: each chosen service gets `persistence.store`, and loses what CEL allows only
+/// one of (`file`; for the registry, `remote`) and a `secretKeyName` that would point the
+/// operator at another key than the one the type names.
+pub fn persistence_patch(choice: &PersistenceChoice) -> Value {
+    let store = |ty: &str| {
+        json!({"file": null, "store": {
+            "type": ty, "secretRef": {"name": choice.secret}, "secretKeyName": null}})
+    };
+    let mut services = serde_json::Map::new();
+    if let Some(ty) = &choice.online {
+        services.insert("onlineStore".into(), json!({"persistence": store(ty)}));
+    }
+    if let Some(ty) = &choice.offline {
+        services.insert("offlineStore".into(), json!({"persistence": store(ty)}));
+    }
+    if let Some(ty) = &choice.registry {
+        services.insert(
+            "registry".into(),
+            json!({"remote": null, "local": {"persistence": store(ty)}}),
+        );
+    }
+    json!({"spec": {"services": services}})
+}
+
 /// Adds `metadata.resourceVersion` so the API server refuses the patch (409) when the object
 /// changed since it was checked.
 pub fn with_resource_version(mut patch: Value, resource_version: &str) -> Value {

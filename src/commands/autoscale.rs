@@ -182,6 +182,7 @@ async fn run_off(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
                 deployment: true,
                 hpa_load: true,
                 misaimed_keda: true,
+                secrets: false,
             },
             resource_version: None,
             plan: &planner,

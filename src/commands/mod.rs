@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod local;
 pub(crate) mod operator_evidence;
 pub mod pdb;
+pub mod persistence;
 pub mod scale;
 pub mod status;
 pub mod validate;
@@ -27,6 +28,8 @@ pub enum Command {
     Autoscale(autoscale::AutoscaleArgs),
     /// Configure the PodDisruptionBudget (spec.services.podDisruptionBudgets)
     Pdb(pdb::PdbArgs),
+    /// Put the online store, registry or offline store in a database (…persistence.store)
+    Persistence(persistence::PersistenceArgs),
     /// Check persistence safety and every scaling rule, from files or live objects
     Validate(validate::ValidateArgs),
     /// Show scaling status: mode, ready/desired replicas, HPA, PDB, spread, safety
@@ -47,6 +50,7 @@ pub async fn run(command: &Command, global: &GlobalArgs) -> Result<()> {
         Command::Scale(args) => scale::run(args, global).await,
         Command::Autoscale(args) => autoscale::run(args, global).await,
         Command::Pdb(args) => pdb::run(args, global).await,
+        Command::Persistence(args) => persistence::run(args, global).await,
         Command::Validate(args) => validate::run(args, global).await,
         Command::Status(args) => status::run(args, global).await,
         Command::Doctor(args) => doctor::run(args, global).await,

@@ -11,7 +11,7 @@ pub mod crd;
 pub mod keda;
 mod metadata;
 mod persistence;
-mod scaling;
+pub mod scaling;
 mod schema;
 mod structural;
 pub mod table;

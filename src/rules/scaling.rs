@@ -38,7 +38,30 @@ pub(super) fn check(fs: &FeatureStore, out: &mut Findings) {
 }
 
 fn scaled_persistence(fs: &FeatureStore, out: &mut Findings) {
-    if !fs.has("spec.services.onlineStore.persistence.store") {
+    // The stores to move, each with the type the hints suggest: one Secret with every key,
+    // and one `persistence` command, whichever finding is read first.
+    let online = !fs.has("spec.services.onlineStore.persistence.store");
+    let offline = fs.has("spec.services.offlineStore")
+        && !fs.has("spec.services.offlineStore.persistence.store");
+    let registry = !registry_scalable(fs);
+    let moves: Vec<(&str, &str)> = [
+        (online, "--online", "redis"),
+        (registry, "--registry", "sql"),
+        (offline, "--offline", "postgres"),
+    ]
+    .into_iter()
+    .filter(|(missing, _, _)| *missing)
+    .map(|(_, flag, ty)| (flag, ty))
+    .collect();
+    let keys: Vec<&str> = moves.iter().map(|(_, ty)| *ty).collect();
+    let secret = secret_command(fs, &keys);
+    let flags: Vec<String> = moves.iter().map(|(f, ty)| format!("{f} {ty}")).collect();
+    let plugin = format!(
+        " With that Secret, the plugin makes the change: `kubectl feast persistence {} {}`.",
+        fs.target(),
+        flags.join(" ")
+    );
+    if online {
         let disabled = fs
             .get("spec.services.onlineStore.disabled")
             .and_then(Value::as_bool)
@@ -56,14 +79,11 @@ fn scaled_persistence(fs: &FeatureStore, out: &mut Findings) {
                 "Set spec.services.onlineStore.persistence.store with a type and a secretRef, \
                  e.g. {{onlineStore: {{persistence: {{store: {{type: redis, secretRef: {{name: {SECRET}}}}}}}}}}}, \
                  and a Secret whose key is the type, holding the store's online_store settings as \
-                 YAML: {}.{why}",
-                secret_command(fs, "redis", "connection_string: redis.feast.svc:6379")
+                 YAML: {secret}.{why}{plugin}",
             ),
         );
     }
-    if fs.has("spec.services.offlineStore")
-        && !fs.has("spec.services.offlineStore.persistence.store")
-    {
+    if offline {
         out.cel(
             RuleId::ScalingOfflineStoreDb,
             "spec",
@@ -71,13 +91,12 @@ fn scaled_persistence(fs: &FeatureStore, out: &mut Findings) {
             format!(
                 "Set spec.services.offlineStore.persistence.store with a type and a secretRef, \
                  e.g. {{offlineStore: {{persistence: {{store: {{type: postgres, secretRef: {{name: {SECRET}}}}}}}}}}} \
-                 with a Secret whose key is the type: {}; or remove spec.services.offlineStore if \
-                 this store needs no offline server.",
-                secret_command(fs, "postgres", "{host: postgres.feast.svc, port: 5432, database: feast, user: feast, password: CHANGE-ME}")
+                 with a Secret whose key is the type: {secret}; or remove spec.services.offlineStore if \
+                 this store needs no offline server.{plugin}",
             ),
         );
     }
-    if !registry_scalable(fs) {
+    if registry {
         let path = fs
             .get("spec.services.registry.local.persistence.file.path")
             .and_then(Value::as_str)
@@ -98,28 +117,70 @@ fn scaled_persistence(fs: &FeatureStore, out: &mut Findings) {
             format!(
                 "Use spec.services.registry.remote (hostname or feastRef), a database, e.g. \
                  {{registry: {{local: {{persistence: {{store: {{type: sql, secretRef: {{name: {SECRET}}}}}}}}}}}}} \
-                 with a Secret whose key is the type: {}, or a registry file path that \
-                 starts with s3:// or gs://.{case_hint}",
-                secret_command(fs, "sql", "{path: \"postgresql+psycopg://feast:CHANGE-ME@postgres.feast.svc:5432/feast\", cache_ttl_seconds: 60}")
+                 with a Secret whose key is the type: {secret}, or a registry file path that \
+                 starts with s3:// or gs://.{case_hint}{plugin}",
             ),
         );
     }
 }
 
-/// The Secret name the persistence hints write.
-const SECRET: &str = "feast-data-stores";
+/// The Secret name the persistence hints write (the `persistence` command's default).
+const SECRET: &str = crate::commands::persistence::DEFAULT_SECRET;
 
 /// The command that makes the Secret a DB store reads: the operator looks up the key named as
 /// the store's `type` (unless `secretKeyName` says another) and reads its value as the YAML
 /// settings of that feature_store.yaml section.
-fn secret_command(fs: &FeatureStore, key: &str, settings: &str) -> String {
-    let ns = fs
-        .namespace()
-        .map(|n| format!(" -n {}", crate::suggest::shell_quote(n)))
+fn secret_command(fs: &FeatureStore, keys: &[&str]) -> String {
+    let keys: Vec<(String, String)> = keys
+        .iter()
+        .map(|k| (k.to_string(), example_settings(k)))
+        .collect();
+    secret_hint(SECRET, fs.namespace(), false, &keys)
+}
+
+/// Example settings of a database store of this type, as the value of its Secret key: the
+/// YAML of its feature_store.yaml section, with what to change marked.
+pub fn example_settings(store_type: &str) -> String {
+    match store_type {
+        "redis" => "connection_string: redis.feast.svc:6379".into(),
+        "postgres" => "{host: postgres.feast.svc, port: 5432, database: feast, user: feast, password: CHANGE-ME}".into(),
+        "sql" => "{path: \"postgresql+psycopg://feast@postgres.feast.svc:5432/feast\", cache_ttl_seconds: 60}".into(),
+        other => format!("CHANGE-ME: the {other} settings of feature_store.yaml, as YAML"),
+    }
+}
+
+/// The command that gives Secret `secret` these keys: `kubectl create secret generic` when it
+/// does not exist, else a merge patch of its `stringData`.
+pub fn secret_hint(
+    secret: &str,
+    namespace: Option<&str>,
+    exists: bool,
+    keys: &[(String, String)],
+) -> String {
+    let q = crate::suggest::shell_quote;
+    let ns = namespace
+        .map(|n| format!(" -n {}", q(n)))
         .unwrap_or_default();
+    if exists {
+        let data: serde_json::Map<String, Value> = keys
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        let patch = serde_json::json!({"stringData": data}).to_string();
+        return format!(
+            "`kubectl patch secret {}{ns} --type merge -p {}`",
+            q(secret),
+            q(&patch)
+        );
+    }
+    let literals: Vec<String> = keys
+        .iter()
+        .map(|(k, v)| format!("--from-literal={}", q(&format!("{k}={v}"))))
+        .collect();
     format!(
-        "`kubectl create secret generic {SECRET}{ns} --from-literal={}`",
-        crate::suggest::shell_quote(&format!("{key}={settings}"))
+        "`kubectl create secret generic {}{ns} {}`",
+        q(secret),
+        literals.join(" ")
     )
 }
 

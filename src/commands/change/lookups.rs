@@ -12,7 +12,7 @@ use super::out::Out;
 use crate::cluster::Cluster;
 use crate::cluster::Failure;
 use crate::error::{Error, Result};
-use crate::featurestore::lookup;
+use crate::featurestore::{RESOURCE, lookup};
 use crate::operator::{Liveness, OperatorState};
 use crate::plan::{ExternalAutoscaler, Surroundings};
 use crate::rules::keda;
@@ -231,6 +231,85 @@ async fn deployment_replicas(out: &Out, cluster: &Cluster, name: &str) -> Result
 /// A look-up this user may not make never blocks the change: one line says what was not
 /// checked. Any other failure (a timeout, a 500, a broken connection) stops the command with
 /// nothing sent.
+/// The Secrets the changed store's database persistence reads must exist and hold their
+/// keys: the operator fails the store's reconcile without them (the `failed-secret` scenario),
+/// so a change that points a store at a missing one is refused before it is sent, with the
+/// command that creates it. Forbidden to read Secrets: a note, not checked.
+pub(super) async fn check_secrets(
+    out: &Out,
+    cluster: &Cluster,
+    name: &str,
+    after: &Value,
+) -> Result<()> {
+    use k8s_openapi::api::core::v1::Secret;
+    let ns = &cluster.namespace;
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), ns);
+    let uses = crate::featurestore::FeatureStore::new(after).db_secrets();
+    let secrets: std::collections::BTreeSet<&str> =
+        uses.iter().map(|u| u.secret.as_str()).collect();
+    let mut problems = Vec::new();
+    let mut hints = Vec::new();
+    for secret in secrets {
+        let wanted: Vec<_> = uses.iter().filter(|u| u.secret == secret).collect();
+        let keys: Option<Vec<String>> = match api.get_opt(secret).await {
+            Ok(Some(s)) => Some(
+                s.data
+                    .iter()
+                    .flat_map(|d| d.keys().cloned())
+                    .chain(s.string_data.iter().flat_map(|d| d.keys().cloned()))
+                    .collect(),
+            ),
+            Ok(None) => None,
+            Err(e) => {
+                lookup_failed(out, cluster, &format!("secret {secret:?}"), e, "its keys")?;
+                continue;
+            }
+        };
+        let missing: Vec<_> = wanted
+            .iter()
+            .filter(|u| keys.as_ref().is_none_or(|k| !k.contains(&u.key)))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let what = missing
+            .iter()
+            .map(|u| format!("key {:?} for the {} ({})", u.key, u.service, u.store_type))
+            .collect::<Vec<_>>()
+            .join(", ");
+        problems.push(match &keys {
+            None => {
+                format!("Secret {secret:?} does not exist in namespace {ns:?}; it needs {what}")
+            }
+            Some(k) if k.is_empty() => format!("Secret {secret:?} has no keys; it needs {what}"),
+            Some(k) => format!(
+                "Secret {secret:?} has no {what} (its keys: {})",
+                k.join(", ")
+            ),
+        });
+        let literals: Vec<(String, String)> = missing
+            .iter()
+            .map(|u| {
+                (
+                    u.key.clone(),
+                    crate::rules::scaling::example_settings(&u.store_type),
+                )
+            })
+            .collect();
+        hints.push(
+            crate::rules::scaling::secret_hint(secret, Some(ns), keys.is_some(), &literals).into(),
+        );
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::refused(format!(
+        "{RESOURCE}/{name}: {}; the operator fails the store's reconcile without it, so nothing was sent",
+        problems.join("; ")
+    ))
+    .with_hints(hints))
+}
+
 fn lookup_failed(
     out: &Out,
     cluster: &Cluster,

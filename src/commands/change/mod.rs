@@ -123,6 +123,9 @@ pub struct Lookups {
     /// KEDA ScaledObjects aimed at the operator's Deployment instead of the FeatureStore, to
     /// warn of them (also read with `autoscalers`).
     pub misaimed_keda: bool,
+    /// The Secrets the changed store's database stores read, each with its key (a missing one
+    /// refuses the change).
+    pub secrets: bool,
 }
 
 /// A command's planner: the change for one live object given what surrounds it and the
@@ -279,7 +282,15 @@ async fn prepare_all(
             }
         }
         let mut answers = Answers::default();
-        match prepare(req, &live, &around, &mut answers) {
+        let checked = match prepare(req, &live, &around, &mut answers) {
+            Ok(p) if req.lookups.secrets && !p.changes.is_empty() => {
+                lookups::check_secrets(out, cluster, name, &p.after)
+                    .await
+                    .map(|()| p)
+            }
+            other => other,
+        };
+        match checked {
             Ok(p) => {
                 for note in &p.planned.notes {
                     out.store_note(name, note);
