@@ -365,6 +365,98 @@ async fn scaling_an_unsafe_store_is_refused_with_the_rules_message_and_nothing_s
     assert_eq!(resource_version(&ns, "single"), rv);
 }
 
+/// From the default store (sqlite, file registry) to one that scales, by what the refusals
+/// say, each suggested command pasted into the real kubectl: the scale refusal names the
+/// `persistence` command; that is refused while the Secret is missing, then while a key is,
+/// and each time its hint (`kubectl create secret`, `kubectl patch secret`) makes it right;
+/// then it goes through, and so does the scale. Nothing is sent while refused.
+#[tokio::test]
+async fn the_refusals_lead_from_the_default_store_to_one_that_scales() {
+    let ns = seeded("persistence", &["single"]).await;
+    kubectl(&["-n", &ns, "delete", "secret", "feast-data-stores"]);
+    let kubeconfig = cluster().kubeconfig().to_path_buf();
+    let refusal = stderr_of(&feast(&ns, &["scale", "single", "--replicas", "3"]).code(1));
+    let persistence = support::suggested_commands(&refusal)
+        .into_iter()
+        .find(|w| w.get(2).map(String::as_str) == Some("persistence"))
+        .unwrap_or_else(|| panic!("a persistence command in {refusal}"));
+    assert_eq!(
+        persistence[3..],
+        [
+            "single",
+            "-n",
+            &ns,
+            "--online",
+            "redis",
+            "--registry",
+            "sql"
+        ],
+        "{persistence:?}"
+    );
+    let mut persist = persistence.clone();
+    persist.push("--yes".into());
+    let rv = resource_version(&ns, "single");
+    // Refused, and the hint's command is pasted into kubectl; `expect` says what refused.
+    let refused_then_fixed = |expect: &str| {
+        let run = support::run_pasted(&persist, &kubeconfig);
+        let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+        assert_eq!(run.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(expect), "{expect} in {stderr}");
+        assert!(stderr.contains("nothing was sent"), "{stderr}");
+        assert_eq!(resource_version(&ns, "single"), rv, "nothing sent");
+        let fix = support::suggested_commands(&stderr);
+        assert_eq!(fix.len(), 1, "{stderr}");
+        let run = support::run_pasted(&fix[0], &kubeconfig);
+        assert!(
+            run.status.success(),
+            "{:?}: {}",
+            fix[0],
+            String::from_utf8_lossy(&run.stderr)
+        );
+    };
+    refused_then_fixed("Secret \"feast-data-stores\" does not exist");
+    kubectl(&[
+        "-n",
+        &ns,
+        "patch",
+        "secret",
+        "feast-data-stores",
+        "--type=json",
+        "-p",
+        r#"[{"op": "remove", "path": "/data/sql"}]"#,
+    ]);
+    refused_then_fixed("has no key \"sql\" for the registry (sql) (its keys: redis)");
+    let secret = cluster().kubectl_ok(&[
+        "-n",
+        &ns,
+        "get",
+        "secret",
+        "feast-data-stores",
+        "-o",
+        "jsonpath={.data}",
+    ]);
+    assert!(
+        secret.contains("redis") && secret.contains("sql"),
+        "{secret}"
+    );
+
+    let run = support::run_pasted(&persist, &kubeconfig);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("start empty"), "{stderr}");
+    let services = &spec(&ns, "single")["services"];
+    assert_eq!(
+        services["onlineStore"]["persistence"]["store"],
+        json!({"type": "redis", "secretRef": {"name": "feast-data-stores"}})
+    );
+    assert_eq!(
+        services["registry"]["local"]["persistence"]["store"],
+        json!({"type": "sql", "secretRef": {"name": "feast-data-stores"}})
+    );
+    feast(&ns, &["scale", "single", "--replicas", "3", "--yes"]).success();
+    assert_eq!(spec(&ns, "single")["replicas"], 3);
+}
+
 #[tokio::test]
 async fn scale_to_zero_is_refused_with_the_crd_minimum() {
     let ns = seeded("scale-zero", &["static"]).await;
