@@ -983,6 +983,188 @@ async fn drain_goes_through_the_real_pdb() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The first hour
+
+/// A new user's first hour, with `kubectl feast` only, on the real chain: from a default
+/// FeatureStore (sqlite online store, file registry, no requests) to 3 replicas, an HPA that
+/// scales on CPU, and a budget that keeps 2 pods ready while two of their nodes are drained.
+/// Each refusal's suggested command is what the user runs next. Two steps are not the plugin's:
+/// the Secret with the stores' settings (the user's credentials; the plugin prints the
+/// `kubectl create secret` command, pasted here), and the load (kwok's CPU annotation) and the
+/// drain, which are the world's.
+#[tokio::test]
+async fn first_hour_from_a_default_store_to_ha_with_the_plugin_alone() {
+    let ns = living().namespace("living-first-hour").await;
+    let name = "first";
+    let load = |cpu: &str| json!({"kwok.x-k8s.io/usage-cpu": cpu});
+    apply(&json!({
+        "apiVersion": "feast.dev/v1", "kind": "FeatureStore",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"feastProject": "first_hour", "services": {"podAnnotations": load("50m")}}
+    }));
+    wait_rolled_out(&ns, name, 1);
+    let run = |args: &[&str]| {
+        living()
+            .plugin()
+            .args(["-n", &ns])
+            .args(args)
+            .output()
+            .expect("run kubectl-feast")
+    };
+    let kubeconfig = living().kubeconfig().to_path_buf();
+
+    // 1. Three replicas: refused for the sqlite store, with the two commands that fix it.
+    let out = run(&["scale", name, "--replicas", "3"]);
+    let refusal = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{refusal}");
+    let commands = support::suggested_commands(&refusal);
+    let create_secret = commands
+        .iter()
+        .find(|w| w[1..3] == ["create", "secret"])
+        .unwrap_or_else(|| panic!("a kubectl create secret command in {refusal}"));
+    let created = support::run_pasted(create_secret, &kubeconfig);
+    assert!(created.status.success(), "{created:?}");
+    let mut persistence = commands
+        .iter()
+        .find(|w| w[2] == "persistence")
+        .unwrap_or_else(|| panic!("a persistence command in {refusal}"))
+        .clone();
+    persistence.push("--yes".into());
+    let persisted = support::run_pasted(&persistence, &kubeconfig);
+    assert!(persisted.status.success(), "{persisted:?}");
+    feast(&ns, &["scale", name, "--replicas", "3", "--yes", "--wait"]);
+    wait_rolled_out(&ns, name, 3);
+
+    // 2. An HPA on CPU: the default store sets no CPU request, so the same command sets one.
+    feast(
+        &ns,
+        &[
+            "autoscale",
+            name,
+            "--min",
+            "3",
+            "--max",
+            "6",
+            "--cpu",
+            "70%",
+            "--cpu-request",
+            "100m",
+            "--yes",
+        ],
+    );
+    // 3. Keep 2 up through drains: at 3 replicas, minAvailable 2 lets one pod go at a time.
+    feast(&ns, &["pdb", name, "--min-available", "2", "--yes"]);
+    wait_rolled_out(&ns, name, 3);
+    wait_for(
+        "the PDB to allow one disruption of 3 healthy pods",
+        SETTLE,
+        || {
+            let pdb = get(&ns, "pdb", &format!("feast-{name}"))?;
+            (pdb["status"]["currentHealthy"] == 3 && pdb["status"]["disruptionsAllowed"] == 1)
+                .then_some(())
+        },
+        || format!("{:?}", get(&ns, "pdb", &format!("feast-{name}"))),
+    );
+
+    // The drain of two of the three pods' nodes at once: evictions one by one, never below 2.
+    let nodes: Vec<String> = nodes_of(&ns, name).into_iter().take(2).collect();
+    assert_eq!(nodes.len(), 2, "{}", describe(&ns, name));
+    let _cordoned: Vec<Uncordon> = nodes.iter().cloned().map(Uncordon).collect();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (ns, done) = (ns.clone(), done.clone());
+        std::thread::spawn(move || {
+            let (mut fewest, mut samples) = (usize::MAX, 0);
+            loop {
+                let ready = pods(&ns, name)
+                    .iter()
+                    .filter(|p| p["metadata"]["deletionTimestamp"].is_null() && is_ready(p))
+                    .count();
+                fewest = fewest.min(ready);
+                samples += 1;
+                if done.load(std::sync::atomic::Ordering::Relaxed) {
+                    return (fewest, samples);
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        })
+    };
+    let mut drain_args = vec!["drain".to_string()];
+    drain_args.extend(nodes.iter().cloned());
+    drain_args.extend(
+        [
+            "--pod-selector",
+            &format!("feast.dev/name={name}"),
+            "--ignore-daemonsets",
+            "--delete-emptydir-data",
+            "--timeout=180s",
+        ]
+        .map(String::from),
+    );
+    let args: Vec<&str> = drain_args.iter().map(String::as_str).collect();
+    let drained = kubectl(&args);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (fewest, samples) = watcher.join().expect("the watcher");
+    assert!(
+        drained.status.success(),
+        "the drain: {}",
+        String::from_utf8_lossy(&drained.stderr)
+    );
+    assert!(
+        fewest >= 2 && samples > 2,
+        "{fewest} ready pods during the drain ({samples} looks)"
+    );
+    wait_rolled_out(&ns, name, 3);
+    let now_on = nodes_of(&ns, name);
+    assert!(nodes.iter().all(|n| !now_on.contains(n)), "{now_on:?}");
+    drop(_cordoned);
+
+    // 4. Load: 200 m of a 100 m request is 200 % against 70 %, and the HPA scales up.
+    kubectl_ok(&[
+        "patch",
+        "featurestores.feast.dev",
+        name,
+        "-n",
+        &ns,
+        "--type=merge",
+        "-p",
+        &json!({"spec": {"services": {"podAnnotations": load("200m")}}}).to_string(),
+    ]);
+    let hpa = wait_for(
+        "the HPA to scale up under load",
+        Duration::from_secs(240),
+        || {
+            let hpa = get(&ns, "hpa", &format!("feast-{name}"))?;
+            (hpa["status"]["desiredReplicas"].as_i64()? > 3).then_some(hpa)
+        },
+        || {
+            format!(
+                "{:?}\n{}",
+                get(&ns, "hpa", &format!("feast-{name}")),
+                describe(&ns, name)
+            )
+        },
+    );
+    assert!(
+        hpa["status"]["currentMetrics"][0]["resource"]["current"]["averageUtilization"]
+            .as_i64()
+            .is_some_and(|u| u > 70),
+        "{hpa}"
+    );
+    // What status says of it: the HPA, the budget, no CRITICAL verdict.
+    let s = status_json(&ns, name);
+    assert_eq!(s["mode"], "hpa", "{s}");
+    assert_eq!(s["disruptionBudget"]["policy"], "minAvailable 2", "{s}");
+    let critical: Vec<&Value> = s["verdicts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["level"] == "critical")
+        .collect();
+    assert!(critical.is_empty(), "{s}");
+}
+
+// ---------------------------------------------------------------------------------------------
 // The demo's scenarios, made by the chain
 
 #[tokio::test]
