@@ -255,10 +255,15 @@ fn cell(f: &Field, style: Style) -> Cell {
 }
 
 /// Renders a table with kubectl's spacing, trailing blanks removed, each line indented.
-fn finish(mut t: Table, indent: &str) -> String {
+fn finish(t: Table, indent: &str) -> String {
+    finish_spaced(t, indent, 3)
+}
+
+/// [`finish`] with `gap` spaces between columns.
+fn finish_spaced(mut t: Table, indent: &str, gap: u16) -> String {
     let n = t.column_count();
     for (i, col) in t.column_iter_mut().enumerate() {
-        col.set_padding((0, if i + 1 == n { 0 } else { 3 }));
+        col.set_padding((0, if i + 1 == n { 0 } else { gap }));
         col.set_cell_alignment(CellAlignment::Left);
     }
     let mut out = String::new();
@@ -277,16 +282,74 @@ pub fn list(report: &StatusReport, cols: Columns, now: Timestamp, style: Style) 
     // as kubectl get does.
     if !report.stores.is_empty() {
         let mut t = plain_table(style);
+        let head = headers(cols);
+        let mut rows: Vec<Vec<Field>> = report.stores.iter().map(|s| row(s, cols, now)).collect();
+        let gap = match style.width {
+            Some(width) => fit(&head, &mut rows, width),
+            None => 3,
+        };
         if !cols.no_headers {
-            t.set_header(headers(cols));
+            t.set_header(head);
         }
-        for s in &report.stores {
-            t.add_row(row(s, cols, now).iter().map(|f| cell(f, style)));
+        for r in &rows {
+            t.add_row(r.iter().map(|f| cell(f, style)));
         }
-        out.push_str(&finish(t, ""));
+        out.push_str(&finish_spaced(t, "", gap));
     }
     out.push_str(&source_notes(&report.sources, style));
     out
+}
+
+/// The columns whose cells are phrases, which may fold onto more lines at their spaces; names,
+/// counts, phases and ages never fold.
+const FOLDABLE: [&str; 6] = ["HPA", "PDB", "SPREAD", "STRATEGY", "AFFINITY", "TOPOLOGY"];
+
+/// Fits the rows to a terminal `width` columns wide, and says how many spaces go between
+/// columns: kubectl's three while the table fits, else two, and while it is still wider, the
+/// widest phrase column is narrowed, never below its longest word, and its cells are folded
+/// at spaces. A table whose phrases cannot fold enough is left at its narrowest.
+fn fit(head: &[&str], rows: &mut [Vec<Field>], width: usize) -> u16 {
+    let chars = |s: &str| s.chars().count();
+    let mut widths: Vec<usize> = head.iter().map(|h| chars(h)).collect();
+    let mut least = widths.clone();
+    for r in rows.iter() {
+        for (i, f) in r.iter().enumerate() {
+            if let (Some(w), Some(l)) = (widths.get_mut(i), least.get_mut(i)) {
+                *w = (*w).max(chars(&f.text));
+                let word = f.text.split(' ').map(chars).max().unwrap_or(0);
+                *l = (*l).max(if FOLDABLE.contains(&head[i]) {
+                    word
+                } else {
+                    *w
+                });
+            }
+        }
+    }
+    let spaced =
+        |w: &[usize], gap: usize| w.iter().sum::<usize>() + gap * w.len().saturating_sub(1);
+    if spaced(&widths, 3) <= width {
+        return 3;
+    }
+    const GAP: usize = 2;
+    let total = |w: &[usize]| spaced(w, GAP);
+    let natural = widths.clone();
+    while total(&widths) > width {
+        let widest = (0..widths.len())
+            .filter(|&i| widths[i] > least[i])
+            .max_by_key(|&i| widths[i]);
+        match widest {
+            Some(i) => widths[i] -= 1,
+            None => break,
+        }
+    }
+    for r in rows.iter_mut() {
+        for (i, f) in r.iter_mut().enumerate() {
+            if widths.get(i) < natural.get(i) {
+                f.text = crate::render::term::wrap(&f.text, widths[i]).join("\n");
+            }
+        }
+    }
+    GAP as u16
 }
 
 /// One line per kind that could not be read: shown below the table, so that "unknown" cells

@@ -32,6 +32,58 @@ fn list_table_all_namespaces_wide() {
     insta::assert_snapshot!(list(&report(), cols, now(), Style::PLAIN));
 }
 
+/// On a terminal narrower than the table, phrase columns fold at their spaces: every line
+/// fits, names and words stay whole, and each row's cells read as they do unfolded. Where
+/// the table fits, the terminal changes nothing.
+#[test]
+fn the_list_fits_the_terminal_by_folding_phrases() {
+    let r = report();
+    let plain = list(&r, Columns::default(), now(), Style::PLAIN);
+    let at = |width| {
+        list(
+            &r,
+            Columns::default(),
+            now(),
+            Style {
+                color: false,
+                width: Some(width),
+            },
+        )
+    };
+    let widest = plain.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(
+        widest > 100,
+        "the fixture is wider than 100 columns: {widest}"
+    );
+    assert_eq!(at(widest), plain, "a table that fits is unchanged");
+    let folded = at(100);
+    for line in folded.lines() {
+        assert!(line.chars().count() <= 100, "{line:?}\n{folded}");
+    }
+    let words = |text: &str| -> Vec<String> {
+        text.split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let mut unfolded = words(&plain);
+    let mut refolded = words(&folded);
+    unfolded.sort();
+    refolded.sort();
+    assert_eq!(unfolded, refolded, "the same words, none split");
+    for s in &r.stores {
+        assert!(
+            folded
+                .lines()
+                .any(|l| l.starts_with(&format!("{} ", s.name))),
+            "{} starts a line:\n{folded}",
+            s.name
+        );
+    }
+    // Narrower than the longest words allow: left at its narrowest, never split.
+    let narrowest = at(40);
+    assert_eq!(words(&narrowest).len(), unfolded.len());
+}
+
 #[test]
 fn list_marks_unknown_without_node_access() {
     let mut inv = fixtures::all("demo").inventory();
