@@ -501,13 +501,6 @@ fn read_behavior(args: &AutoscaleArgs) -> Result<Option<Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: AutoscaleArgs,
-    }
 
     #[test]
     fn quantities_are_read_as_kubernetes_writes_them() {
@@ -520,9 +513,8 @@ mod tests {
     }
 
     fn args(line: &[&str]) -> AutoscaleArgs {
-        let mut argv = vec!["autoscale", "fs"];
-        argv.extend_from_slice(line);
-        Cli::try_parse_from(argv).expect("valid arguments").args
+        crate::commands::parse_args(&[&["autoscale", "fs"], line].concat())
+            .expect("valid arguments")
     }
 
     fn store(spec: Value) -> Value {
@@ -675,9 +667,8 @@ mod tests {
 
     #[test]
     fn off_conflicts_with_hpa_flags_and_replicas_needs_off() {
-        let mut argv = vec!["autoscale", "fs", "--off", "--max", "3"];
-        assert!(Cli::try_parse_from(&argv).is_err());
-        argv = vec!["autoscale", "fs", "--max", "3", "--replicas", "2"];
-        assert!(Cli::try_parse_from(&argv).is_err());
+        let parse = crate::commands::parse_args::<AutoscaleArgs>;
+        assert!(parse(&["autoscale", "fs", "--off", "--max", "3"]).is_err());
+        assert!(parse(&["autoscale", "fs", "--max", "3", "--replicas", "2"]).is_err());
     }
 }

@@ -45,6 +45,17 @@ pub enum Command {
     Complete(completion::CompleteArgs),
 }
 
+/// A subcommand's arguments as clap reads them from `words` (the subcommand's name, then its
+/// arguments), for the commands' unit tests.
+#[cfg(test)]
+pub(crate) fn parse_args<A: clap::Args + clap::FromArgMatches>(
+    words: &[&str],
+) -> std::result::Result<A, clap::Error> {
+    let matches =
+        A::augment_args(clap::Command::new("kubectl-feast")).try_get_matches_from(words)?;
+    A::from_arg_matches(&matches)
+}
+
 pub async fn run(command: &Command, global: &GlobalArgs) -> Result<()> {
     match command {
         Command::Scale(args) => scale::run(args, global).await,

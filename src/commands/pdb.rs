@@ -103,19 +103,10 @@ fn plan_pdb(policy: &PdbPolicy, live: &Value) -> Planned {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
     use serde_json::json;
 
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: PdbArgs,
-    }
-
     fn parse(line: &[&str]) -> std::result::Result<PdbArgs, clap::Error> {
-        let mut argv = vec!["pdb", "fs"];
-        argv.extend_from_slice(line);
-        Cli::try_parse_from(argv).map(|c| c.args)
+        crate::commands::parse_args(&[&["pdb", "fs"], line].concat())
     }
 
     #[test]

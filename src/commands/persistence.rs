@@ -113,19 +113,10 @@ fn plan_persistence(choice: &PersistenceChoice, live: &Value) -> Planned {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
     use serde_json::json;
 
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: PersistenceArgs,
-    }
-
     fn parse(line: &[&str]) -> std::result::Result<PersistenceArgs, clap::Error> {
-        let mut argv = vec!["persistence", "fs"];
-        argv.extend_from_slice(line);
-        Cli::try_parse_from(argv).map(|c| c.args)
+        crate::commands::parse_args(&[&["persistence", "fs"], line].concat())
     }
 
     #[test]

@@ -367,19 +367,10 @@ async fn rollout_of(cluster: &Cluster, name: &str, within: Duration) -> Deployme
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
     use serde_json::json;
 
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: ScaleArgs,
-    }
-
     fn args(line: &[&str]) -> ScaleArgs {
-        let mut argv = vec!["scale"];
-        argv.extend_from_slice(line);
-        Cli::try_parse_from(argv).expect("valid arguments").args
+        crate::commands::parse_args(&[&["scale"], line].concat()).expect("valid arguments")
     }
 
     fn store(spec: Value) -> Value {
