@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::conditions::{Condition, conditions};
+use super::decision::{Decision, Reading, decide};
 use super::scaling::{Claims, Mode, missing_owned};
 use super::{Level, Ownership, Verdict, int, text, verdict};
 use crate::featurestore::{FeatureStore, ScalingMode, lookup};
@@ -56,6 +57,9 @@ pub struct Autoscaler {
     /// The KEDA ScaledObject behind it, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scaled_object: Option<String>,
+    /// What the HPA controller does next and why, by its own arithmetic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
     pub verdict: Verdict,
 }
 
@@ -76,6 +80,12 @@ pub(super) struct Autoscalers<'a, 'c> {
     pub operator: Option<&'a HorizontalPodAutoscaler>,
     pub operator_ownership: Ownership,
     pub claims: &'c Claims<'a>,
+    /// The count an HPA's next decision starts from, its target's `spec.replicas` (the
+    /// controller reads the scale subresource at each sync; the HPA's own `currentReplicas`
+    /// lags one sync behind): the Deployment's for HPAs on it, the store's for HPAs on the
+    /// FeatureStore.
+    pub deployment_replicas: Option<i64>,
+    pub store_replicas: i64,
 }
 
 impl Autoscalers<'_, '_> {
@@ -97,6 +107,7 @@ impl Autoscalers<'_, '_> {
                 kind,
                 h,
                 scaled_object_behind(h, &claims.scaled_objects),
+                self.target_replicas(kind),
             )),
             None if fs.autoscaling().is_some() => Some(self.missing_operator_hpa(fs)),
             None if mode == Mode::External || mode == Mode::Conflict => claims
@@ -134,6 +145,7 @@ impl Autoscalers<'_, '_> {
             last_scale_time: None,
             at_limit: None,
             scaled_object: None,
+            decision: None,
             verdict: v,
         }
     }
@@ -159,8 +171,23 @@ impl Autoscalers<'_, '_> {
                     .map(|h| (AutoscalerKind::Foreign, *h)),
             );
         all.filter(|(_, h)| h.metadata.name.as_deref() != shown)
-            .map(|(kind, h)| from_hpa(kind, h, scaled_object_behind(h, &claims.scaled_objects)))
+            .map(|(kind, h)| {
+                from_hpa(
+                    kind,
+                    h,
+                    scaled_object_behind(h, &claims.scaled_objects),
+                    self.target_replicas(kind),
+                )
+            })
             .collect()
+    }
+
+    /// The replicas of what an HPA of this kind scales.
+    fn target_replicas(&self, kind: AutoscalerKind) -> Option<i64> {
+        match kind {
+            AutoscalerKind::External => Some(self.store_replicas),
+            AutoscalerKind::Operator | AutoscalerKind::Foreign => self.deployment_replicas,
+        }
     }
 }
 
@@ -199,6 +226,7 @@ fn keda_without_hpa(so: &Value, store: &str) -> Autoscaler {
         last_scale_time: None,
         at_limit: None,
         scaled_object,
+        decision: None,
         verdict,
     }
 }
@@ -222,6 +250,7 @@ fn from_hpa(
     kind: AutoscalerKind,
     h: &HorizontalPodAutoscaler,
     scaled_object: Option<String>,
+    target_replicas: Option<i64>,
 ) -> Autoscaler {
     let spec = h.spec.as_ref();
     let status = h.status.as_ref();
@@ -254,12 +283,12 @@ fn from_hpa(
         (None, Some(c), Some(m)) if c >= m => Some(Limit::Max),
         _ => None,
     };
-    let metrics = metrics(
-        spec.and_then(|s| s.metrics.as_deref()).unwrap_or(&[]),
-        status
-            .and_then(|s| s.current_metrics.as_deref())
-            .unwrap_or(&[]),
-    );
+    let spec_metrics = spec.and_then(|s| s.metrics.as_deref()).unwrap_or(&[]);
+    let current_metrics = status
+        .and_then(|s| s.current_metrics.as_deref())
+        .unwrap_or(&[]);
+    let metrics = metrics(spec_metrics, current_metrics);
+    let decision = decide(h, &readings(spec_metrics, current_metrics), target_replicas);
     let inactive = conds
         .iter()
         .find(|c| c.type_ == "ScalingActive" && c.status == "False");
@@ -307,8 +336,34 @@ fn from_hpa(
             .map(|t| t.0.to_string()),
         at_limit,
         scaled_object,
+        decision,
         verdict,
     }
+}
+
+/// The current value of a spec's metric, found by type and name, as `kubectl get hpa` pairs them.
+fn current_of<'a>(
+    m: &MetricSpec,
+    name: &str,
+    current: &'a [MetricStatus],
+) -> Option<&'a MetricValueStatus> {
+    current
+        .iter()
+        .find(|c| c.type_ == m.type_ && metric_status(c).0 == name)
+        .and_then(|c| metric_status(c).1)
+}
+
+/// The metrics with a current value, as numbers for the controller's arithmetic.
+fn readings(spec: &[MetricSpec], current: &[MetricStatus]) -> Vec<Reading> {
+    spec.iter()
+        .filter_map(|m| {
+            let (name, target) = metric_spec(m);
+            let target = target?;
+            let value = current_of(m, &name, current)?;
+            let text = value_like(value, Some(target));
+            Reading::of(name, target, value, text, target_text(Some(target)))
+        })
+        .collect()
 }
 
 /// Pairs each metric of the spec with its current value, as `kubectl get hpa` does.
@@ -316,11 +371,7 @@ fn metrics(spec: &[MetricSpec], current: &[MetricStatus]) -> Vec<MetricSummary> 
     spec.iter()
         .map(|m| {
             let (name, target) = metric_spec(m);
-            let cur = current
-                .iter()
-                .find(|c| c.type_ == m.type_ && metric_status(c).0 == name)
-                .and_then(|c| metric_status(c).1)
-                .map(|v| value_like(v, target));
+            let cur = current_of(m, &name, current).map(|v| value_like(v, target));
             MetricSummary {
                 name,
                 current: cur,

@@ -30,6 +30,7 @@ use crate::rules::{self, Finding, PersistenceVerdict};
 pub mod autoscaler;
 pub mod budget;
 pub mod conditions;
+pub mod decision;
 pub mod edits;
 mod index;
 pub mod placement;
@@ -435,6 +436,11 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
         operator: operator_hpa,
         operator_ownership: hpa_ownership,
         claims: &claims,
+        deployment_replicas: deployment
+            .and_then(|d| d.spec.as_ref())
+            .and_then(|s| s.replicas)
+            .map(i64::from),
+        store_replicas: fs.replicas(),
     };
     let autoscaler = autoscalers.deciding(&fs, ownership.mode);
     let others = if ownership.mode == Mode::Conflict {

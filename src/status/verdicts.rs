@@ -203,11 +203,21 @@ impl StoreStatus {
             Some(a) => {
                 let found = StoreVerdict::of(Area::Autoscaler, &a.verdict);
                 match (found.fix.is_none(), found.level, a.at_limit) {
-                    (true, Level::Warning, Some(super::autoscaler::Limit::Max)) => found.fix(format!(
-                        "if the load is real, raise the max (`kubectl feast autoscale {} --max {}`) once the nodes have room for more pods",
-                        self.target(),
-                        a.max_replicas.unwrap_or(a.min_replicas) * 2
-                    )),
+                    (true, Level::Warning, Some(super::autoscaler::Limit::Max)) => {
+                        let max = a.max_replicas.unwrap_or(a.min_replicas);
+                        // What the metrics ask for now, by the controller's arithmetic; else
+                        // room to double.
+                        let wanted = a
+                            .decision
+                            .as_ref()
+                            .map(|d| d.wanted_replicas)
+                            .filter(|w| *w > max);
+                        found.fix(format!(
+                            "if the load is real, raise the max to what the metrics ask for (`kubectl feast autoscale {} --max {}`) once the nodes have room for more pods",
+                            self.target(),
+                            wanted.unwrap_or(max * 2)
+                        ))
+                    }
                     (true, Level::Critical, _) if a.current_replicas.is_none() => found.fix(format!(
                         "the operator could not make the HPA: fix what the message names (`kubectl feast validate {}` checks the spec); the operator retries on its own",
                         self.target()

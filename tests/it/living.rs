@@ -876,6 +876,43 @@ async fn raising_cpu_load_makes_the_hpa_scale_up_to_its_max_and_status_watch_sho
 
     let s = status_json(&ns, "busy");
     assert_eq!(s["autoscaler"]["name"], "feast-busy", "{s}");
+
+    // status gives the controller's own next number, and why: the metric's proposal by
+    // ceil(replicas × current / target), capped at max.
+    let hpa = get(&ns, "hpa", "feast-busy").expect("the HPA");
+    let utilization =
+        hpa["status"]["currentMetrics"][0]["resource"]["current"]["averageUtilization"]
+            .as_i64()
+            .expect("a measured utilisation");
+    let target = hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"]
+        .as_i64()
+        .expect("a utilisation target");
+    // The count the controller's next sync starts from: the Deployment's (the HPA's own
+    // currentReplicas lags a sync behind).
+    let replicas =
+        get(&ns, "deployment", "feast-busy").expect("the Deployment")["spec"]["replicas"]
+            .as_i64()
+            .expect("a count");
+    let decision = &s["autoscaler"]["decision"];
+    assert_eq!(decision["limitedBy"], "max", "{s}");
+    assert_eq!(
+        decision["proposedReplicas"], hpa["status"]["desiredReplicas"],
+        "the controller's own next number: {s}\n{hpa}"
+    );
+    let wanted = (replicas * utilization + target - 1) / target;
+    assert_eq!(decision["wantedReplicas"], wanted, "{s}\n{hpa}");
+    assert_eq!(decision["metrics"][0]["replicas"], wanted, "{s}");
+    let detail = feast(&ns, &["status", "busy"]);
+    assert!(
+        detail.contains(&format!("wants {wanted}; capped at max 4")),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(&format!(
+            "kubectl feast autoscale busy -n {ns} --max {wanted}"
+        )),
+        "{detail}"
+    );
 }
 
 #[tokio::test]

@@ -8,6 +8,8 @@ use k8s_openapi::jiff::Timestamp;
 use super::{age, cell, field, finish, plain_table, ready_field};
 use crate::render::style::Style;
 use crate::rollout::RolloutState;
+use crate::status::autoscaler::Limit;
+use crate::status::decision::Decision;
 use crate::status::{
     Autoscaler, AutoscalerKind, Condition, DisruptionBudget, Injection, InjectionState, Level,
     Mode, Ownership, Placement, ReplicasSource, Resource, SourceRead, SourceState, StoreStatus,
@@ -251,6 +253,9 @@ fn autoscaler_lines(sec: &mut Section, a: &Autoscaler, now: Timestamp, style: St
             ),
         );
     }
+    if let Some(d) = &a.decision {
+        sec.kv("Decision", decision_text(a, d, now));
+    }
     if seen {
         sec.kv(
             "Last scale",
@@ -263,6 +268,58 @@ fn autoscaler_lines(sec: &mut Section, a: &Autoscaler, now: Timestamp, style: St
     if !a.conditions.is_empty() {
         sec.raw(&conditions_table(&a.conditions, now, style, "  "));
     }
+}
+
+/// The HPA controller's next step in a line: what each metric asks for, then the bound or
+/// policy that holds it, e.g. `cpu 200% of 70% wants 9; capped at max 6 for 3m: next 6`.
+fn decision_text(a: &Autoscaler, d: &Decision, now: Timestamp) -> String {
+    let wants: Vec<String> = d
+        .metrics
+        .iter()
+        .map(|m| {
+            if m.within_tolerance {
+                format!(
+                    "{} {} of {} is within the {} tolerance",
+                    m.name, m.current, m.target, d.tolerance
+                )
+            } else {
+                format!(
+                    "{} {} of {} wants {}",
+                    m.name, m.current, m.target, m.replicas
+                )
+            }
+        })
+        .collect();
+    let mut text = wants.join(", ");
+    let since = |type_: &str| {
+        a.conditions
+            .iter()
+            .find(|c| c.type_ == type_ && c.status == "True")
+            .and_then(|c| c.last_transition_time.as_deref())
+            .map(|t| format!(" for {}", age(t, now)))
+            .unwrap_or_default()
+    };
+    match d.limited_by {
+        Some(Limit::Max) => text.push_str(&format!(
+            "; capped at max {}{}",
+            a.max_replicas.unwrap_or_default(),
+            since("ScalingLimited")
+        )),
+        Some(Limit::Min) => text.push_str(&format!("; held at min {}", a.min_replicas)),
+        None => {}
+    }
+    if let Some(held) = &d.held_by {
+        text.push_str(&format!("; {held}"));
+    }
+    if let Some(t) = &d.scale_down_not_before
+        && t.parse::<Timestamp>().is_ok_and(|t| t > now)
+    {
+        text.push_str(&format!(
+            "; no scale-down before {t} (the stabilization window)"
+        ));
+    }
+    text.push_str(&format!(": next {}", d.proposed_replicas));
+    text
 }
 
 fn header(s: &StoreStatus, now: Timestamp, style: Style) -> String {
