@@ -49,6 +49,7 @@ pub mod fast;
 pub mod featurestore;
 pub mod gitops;
 pub mod hint;
+pub mod history;
 pub mod manifest_edit;
 pub mod manifests;
 pub mod model;

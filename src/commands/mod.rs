@@ -6,6 +6,7 @@ pub mod autoscale_keda;
 pub mod change;
 pub mod completion;
 pub mod doctor;
+pub mod history;
 pub mod local;
 pub(crate) mod operator_evidence;
 pub mod pdb;
@@ -36,6 +37,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Say what will stop scaling or HA from working: operator, metrics, KEDA, nodes, RBAC, stores
     Doctor(doctor::DoctorArgs),
+    /// One timeline of a store: rescales and who decided them, rollouts, scheduling, writes
+    History(history::HistoryArgs),
     /// Print the plugin's version
     Version,
     /// Print a shell completion script, or install kubectl's completer for `kubectl feast`
@@ -65,6 +68,7 @@ pub async fn run(command: &Command, global: &GlobalArgs) -> Result<()> {
         Command::Validate(args) => validate::run(args, global).await,
         Command::Status(args) => status::run(args, global).await,
         Command::Doctor(args) => doctor::run(args, global).await,
+        Command::History(args) => history::run(args, global).await,
         Command::Version => version::run(global),
         Command::Completion(args) => completion::run(args),
         Command::Complete(args) => completion::complete(args).await,

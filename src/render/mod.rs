@@ -4,6 +4,7 @@
 pub mod change;
 pub mod doctor;
 pub mod github;
+pub mod history;
 pub mod junit;
 pub mod patch;
 pub mod sarif;

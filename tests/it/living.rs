@@ -1199,6 +1199,86 @@ async fn first_hour_from_a_default_store_to_ha_with_the_plugin_alone() {
         .filter(|v| v["level"] == "critical")
         .collect();
     assert!(critical.is_empty(), "{s}");
+
+    // 5. A rollout that cannot finish: a nodeSelector no node satisfies.
+    kubectl_ok(&[
+        "patch",
+        "featurestores.feast.dev",
+        name,
+        "-n",
+        &ns,
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"services":{"nodeSelector":{"topology.kubernetes.io/zone":"eu-west-1a"}}}}"#,
+    ]);
+    // `history` tells each, from the API server's events: the scale-up and who decided it, the
+    // drain's evictions on the drained nodes, the stuck rollout and the scheduler's reason.
+    let history = wait_for(
+        "history to show the stuck rollout",
+        SETTLE,
+        || {
+            let out = feast(&ns, &["history", name, "-o", "json"]);
+            let h: Value = serde_json::from_str(&out).expect("history -o json");
+            let failed = h["events"]
+                .as_array()?
+                .iter()
+                .any(|e| e["kind"] == "scheduling" && e["reason"] == "FailedScheduling");
+            failed.then_some(h)
+        },
+        || describe(&ns, name),
+    );
+    let entries = history["events"].as_array().expect("events");
+    let times: Vec<&str> = entries.iter().filter_map(|e| e["time"].as_str()).collect();
+    let parsed: Vec<k8s_openapi::jiff::Timestamp> =
+        times.iter().map(|t| t.parse().expect("RFC 3339")).collect();
+    assert!(
+        parsed.windows(2).all(|w| w[0] <= w[1]),
+        "oldest first: {times:?}"
+    );
+    let rescale = entries
+        .iter()
+        .find(|e| e["kind"] == "rescale" && e["to"].as_i64().is_some_and(|to| to > 3))
+        .unwrap_or_else(|| panic!("the HPA's scale-up in {history:#}"));
+    assert_eq!(rescale["by"], "horizontal-pod-autoscaler", "{rescale}");
+    assert!(
+        rescale["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("above target")),
+        "{rescale}"
+    );
+    assert!(
+        rescale["from"].as_i64().is_some_and(|f| f >= 3),
+        "{rescale}"
+    );
+    let evicted: Vec<&Value> = entries.iter().filter(|e| e["kind"] == "eviction").collect();
+    assert_eq!(evicted.len(), 2, "the two drained pods: {history:#}");
+    for e in &evicted {
+        let message = e["message"].as_str().unwrap_or_default();
+        assert!(
+            nodes.iter().any(|n| message.contains(&format!("(on {n})"))),
+            "{message} names a drained node of {nodes:?}"
+        );
+    }
+    let rollouts = entries.iter().filter(|e| e["kind"] == "rollout").count();
+    assert!(
+        rollouts >= 2,
+        "the stuck template is a new rollout: {history:#}"
+    );
+    let failed = entries
+        .iter()
+        .find(|e| e["reason"] == "FailedScheduling")
+        .expect("checked above");
+    assert!(
+        failed["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("node affinity/selector")),
+        "{failed}"
+    );
+    let text = feast(&ns, &["history", name]);
+    assert!(
+        text.contains("events: the API server's --event-ttl"),
+        "{text}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

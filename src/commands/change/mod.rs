@@ -597,7 +597,7 @@ async fn resolve_names(
 }
 
 /// Reads one FeatureStore as JSON; a missing one is reported with similarly named stores.
-async fn get(cluster: &Cluster, api: &Api<DynamicObject>, name: &str) -> Result<Value> {
+pub(crate) async fn get(cluster: &Cluster, api: &Api<DynamicObject>, name: &str) -> Result<Value> {
     let ns = &cluster.namespace;
     match api.get(name).await {
         Ok(obj) => serde_json::to_value(obj).map_err(|e| {

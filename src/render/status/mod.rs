@@ -234,7 +234,7 @@ fn color(level: Level) -> Option<Color> {
 }
 
 /// A borderless table like kubectl's: columns three spaces apart, no wrapping.
-fn plain_table(style: Style) -> Table {
+pub(crate) fn plain_table(style: Style) -> Table {
     let mut t = Table::new();
     t.load_style(NOTHING);
     t.set_content_arrangement(ContentArrangement::Disabled);
@@ -255,7 +255,7 @@ fn cell(f: &Field, style: Style) -> Cell {
 }
 
 /// Renders a table with kubectl's spacing, trailing blanks removed, each line indented.
-fn finish(t: Table, indent: &str) -> String {
+pub(crate) fn finish(t: Table, indent: &str) -> String {
     finish_spaced(t, indent, 3)
 }
 

@@ -1,0 +1,169 @@
+//! `kubectl feast history NAME`: one timeline of a store, newest last (`crate::history`), from
+//! what the API server still holds. Every read is narrowed to the store: Events by field
+//! selector (`regarding.name`), ReplicaSets by its label, never every event of the namespace.
+
+use std::time::Duration;
+
+use clap::Args;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use kube::api::{Api, ListParams};
+use serde::de::DeserializeOwned;
+
+use crate::cli::{GlobalArgs, OutputFormat};
+use crate::cluster::{Cluster, Failure};
+use crate::error::{Error, Result};
+use crate::featurestore::{RESOURCE, resource_name};
+use crate::history::{Record, pods_named, timeline};
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # what happened to my-feast in the last hour
+  kubectl feast history my-feast -n prod
+  # the last 30 minutes, as JSON
+  kubectl feast history my-feast --since 30m -o json
+
+Sources: the Events of the store, its Deployment, HPA, PDB,
+ReplicaSets and their pods (the API server keeps Events one hour by
+default); the ReplicaSets' revisions; conditions' last transitions;
+each manager's last write of the store (managedFields).
+
+Exit codes: 0 shown; 2 bad usage; 3 not found, forbidden, CRD missing
+or cluster unreachable.")]
+pub struct HistoryArgs {
+    /// The FeatureStore: NAME, featurestore/NAME or feast/NAME
+    // `names`, as every command's store argument: completion offers the stores for it.
+    #[arg(id = "names", value_name = "NAME", value_parser = parse_name)]
+    pub name: String,
+    /// How far back (e.g. 30m, 1h, 2d); Events reach back one hour by default
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = crate::cli::parse_duration)]
+    pub since: Duration,
+}
+
+fn parse_name(s: &str) -> std::result::Result<String, String> {
+    resource_name(s).map(str::to_string)
+}
+
+pub async fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<()> {
+    let output = global.output_in("history", &[OutputFormat::Json, OutputFormat::Yaml])?;
+    if global.all_namespaces {
+        return Err(Error::usage(
+            "`kubectl feast history` shows one FeatureStore; -A is not supported",
+        )
+        .with_hint("pick the namespace with -n NAMESPACE"));
+    }
+    let cluster = Cluster::connect(global).await?;
+    let record = read(&cluster, &args.name).await?;
+    let since = SignedDuration::try_from(args.since)
+        .ok()
+        .and_then(|d| Timestamp::now().checked_sub(d).ok())
+        .unwrap_or(Timestamp::MIN);
+    let history = timeline(&record, since);
+    let text = match output {
+        Some(OutputFormat::Json) => crate::render::json(&history)?,
+        Some(OutputFormat::Yaml) => crate::render::yaml(&history)?,
+        _ => {
+            let color = global.color_enabled();
+            let text =
+                crate::render::history::text(&history, crate::render::style::Style::colored(color));
+            crate::render::term::safe(&text, color).into_owned()
+        }
+    };
+    print!("{text}");
+    Ok(())
+}
+
+/// The store and what surrounds it, read at once; a kind the caller may not read is left out
+/// (its entries missing), any other failure is an error.
+async fn read(cluster: &Cluster, name: &str) -> Result<Record> {
+    let ns = cluster.namespace.as_str();
+    let api = cluster.featurestores(Some(ns));
+    let owned = format!("feast-{name}");
+    let by_name = |n: &str| ListParams::default().fields(&format!("regarding.name={n}"));
+    let selector = ListParams::default().labels(&format!("feast.dev/name={name}"));
+    let (store, deployment, hpa, replica_sets, pods, store_events, owned_events) = tokio::join!(
+        super::change::get(cluster, &api, name),
+        get_opt::<Deployment>(cluster, &owned),
+        get_opt::<HorizontalPodAutoscaler>(cluster, &owned),
+        list::<ReplicaSet>(cluster, selector.clone()),
+        list::<k8s_openapi::api::core::v1::Pod>(cluster, selector.clone()),
+        list::<Event>(cluster, by_name(name)),
+        // The Deployment, the HPA and the PDB are all `feast-<name>`.
+        list::<Event>(cluster, by_name(&owned)),
+    );
+    let store = store?;
+    let replica_sets = replica_sets?;
+    let pods_now: Vec<String> = pods?.into_iter().filter_map(|p| p.metadata.name).collect();
+    let mut events = store_events?;
+    events.extend(owned_events?);
+    // The ReplicaSets' events, then the pods they name, gone ones included.
+    let rs_names: Vec<String> = replica_sets
+        .iter()
+        .filter_map(|rs| rs.metadata.name.clone())
+        .collect();
+    let rs_events =
+        futures::future::try_join_all(rs_names.iter().map(|n| list::<Event>(cluster, by_name(n))))
+            .await?;
+    let rs_events: Vec<Event> = rs_events.into_iter().flatten().collect();
+    let pods = pods_named(&rs_events);
+    let pod_events =
+        futures::future::try_join_all(pods.iter().map(|n| list::<Event>(cluster, by_name(n))))
+            .await?;
+    events.extend(rs_events);
+    events.extend(pod_events.into_iter().flatten());
+    Ok(Record {
+        store,
+        deployment: deployment?,
+        hpa: hpa?,
+        replica_sets,
+        events,
+        pods: pods_now,
+    })
+}
+
+async fn get_opt<K>(cluster: &Cluster, name: &str) -> Result<Option<K>>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    match api.get_opt(name).await {
+        Ok(found) => Ok(found),
+        Err(e) if Failure::of(&e) == Failure::Forbidden => Ok(None),
+        Err(e) => Err(cluster.read_error(
+            e,
+            &format!(
+                "get {} {name:?} in namespace {:?}",
+                K::kind(&()),
+                cluster.namespace
+            ),
+        )),
+    }
+}
+
+async fn list<K>(cluster: &Cluster, lp: ListParams) -> Result<Vec<K>>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    match api.list(&lp).await {
+        Ok(list) => Ok(list.items),
+        Err(e) if Failure::of(&e) == Failure::Forbidden => Ok(Vec::new()),
+        Err(e) => Err(cluster.read_error(
+            e,
+            &format!(
+                "list {} in namespace {:?} for {RESOURCE}",
+                K::plural(&()),
+                cluster.namespace
+            ),
+        )),
+    }
+}
