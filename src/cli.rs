@@ -236,10 +236,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "ms" => n / 1000.0,
         "m" => n * 60.0,
         "h" => n * 3600.0,
-        "d" => n * 86400.0,
         _ => {
             return Err(format!(
-                "invalid duration {s:?}: unknown unit {unit:?} (use ms, s, m, h or d)"
+                "invalid duration {s:?}: unknown unit {unit:?} (use ms, s, m or h)"
             ));
         }
     };

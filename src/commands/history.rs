@@ -39,8 +39,21 @@ pub struct HistoryArgs {
     #[arg(id = "names", value_name = "NAME", value_parser = parse_name)]
     pub name: String,
     /// How far back (e.g. 30m, 1h, 2d); Events reach back one hour by default
-    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = crate::cli::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_since)]
     pub since: Duration,
+}
+
+/// kubectl's durations (`30m`, `1h`), and days (`2d`), which a history reaches for.
+fn parse_since(s: &str) -> std::result::Result<Duration, String> {
+    match s.trim().strip_suffix('d') {
+        Some(days) => days
+            .parse::<f64>()
+            .ok()
+            .filter(|d| d.is_finite() && *d >= 0.0)
+            .map(|d| Duration::from_secs_f64(d * 86_400.0))
+            .ok_or_else(|| format!("invalid duration {s:?}: use e.g. 30m, 1h or 2d")),
+        None => crate::cli::parse_duration(s),
+    }
 }
 
 fn parse_name(s: &str) -> std::result::Result<String, String> {
@@ -165,5 +178,19 @@ where
                 cluster.namespace
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_kubectls_durations_and_days() {
+        assert_eq!(parse_since("90m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_since("2d"), Ok(Duration::from_secs(172_800)));
+        for bad in ["d", "-1d", "xd", "3w"] {
+            assert!(parse_since(bad).is_err(), "{bad}");
+        }
     }
 }
