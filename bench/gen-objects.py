@@ -208,11 +208,37 @@ def owned(out, uids_path, n_nodes, n_chunks):
         write(os.path.join(out, f"owned-status-{k}.json"), stats)
 
 
+def events(out, n_stores, per_store, n_chunks):
+    """Core v1 Events for the first namespace's stores, as the HPA and Deployment controllers
+    write them: `per_store` on each store's `feast-<name>` objects, for `history`'s field
+    selectors to pick from."""
+    items = []
+    for i in range(n_stores):
+        name, ns = f"store-{i:05d}", "bench-0"
+        for k in range(per_store):
+            kind, reason, message, component = [
+                ("HorizontalPodAutoscaler", "SuccessfulRescale", f"New size: {3 + k}; reason: cpu resource utilization (percentage of request) above target", "horizontal-pod-autoscaler"),
+                ("Deployment", "ScalingReplicaSet", f"Scaled up replica set feast-{name}-6d9f7c5b8 from {2 + k} to {3 + k}", "deployment-controller"),
+            ][k % 2]
+            t = f"2026-01-01T00:{k:02d}:00Z"
+            items.append({
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": f"feast-{name}.{k:04d}", "namespace": ns},
+                "involvedObject": {"apiVersion": "apps/v1" if kind == "Deployment" else "autoscaling/v2", "kind": kind, "name": f"feast-{name}", "namespace": ns},
+                "reason": reason, "message": message, "type": "Normal", "count": 1,
+                "firstTimestamp": t, "lastTimestamp": t, "source": {"component": component},
+            })
+    for k, c in enumerate(chunks(items, n_chunks)):
+        write(os.path.join(out, f"events-{k}.json"), c)
+
+
 if __name__ == "__main__":
     what, out = sys.argv[1], sys.argv[2]
     if what == "stores":
         stores(out, *(int(a) for a in sys.argv[3:7]))
     elif what == "owned":
         owned(out, sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    elif what == "events":
+        events(out, *(int(a) for a in sys.argv[3:6]))
     else:
         sys.exit(f"unknown: {what}")
