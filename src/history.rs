@@ -4,7 +4,7 @@
 //!
 //! Sources and how far back each reaches:
 //! - Events (events.k8s.io/v1) of the store, its Deployment, HPA and PDB (all `feast-<name>`),
-//!   its ReplicaSets and their pods: the API server keeps them for its `--event-ttl`, one hour
+//!   its ReplicaSets and their pods, KEDA's ScaledObjects aimed at it and their HPAs: the API server keeps them for its `--event-ttl`, one hour
 //!   by default. The HPA's rescales, the Deployment's ReplicaSet scaling, the scheduler's
 //!   failures, the ReplicaSets' pod creations and deletions, KEDA's and the operator's events.
 //! - ReplicaSets: one per pod template the Deployment kept (`revisionHistoryLimit`), with the

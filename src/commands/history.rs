@@ -27,8 +27,8 @@ Examples:
   kubectl feast history my-feast --since 30m -o json
 
 Sources: the Events of the store, its Deployment, HPA, PDB,
-ReplicaSets and their pods (the API server keeps Events one hour by
-default); the ReplicaSets' revisions; conditions' last transitions;
+ReplicaSets and their pods, KEDA ScaledObjects aimed at it and their
+HPAs (the API server keeps Events one hour by default); the ReplicaSets' revisions; conditions' last transitions;
 each manager's last write of the store (managedFields).
 
 Exit codes: 0 shown; 2 bad usage; 3 not found, forbidden, CRD missing
@@ -97,7 +97,7 @@ async fn read(cluster: &Cluster, name: &str) -> Result<Record> {
     let owned = format!("feast-{name}");
     let by_name = |n: &str| ListParams::default().fields(&format!("regarding.name={n}"));
     let selector = ListParams::default().labels(&format!("feast.dev/name={name}"));
-    let (store, deployment, hpa, replica_sets, pods, store_events, owned_events) = tokio::join!(
+    let (store, deployment, hpa, replica_sets, pods, store_events, owned_events, keda) = tokio::join!(
         super::change::get(cluster, &api, name),
         get_opt::<Deployment>(cluster, &owned),
         get_opt::<HorizontalPodAutoscaler>(cluster, &owned),
@@ -106,20 +106,38 @@ async fn read(cluster: &Cluster, name: &str) -> Result<Record> {
         list::<Event>(cluster, by_name(name)),
         // The Deployment, the HPA and the PDB are all `feast-<name>`.
         list::<Event>(cluster, by_name(&owned)),
+        scaled_objects(cluster),
     );
     let store = store?;
     let replica_sets = replica_sets?;
     let pods_now: Vec<String> = pods?.into_iter().filter_map(|p| p.metadata.name).collect();
     let mut events = store_events?;
     events.extend(owned_events?);
-    // The ReplicaSets' events, then the pods they name, gone ones included.
+    // KEDA's ScaledObjects aimed at the store, and the HPAs they made.
+    let keda: Vec<String> = keda?
+        .iter()
+        .filter(|so| crate::rules::keda::aims_at(so, name))
+        .flat_map(|so| {
+            let so_name = crate::rules::keda::name(so).to_string();
+            let hpa = crate::featurestore::lookup(so, "status.hpaName")
+                .and_then(serde_json::Value::as_str)
+                .map_or_else(|| format!("keda-hpa-{so_name}"), str::to_string);
+            [so_name, hpa]
+        })
+        .collect();
+    // Their events and the ReplicaSets', then the pods the ReplicaSets name, gone ones
+    // included.
+    let keda_events =
+        futures::future::try_join_all(keda.iter().map(|n| list::<Event>(cluster, by_name(n))));
     let rs_names: Vec<String> = replica_sets
         .iter()
         .filter_map(|rs| rs.metadata.name.clone())
         .collect();
     let rs_events =
-        futures::future::try_join_all(rs_names.iter().map(|n| list::<Event>(cluster, by_name(n))))
-            .await?;
+        futures::future::try_join_all(rs_names.iter().map(|n| list::<Event>(cluster, by_name(n))));
+    let (keda_events, rs_events) = tokio::join!(keda_events, rs_events);
+    events.extend(keda_events?.into_iter().flatten());
+    let rs_events = rs_events?;
     let rs_events: Vec<Event> = rs_events.into_iter().flatten().collect();
     let pods = pods_named(&rs_events);
     let pod_events =
@@ -135,6 +153,33 @@ async fn read(cluster: &Cluster, name: &str) -> Result<Record> {
         events,
         pods: pods_now,
     })
+}
+
+/// The namespace's KEDA ScaledObjects as JSON; none when KEDA is not installed or the caller
+/// may not read them.
+async fn scaled_objects(cluster: &Cluster) -> Result<Vec<serde_json::Value>> {
+    let api: Api<kube::api::DynamicObject> = Api::namespaced_with(
+        cluster.client.clone(),
+        &cluster.namespace,
+        &crate::cluster::scaled_object_resource(),
+    );
+    match api.list(&ListParams::default()).await {
+        Ok(list) => Ok(list
+            .items
+            .into_iter()
+            .filter_map(|so| serde_json::to_value(so).ok())
+            .collect()),
+        Err(e) if matches!(Failure::of(&e), Failure::NotServed | Failure::Forbidden) => {
+            Ok(Vec::new())
+        }
+        Err(e) => Err(cluster.read_error(
+            e,
+            &format!(
+                "list scaledobjects.keda.sh in namespace {:?}",
+                cluster.namespace
+            ),
+        )),
+    }
 }
 
 async fn get_opt<K>(cluster: &Cluster, name: &str) -> Result<Option<K>>

@@ -1394,6 +1394,22 @@ async fn the_living_scenarios_come_about_by_real_means() {
             .as_i64()
             .is_some_and(|r| r >= 2)
     );
+    // history tells who scaled the keda store: KEDA's HPA, through the scale subresource,
+    // and KEDA's own events on its ScaledObject.
+    let out = feast(&ns, &["history", "keda", "-o", "json"]);
+    let history: Value = serde_json::from_str(&out).expect("history -o json");
+    let entries = history["events"].as_array().expect("events");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["kind"] == "rescale"
+                && e["object"] == "HorizontalPodAutoscaler/keda-hpa-keda"),
+        "KEDA's HPA rescaled the store: {history:#}"
+    );
+    assert!(
+        entries.iter().any(|e| e["object"] == "ScaledObject/keda"),
+        "KEDA's events on its ScaledObject: {history:#}"
+    );
     let conflict = get(&ns, "hpa", "keda-hpa-conflict").expect("the KEDA HPA");
     assert!(
         conflict.to_string().contains("mutually exclusive"),
