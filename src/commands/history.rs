@@ -28,8 +28,9 @@ Examples:
 
 Sources: the Events of the store, its Deployment, HPA, PDB,
 ReplicaSets and their pods, KEDA ScaledObjects aimed at it and their
-HPAs (the API server keeps Events one hour by default); the ReplicaSets' revisions; conditions' last transitions;
-each manager's last write of the store (managedFields).
+HPAs (the API server keeps Events one hour by default); the
+ReplicaSets' revisions; conditions' last transitions; each manager's
+last write of the store (managedFields).
 
 Exit codes: 0 shown; 2 bad usage; 3 not found, forbidden, CRD missing
 or cluster unreachable.")]

@@ -51,7 +51,7 @@ pub struct PersistenceArgs {
     #[arg(long, value_name = "TYPE", value_parser = clap::builder::PossibleValuesParser::new(OFFLINE_STORE_TYPES))]
     pub offline: Option<String>,
     /// The Secret holding each store's settings under a key named as its type
-    #[arg(long, value_name = "NAME", default_value = DEFAULT_SECRET)]
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_SECRET, value_parser = parse_secret_name)]
     pub secret: String,
     #[command(flatten)]
     pub change: ChangeOptions,
@@ -85,24 +85,62 @@ pub async fn run(args: &PersistenceArgs, global: &GlobalArgs) -> Result<()> {
     .map(|_| ())
 }
 
+/// A Secret's name as the API server takes it: a DNS subdomain (lower-case letters, digits,
+/// `-` and `.`, starting and ending with a letter or digit, at most 253 characters).
+fn parse_secret_name(s: &str) -> std::result::Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 253
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a Secret name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"
+        ))
+    }
+}
+
 fn plan_persistence(choice: &PersistenceChoice, live: &Value) -> Planned {
     let fs = FeatureStore::new(live);
-    let mut notes = Vec::new();
+    // A store whose type changes starts empty; the same type with another Secret is the same
+    // database, reached with other settings.
+    let now = |path: &str| {
+        fs.typed::<crate::model::DbStore<String>>(path)
+            .map(|s| s.type_)
+    };
     let mut moved = Vec::new();
-    if choice.online.is_some() {
-        moved.push("online features");
+    for (chosen, path, what) in [
+        (
+            &choice.online,
+            "spec.services.onlineStore.persistence.store",
+            "online features",
+        ),
+        (
+            &choice.registry,
+            "spec.services.registry.local.persistence.store",
+            "feature definitions",
+        ),
+        (
+            &choice.offline,
+            "spec.services.offlineStore.persistence.store",
+            "offline data",
+        ),
+    ] {
+        if chosen.is_some() && now(path).as_ref() != chosen.as_ref() {
+            moved.push(what);
+        }
     }
-    if choice.registry.is_some() {
-        moved.push("feature definitions");
+    let mut notes = Vec::new();
+    if !moved.is_empty() {
+        notes.push(format!(
+            "{}'s new stores start empty: nothing is copied from the old ones ({}); run `feast apply` and materialize again once the pods are up",
+            fs.name(),
+            moved.join(", ")
+        ));
     }
-    if choice.offline.is_some() {
-        moved.push("offline data");
-    }
-    notes.push(format!(
-        "{}'s new stores start empty: nothing is copied from the old ones ({}); run `feast apply` and materialize again once the pods are up",
-        fs.name(),
-        moved.join(", ")
-    ));
     Planned {
         patch: plan::persistence_patch(choice),
         verb: Verb::Configured,
@@ -129,6 +167,13 @@ mod tests {
         assert!(parse(&["--registry", "redis"]).is_err());
         let args = parse(&["--online", "redis", "--registry", "sql"]).expect("args");
         assert_eq!(args.secret, DEFAULT_SECRET);
+        for bad in ["", "Data", "-x", "x-", "a b", "a_b"] {
+            assert!(
+                parse(&["--online", "redis", "--secret", bad]).is_err(),
+                "{bad:?}"
+            );
+        }
+        assert!(parse(&["--online", "redis", "--secret", "db.creds-1"]).is_ok());
     }
 
     #[test]
@@ -177,10 +222,22 @@ mod tests {
         };
         let live = json!({"metadata": {"name": "fs"}, "spec": {"services": {"onlineStore":
             {"persistence": {"store": {"type": "redis", "secretRef": {"name": "old"}, "secretKeyName": "k"}}}}}});
-        let after = plan::patched(&live, &plan_persistence(&choice, &live).patch);
+        let planned = plan_persistence(&choice, &live);
+        let after = plan::patched(&live, &planned.patch);
         assert_eq!(
             after["spec"]["services"]["onlineStore"]["persistence"]["store"],
             json!({"type": "postgres", "secretRef": {"name": "s"}})
         );
+        assert!(
+            planned.notes[0].contains("online features"),
+            "redis to postgres"
+        );
+        // The same type again, with another Secret: the same database, nothing to re-apply.
+        let again = PersistenceChoice {
+            online: Some("postgres".into()),
+            secret: "t".into(),
+            ..PersistenceChoice::default()
+        };
+        assert!(plan_persistence(&again, &after).notes.is_empty());
     }
 }

@@ -228,9 +228,6 @@ async fn deployment_replicas(out: &Out, cluster: &Cluster, name: &str) -> Result
     }
 }
 
-/// A look-up this user may not make never blocks the change: one line says what was not
-/// checked. Any other failure (a timeout, a 500, a broken connection) stops the command with
-/// nothing sent.
 /// The Secrets the changed store's database persistence reads must exist and hold their
 /// keys: the operator fails the store's reconcile without them (the `failed-secret` scenario),
 /// so a change that points a store at a missing one is refused before it is sent, with the
@@ -251,6 +248,17 @@ pub(super) async fn check_secrets(
     let mut hints = Vec::new();
     for secret in secrets {
         let wanted: Vec<_> = uses.iter().filter(|u| u.secret == secret).collect();
+        if secret.is_empty() {
+            // `secretRef: {}`: the CRD defaults the name to "", which names no Secret.
+            for u in &wanted {
+                problems.push(format!("the {}'s secretRef names no Secret", u.service));
+            }
+            hints.push(
+                "name the Secret in the store's secretRef (`kubectl feast persistence NAME ... --secret SECRET` sets it)"
+                    .into(),
+            );
+            continue;
+        }
         let keys: Option<Vec<String>> = match api.get_opt(secret).await {
             Ok(Some(s)) => Some(
                 s.data
@@ -310,6 +318,9 @@ pub(super) async fn check_secrets(
     .with_hints(hints))
 }
 
+/// A look-up this user may not make never blocks the change: one line says what was not
+/// checked. Any other failure (a timeout, a 500, a broken connection) stops the command with
+/// nothing sent.
 fn lookup_failed(
     out: &Out,
     cluster: &Cluster,
