@@ -833,3 +833,66 @@ fn explain_prints_a_rules_guide_section_and_names_the_nearest_for_a_typo() {
         .assert()
         .code(2);
 }
+
+/// In a file, the scaling refusal's plugin command is the file edit (`--local -f FILE
+/// --in-place`), pasted as printed: after it the store validates at 3 replicas, and the
+/// Secret the command names is the one the refusal's `kubectl create secret` makes.
+#[test]
+fn the_persistence_fix_edits_the_file_until_it_scales() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("store.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: feast.dev/v1\nkind: FeatureStore\nmetadata:\n  name: sample\n  namespace: ml\nspec:\n  feastProject: p\n  # three pods, on the default sqlite store\n  replicas: 3\n",
+    )
+    .expect("write the manifest");
+    let path = file.display().to_string();
+    let out = plugin()
+        .args(["validate", "-f", &path])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let commands = crate::support::suggested_commands(&stdout);
+    let persistence = commands
+        .iter()
+        .find(|w| w.get(2).map(String::as_str) == Some("persistence"))
+        .unwrap_or_else(|| panic!("a persistence command in {stdout}"));
+    for word in [
+        "--online",
+        "redis",
+        "--registry",
+        "sql",
+        "--local",
+        "-f",
+        "--in-place",
+    ] {
+        assert!(
+            persistence.iter().any(|w| w == word),
+            "{word} in {persistence:?}"
+        );
+    }
+    assert!(persistence.contains(&path), "{persistence:?}");
+    let create = commands
+        .iter()
+        .find(|w| w[1..3] == ["create", "secret"])
+        .unwrap_or_else(|| panic!("a kubectl create secret command in {stdout}"));
+    assert!(
+        create.iter().any(|w| w == "feast-data-stores"),
+        "{create:?}"
+    );
+    assert!(
+        create
+            .iter()
+            .any(|w| w.starts_with("--from-literal=redis="))
+            && create.iter().any(|w| w.starts_with("--from-literal=sql=")),
+        "one Secret with both keys: {create:?}"
+    );
+    plugin().args(&persistence[2..]).assert().success();
+    let edited = std::fs::read_to_string(&file).expect("read back");
+    assert!(
+        edited.contains("# three pods, on the default sqlite store"),
+        "{edited}"
+    );
+    plugin().args(["validate", "-f", &path]).assert().success();
+}

@@ -753,3 +753,62 @@ async fn every_fix_status_suggests_runs_through_the_real_kubectl() {
     }
     assert!(ran >= 8, "only {ran} commands ran");
 }
+
+/// `history` on the seeded plane (no controllers, so no events): each manager's last write and
+/// the conditions' transitions, as JSON with RFC 3339 times, oldest first; and its refusals,
+/// each with kubectl's exit code.
+#[tokio::test]
+async fn history_reads_writes_and_conditions_and_refuses_like_kubectl() {
+    let ns = seeded("history", &["hpa"]).await;
+    let out = support::feast(&ns, &["history", "hpa", "--since", "2d", "-o", "json"]).success();
+    let h: Value = serde_json::from_slice(&out.get_output().stdout).expect("history -o json");
+    assert_eq!(
+        (h["name"].as_str(), h["namespace"].as_str()),
+        (Some("hpa"), Some(ns.as_str()))
+    );
+    assert_eq!(h["sources"].as_array().map(Vec::len), Some(4), "{h:#}");
+    let entries = h["events"].as_array().expect("events");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["kind"] == "write" && e["object"] == "FeatureStore/hpa"),
+        "the seed's write of the store: {h:#}"
+    );
+    let times: Vec<k8s_openapi::jiff::Timestamp> = entries
+        .iter()
+        .map(|e| {
+            e["time"]
+                .as_str()
+                .expect("a time")
+                .parse()
+                .expect("RFC 3339")
+        })
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "oldest first: {h:#}"
+    );
+    let text = support::feast(&ns, &["history", "feast/hpa"]).success();
+    let text = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
+    assert!(
+        text.contains("History of featurestore.feast.dev/hpa"),
+        "{text}"
+    );
+
+    support::feast(&ns, &["history", "nope"])
+        .code(3)
+        .stderr(predicates::str::contains("not found"));
+    for (args, says) in [
+        (&["history", "hpa", "-A"][..], "-A is not supported"),
+        (
+            &["history", "hpa", "--since", "soon"][..],
+            "invalid duration",
+        ),
+        (&["history", "hpa", "-o", "wide"][..], "wide"),
+        (&["history", "deployment/hpa"][..], "is not a FeatureStore"),
+    ] {
+        support::feast(&ns, args)
+            .code(2)
+            .stderr(predicates::str::contains(says));
+    }
+}
