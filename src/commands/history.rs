@@ -183,13 +183,24 @@ async fn scaled_objects(cluster: &Cluster) -> Result<Vec<serde_json::Value>> {
     }
 }
 
-async fn get_opt<K>(cluster: &Cluster, name: &str) -> Result<Option<K>>
-where
+/// A namespaced built-in kind, read whole.
+trait Namespaced:
+    kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+    + Clone
+    + DeserializeOwned
+    + std::fmt::Debug
+{
+}
+
+impl<K> Namespaced for K where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
         + Clone
         + DeserializeOwned
-        + std::fmt::Debug,
+        + std::fmt::Debug
 {
+}
+
+async fn get_opt<K: Namespaced>(cluster: &Cluster, name: &str) -> Result<Option<K>> {
     let api: Api<K> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
     match api.get_opt(name).await {
         Ok(found) => Ok(found),
@@ -205,13 +216,7 @@ where
     }
 }
 
-async fn list<K>(cluster: &Cluster, lp: ListParams) -> Result<Vec<K>>
-where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + DeserializeOwned
-        + std::fmt::Debug,
-{
+async fn list<K: Namespaced>(cluster: &Cluster, lp: ListParams) -> Result<Vec<K>> {
     let api: Api<K> = Api::namespaced(cluster.client.clone(), &cluster.namespace);
     match api.list(&lp).await {
         Ok(list) => Ok(list.items),
