@@ -414,6 +414,32 @@ async fn the_refusals_lead_from_the_default_store_to_one_that_scales() {
             String::from_utf8_lossy(&run.stderr)
         );
     };
+    // For Git (`-o patch`), where the Secret may come from too: said, not refused.
+    let patch = feast(
+        &ns,
+        &[
+            "persistence",
+            "single",
+            "--online",
+            "redis",
+            "--registry",
+            "sql",
+            "-o",
+            "patch",
+        ],
+    )
+    .success();
+    assert!(
+        stdout_of(&patch).contains("type: redis"),
+        "{}",
+        stdout_of(&patch)
+    );
+    assert!(
+        stderr_of(&patch).contains("does not exist"),
+        "{}",
+        stderr_of(&patch)
+    );
+    assert_eq!(resource_version(&ns, "single"), rv, "nothing sent");
     refused_then_fixed("Secret \"feast-data-stores\" does not exist");
     kubectl(&[
         "-n",

@@ -284,9 +284,15 @@ async fn prepare_all(
         let mut answers = Answers::default();
         let checked = match prepare(req, &live, &around, &mut answers) {
             Ok(p) if req.lookups.secrets && !p.changes.is_empty() => {
-                lookups::check_secrets(out, cluster, name, &p.after)
-                    .await
-                    .map(|()| p)
+                match lookups::check_secrets(out, cluster, name, &p.after).await {
+                    // `-o patch` goes to Git, where the Secret may come from too (a sealed
+                    // or external secret): said, not refused.
+                    Err(e) if out.output == Some(crate::cli::OutputFormat::Patch) => {
+                        out.note(e.message.replace(", so nothing was sent", ""));
+                        Ok(p)
+                    }
+                    checked => checked.map(|()| p),
+                }
             }
             other => other,
         };
