@@ -81,8 +81,11 @@ pub async fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<()> {
         Some(OutputFormat::Yaml) => crate::render::yaml(&history)?,
         _ => {
             let color = global.color_enabled();
-            let text =
-                crate::render::history::text(&history, crate::render::style::Style::colored(color));
+            let style = crate::render::style::Style {
+                color,
+                width: crate::render::term::stdout_width(),
+            };
+            let text = crate::render::history::text(&history, style);
             crate::render::term::safe(&text, color).into_owned()
         }
     };

@@ -239,7 +239,7 @@ pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
         },
         style: Style {
             color: global.color_enabled(),
-            width: stdout_width(),
+            width: crate::render::term::stdout_width(),
         },
         names: scope.names.clone(),
         context: global.context.clone(),
@@ -281,19 +281,6 @@ pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
 /// stores with their pods took 50-60 ms of `status -A`'s time (docs/performance.md).
 fn leave_to_the_os<T>(read: T) {
     std::mem::forget(read);
-}
-
-/// The terminal's width when stdout is one (the detail view wraps its long lines to it); None
-/// when piped, so that text for grep and diff stays as it is.
-fn stdout_width() -> Option<usize> {
-    use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() {
-        return None;
-    }
-    crossterm::terminal::size()
-        .ok()
-        .map(|(w, _)| usize::from(w))
-        .filter(|w| *w >= 40)
 }
 
 /// kubectl's words for an empty list.

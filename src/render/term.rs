@@ -85,6 +85,19 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// The terminal's width when stdout is one (the detail view wraps its long lines to it); None
+/// when piped, so that text for grep and diff stays as it is.
+pub fn stdout_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    crossterm::terminal::size()
+        .ok()
+        .map(|(w, _)| usize::from(w))
+        .filter(|w| *w >= 40)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,7 +34,7 @@ pub struct Field {
     pub level: Level,
 }
 
-fn field(text: impl Into<String>, level: Level) -> Field {
+pub(crate) fn field(text: impl Into<String>, level: Level) -> Field {
     Field {
         text: text.into(),
         level,
@@ -246,7 +246,7 @@ pub(crate) fn plain_table(style: Style) -> Table {
     t
 }
 
-fn cell(f: &Field, style: Style) -> Cell {
+pub(crate) fn cell(f: &Field, style: Style) -> Cell {
     let c = Cell::new(&f.text);
     match color(f.level).filter(|_| style.color) {
         Some(col) => c.fg(col),
@@ -260,7 +260,7 @@ pub(crate) fn finish(t: Table, indent: &str) -> String {
 }
 
 /// [`finish`] with `gap` spaces between columns.
-fn finish_spaced(mut t: Table, indent: &str, gap: u16) -> String {
+pub(crate) fn finish_spaced(mut t: Table, indent: &str, gap: u16) -> String {
     let n = t.column_count();
     for (i, col) in t.column_iter_mut().enumerate() {
         col.set_padding((0, if i + 1 == n { 0 } else { gap }));
@@ -307,8 +307,18 @@ const FOLDABLE: [&str; 6] = ["HPA", "PDB", "SPREAD", "STRATEGY", "AFFINITY", "TO
 /// Fits the rows to a terminal `width` columns wide, and says how many spaces go between
 /// columns: kubectl's three while the table fits, else two, and while it is still wider, the
 /// widest phrase column is narrowed, never below its longest word, and its cells are folded
-/// at spaces. A table whose phrases cannot fold enough is left at its narrowest.
+/// at spaces. A table whose phrases cannot fold enough is left as it is.
 fn fit(head: &[&str], rows: &mut [Vec<Field>], width: usize) -> u16 {
+    fit_folding(head, &FOLDABLE, rows, width)
+}
+
+/// [`fit`] with the columns `foldable` names as the ones that may fold.
+pub(crate) fn fit_folding(
+    head: &[&str],
+    foldable: &[&str],
+    rows: &mut [Vec<Field>],
+    width: usize,
+) -> u16 {
     let chars = |s: &str| s.chars().count();
     let mut widths: Vec<usize> = head.iter().map(|h| chars(h)).collect();
     let mut least = widths.clone();
@@ -317,7 +327,7 @@ fn fit(head: &[&str], rows: &mut [Vec<Field>], width: usize) -> u16 {
             if let (Some(w), Some(l)) = (widths.get_mut(i), least.get_mut(i)) {
                 *w = (*w).max(chars(&f.text));
                 let word = f.text.split(' ').map(chars).max().unwrap_or(0);
-                *l = (*l).max(if FOLDABLE.contains(&head[i]) {
+                *l = (*l).max(if foldable.contains(&head[i]) {
                     word
                 } else {
                     *w
@@ -332,6 +342,11 @@ fn fit(head: &[&str], rows: &mut [Vec<Field>], width: usize) -> u16 {
     }
     const GAP: usize = 2;
     let total = |w: &[usize]| spaced(w, GAP);
+    // Folded as far as words allow and still too wide: folding would only make the rows
+    // taller, so the table stays as it is.
+    if total(&least) > width {
+        return 3;
+    }
     let natural = widths.clone();
     while total(&widths) > width {
         let widest = (0..widths.len())
