@@ -152,6 +152,7 @@ pub async fn run(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
             },
             resource_version: None,
             plan: &planner,
+            secret: None,
         },
         global,
     )
@@ -186,6 +187,7 @@ async fn run_off(args: &AutoscaleArgs, global: &GlobalArgs) -> Result<()> {
             },
             resource_version: None,
             plan: &planner,
+            secret: None,
         },
         global,
     )

@@ -59,6 +59,7 @@ pub async fn run(args: &PdbArgs, global: &GlobalArgs) -> Result<()> {
             },
             resource_version: None,
             plan: &planner,
+            secret: None,
         },
         global,
     )

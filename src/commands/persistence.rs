@@ -1,8 +1,8 @@
 //! `kubectl feast persistence`: point a store's online store, registry and offline store at
 //! databases (`…persistence.store`), which the CRD asks for before a store may scale (§3.1).
-//! The settings stay in a Secret the user makes (credentials never go on a command line); the
-//! change is refused while that Secret or one of its keys is missing, since the operator would
-//! fail the store without it.
+//! The settings live in a Secret, made by the user or by `--secret-from-file` from files
+//! (credentials never go on a command line); the change is refused while that Secret or one
+//! of its keys is missing, since the operator would fail the store without it.
 
 use clap::{ArgGroup, Args};
 use serde_json::Value;
@@ -22,17 +22,18 @@ pub const DEFAULT_SECRET: &str = "feast-data-stores";
     group(ArgGroup::new("stores").required(true).multiple(true).args(["online", "registry", "offline"])),
     after_help = "\
 Examples:
-  # the Secret first: one key per store type, its settings as YAML
-  kubectl create secret generic feast-data-stores \\
-    --from-literal=redis='connection_string: redis:6379' \\
-    --from-literal=sql='path: postgresql+psycopg://u:p@pg/feast'
-  # then the store: online on Redis, registry in SQL
+  # online on Redis, registry in SQL: each store's settings as YAML
+  # in a file, written to the Secret under the store's type
+  kubectl feast persistence my-feast --online redis --registry sql \\
+    --secret-from-file redis=redis.yaml --secret-from-file sql=sql.yaml
+  # with a Secret that is already there
   kubectl feast persistence my-feast --online redis --registry sql
 
 Each chosen store reads the key named as its type from the Secret
 (--secret, default feast-data-stores); the change is refused while the
-Secret or a key is missing. The new stores start empty: run `feast
-apply` and materialize again.
+Secret or a key is missing. --secret-from-file writes it first, once
+the change is checked and confirmed. The new stores start empty: run
+`feast apply` and materialize again.
 
 Exit codes: 0 done; 1 refused (rules, a missing Secret or key, no
 confirmation); 2 bad usage; 3 not found, forbidden, CRD missing or
@@ -53,11 +54,60 @@ pub struct PersistenceArgs {
     /// The Secret holding each store's settings under a key named as its type
     #[arg(long, value_name = "NAME", default_value = DEFAULT_SECRET, value_parser = parse_secret_name)]
     pub secret: String,
+    /// Write the Secret too: key KEY holds FILE's content (a store's settings as YAML);
+    /// repeatable. Credentials stay in files, off the command line
+    #[arg(long, value_name = "KEY=FILE", value_parser = parse_key_file)]
+    pub secret_from_file: Vec<(String, std::path::PathBuf)>,
     #[command(flatten)]
     pub change: ChangeOptions,
 }
 
+/// `KEY=FILE`: a Secret key (letters, digits, `-`, `_`, `.`) and the file that holds its value.
+fn parse_key_file(s: &str) -> std::result::Result<(String, std::path::PathBuf), String> {
+    let (key, file) = s
+        .split_once('=')
+        .filter(|(k, f)| !k.is_empty() && !f.is_empty())
+        .ok_or_else(|| format!("{s:?} is not KEY=FILE, e.g. redis=./redis.yaml"))?;
+    if !key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(format!(
+            "{key:?} is not a Secret key: letters, digits, '-', '_' and '.'"
+        ));
+    }
+    Ok((key.to_string(), std::path::PathBuf::from(file)))
+}
+
+/// The Secret `--secret-from-file` writes, its files read; an unreadable one is bad usage.
+fn secret_data(args: &PersistenceArgs) -> Result<Option<change::SecretData>> {
+    if args.secret_from_file.is_empty() {
+        return Ok(None);
+    }
+    if args.change.local {
+        return Err(crate::error::Error::usage(
+            "--secret-from-file writes a Secret to the cluster; --local changes a file only",
+        )
+        .with_hint("commit the Secret the way your repository keeps Secrets, or drop --local"));
+    }
+    let mut data = std::collections::BTreeMap::new();
+    for (key, file) in &args.secret_from_file {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            crate::error::Error::usage(format!(
+                "--secret-from-file {key}={}: cannot read it: {e}",
+                file.display()
+            ))
+        })?;
+        data.insert(key.clone(), text);
+    }
+    Ok(Some(change::SecretData {
+        name: args.secret.clone(),
+        data,
+    }))
+}
+
 pub async fn run(args: &PersistenceArgs, global: &GlobalArgs) -> Result<()> {
+    let secret = secret_data(args)?;
     let choice = PersistenceChoice {
         online: args.online.clone(),
         offline: args.offline.clone(),
@@ -78,6 +128,7 @@ pub async fn run(args: &PersistenceArgs, global: &GlobalArgs) -> Result<()> {
             },
             resource_version: None,
             plan: &planner,
+            secret: secret.as_ref(),
         },
         global,
     )

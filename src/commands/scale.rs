@@ -93,6 +93,7 @@ pub async fn run(args: &ScaleArgs, global: &GlobalArgs) -> Result<()> {
             },
             resource_version: args.resource_version.clone(),
             plan: &planner,
+            secret: None,
         },
         global,
     )

@@ -1025,10 +1025,9 @@ async fn drain_goes_through_the_real_pdb() {
 /// A new user's first hour, with `kubectl feast` only, on the real chain: from a default
 /// FeatureStore (sqlite online store, file registry, no requests) to 3 replicas, an HPA that
 /// scales on CPU, and a budget that keeps 2 pods ready while two of their nodes are drained.
-/// Each refusal's suggested command is what the user runs next. Two steps are not the plugin's:
-/// the Secret with the stores' settings (the user's credentials; the plugin prints the
-/// `kubectl create secret` command, pasted here), and the load (kwok's CPU annotation) and the
-/// drain, which are the world's.
+/// Each refusal's suggested command is what the user runs next; the stores' settings come from
+/// files (`--secret-from-file`). The load (kwok's CPU annotation) and the drain are the
+/// world's, not the user's.
 #[tokio::test]
 async fn first_hour_from_a_default_store_to_ha_with_the_plugin_alone() {
     let ns = living().namespace("living-first-hour").await;
@@ -1055,20 +1054,47 @@ async fn first_hour_from_a_default_store_to_ha_with_the_plugin_alone() {
     let refusal = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{refusal}");
     let commands = support::suggested_commands(&refusal);
-    let create_secret = commands
-        .iter()
-        .find(|w| w[1..3] == ["create", "secret"])
-        .unwrap_or_else(|| panic!("a kubectl create secret command in {refusal}"));
-    let created = support::run_pasted(create_secret, &kubeconfig);
-    assert!(created.status.success(), "{created:?}");
+    assert!(
+        commands.iter().any(|w| w[1..3] == ["create", "secret"]),
+        "the refusal shows the Secret's shape: {refusal}"
+    );
+    // The refusal's `persistence` command, with the settings from files: the plugin writes
+    // the Secret itself, once the change is checked and confirmed.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = |key: &str, yaml: &str| {
+        let file = dir.path().join(format!("{key}.yaml"));
+        std::fs::write(&file, yaml).expect("write the settings");
+        format!("{key}={}", file.display())
+    };
     let mut persistence = commands
         .iter()
         .find(|w| w[2] == "persistence")
         .unwrap_or_else(|| panic!("a persistence command in {refusal}"))
         .clone();
-    persistence.push("--yes".into());
+    persistence.extend([
+        "--secret-from-file".into(),
+        settings(
+            "redis",
+            &format!("connection_string: redis.{ns}.svc:6379\n"),
+        ),
+        "--secret-from-file".into(),
+        settings(
+            "sql",
+            "path: postgresql+psycopg://feast@postgres.feast.svc:5432/feast\n",
+        ),
+        "--yes".into(),
+    ]);
     let persisted = support::run_pasted(&persistence, &kubeconfig);
     assert!(persisted.status.success(), "{persisted:?}");
+    let secret = get(&ns, "secret", "feast-data-stores").expect("the plugin wrote the Secret");
+    assert!(
+        secret["data"]["redis"].is_string() && secret["data"]["sql"].is_string(),
+        "{secret}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&persisted.stderr).contains("postgresql"),
+        "the settings are never printed: {persisted:?}"
+    );
     feast(&ns, &["scale", name, "--replicas", "3", "--yes", "--wait"]);
     wait_rolled_out(&ns, name, 3);
 

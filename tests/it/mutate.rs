@@ -483,6 +483,89 @@ async fn the_refusals_lead_from_the_default_store_to_one_that_scales() {
     assert_eq!(spec(&ns, "single")["replicas"], 3);
 }
 
+/// `persistence --secret-from-file` writes the Secret from files, never printing them; a
+/// server dry run writes neither it nor the store; `--local` and an unreadable file are bad
+/// usage before anything is sent.
+#[tokio::test]
+async fn persistence_writes_the_secret_from_files() {
+    let ns = seeded("persistence-files", &["single"]).await;
+    kubectl(&["-n", &ns, "delete", "secret", "feast-data-stores"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("redis.yaml");
+    std::fs::write(&file, "connection_string: redis.secret.host:6379\n").expect("write");
+    let from = format!("redis={}", file.display());
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "persistence",
+            "single",
+            "--online",
+            "redis",
+            "--secret-from-file",
+        ];
+        a.push(&from);
+        a.extend_from_slice(extra);
+        a.into_iter().map(str::to_string).collect::<Vec<_>>()
+    };
+    let rv = resource_version(&ns, "single");
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        let words: Vec<&str> = a.iter().map(String::as_str).collect();
+        feast(&ns, &words)
+    };
+    run(&["--dry-run=server", "--yes"]).success();
+    assert_eq!(
+        resource_version(&ns, "single"),
+        rv,
+        "a dry run stores nothing"
+    );
+    let missing = cluster()
+        .kubectl()
+        .args(["-n", &ns, "get", "secret", "feast-data-stores"])
+        .output()
+        .expect("kubectl");
+    assert!(!missing.status.success(), "no Secret after a dry run");
+    run(&["--local", "-f", "x.yaml"])
+        .code(2)
+        .stderr(contains("--local changes a file only"));
+    feast(
+        &ns,
+        &[
+            "persistence",
+            "single",
+            "--online",
+            "redis",
+            "--secret-from-file",
+            "redis=/no/such/file",
+        ],
+    )
+    .code(2)
+    .stderr(contains("/no/such/file"));
+    let done = run(&["--yes"]).success();
+    let said = format!("{}{}", stdout_of(&done), stderr_of(&done));
+    assert!(
+        said.contains("secret/feast-data-stores written (keys: redis)"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("secret.host"),
+        "the settings are never printed: {said}"
+    );
+    let data = cluster().kubectl_ok(&[
+        "-n",
+        &ns,
+        "get",
+        "secret",
+        "feast-data-stores",
+        "-o",
+        "jsonpath={.data.redis}",
+    ]);
+    assert!(!data.trim().is_empty(), "the key is written");
+    assert_eq!(
+        spec(&ns, "single")["services"]["onlineStore"]["persistence"]["store"]["type"],
+        "redis"
+    );
+}
+
 #[tokio::test]
 async fn scale_to_zero_is_refused_with_the_crd_minimum() {
     let ns = seeded("scale-zero", &["static"]).await;

@@ -237,6 +237,7 @@ pub(super) async fn check_secrets(
     cluster: &Cluster,
     name: &str,
     after: &Value,
+    written: Option<&super::SecretData>,
 ) -> Result<()> {
     use k8s_openapi::api::core::v1::Secret;
     let ns = &cluster.namespace;
@@ -259,6 +260,14 @@ pub(super) async fn check_secrets(
             );
             continue;
         }
+        // The keys this command writes itself count as there.
+        let own: Vec<String> = written
+            .filter(|w| w.name == secret)
+            .map(|w| w.data.keys().cloned().collect())
+            .unwrap_or_default();
+        if !own.is_empty() && wanted.iter().all(|u| own.contains(&u.key)) {
+            continue;
+        }
         let keys: Option<Vec<String>> = match api.get_opt(secret).await {
             Ok(Some(s)) => Some(
                 s.data
@@ -275,6 +284,7 @@ pub(super) async fn check_secrets(
         };
         let missing: Vec<_> = wanted
             .iter()
+            .filter(|u| !own.contains(&u.key))
             .filter(|u| keys.as_ref().is_none_or(|k| !k.contains(&u.key)))
             .collect();
         if missing.is_empty() {

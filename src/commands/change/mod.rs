@@ -151,6 +151,17 @@ pub struct Request<'a> {
     /// `--resource-version`: send this instead of the live one, and never retry a conflict.
     pub resource_version: Option<String>,
     pub plan: &'a Planner<'a>,
+    /// A Secret the command writes before the stores' patches (`persistence
+    /// --secret-from-file`): its keys count as present in the Secret check, and it is written
+    /// once everything is checked and confirmed, so the operator finds it.
+    pub secret: Option<&'a SecretData>,
+}
+
+/// A Secret's name and its keys' contents.
+#[derive(Debug, Clone)]
+pub struct SecretData {
+    pub name: String,
+    pub data: std::collections::BTreeMap<String, String>,
 }
 
 /// A planned and checked change to one store, with what it was checked against.
@@ -200,6 +211,12 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
 
     let prepared = prepare_all(&req, &out, &cluster, &api, &names).await?;
     if output == Some(OutputFormat::Patch) {
+        if let Some(secret) = req.secret {
+            out.note(format!(
+                "secret/{} is not written with -o patch: commit it the way your repository keeps Secrets (sealed, external)",
+                secret.name
+            ));
+        }
         // `-o patch`: the checked change goes to Git, not to the cluster (commands/local.rs).
         super::local::print_patches(
             req.command,
@@ -216,6 +233,9 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
         }
     }
     let confirmed = confirm_all(&req, &out, &prepared)?;
+    if let Some(secret) = req.secret {
+        send::write_secret(&out, &cluster, secret, req.options.dry_run()).await?;
+    }
     let (outcomes, failures) = send_all(&req, &out, &cluster, &api, prepared, &confirmed).await;
     let objects: Vec<Value> = outcomes.iter().map(|o| o.object.clone()).collect();
     let mut failures = failures;
@@ -284,7 +304,7 @@ async fn prepare_all(
         let mut answers = Answers::default();
         let checked = match prepare(req, &live, &around, &mut answers) {
             Ok(p) if req.lookups.secrets && !p.changes.is_empty() => {
-                match lookups::check_secrets(out, cluster, name, &p.after).await {
+                match lookups::check_secrets(out, cluster, name, &p.after, req.secret).await {
                     // `-o patch` goes to Git, where the Secret may come from too (a sealed
                     // or external secret): said, not refused.
                     Err(e) if out.output == Some(crate::cli::OutputFormat::Patch) => {

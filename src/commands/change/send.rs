@@ -274,6 +274,71 @@ fn holds(have: &Value, want: &Value) -> bool {
     }
 }
 
+/// Writes the Secret a command carries (server-side apply, as kubectl-feast), or checks it
+/// with the API server on `--dry-run=server`; a client dry run writes nothing. Its values are
+/// never printed, only its keys.
+pub(super) async fn write_secret(
+    out: &super::out::Out,
+    cluster: &crate::cluster::Cluster,
+    secret: &super::SecretData,
+    dry_run: crate::render::change::DryRun,
+) -> crate::error::Result<()> {
+    use crate::render::change::DryRun;
+    use k8s_openapi::ByteString;
+    use k8s_openapi::api::core::v1::Secret;
+    if dry_run == DryRun::Client {
+        return Ok(());
+    }
+    let ns = &cluster.namespace;
+    let object = Secret {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            name: Some(secret.name.clone()),
+            namespace: Some(ns.clone()),
+            ..Default::default()
+        },
+        data: Some(
+            secret
+                .data
+                .iter()
+                .map(|(k, v)| (k.clone(), ByteString(v.clone().into_bytes())))
+                .collect(),
+        ),
+        ..Default::default()
+    };
+    let mut value = serde_json::to_value(&object).map_err(|e| {
+        crate::error::Error::incomplete(format!("cannot encode secret/{}: {e}", secret.name))
+    })?;
+    value["apiVersion"] = "v1".into();
+    value["kind"] = "Secret".into();
+    let params = PatchParams {
+        dry_run: dry_run == DryRun::Server,
+        force: true,
+        field_manager: Some(FIELD_MANAGER.to_string()),
+        field_validation: Some(ValidationDirective::Strict),
+    };
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), ns);
+    api.patch(&secret.name, &params, &Patch::Apply(&value))
+        .await
+        .map_err(|e| {
+            cluster.api_error(
+                e,
+                &format!("write secret/{} in namespace {ns:?}", secret.name),
+            )
+        })?;
+    let keys: Vec<&str> = secret.data.keys().map(String::as_str).collect();
+    out.note(format!(
+        "secret/{} {} (keys: {})",
+        secret.name,
+        if dry_run == DryRun::Server {
+            "checked by the server (dry run)"
+        } else {
+            "written"
+        },
+        keys.join(", ")
+    ));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
