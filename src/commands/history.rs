@@ -122,11 +122,10 @@ async fn read(cluster: &Cluster, name: &str) -> Result<Record> {
         .iter()
         .filter(|so| crate::rules::keda::aims_at(so, name))
         .flat_map(|so| {
-            let so_name = crate::rules::keda::name(so).to_string();
-            let hpa = crate::featurestore::lookup(so, "status.hpaName")
-                .and_then(serde_json::Value::as_str)
-                .map_or_else(|| format!("keda-hpa-{so_name}"), str::to_string);
-            [so_name, hpa]
+            [
+                crate::rules::keda::name(so).to_string(),
+                crate::rules::keda::hpa_name(so),
+            ]
         })
         .collect();
     // Their events and the ReplicaSets', then the pods the ReplicaSets name, gone ones

@@ -132,6 +132,22 @@ impl SpecTrigger {
     }
 }
 
+/// The part of a ScaledObject's status read here.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Status {
+    hpa_name: Option<String>,
+}
+
+/// The HPA KEDA made for a ScaledObject: the name its status records, else KEDA's default,
+/// `keda-hpa-<name>`.
+pub fn hpa_name(so: &Value) -> String {
+    so.get("status")
+        .and_then(|s| Status::deserialize(s).ok())
+        .and_then(|s| s.hpa_name)
+        .unwrap_or_else(|| format!("keda-hpa-{}", name(so)))
+}
+
 fn spec(so: &Value) -> Spec {
     so.get("spec")
         .and_then(|s| Spec::deserialize(s).ok())
@@ -754,5 +770,13 @@ mod tests {
         assert!(same_namespace(None, Some("a")));
         assert!(same_namespace(Some("a"), Some("a")));
         assert!(!same_namespace(Some("a"), Some("b")));
+    }
+
+    #[test]
+    fn kedas_hpa_is_the_one_its_status_names_else_its_default() {
+        let so = json!({"metadata": {"name": "orders"}, "status": {"hpaName": "custom"}});
+        assert_eq!(hpa_name(&so), "custom");
+        let fresh = json!({"metadata": {"name": "orders"}});
+        assert_eq!(hpa_name(&fresh), "keda-hpa-orders");
     }
 }
