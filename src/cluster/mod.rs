@@ -59,6 +59,32 @@ pub fn scaled_object_resource() -> ApiResource {
     )
 }
 
+/// The ScaledObjects of `namespace` (all with `None`) as JSON, each with its `apiVersion` and
+/// `kind` (a list's items carry none of their own); none when KEDA is not installed (its API
+/// is not served). Any other failure is the caller's to weigh: a refusal is a note in some
+/// commands and an error in others.
+pub async fn list_scaled_objects(
+    client: &Client,
+    namespace: Option<&str>,
+    lp: &ListParams,
+) -> std::result::Result<Vec<serde_json::Value>, kube::Error> {
+    let api = scoped_dynamic(client, namespace, &scaled_object_resource());
+    match api.list(lp).await {
+        Ok(list) => Ok(list
+            .items
+            .into_iter()
+            .filter_map(|so| serde_json::to_value(so).ok())
+            .map(|mut v| {
+                v["apiVersion"] = "keda.sh/v1alpha1".into();
+                v["kind"] = crate::rules::keda::SCALED_OBJECT.into();
+                v
+            })
+            .collect()),
+        Err(e) if Failure::of(&e) == Failure::NotServed => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
 /// The LIST a change makes before it is sent, to learn who else sets a store's replica count
 /// (KEDA ScaledObjects, HPAs): answered from the API server's watch cache (`resourceVersion=0`)
 /// instead of a consistent read, which on an idle resource waits for the cache to catch up

@@ -516,27 +516,9 @@ async fn live_report(
 /// failure stops the command (a check that could not run must not pass as if it had).
 async fn scaled_objects(cluster: &Cluster, all: bool) -> Result<Vec<Value>> {
     let ns = (!all).then_some(cluster.namespace.as_str());
-    let api = crate::cluster::scoped_dynamic(
-        &cluster.client,
-        ns,
-        &crate::cluster::scaled_object_resource(),
-    );
     let where_ = ns.map_or("all namespaces".into(), |n| format!("namespace {n:?}"));
-    match api.list(&ListParams::default()).await {
-        Ok(list) => list
-            .items
-            .into_iter()
-            .map(|o| {
-                let mut v = serde_json::to_value(o).map_err(|e| {
-                    Error::incomplete(format!("cannot read the server's answer: {e}"))
-                })?;
-                // A list's items carry no apiVersion/kind of their own.
-                v["apiVersion"] = json!("keda.sh/v1alpha1");
-                v["kind"] = json!(keda::SCALED_OBJECT);
-                Ok(v)
-            })
-            .collect(),
-        Err(e) if Failure::of(&e) == Failure::NotServed => Ok(Vec::new()),
+    match crate::cluster::list_scaled_objects(&cluster.client, ns, &ListParams::default()).await {
+        Ok(items) => Ok(items),
         Err(e) if Failure::of(&e) == Failure::Forbidden => {
             eprintln!(
                 "note: could not read scaledobjects.keda.sh in {where_} (forbidden for this user); KEDA ScaledObjects not checked"

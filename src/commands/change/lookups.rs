@@ -4,7 +4,7 @@
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use kube::api::{Api, DynamicObject};
+use kube::api::Api;
 use serde_json::Value;
 
 use super::Lookups;
@@ -110,19 +110,11 @@ fn targets(target: &Value, name: &str) -> bool {
 /// The namespace's KEDA ScaledObjects as JSON, from the watch cache. Not installed: none;
 /// forbidden: a note; any other failure is an error.
 async fn list_scaled_objects(out: &Out, cluster: &Cluster) -> Result<Vec<Value>> {
-    let api: Api<DynamicObject> = Api::namespaced_with(
-        cluster.client.clone(),
-        &cluster.namespace,
-        &crate::cluster::scaled_object_resource(),
-    );
-    match api.list(&crate::cluster::lookup_params()).await {
-        Ok(list) => Ok(list
-            .items
-            .into_iter()
-            .filter_map(|so| serde_json::to_value(so).ok())
-            .collect()),
-        // No KEDA in this cluster: nothing to find.
-        Err(e) if Failure::of(&e) == Failure::NotServed => Ok(Vec::new()),
+    let ns = Some(cluster.namespace.as_str());
+    match crate::cluster::list_scaled_objects(&cluster.client, ns, &crate::cluster::lookup_params())
+        .await
+    {
+        Ok(items) => Ok(items),
         Err(e) => {
             lookup_failed(out, cluster, "scaledobjects.keda.sh", e, "KEDA autoscalers")?;
             Ok(Vec::new())
