@@ -54,8 +54,8 @@ pub struct Record {
     pub hpa: Option<HorizontalPodAutoscaler>,
     pub replica_sets: Vec<ReplicaSet>,
     pub events: Vec<Event>,
-    /// The names of the store's pods that exist now.
-    pub pods: Vec<String>,
+    /// The names of the store's pods that exist now; `None` when they could not be read.
+    pub pods: Option<Vec<String>>,
 }
 
 /// One entry of the timeline.
@@ -124,7 +124,10 @@ pub fn timeline(record: &Record, since: Timestamp) -> History {
     let fs = FeatureStore::new(&record.store);
     let mut entries = Vec::new();
     entries.extend(events(&record.events));
-    entries.extend(evictions(&record.events, &record.pods));
+    // Which pods are gone is known only when the pods there now could be read.
+    if let Some(pods) = &record.pods {
+        entries.extend(evictions(&record.events, pods));
+    }
     entries.extend(rollouts(&record.replica_sets));
     entries.extend(writes(&fs));
     entries.extend(conditions(record, &fs));
@@ -653,7 +656,7 @@ mod tests {
                     "2026-12-06T08:05:00Z",
                 ),
             ],
-            pods: vec!["feast-s-5d8-b".into()],
+            pods: Some(vec!["feast-s-5d8-b".into()]),
             ..Record::default()
         };
         let h = timeline(&record, "2026-12-06T08:00:00Z".parse().expect("time"));
@@ -677,6 +680,16 @@ mod tests {
             gone[0].message.contains("replaced it with feast-s-5d8-b"),
             "{}",
             gone[0].message
+        );
+        // Pods that could not be read tell nothing gone.
+        let unread = Record {
+            pods: None,
+            ..record
+        };
+        let h = timeline(&unread, "2026-12-06T08:00:00Z".parse().expect("time"));
+        assert!(
+            h.events.iter().all(|e| e.kind != EntryKind::Eviction),
+            "{h:#?}"
         );
     }
 

@@ -106,7 +106,7 @@ async fn read(cluster: &Cluster, name: &str) -> Result<Record> {
         get_opt::<Deployment>(cluster, &owned),
         get_opt::<HorizontalPodAutoscaler>(cluster, &owned),
         list::<ReplicaSet>(cluster, selector.clone()),
-        list::<k8s_openapi::api::core::v1::Pod>(cluster, selector.clone()),
+        pod_names(cluster, &selector),
         list::<Event>(cluster, by_name(name)),
         // The Deployment, the HPA and the PDB are all `feast-<name>`.
         list::<Event>(cluster, by_name(&owned)),
@@ -114,7 +114,7 @@ async fn read(cluster: &Cluster, name: &str) -> Result<Record> {
     );
     let store = store?;
     let replica_sets = replica_sets?;
-    let pods_now: Vec<String> = pods?.into_iter().filter_map(|p| p.metadata.name).collect();
+    let pods_now = pods?;
     let mut events = store_events?;
     events.extend(owned_events?);
     // KEDA's ScaledObjects aimed at the store, and the HPAs they made.
@@ -159,26 +159,38 @@ async fn read(cluster: &Cluster, name: &str) -> Result<Record> {
 }
 
 /// The namespace's KEDA ScaledObjects as JSON; none when KEDA is not installed or the caller
-/// may not read them.
+/// may not read them (their entries are then missing, as for any kind).
 async fn scaled_objects(cluster: &Cluster) -> Result<Vec<serde_json::Value>> {
-    let api: Api<kube::api::DynamicObject> = Api::namespaced_with(
-        cluster.client.clone(),
-        &cluster.namespace,
-        &crate::cluster::scaled_object_resource(),
-    );
-    match api.list(&ListParams::default()).await {
-        Ok(list) => Ok(list
-            .items
-            .into_iter()
-            .filter_map(|so| serde_json::to_value(so).ok())
-            .collect()),
-        Err(e) if matches!(Failure::of(&e), Failure::NotServed | Failure::Forbidden) => {
-            Ok(Vec::new())
-        }
+    let ns = cluster.namespace.as_str();
+    match crate::cluster::list_scaled_objects(&cluster.client, Some(ns), &ListParams::default())
+        .await
+    {
+        Ok(items) => Ok(items),
+        Err(e) if Failure::of(&e) == Failure::Forbidden => Ok(Vec::new()),
+        Err(e) => Err(cluster.read_error(
+            e,
+            &format!("list scaledobjects.keda.sh in namespace {ns:?}"),
+        )),
+    }
+}
+
+/// The names of the store's pods now, read as metadata only; `None` when the caller may not
+/// list pods (then no pod can be told gone).
+async fn pod_names(cluster: &Cluster, lp: &ListParams) -> Result<Option<Vec<String>>> {
+    let api: Api<k8s_openapi::api::core::v1::Pod> =
+        Api::namespaced(cluster.client.clone(), &cluster.namespace);
+    match api.list_metadata(lp).await {
+        Ok(list) => Ok(Some(
+            list.items
+                .into_iter()
+                .filter_map(|p| p.metadata.name)
+                .collect(),
+        )),
+        Err(e) if Failure::of(&e) == Failure::Forbidden => Ok(None),
         Err(e) => Err(cluster.read_error(
             e,
             &format!(
-                "list scaledobjects.keda.sh in namespace {:?}",
+                "list pods in namespace {:?} for {RESOURCE}",
                 cluster.namespace
             ),
         )),
