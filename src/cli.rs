@@ -61,9 +61,10 @@ pub struct GlobalArgs {
     /// Act on FeatureStores in every namespace
     #[arg(short = 'A', long = "all-namespaces", global = true)]
     pub all_namespaces: bool,
-    /// The kubeconfig context to use
+    /// The kubeconfig context to use; status, doctor and validate take several (repeatable,
+    /// or comma-separated: --context prod-eu,prod-us) and show them in one view
     #[arg(long, global = true, value_name = "NAME")]
-    pub context: Option<String>,
+    pub context: Vec<String>,
     /// Path to the kubeconfig file (default: $KUBECONFIG, a colon-separated list, then ~/.kube/config)
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
@@ -184,6 +185,21 @@ pub enum ColorChoice {
 }
 
 impl GlobalArgs {
+    /// The one context a single-cluster command uses: the last `--context` given (as kubectl,
+    /// where a repeated flag's last value wins); none when the kubeconfig's current one is meant.
+    /// Commands that take several contexts read them through `commands::fleet`.
+    pub fn context(&self) -> Option<&str> {
+        self.context.last().map(String::as_str)
+    }
+
+    /// These arguments aimed at one context.
+    pub fn for_context(&self, context: &str) -> GlobalArgs {
+        GlobalArgs {
+            context: vec![context.to_string()],
+            ..self.clone()
+        }
+    }
+
     /// Whether to colour stdout: `--color`, then NO_COLOR, then whether stdout is a terminal.
     pub fn color_enabled(&self) -> bool {
         match self.color {
@@ -376,7 +392,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(cli.global.namespace.as_deref(), Some("prod"));
-        assert_eq!(cli.global.context.as_deref(), Some("c"));
+        assert_eq!(cli.global.context(), Some("c"));
         assert_eq!(cli.global.verbosity, Some(6));
     }
 }

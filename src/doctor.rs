@@ -166,6 +166,9 @@ pub struct Summary {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
+    /// Over several clusters: the context this checklist is of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
     pub checks: Vec<Check>,
     pub summary: Summary,
 }
@@ -232,7 +235,11 @@ pub fn diagnose(facts: &Facts) -> Report {
             Level::Info => summary.info += 1,
         }
     }
-    Report { checks, summary }
+    Report {
+        context: None,
+        checks,
+        summary,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

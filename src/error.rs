@@ -21,6 +21,9 @@ pub enum ErrorKind {
     /// The command could not complete: unreadable input, cluster unreachable, not found,
     /// forbidden, or any other API error (exit 3).
     Incomplete,
+    /// Over several clusters: some answered and are shown, some failed, each failure named
+    /// with its context (exit 4).
+    Partial,
 }
 
 impl ErrorKind {
@@ -29,6 +32,7 @@ impl ErrorKind {
             ErrorKind::Refused => 1,
             ErrorKind::Usage => 2,
             ErrorKind::Incomplete => 3,
+            ErrorKind::Partial => 4,
         }
     }
 }
@@ -142,7 +146,8 @@ impl Error {
         self.all()
             .map(|e| e.kind.exit_code())
             .max_by_key(|code| match code {
-                3 => 3,
+                3 => 4,
+                4 => 3,
                 1 => 2,
                 _ => 1,
             })

@@ -88,3 +88,24 @@ pub fn run(cli: &Cli) -> Result<()> {
     }
     runtime.block_on(commands::run(&cli.command, &cli.global))
 }
+
+/// Prints an error and the ones it carries on stderr as `error: …` and `hint: …` lines, secrets
+/// out (src/redact.rs) once more, since a message may have been built from data read after the
+/// error was made, and terminal controls out. With `context`, every hint's commands carry it;
+/// without, each keeps its own (a view over several contexts gave each its context).
+pub fn print_error(e: &error::Error, context: Option<&str>) {
+    let shown = |t: &str| {
+        let t = redact::text(t);
+        render::term::safe(&t, false).into_owned()
+    };
+    for e in e.all().filter(|e| !e.reported) {
+        eprintln!("error: {}", shown(&e.message));
+        for hint in &e.hints {
+            let hint = match context {
+                Some(_) => hint.clone().in_context(context),
+                None => hint.clone(),
+            };
+            eprintln!("hint: {}", shown(&hint.to_string()));
+        }
+    }
+}

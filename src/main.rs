@@ -11,23 +11,12 @@ fn main() -> ExitCode {
     match kubectl_feast::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let context = cli.global.context.as_deref();
-            // Secrets out (src/redact.rs) once more: a message may have been built from data
-            // read after the error was made.
-            let shown = |t: &str| {
-                let t = kubectl_feast::redact::text(t);
-                kubectl_feast::render::term::safe(&t, false).into_owned()
+            // One context: every hint's commands carry it. Several: each has its own.
+            let context = match cli.global.context.as_slice() {
+                [one] if !one.contains(',') => Some(one.as_str()),
+                _ => None,
             };
-            for e in e.all().filter(|e| !e.reported) {
-                eprintln!("error: {}", shown(&e.message));
-                for hint in &e.hints {
-                    // Its commands reach the cluster the command was about.
-                    eprintln!(
-                        "hint: {}",
-                        shown(&hint.clone().in_context(context).to_string())
-                    );
-                }
-            }
+            kubectl_feast::print_error(&e, context);
             ExitCode::from(e.exit_code())
         }
     }

@@ -18,6 +18,9 @@ pub struct LocatedFinding {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectResult {
+    /// Over several clusters: the context the object was read from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
     pub source: String,
     pub line: Option<usize>,
     pub api_version: String,
@@ -118,6 +121,7 @@ impl ObjectResult {
     ) -> ObjectResult {
         let fs = FeatureStore::new(object);
         ObjectResult {
+            context: None,
             source: source.to_string(),
             line,
             api_version: fs.api_version().to_string(),

@@ -137,7 +137,7 @@ impl Cluster {
     /// (colon-separated, merged), else `~/.kube/config`, else the in-cluster service account.
     pub async fn connect(global: &GlobalArgs) -> Result<Cluster> {
         let mut options = KubeConfigOptions {
-            context: global.context.clone(),
+            context: global.context().map(str::to_string),
             cluster: global.cluster.clone(),
             user: global.user.clone(),
         };

@@ -409,7 +409,7 @@ fn global_flags(words: &[OsString]) -> GlobalArgs {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
             match flag {
                 "-n" | "--namespace" => global.namespace = Some(value),
-                "--context" => global.context = Some(value),
+                "--context" => global.context.push(value),
                 "--kubeconfig" => global.kubeconfig = Some(PathBuf::from(value)),
                 "--cluster" => global.cluster = Some(value),
                 "--user" => global.user = Some(value),
@@ -519,7 +519,7 @@ mod tests {
             "3",
         ]));
         assert_eq!(g.namespace.as_deref(), Some("prod"));
-        assert_eq!(g.context.as_deref(), Some("east"));
+        assert_eq!(g.context(), Some("east"));
         assert_eq!(g.kubeconfig.as_deref(), Some(Path::new("/k")));
         assert_eq!(g.request_timeout, Some(LOOKUP_TIMEOUT));
         assert_eq!(

@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::cluster::{Cluster, scaled_object_resource, scoped, scoped_dynamic};
 use crate::cluster::{Failure, PAGE, list_pages};
+use crate::commands::fleet::{self, FleetArgs};
 use crate::doctor::{self, Access, ApiAvailability, Facts, Probe, Workload};
 use crate::error::{Error, ErrorKind, Result};
 use crate::featurestore::{FeatureStore, RESOURCE, resource_name};
@@ -48,6 +49,21 @@ pub struct DoctorArgs {
     /// in the namespace (or in all with -A), e.g. `kubectl feast doctor my-feast`
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// `doctor -o json` over several clusters: one checklist per context, or its failure.
+#[derive(serde::Serialize)]
+struct FleetReport<'a> {
+    contexts: &'a [ContextReport],
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum ContextReport {
+    Checked(doctor::Report),
+    Failed(fleet::ContextFailure),
 }
 
 pub async fn run(args: &DoctorArgs, global: &GlobalArgs) -> Result<()> {
@@ -68,21 +84,93 @@ pub async fn run(args: &DoctorArgs, global: &GlobalArgs) -> Result<()> {
                 "give NAME, featurestore/NAME or feast/NAME, as `kubectl get feast` lists them",
             )
         })?;
-    let cluster = Cluster::connect(global).await?;
-    let namespace = (!global.all_namespaces).then(|| cluster.namespace.clone());
-    let facts = gather(&cluster, namespace, &names).await?;
-    let report = doctor::diagnose(&facts).with_context(global.context.as_deref());
+    let check = |g: GlobalArgs| {
+        let names = names.clone();
+        async move {
+            let cluster = Cluster::connect(&g).await?;
+            let namespace = (!g.all_namespaces).then(|| cluster.namespace.clone());
+            let facts = gather(&cluster, namespace, &names).await?;
+            Ok::<_, Error>(doctor::diagnose(&facts).with_context(g.context()))
+        }
+    };
+    let color = global.color_enabled();
+    let text_of = |report: &doctor::Report| {
+        let text = render::doctor::text(report, Style::colored(color));
+        render::term::safe(&text, color).into_owned()
+    };
+    let Some(fleet) = fleet::resolve(global, &args.fleet)? else {
+        let report = check(global.clone()).await?;
+        let text = match output {
+            Some(OutputFormat::Json) => render::json(&report)?,
+            Some(OutputFormat::Yaml) => render::yaml(&report)?,
+            _ => text_of(&report),
+        };
+        print!("{text}");
+        return verdict([&report]);
+    };
+    // Several clusters: one checklist per context, in order, under its name.
+    let answers = fleet.ask(global, |_, g| check(g)).await;
+    let mut contexts = Vec::new();
+    let mut failures = Vec::new();
+    for answer in answers {
+        match answer.result {
+            Ok(mut report) => {
+                report.context = Some(answer.context);
+                contexts.push(ContextReport::Checked(report));
+            }
+            Err(e) => {
+                let e = fleet::failed(&answer.context, e);
+                contexts.push(ContextReport::Failed(fleet::ContextFailure::of(
+                    &answer.context,
+                    &e,
+                )));
+                failures.push(e);
+            }
+        }
+    }
+    let reports: Vec<&doctor::Report> = contexts
+        .iter()
+        .filter_map(|c| match c {
+            ContextReport::Checked(r) => Some(r),
+            ContextReport::Failed(_) => None,
+        })
+        .collect();
+    if reports.is_empty() {
+        return fleet::outcome(failures, 0, Ok(()));
+    }
     let text = match output {
-        Some(OutputFormat::Json) => render::json(&report)?,
-        Some(OutputFormat::Yaml) => render::yaml(&report)?,
+        Some(OutputFormat::Json) => render::json(&FleetReport {
+            contexts: &contexts,
+        })?,
+        Some(OutputFormat::Yaml) => render::yaml(&FleetReport {
+            contexts: &contexts,
+        })?,
         _ => {
-            let color = global.color_enabled();
-            let text = render::doctor::text(&report, Style::colored(color));
-            render::term::safe(&text, color).into_owned()
+            let mut out = String::new();
+            for (i, report) in reports.iter().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                let heading = format!("Context {}", report.context.as_deref().unwrap_or(""));
+                out.push_str(&render::term::safe(
+                    &Style::colored(color).bold(&heading),
+                    color,
+                ));
+                out.push_str("\n\n");
+                out.push_str(&text_of(report));
+            }
+            out
         }
     };
     print!("{text}");
-    if report.blocking() {
+    fleet::say(&failures);
+    let answered = reports.len();
+    fleet::outcome(failures, answered, verdict(reports))
+}
+
+/// Exit 1 when any checklist has a blocking check.
+fn verdict<'a>(reports: impl IntoIterator<Item = &'a doctor::Report>) -> Result<()> {
+    if reports.into_iter().any(doctor::Report::blocking) {
         return Err(Error::already_reported(ErrorKind::Refused));
     }
     Ok(())

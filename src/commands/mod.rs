@@ -6,6 +6,7 @@ pub mod autoscale_keda;
 pub mod change;
 pub mod completion;
 pub mod doctor;
+pub mod fleet;
 pub mod history;
 pub mod local;
 pub(crate) mod operator_evidence;
@@ -60,15 +61,32 @@ pub(crate) fn parse_args<A: clap::Args + clap::FromArgMatches>(
 }
 
 pub async fn run(command: &Command, global: &GlobalArgs) -> Result<()> {
+    // The changes and `history` act on one cluster: several contexts are refused there.
+    let one = |name| fleet::single(global, name);
     match command {
-        Command::Scale(args) => scale::run(args, global).await,
-        Command::Autoscale(args) => autoscale::run(args, global).await,
-        Command::Pdb(args) => pdb::run(args, global).await,
-        Command::Persistence(args) => persistence::run(args, global).await,
+        Command::Scale(args) => {
+            one("scale")?;
+            scale::run(args, global).await
+        }
+        Command::Autoscale(args) => {
+            one("autoscale")?;
+            autoscale::run(args, global).await
+        }
+        Command::Pdb(args) => {
+            one("pdb")?;
+            pdb::run(args, global).await
+        }
+        Command::Persistence(args) => {
+            one("persistence")?;
+            persistence::run(args, global).await
+        }
+        Command::History(args) => {
+            one("history")?;
+            history::run(args, global).await
+        }
         Command::Validate(args) => validate::run(args, global).await,
         Command::Status(args) => status::run(args, global).await,
         Command::Doctor(args) => doctor::run(args, global).await,
-        Command::History(args) => history::run(args, global).await,
         Command::Version => version::run(global),
         Command::Completion(args) => completion::run(args),
         Command::Complete(args) => completion::complete(args).await,

@@ -26,6 +26,7 @@ use serde_json::Value;
 use crate::cli::{GlobalArgs, OutputFormat, parse_duration};
 use crate::cluster::Cluster;
 use crate::cluster::Failure;
+use crate::commands::fleet::{self, FleetArgs};
 use crate::error::{Error, Result};
 use crate::featurestore::{RESOURCE, resource_name};
 use crate::render::status::{self as text, Columns};
@@ -94,6 +95,8 @@ pub struct StatusArgs {
     /// (e.g. .metadata.creationTimestamp, '{.spec.replicas}', .status.phase)
     #[arg(long, value_name = "JSONPATH", value_parser = parse_sort_by)]
     pub sort_by: Option<SortBy>,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `--sort-by`: a JSONPath of plain field names and `[n]` indexes.
@@ -224,16 +227,11 @@ pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
         .map(|n| resource_name(n).map(str::to_string))
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(Error::usage)?;
-    let cluster = Cluster::connect(global).await?;
-    let scope = Scope {
-        namespace: (!global.all_namespaces).then(|| cluster.namespace.clone()),
-        names,
-        selector: args.selector.clone(),
-    };
-    let view = View {
+    let view = |context_column: bool| View {
         output,
         columns: Columns {
-            namespace: scope.namespace.is_none(),
+            context: context_column,
+            namespace: global.all_namespaces,
             wide: output == Some(OutputFormat::Wide),
             no_headers: args.no_headers,
         },
@@ -241,13 +239,28 @@ pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
             color: global.color_enabled(),
             width: crate::render::term::stdout_width(),
         },
-        names: scope.names.clone(),
-        context: global.context.clone(),
+        names: names.clone(),
+        context: global.context().map(str::to_string),
+        contexts: Vec::new(),
+    };
+    match fleet::resolve(global, &args.fleet)? {
+        None => run_one(args, global, view(false)).await,
+        Some(fleet) => run_fleet(args, global, view(true), &fleet).await,
+    }
+}
+
+/// One cluster: kubectl's usual context.
+async fn run_one(args: &StatusArgs, global: &GlobalArgs, view: View) -> Result<()> {
+    let cluster = Cluster::connect(global).await?;
+    let scope = Scope {
+        namespace: (!global.all_namespaces).then(|| cluster.namespace.clone()),
+        names: view.names.clone(),
+        selector: args.selector.clone(),
     };
     let inventory = fetch(&cluster, &scope).await?;
     let mut report = status::derive(&inventory).with_context(view.context.as_deref());
     if let Some(sort) = &args.sort_by {
-        sort_report(&mut report, &inventory, sort);
+        sort_report(&mut report, &sort_keys(&inventory, sort, ""));
     }
     // `-o json` of every store is written as it is serialised: at 2,000 stores it is 13.8 MB,
     // and held whole it took the peak from 92 to 106 MB (docs/performance.md). Not with names
@@ -267,18 +280,110 @@ pub async fn run(args: &StatusArgs, global: &GlobalArgs) -> Result<()> {
     if !emit(&view.terminal_safe(&first.text))? {
         return Ok(());
     }
+    let member = Member {
+        cluster,
+        scope,
+        context: None,
+    };
     if args.watch {
-        watch(&cluster, &scope, &view, first, args.timeout).await?;
+        watch(std::slice::from_ref(&member), &view, first, args.timeout).await?;
     } else {
         leave_to_the_os(first);
     }
-    let found = view.check_found(&cluster, &report, &scope).await;
+    let found = view
+        .check_found(&member.cluster, &report, &member.scope)
+        .await;
     leave_to_the_os((inventory, report));
     found
 }
 
-/// What a one-shot command read goes back with the process: freed piece by piece, 2,000
-/// stores with their pods took 50-60 ms of `status -A`'s time (docs/performance.md).
+/// Several clusters (`--context a,b`, `--all-contexts`): each asked as [`run_one`] asks its
+/// one, at most `--max-concurrent` at once, into one view with a CONTEXT column in which every
+/// store says its context. A context that failed is one error naming it; the rest is shown,
+/// and the exit code is 4 (partial).
+async fn run_fleet(
+    args: &StatusArgs,
+    global: &GlobalArgs,
+    mut view: View,
+    fleet: &fleet::Fleet,
+) -> Result<()> {
+    let answers = fleet
+        .ask(global, |context, g| {
+            let names = view.names.clone();
+            async move {
+                let cluster = Cluster::connect(&g).await?;
+                let scope = Scope {
+                    namespace: (!g.all_namespaces).then(|| cluster.namespace.clone()),
+                    names,
+                    selector: args.selector.clone(),
+                };
+                let inventory = fetch(&cluster, &scope).await?;
+                let report = status::derive(&inventory).of_context(&context);
+                let keys = args
+                    .sort_by
+                    .as_ref()
+                    .map(|sort| sort_keys(&inventory, sort, &context));
+                // Each cluster's objects are freed once derived: memory holds the stores
+                // shown, not every cluster's whole inventory at once.
+                drop(inventory);
+                let member = Member {
+                    cluster,
+                    scope,
+                    context: Some(context),
+                };
+                Ok((member, report, keys))
+            }
+        })
+        .await;
+    let mut members = Vec::new();
+    let mut parts = Vec::new();
+    let mut keys = BTreeMap::new();
+    let mut failures = Vec::new();
+    for answer in answers {
+        match answer.result {
+            Ok((member, report, sort_keys)) => {
+                view.contexts.push(status::ContextState {
+                    context: answer.context,
+                    state: "read",
+                    error: None,
+                });
+                members.push(member);
+                parts.push(report);
+                keys.extend(sort_keys.into_iter().flatten());
+            }
+            Err(e) => {
+                let e = fleet::failed(&answer.context, e);
+                view.contexts.push(status::ContextState {
+                    context: answer.context,
+                    state: "failed",
+                    error: Some(e.message.clone()),
+                });
+                failures.push(e);
+            }
+        }
+    }
+    if members.is_empty() {
+        return fleet::outcome(failures, 0, Ok(()));
+    }
+    let mut report = StatusReport::merge(parts, view.contexts.clone());
+    if args.sort_by.is_some() {
+        sort_report(&mut report, &keys);
+    }
+    let first = view.render(&report, Timestamp::now())?;
+    if view.is_list() && report.stores.is_empty() && !args.watch {
+        eprintln!("No FeatureStores found in {} context(s)", members.len());
+    }
+    if !emit(&view.terminal_safe(&first.text))? {
+        return Ok(());
+    }
+    fleet::say(&failures);
+    let found = view.check_found_in_any(&report, &members);
+    if args.watch {
+        watch(&members, &view, first, args.timeout).await?;
+    }
+    fleet::outcome(failures, members.len(), found)
+}
+
 fn leave_to_the_os<T>(read: T) {
     std::mem::forget(read);
 }
@@ -292,8 +397,22 @@ fn no_stores(namespace: Option<&str>) -> String {
 }
 
 /// Orders the stores by `--sort-by` over their JSON, keeping namespace/name order for ties.
-fn sort_report(report: &mut StatusReport, inventory: &Inventory, sort: &SortBy) {
-    let keys: BTreeMap<(String, String), (u8, f64, String)> = inventory
+/// A store's key: its context ("" for one cluster), namespace and name.
+type StoreKey = (String, String, String);
+
+fn store_key(s: &status::StoreStatus) -> StoreKey {
+    (
+        s.context.clone().unwrap_or_default(),
+        s.namespace.clone(),
+        s.name.clone(),
+    )
+}
+
+type SortKey = (u8, f64, String);
+
+/// Each store's `--sort-by` value, read from the object as the cluster gave it.
+fn sort_keys(inventory: &Inventory, sort: &SortBy, context: &str) -> BTreeMap<StoreKey, SortKey> {
+    inventory
         .stores
         .iter()
         .filter_map(|text| {
@@ -307,31 +426,43 @@ fn sort_report(report: &mut StatusReport, inventory: &Inventory, sort: &SortBy) 
                 .pointer("/metadata/name")
                 .and_then(Value::as_str)?
                 .to_string();
-            Some(((ns, name), sort.key(&v)))
+            Some(((context.to_string(), ns, name), sort.key(&v)))
         })
-        .collect();
+        .collect()
+}
+
+fn sort_report(report: &mut StatusReport, keys: &BTreeMap<StoreKey, SortKey>) {
     report.stores.sort_by(|a, b| {
-        let ka = keys.get(&(a.namespace.clone(), a.name.clone()));
-        let kb = keys.get(&(b.namespace.clone(), b.name.clone()));
+        let ka = keys.get(&store_key(a));
+        let kb = keys.get(&store_key(b));
         ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal)
     });
 }
 
-/// How the report is shown.
+/// One cluster a view reads: its client, what is read there, and its context when the view
+/// has several.
+struct Member {
+    cluster: Cluster,
+    scope: Scope,
+    context: Option<String>,
+}
+
 struct View {
     output: Option<OutputFormat>,
     columns: Columns,
     style: Style,
     names: Vec<String>,
-    /// `--context`, for the suggested commands in the report's hints.
+    /// kubectl's one `--context`, for the suggested commands in the report's hints.
     context: Option<String>,
+    /// Several contexts: each one asked, and whether it answered.
+    contexts: Vec<status::ContextState>,
 }
 
 /// One drawing, and its rows for the line-by-line watch output: (what identifies a change,
 /// the cells to print).
 struct Drawing {
     text: String,
-    rows: BTreeMap<(String, String), (String, Vec<String>)>,
+    rows: BTreeMap<StoreKey, (String, Vec<String>)>,
 }
 
 impl View {
@@ -354,7 +485,7 @@ impl View {
             .iter()
             .map(|s| {
                 (
-                    (s.namespace.clone(), s.name.clone()),
+                    store_key(s),
                     (
                         text::change_key(s, self.columns, now),
                         text::plain_cells(s, self.columns, now),
@@ -368,6 +499,7 @@ impl View {
             report
         } else {
             named = StatusReport {
+                contexts: report.contexts.clone(),
                 sources: report.sources.clone(),
                 stores: selected.iter().map(|s| (*s).clone()).collect(),
             };
@@ -387,7 +519,13 @@ impl View {
                     if i > 0 {
                         out.push_str("\n\n");
                     }
-                    out.push_str(&text::detail(s, &report.sources, now, self.style));
+                    let sources: Vec<status::SourceState> = report
+                        .sources
+                        .iter()
+                        .filter(|x| x.context == s.context)
+                        .cloned()
+                        .collect();
+                    out.push_str(&text::detail(s, &sources, now, self.style));
                 }
                 if !out.is_empty() {
                     out.push('\n');
@@ -400,8 +538,52 @@ impl View {
     }
 
     /// The list table (not the detail view, nor JSON or YAML).
+    /// The report of what the watchers hold now: one cluster's, or every context's merged.
+    fn derive(&self, members: &[Member], lives: &[Option<Live>]) -> StatusReport {
+        let mut parts = members
+            .iter()
+            .zip(lives)
+            .filter_map(|(m, live)| {
+                let report = status::derive(&live.as_ref()?.inventory());
+                Some(match &m.context {
+                    Some(context) => report.of_context(context),
+                    None => report.with_context(self.context.as_deref()),
+                })
+            })
+            .collect::<Vec<_>>();
+        match (members, parts.len()) {
+            ([one], 1) if one.context.is_none() => parts.remove(0),
+            _ => StatusReport::merge(parts, self.contexts.clone()),
+        }
+    }
+
     fn is_list(&self) -> bool {
         self.output.is_none_or(|o| o == OutputFormat::Wide) && self.names.is_empty()
+    }
+
+    /// Over several clusters, a named store is shown from every context that has it; one
+    /// that none has is not found (exit 3, or 4 beside a context that failed).
+    fn check_found_in_any(&self, report: &StatusReport, members: &[Member]) -> Result<()> {
+        let missing: Vec<String> = self
+            .names
+            .iter()
+            .filter(|n| !report.stores.iter().any(|s| &s.name == *n))
+            .map(|n| format!("{n:?}"))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let contexts: Vec<String> = members
+            .iter()
+            .filter_map(|m| m.context.as_ref())
+            .map(|c| format!("{c:?}"))
+            .collect();
+        Err(Error::incomplete(format!(
+            "{RESOURCE} {} not found in context(s) {}",
+            missing.join(", "),
+            contexts.join(", ")
+        ))
+        .with_hint("list them with `kubectl feast status -A --all-contexts`"))
     }
 
     /// Named stores that do not exist are an error (exit 3), after the others were shown.
@@ -790,8 +972,7 @@ async fn start_watchers(cluster: &Cluster, scope: &Scope) -> Result<(Live, Chang
 const REDRAW_EVERY: Duration = Duration::from_millis(250);
 
 async fn watch(
-    cluster: &Cluster,
-    scope: &Scope,
+    members: &[Member],
     view: &View,
     first: Drawing,
     timeout: Option<Duration>,
@@ -807,10 +988,30 @@ async fn watch(
     };
     tokio::pin!(stop);
 
-    let (live, mut changes) = tokio::select! {
-        r = start_watchers(cluster, scope) => r?,
+    let started = tokio::select! {
+        r = futures::future::join_all(members.iter().map(|m| start_watchers(&m.cluster, &m.scope))) => r,
         _ = &mut stop => return Ok(()),
     };
+    // Each member's watchers, or none for a context whose watch could not start (said once;
+    // the others go on). With one cluster, that failure ends the command as before.
+    let mut lives: Vec<Option<Live>> = Vec::new();
+    let mut streams = Vec::new();
+    for (i, (member, r)) in members.iter().zip(started).enumerate() {
+        match (r, &member.context) {
+            (Ok((live, changes)), _) => {
+                lives.push(Some(live));
+                streams.push(changes.map(move |c| (i, c)).boxed());
+            }
+            (Err(e), None) => return Err(e),
+            (Err(e), Some(context)) => {
+                fleet::say(&[fleet::failed(context, e)]);
+                lives.push(None);
+            }
+        }
+    }
+    let mut changes = futures::stream::select_all(streams);
+    let all_ready = futures::future::join_all(lives.iter().flatten().map(Live::ready));
+    tokio::pin!(all_ready);
     // Changed rows printed later line up with the header the first drawing printed.
     let mut widths = text::widths(view.columns, first.rows.values().map(|(_, cells)| cells));
     let mut last = first;
@@ -820,30 +1021,41 @@ async fn watch(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The kinds whose watch is failing now: said once when it starts, and once it recovers.
     let mut failing = std::collections::BTreeSet::new();
+    // Contexts whose watch was refused: their last view stays, said once.
+    let mut stopped = std::collections::BTreeSet::new();
     loop {
         tokio::select! {
             _ = &mut stop => break,
             change = changes.next() => match change {
-                Some(Change::Event(kind)) => {
-                    if failing.remove(kind) {
-                        eprintln!("note: watching {kind} again; the view is current");
+                Some((i, _)) if stopped.contains(&i) => {}
+                Some((i, Change::Event(kind))) => {
+                    if failing.remove(&(i, kind)) {
+                        eprintln!("note: watching {kind}{} again; the view is current", in_context(&members[i]));
                     }
                     dirty = true;
                 }
-                Some(Change::Failed(kind, e)) => {
-                    let doing = format!("watch {kind} in {}", scope.where_());
+                Some((i, Change::Failed(kind, e))) => {
+                    let member = &members[i];
+                    let doing = format!("watch {kind} in {}{}", member.scope.where_(), in_context(member));
                     match watch_refusal(e) {
                         // Refused (the LIST was allowed, the WATCH is not; the credentials
                         // expired): it will not get better by retrying, and the screen would
                         // stay as it is with no word. Stop, and say why.
                         Some(e) if matches!(Failure::of(&e), Failure::Forbidden | Failure::Unauthorized) => {
-                            return Err(cluster.api_error(e, &doing).with_hint(
+                            let e = member.cluster.api_error(e, &doing).with_hint(
                                 "the view above stopped updating at this point; `kubectl feast status` without --watch needs only list",
-                            ));
+                            );
+                            match &member.context {
+                                None => return Err(e),
+                                Some(context) => {
+                                    fleet::say(&[fleet::failed(context, e)]);
+                                    stopped.insert(i);
+                                }
+                            }
                         }
                         other => {
-                            if failing.insert(kind) {
-                                let why = other.map(|e| cluster.api_error(e, &doing).message)
+                            if failing.insert((i, kind)) {
+                                let why = other.map(|e| member.cluster.api_error(e, &doing).message)
                                     .unwrap_or_else(|| format!("cannot {doing}: no resourceVersion in its answer"));
                                 eprintln!("warning: {}; the view may be out of date while it retries", crate::render::term::safe(&why, false));
                             }
@@ -852,10 +1064,10 @@ async fn watch(
                 }
                 None => break,
             },
-            _ = live.ready(), if !ready => { ready = true; dirty = true; },
+            _ = &mut all_ready, if !ready => { ready = true; dirty = true; },
             _ = tick.tick(), if dirty && ready => {
                 dirty = false;
-                let report = status::derive(&live.inventory()).with_context(view.context.as_deref());
+                let report = view.derive(members, &lives);
                 let next = view.render(&report, Timestamp::now())?;
                 // On a terminal any difference redraws; line by line, only real changes print.
                 let changed = if terminal || !view.is_list() {
@@ -873,7 +1085,19 @@ async fn watch(
             }
         }
     }
-    Ok(())
+    if stopped.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::already_reported(crate::error::ErrorKind::Partial))
+    }
+}
+
+/// " in context \"a\"" for a member of a view over several clusters; nothing for one.
+fn in_context(member: &Member) -> String {
+    member
+        .context
+        .as_ref()
+        .map_or(String::new(), |c| format!(" in context {c:?}"))
 }
 
 /// What to print for a change: the whole view again on a terminal (cleared first); without
@@ -899,12 +1123,17 @@ fn redraw(
             out.push('\n');
         }
     }
-    for (ns, name) in last.rows.keys().filter(|k| !next.rows.contains_key(*k)) {
-        if view.columns.namespace {
-            out.push_str(&format!("{ns}   {name}   (deleted)\n"));
-        } else {
-            out.push_str(&format!("{name}   (deleted)\n"));
+    for (context, ns, name) in last.rows.keys().filter(|k| !next.rows.contains_key(*k)) {
+        let mut cells = Vec::new();
+        if view.columns.context {
+            cells.push(context.as_str());
         }
+        if view.columns.namespace {
+            cells.push(ns);
+        }
+        cells.extend([name.as_str(), "(deleted)"]);
+        out.push_str(&cells.join("   "));
+        out.push('\n');
     }
     out
 }

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::cluster::Cluster;
 use crate::cluster::Failure;
+use crate::commands::fleet::{self, FleetArgs};
 use crate::error::{Error, ErrorKind, Result};
 use crate::featurestore::FeatureStore;
 use crate::manifests::{self, Document};
@@ -99,6 +100,8 @@ pub struct ValidateArgs {
     /// --explain scaling/online-store-db; nothing is validated
     #[arg(long, value_name = "RULE", conflicts_with_all = ["names", "filenames", "kustomize"])]
     pub explain: Option<String>,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `--explain RULE`: the rule's row of the table and its section of the guide.
@@ -156,8 +159,20 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
     // The documents and the report live until the process ends, and are not freed: freeing
     // 10,000 parsed documents node by node took a third of the time left after parsing
     // (docs/performance.md), and the OS takes the memory back at exit all at once.
+    // Over several clusters, the contexts that failed: said beside the report of the others.
+    let mut failed = None;
     let report = if !files {
-        live_report(args, global, what_if.as_ref()).await?
+        match fleet::resolve(global, &args.fleet)? {
+            None => live_report(args, global, what_if.as_ref(), "")
+                .await?
+                .with_context(global.context()),
+            Some(fleet) => {
+                let (report, failures) =
+                    fleet_report(args, global, what_if.as_ref(), &fleet).await?;
+                failed = Some((failures, fleet.contexts.len()));
+                report
+            }
+        }
     } else {
         let crd = args.crd.as_deref().map(load_crd_file).transpose()?;
         let opts = manifests::ReadOptions {
@@ -195,8 +210,9 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
                     .collect(),
             )
             .for_files()
+            .with_context(global.context())
     };
-    let kept = std::mem::ManuallyDrop::new(report.with_context(global.context.as_deref()));
+    let kept = std::mem::ManuallyDrop::new(report);
     let report: &Report = &kept;
     let text = match output {
         Some(OutputFormat::Json) => render::json(report)?,
@@ -212,6 +228,17 @@ pub async fn run(args: &ValidateArgs, global: &GlobalArgs) -> Result<()> {
     };
     print!("{text}");
     let live_or_namespace = live || whole_namespace;
+    if let Some((failures, asked)) = failed {
+        // What answered is judged as one cluster's report is; the failures make it partial.
+        let answered = asked - failures.len();
+        fleet::say(&failures);
+        let shown = if report.passes(args.strict) {
+            Ok(())
+        } else {
+            Err(Error::already_reported(ErrorKind::Refused))
+        };
+        return fleet::outcome(failures, answered, shown);
+    }
     match report.outcome(args.strict, args.allow_empty || live_or_namespace) {
         Outcome::Passed => {
             if report.results.is_empty() {
@@ -468,16 +495,18 @@ fn load_crd_file(path: &std::path::Path) -> Result<CrdRules> {
     })
 }
 
+/// `in_context` names the cluster in the notes of a view over several (" in context \"a\"").
 async fn live_report(
     args: &ValidateArgs,
     global: &GlobalArgs,
     what_if: Option<&WhatIf>,
+    in_context: &str,
 ) -> Result<Report> {
     let cluster = Cluster::connect(global).await?;
     let objects = fetch(&cluster, &args.names, global.all_namespaces).await?;
     let crd = match &args.crd {
         Some(path) => Some(load_crd_file(path)?),
-        None => installed_crd(&cluster).await,
+        None => installed_crd(&cluster, in_context).await,
     };
     let mut results: Vec<ObjectResult> = Vec::new();
     let mut stores = Vec::new();
@@ -497,7 +526,7 @@ async fn live_report(
         // Every store of the scope was read when none is named: a ScaledObject aimed at a
         // FeatureStore that is not there is then worth a word.
         let whole = args.names.is_empty();
-        for so in scaled_objects(&cluster, global.all_namespaces).await? {
+        for so in scaled_objects(&cluster, global.all_namespaces, in_context).await? {
             let findings = if whole {
                 scaled_object_findings(&so, &stores, keda::Source::Live)
             } else {
@@ -511,17 +540,64 @@ async fn live_report(
     Ok(Report::new(results, 0))
 }
 
+/// Live validation over several clusters: each context's report as one cluster's, merged, with
+/// each object's context; the contexts that failed are in the report as unreadable inputs, and
+/// returned to be said.
+async fn fleet_report(
+    args: &ValidateArgs,
+    global: &GlobalArgs,
+    what_if: Option<&WhatIf>,
+    fleet: &fleet::Fleet,
+) -> Result<(Report, Vec<Error>)> {
+    let answers = fleet
+        .ask(global, |context, g| async move {
+            let in_context = format!(" in context {context:?}");
+            let report = live_report(args, &g, what_if, &in_context).await?;
+            Ok(report.with_context(Some(&context)))
+        })
+        .await;
+    let mut results = Vec::new();
+    let mut unreadable = Vec::new();
+    let mut failures = Vec::new();
+    for answer in answers {
+        match answer.result {
+            Ok(report) => results.extend(report.results.into_iter().map(|mut r| {
+                r.source = format!("cluster (context {})", answer.context);
+                r.context = Some(answer.context.clone());
+                r
+            })),
+            Err(e) => {
+                let e = fleet::failed(&answer.context, e);
+                unreadable.push(Unreadable {
+                    source: format!("context {}", answer.context),
+                    line: None,
+                    message: e.message.clone(),
+                    hint: e.hints.first().cloned(),
+                });
+                failures.push(e);
+            }
+        }
+    }
+    if failures.len() == fleet.contexts.len() {
+        return Err(Error::combine(failures));
+    }
+    Ok((
+        Report::new(results, 0).with_unreadable(unreadable),
+        failures,
+    ))
+}
+
 /// KEDA's ScaledObjects of the namespace (or all): none when KEDA's CRD is not installed; a
 /// refusal is a note, as the KEDA checks are a bonus to the FeatureStore's own; any other
 /// failure stops the command (a check that could not run must not pass as if it had).
-async fn scaled_objects(cluster: &Cluster, all: bool) -> Result<Vec<Value>> {
+async fn scaled_objects(cluster: &Cluster, all: bool, in_context: &str) -> Result<Vec<Value>> {
     let ns = (!all).then_some(cluster.namespace.as_str());
     let where_ = ns.map_or("all namespaces".into(), |n| format!("namespace {n:?}"));
     match crate::cluster::list_scaled_objects(&cluster.client, ns, &ListParams::default()).await {
         Ok(items) => Ok(items),
         Err(e) if Failure::of(&e) == Failure::Forbidden => {
             eprintln!(
-                "note: could not read scaledobjects.keda.sh in {where_} (forbidden for this user); KEDA ScaledObjects not checked"
+                "note: could not read scaledobjects.keda.sh in {where_}{in_context} (forbidden for this user); KEDA ScaledObjects not checked"
             );
             Ok(Vec::new())
         }
@@ -563,7 +639,7 @@ async fn fetch(cluster: &Cluster, names: &[String], all: bool) -> Result<Vec<Val
 
 /// The cluster's installed FeatureStore CRD, when this user may read it; parity is a bonus,
 /// so a refusal only costs that and a note on stderr.
-async fn installed_crd(cluster: &Cluster) -> Option<CrdRules> {
+async fn installed_crd(cluster: &Cluster, in_context: &str) -> Option<CrdRules> {
     let api: Api<CustomResourceDefinition> = Api::all(cluster.client.clone());
     match api.get("featurestores.feast.dev").await {
         Ok(crd) => {
@@ -571,14 +647,16 @@ async fn installed_crd(cluster: &Cluster) -> Option<CrdRules> {
             match CrdRules::from_crd(&value, "cluster") {
                 Ok(rules) => Some(rules),
                 Err(e) => {
-                    eprintln!("note: the installed CRD's own rules were not evaluated: {e}");
+                    eprintln!(
+                        "note: the installed CRD's own rules were not evaluated{in_context}: {e}"
+                    );
                     None
                 }
             }
         }
         Err(e) => {
             eprintln!(
-                "note: the installed CRD's own rules were not evaluated (cannot read customresourcedefinitions: {})",
+                "note: the installed CRD's own rules were not evaluated{in_context} (cannot read customresourcedefinitions: {})",
                 crate::cluster::reason(&e)
             );
             None

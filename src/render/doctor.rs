@@ -86,6 +86,7 @@ mod tests {
     #[test]
     fn levels_are_words_and_fixes_sit_under_their_check() {
         let report = Report {
+            context: None,
             checks: vec![
                 Check {
                     id: "nodes/zones",

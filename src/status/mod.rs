@@ -85,18 +85,21 @@ impl<T> Source<T> {
     fn state(&self, kind: Resource) -> SourceState {
         match self {
             Source::Listed(items) => SourceState {
+                context: None,
                 kind,
                 state: SourceRead::Listed,
                 count: Some(items.len()),
                 reason: None,
             },
             Source::NotServed => SourceState {
+                context: None,
                 kind,
                 state: SourceRead::NotServed,
                 count: None,
                 reason: Some("the API is not served by this cluster".into()),
             },
             Source::Unreadable(why) => SourceState {
+                context: None,
                 kind,
                 state: SourceRead::Unreadable,
                 count: None,
@@ -148,6 +151,9 @@ text_enum! {
 /// How each kind was read, for the report and for "unknown because" notes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceState {
+    /// Over several clusters: the context whose cluster was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
     pub kind: Resource,
     pub state: SourceRead,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,13 +166,53 @@ pub struct SourceState {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
+    /// Over several clusters: each context asked, and whether it answered (empty for one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contexts: Vec<ContextState>,
     pub sources: Vec<SourceState>,
     pub stores: Vec<StoreStatus>,
+}
+
+/// One cluster of a view over several: its context, and its failure when it did not answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContextState {
+    pub context: String,
+    /// `read`, or `failed` with the error.
+    pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl StatusReport {
     /// Every store's suggested commands with the `--context` they must carry, before any
     /// format renders the report.
+    /// One cluster's report as a part of a view over several: each store and source says
+    /// its context (the suggested commands carry it too, [`StatusReport::with_context`]).
+    pub fn of_context(self, context: &str) -> StatusReport {
+        let mut report = self.with_context(Some(context));
+        for s in &mut report.stores {
+            s.context = Some(context.to_string());
+        }
+        for s in &mut report.sources {
+            s.context = Some(context.to_string());
+        }
+        report
+    }
+
+    /// The reports of several clusters as one, in the order given, with what each context did.
+    pub fn merge(parts: Vec<StatusReport>, contexts: Vec<ContextState>) -> StatusReport {
+        let mut merged = StatusReport {
+            contexts,
+            sources: Vec::new(),
+            stores: Vec::new(),
+        };
+        for mut part in parts {
+            merged.sources.append(&mut part.sources);
+            merged.stores.append(&mut part.stores);
+        }
+        merged
+    }
+
     pub fn with_context(mut self, context: Option<&str>) -> StatusReport {
         if context.is_none_or(str::is_empty) {
             return self;
@@ -253,6 +299,9 @@ pub enum Ownership {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoreStatus {
+    /// Over several clusters: the context the store was read from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
     pub namespace: String,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -348,8 +397,10 @@ pub fn derive(inv: &Inventory) -> StatusReport {
         .collect();
     stores.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     StatusReport {
+        contexts: Vec::new(),
         sources: vec![
             SourceState {
+                context: None,
                 kind: Resource::FeatureStores,
                 state: SourceRead::Listed,
                 count: Some(stores.len()),
@@ -465,6 +516,7 @@ fn store(object: &Value, ix: &Index) -> StoreStatus {
     let persistence = rules::persistence_table(object);
 
     let mut status = StoreStatus {
+        context: None,
         namespace: ns.to_string(),
         name: name.to_string(),
         uid: uid.map(str::to_string),

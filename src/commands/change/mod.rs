@@ -222,7 +222,7 @@ pub async fn run(req: Request<'_>, global: &GlobalArgs) -> Result<(Cluster, Vec<
             req.command,
             &prepared,
             super::local::PatchSource::Live {
-                context: global.context.as_deref(),
+                context: global.context(),
             },
         )?;
         return Ok((cluster, Vec::new()));

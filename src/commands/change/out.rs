@@ -34,7 +34,7 @@ impl Out {
             output,
             style,
             err_style,
-            context: global.context.clone(),
+            context: global.context().map(str::to_string),
         }
     }
 

@@ -328,6 +328,9 @@ fn header(s: &StoreStatus, now: Timestamp, style: Style) -> String {
         indent: "",
         width: style.width,
     };
+    if let Some(context) = &s.context {
+        head.kv("Context", context);
+    }
     head.kv("Name", &s.name);
     head.kv("Namespace", &s.namespace);
     let phase = s.phase.as_deref().unwrap_or("-");

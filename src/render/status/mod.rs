@@ -19,7 +19,9 @@ use crate::status::{
 /// Which columns the list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Columns {
-    /// `-A`: a NAMESPACE column first.
+    /// Several contexts: a CONTEXT column first.
+    pub context: bool,
+    /// `-A`: a NAMESPACE column first (after CONTEXT).
     pub namespace: bool,
     /// `-o wide`: strategy, affinity, topology, operator synced, Feast version.
     pub wide: bool,
@@ -43,6 +45,9 @@ pub(crate) fn field(text: impl Into<String>, level: Level) -> Field {
 
 pub fn headers(cols: Columns) -> Vec<&'static str> {
     let mut h = Vec::new();
+    if cols.context {
+        h.push("CONTEXT");
+    }
     if cols.namespace {
         h.push("NAMESPACE");
     }
@@ -58,6 +63,9 @@ pub fn headers(cols: Columns) -> Vec<&'static str> {
 /// The cells of one store's row, in [`headers`] order.
 pub fn row(s: &StoreStatus, cols: Columns, now: Timestamp) -> Vec<Field> {
     let mut r = Vec::new();
+    if cols.context {
+        r.push(field(s.context.as_deref().unwrap_or(""), Level::Ok));
+    }
     if cols.namespace {
         r.push(field(&s.namespace, Level::Ok));
     }
@@ -375,8 +383,11 @@ pub fn source_notes(sources: &[SourceState], style: Style) -> String {
         .filter(|s| s.state == SourceRead::Unreadable)
         .map(|s| {
             style.yellow(&format!(
-                "note: {} could not be read ({}); what depends on them is shown as unknown\n",
+                "note: {} could not be read{} ({}); what depends on them is shown as unknown\n",
                 s.kind,
+                s.context
+                    .as_deref()
+                    .map_or(String::new(), |c| format!(" in context {c:?}")),
                 s.reason.as_deref().unwrap_or("no reason given")
             ))
         })
