@@ -24,6 +24,8 @@ Examples:
   kubectl feast autoscale my-feast --min 2 --max 10
   # keep pods up during node drains
   kubectl feast pdb my-feast --max-unavailable 1
+  # every store of every cluster in the kubeconfig
+  kubectl feast status -A --all-contexts
 
 Exit codes:
   0  success
@@ -31,7 +33,10 @@ Exit codes:
      errors, pre-flight refusal, server rejection)
   2  bad usage (unknown flag, missing or contradictory arguments)
   3  the command could not complete (unreadable input, cluster
-     unreachable, not found, forbidden, any other API error)";
+     unreachable, not found, forbidden, any other API error)
+  4  partial: over several contexts (status, doctor, validate),
+     some clusters answered and are shown, and some failed, each
+     named on stderr with its cause";
 
 /// Operate the horizontal scaling and high availability of Feast Operator FeatureStores.
 #[derive(Debug, Parser)]

@@ -306,9 +306,12 @@ fn with_cluster_completers(
         let global = Arc::clone(global);
         ArgValueCandidates::new(move || namespace_names(&global))
     };
+    // `--context a,b`: the names after the last comma, each after what is typed before it.
     let contexts = {
         let global = Arc::clone(global);
-        ArgValueCandidates::new(move || context_names(&global))
+        ArgValueCompleter::new(move |current: &std::ffi::OsStr| {
+            context_list_candidates(&current.to_string_lossy(), &context_names(&global))
+        })
     };
     let mut command = command
         .mut_arg("namespace", |a| a.add(namespaces))
@@ -341,6 +344,18 @@ fn with_cluster_completers(
             }
             sub
         });
+    }
+    // `--contexts-matching`: the context names, a start for the expression.
+    let fleet: Vec<String> = command
+        .get_subcommands()
+        .filter(|s| s.get_arguments().any(|a| a.get_id() == "contexts_matching"))
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in fleet {
+        let global = Arc::clone(global);
+        let names = ArgValueCandidates::new(move || context_names(&global));
+        command =
+            command.mut_subcommand(name, |s| s.mut_arg("contexts_matching", |a| a.add(names)));
     }
     let with_names: Vec<String> = command
         .get_subcommands()
@@ -491,9 +506,48 @@ fn context_names(global: &GlobalArgs) -> Vec<CompletionCandidate> {
         .collect()
 }
 
+/// The candidates for a `--context` value being typed: whole names, or for `a,b,c` the names
+/// not yet listed that start with `c`, each after `a,b,`.
+fn context_list_candidates(
+    current: &str,
+    names: &[CompletionCandidate],
+) -> Vec<CompletionCandidate> {
+    let (listed, partial) = match current.rfind(',') {
+        Some(i) => (&current[..=i], &current[i + 1..]),
+        None => ("", current),
+    };
+    let taken: Vec<&str> = listed.split(',').filter(|n| !n.is_empty()).collect();
+    names
+        .iter()
+        .filter_map(|c| {
+            let name = c.get_value().to_string_lossy();
+            (name.starts_with(partial) && !taken.contains(&name.as_ref()))
+                .then(|| CompletionCandidate::new(format!("{listed}{name}")))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_context_list_completes_after_its_last_comma_without_the_names_listed() {
+        let names: Vec<CompletionCandidate> = ["prod-eu", "prod-us", "staging"]
+            .into_iter()
+            .map(CompletionCandidate::new)
+            .collect();
+        let values = |current: &str| {
+            context_list_candidates(current, &names)
+                .iter()
+                .map(|c| c.get_value().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(values("pro"), ["prod-eu", "prod-us"]);
+        assert_eq!(values("prod-eu,"), ["prod-eu,prod-us", "prod-eu,staging"]);
+        assert_eq!(values("prod-eu,st"), ["prod-eu,staging"]);
+        assert!(values("x").is_empty());
+    }
 
     fn words(list: &[&str]) -> Vec<OsString> {
         list.iter().map(OsString::from).collect()

@@ -37,13 +37,16 @@ Examples:
   kubectl feast doctor -A
   # the same checklist, structured (for CI)
   kubectl feast doctor -A -o json
+  # one checklist per cluster of the kubeconfig
+  kubectl feast doctor -A --all-contexts
 
 Each check is ok, WARNING, BLOCKING or unknown (a look-up you may not
 make), with a fix.
 
 Exit codes: 0 nothing blocks (warnings allowed); 1 something blocks
 scaling or HA; 2 bad usage; 3 the cluster could not be reached, or a
-named store does not exist.")]
+named store does not exist; 4 over several contexts, some could not be
+checked (each named on stderr) and the others are shown.")]
 pub struct DoctorArgs {
     /// FeatureStores to check (NAME, featurestore/NAME or feast/NAME); none checks every one
     /// in the namespace (or in all with -A), e.g. `kubectl feast doctor my-feast`

@@ -230,9 +230,15 @@ pub struct ContextFailure {
 
 impl ContextFailure {
     pub fn of(context: &str, e: &Error) -> ContextFailure {
+        // The context is a field of its own here: the message need not start with it.
+        let prefix = format!("context {context:?}: ");
         ContextFailure {
             context: context.to_string(),
-            error: e.message.clone(),
+            error: e
+                .message
+                .strip_prefix(&prefix)
+                .unwrap_or(&e.message)
+                .to_string(),
             hints: e.hints.iter().map(ToString::to_string).collect(),
         }
     }

@@ -50,6 +50,9 @@ Examples:
   kubectl feast status -l team=ml -o json
   # redraw on every change until Ctrl-C
   kubectl feast status -A --watch
+  # several clusters in one table, a CONTEXT column first
+  kubectl feast status -A --context prod-eu,prod-us
+  kubectl feast status -A --all-contexts --contexts-matching '^prod-'
 
 Columns:
   MODE      who sets the replica count: single (1), static
@@ -74,7 +77,8 @@ Columns:
 
 Exit codes: 0 shown (even when some kinds could not be read: they are
 marked unknown); 2 bad usage; 3 the FeatureStores could not be read, or
-a named one does not exist.")]
+a named one does not exist; 4 over several contexts, some failed (each
+named on stderr) and the others are shown.")]
 pub struct StatusArgs {
     /// FeatureStores to show in detail (NAME, featurestore/NAME or feast/NAME); none lists all
     #[arg(value_name = "NAME")]
@@ -354,9 +358,9 @@ async fn run_fleet(
             Err(e) => {
                 let e = fleet::failed(&answer.context, e);
                 view.contexts.push(status::ContextState {
+                    error: Some(fleet::ContextFailure::of(&answer.context, &e).error),
                     context: answer.context,
                     state: "failed",
-                    error: Some(e.message.clone()),
                 });
                 failures.push(e);
             }

@@ -37,6 +37,8 @@ Examples:
   kubectl feast validate -A
   # every FeatureStore in one namespace
   kubectl feast validate -n feast
+  # live FeatureStores of two clusters
+  kubectl feast validate -A --context prod-eu,prod-us
   kubectl get feast -o yaml | kubectl feast validate -f - -o json
   # SARIF 2.1.0 for code scanning
   kubectl feast validate -f deploy/ -o sarif > feast.sarif
@@ -52,7 +54,8 @@ in docs/rules.md).
 Exit codes: 0 all valid; 1 some object invalid (or warnings with
 --strict); 2 bad usage; 3 some input unreadable (the others are still
 checked), no FeatureStore in the input (unless --allow-empty), or the
-cluster unreachable.")]
+cluster unreachable; 4 over several contexts, some could not be read
+(each named on stderr) and the others were checked.")]
 pub struct ValidateArgs {
     /// Live FeatureStores to validate (with no -f; -A for every namespace)
     #[arg(value_name = "NAME")]

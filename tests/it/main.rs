@@ -21,6 +21,7 @@ mod control_plane;
 mod docs;
 mod doctor;
 mod faults;
+mod fleet;
 mod gitops;
 mod hostile;
 mod keda;
