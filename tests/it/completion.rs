@@ -150,6 +150,15 @@ async fn namespaces_and_contexts_come_from_the_cluster_and_kubeconfig() {
         path.complete(&["status", "--context", "e"]),
         ["editor", "exec"]
     );
+    // Several contexts: after a comma, the names not listed yet; and for the regex.
+    assert_eq!(
+        path.complete(&["status", "--context", "admin,e"]),
+        ["admin,editor", "admin,exec"]
+    );
+    assert_eq!(
+        path.complete(&["doctor", "--contexts-matching", "v"]),
+        ["viewer"]
+    );
 }
 
 #[test]
