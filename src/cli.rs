@@ -162,7 +162,7 @@ impl OutputFormat {
             "autoscale" => &[Yaml, Json, Name, Patch],
             "validate" => &[Json, Yaml, Sarif, Junit, Github],
             "status" => &[Wide, Json, Yaml, Name],
-            "doctor" | "version" | "history" => &[Json, Yaml],
+            "doctor" | "version" | "history" | "recommend" => &[Json, Yaml],
             _ => &[],
         }
     }

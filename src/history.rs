@@ -89,7 +89,7 @@ pub struct Reach {
 }
 
 /// The timeline of one store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct History {
     pub name: String,
@@ -98,6 +98,63 @@ pub struct History {
     pub since: String,
     pub sources: Vec<Reach>,
     pub events: Vec<Entry>,
+    /// With Prometheus: the store's record over the window, one series per measure.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<crate::record::Series>,
+    /// With Prometheus: where the record came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<String>,
+}
+
+/// What a Prometheus record adds to a history.
+pub const PROMETHEUS_REACH: Reach = Reach {
+    source: "prometheus",
+    reaches: "its retention (15 days by default): kube-state-metrics' series of the HPA and the Deployment, KEDA's scaler metrics",
+};
+
+impl History {
+    /// The store's record from `prometheus` (how it is named): its series, and the rescales it
+    /// shows from before the oldest event still held (the events tell the later ones better,
+    /// with their reasons).
+    pub fn with_record(mut self, prometheus: &str, series: Vec<crate::record::Series>) -> History {
+        let since = self
+            .since
+            .parse::<Timestamp>()
+            .map_or(i64::MIN, |t| t.as_second());
+        let oldest_event = self
+            .events
+            .iter()
+            .filter(|e| e.kind == EntryKind::Rescale || e.kind == EntryKind::Event)
+            .filter_map(|e| e.time.parse::<Timestamp>().ok())
+            .map(|t| t.as_second())
+            .min()
+            .unwrap_or(i64::MAX);
+        if let Some(desired) = crate::record::series(&series, "desiredReplicas") {
+            for (time, from, to) in crate::record::changes(&desired.points) {
+                if time >= since && time < oldest_event {
+                    self.events.push(Entry {
+                        time: crate::record::show_time(time),
+                        kind: EntryKind::Rescale,
+                        object: format!("FeatureStore/{}", self.name),
+                        reason: "Recorded".into(),
+                        message: format!(
+                            "desired replicas {from} → {to} in the Prometheus record (its events are gone)"
+                        ),
+                        by: Some("horizontal-pod-autoscaler".into()),
+                        warning: false,
+                        from: Some(from),
+                        to: Some(to),
+                    });
+                }
+            }
+            self.events
+                .sort_by_cached_key(|e| (e.time.parse::<Timestamp>().ok(), e.kind));
+        }
+        self.sources.push(PROMETHEUS_REACH);
+        self.prometheus = Some(prometheus.to_string());
+        self.series = series;
+        self
+    }
 }
 
 pub const REACHES: [Reach; 4] = [
@@ -141,6 +198,8 @@ pub fn timeline(record: &Record, since: Timestamp) -> History {
         since: since.to_string(),
         sources: REACHES.to_vec(),
         events: entries,
+        series: Vec::new(),
+        prometheus: None,
     }
 }
 

@@ -17,6 +17,7 @@ use crate::cluster::{Cluster, Failure};
 use crate::error::{Error, Result};
 use crate::featurestore::{RESOURCE, resource_name};
 use crate::history::{Record, pods_named, timeline};
+use crate::prometheus::{Prometheus, PrometheusArgs};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -42,10 +43,12 @@ pub struct HistoryArgs {
     /// How far back (e.g. 30m, 1h, 2d); Events reach back one hour by default
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_since)]
     pub since: Duration,
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
 }
 
 /// kubectl's durations (`30m`, `1h`), and days (`2d`), which a history reaches for.
-fn parse_since(s: &str) -> std::result::Result<Duration, String> {
+pub(crate) fn parse_since(s: &str) -> std::result::Result<Duration, String> {
     match s.trim().strip_suffix('d') {
         Some(days) => days
             .parse::<f64>()
@@ -70,12 +73,38 @@ pub async fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<()> {
         .with_hint("pick the namespace with -n NAMESPACE"));
     }
     let cluster = Cluster::connect(global).await?;
-    let record = read(&cluster, &args.name).await?;
+    let (record, autoscalers) = read(&cluster, &args.name).await?;
+    let now = Timestamp::now();
     let since = SignedDuration::try_from(args.since)
         .ok()
-        .and_then(|d| Timestamp::now().checked_sub(d).ok())
+        .and_then(|d| now.checked_sub(d).ok())
         .unwrap_or(Timestamp::MIN);
-    let history = timeline(&record, since);
+    let mut history = timeline(&record, since);
+    let timeout = global.request_timeout.unwrap_or(Duration::from_secs(30));
+    match Prometheus::find(&args.prometheus, &cluster, timeout).await? {
+        Some(prometheus) => {
+            let subject = crate::record::Subject {
+                namespace: &cluster.namespace,
+                name: &args.name,
+                hpas: &autoscalers.hpas,
+                scaled_objects: &autoscalers.scaled_objects,
+            };
+            let queries = crate::record::queries(&subject);
+            let series = prometheus
+                .ranges(
+                    &queries,
+                    since.max(now - SignedDuration::from_hours(24 * 400)),
+                    now,
+                    crate::record::step_for(args.since),
+                )
+                .await?;
+            history = history.with_record(&prometheus.shown, series);
+        }
+        None if output.is_none() => eprintln!(
+            "note: no Prometheus found (a Service labelled app.kubernetes.io/name=prometheus): the history reaches as far back as the events; pass --prometheus URL for the record"
+        ),
+        None => {}
+    }
     let text = match output {
         Some(OutputFormat::Json) => crate::render::json(&history)?,
         Some(OutputFormat::Yaml) => crate::render::yaml(&history)?,
@@ -93,9 +122,16 @@ pub async fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<()> {
     Ok(())
 }
 
+/// The autoscalers of a store, by name, as its record in Prometheus knows them.
+pub(crate) struct Autoscalers {
+    /// The operator's HPA (`feast-<name>`) and those KEDA made for its ScaledObjects.
+    pub hpas: Vec<String>,
+    pub scaled_objects: Vec<String>,
+}
+
 /// The store and what surrounds it, read at once; a kind the caller may not read is left out
 /// (its entries missing), any other failure is an error.
-async fn read(cluster: &Cluster, name: &str) -> Result<Record> {
+async fn read(cluster: &Cluster, name: &str) -> Result<(Record, Autoscalers)> {
     let ns = cluster.namespace.as_str();
     let api = cluster.featurestores(Some(ns));
     let owned = format!("feast-{name}");
@@ -110,7 +146,7 @@ async fn read(cluster: &Cluster, name: &str) -> Result<Record> {
         list::<Event>(cluster, by_name(name)),
         // The Deployment, the HPA and the PDB are all `feast-<name>`.
         list::<Event>(cluster, by_name(&owned)),
-        scaled_objects(cluster),
+        autoscalers(cluster, name),
     );
     let store = store?;
     let replica_sets = replica_sets?;
@@ -118,15 +154,12 @@ async fn read(cluster: &Cluster, name: &str) -> Result<Record> {
     let mut events = store_events?;
     events.extend(owned_events?);
     // KEDA's ScaledObjects aimed at the store, and the HPAs they made.
-    let keda: Vec<String> = keda?
+    let autoscalers = keda?;
+    let keda: Vec<String> = autoscalers
+        .scaled_objects
         .iter()
-        .filter(|so| crate::rules::keda::aims_at(so, name))
-        .flat_map(|so| {
-            [
-                crate::rules::keda::name(so).to_string(),
-                crate::rules::keda::hpa_name(so),
-            ]
-        })
+        .chain(autoscalers.hpas.iter().skip(1))
+        .cloned()
         .collect();
     // Their events and the ReplicaSets', then the pods the ReplicaSets name, gone ones
     // included.
@@ -148,30 +181,51 @@ async fn read(cluster: &Cluster, name: &str) -> Result<Record> {
             .await?;
     events.extend(rs_events);
     events.extend(pod_events.into_iter().flatten());
-    Ok(Record {
+    let record = Record {
         store,
         deployment: deployment?,
         hpa: hpa?,
         replica_sets,
         events,
         pods: pods_now,
-    })
+    };
+    Ok((record, autoscalers))
 }
 
-/// The namespace's KEDA ScaledObjects as JSON; none when KEDA is not installed or the caller
-/// may not read them (their entries are then missing, as for any kind).
-async fn scaled_objects(cluster: &Cluster) -> Result<Vec<serde_json::Value>> {
+/// The store's autoscalers: the operator's HPA, and KEDA's ScaledObjects aimed at it with the
+/// HPAs they made; no KEDA ones when KEDA is not installed or the caller may not read them
+/// (their entries are then missing, as for any kind).
+pub(crate) async fn autoscalers(cluster: &Cluster, name: &str) -> Result<Autoscalers> {
     let ns = cluster.namespace.as_str();
-    match crate::cluster::list_scaled_objects(&cluster.client, Some(ns), &ListParams::default())
-        .await
+    let aimed = match crate::cluster::list_scaled_objects(
+        &cluster.client,
+        Some(ns),
+        &ListParams::default(),
+    )
+    .await
     {
-        Ok(items) => Ok(items),
-        Err(e) if Failure::of(&e) == Failure::Forbidden => Ok(Vec::new()),
-        Err(e) => Err(cluster.read_error(
-            e,
-            &format!("list scaledobjects.keda.sh in namespace {ns:?}"),
-        )),
-    }
+        Ok(items) => items
+            .into_iter()
+            .filter(|so| crate::rules::keda::aims_at(so, name))
+            .collect(),
+        Err(e) if Failure::of(&e) == Failure::Forbidden => Vec::new(),
+        Err(e) => {
+            return Err(cluster.read_error(
+                e,
+                &format!("list scaledobjects.keda.sh in namespace {ns:?}"),
+            ));
+        }
+    };
+    let aimed: Vec<serde_json::Value> = aimed;
+    Ok(Autoscalers {
+        hpas: std::iter::once(format!("feast-{name}"))
+            .chain(aimed.iter().map(crate::rules::keda::hpa_name))
+            .collect(),
+        scaled_objects: aimed
+            .iter()
+            .map(|so| crate::rules::keda::name(so).to_string())
+            .collect(),
+    })
 }
 
 /// The names of the store's pods now, read as metadata only; `None` when the caller may not

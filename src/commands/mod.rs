@@ -12,6 +12,7 @@ pub mod local;
 pub(crate) mod operator_evidence;
 pub mod pdb;
 pub mod persistence;
+pub mod recommend;
 pub mod scale;
 pub mod status;
 pub mod validate;
@@ -40,6 +41,8 @@ pub enum Command {
     Doctor(doctor::DoctorArgs),
     /// One timeline of a store: rescales and who decided them, rollouts, scheduling, writes
     History(history::HistoryArgs),
+    /// Suggest an HPA's min, max, CPU target and budget from the store's Prometheus record
+    Recommend(recommend::RecommendArgs),
     /// Print the plugin's version
     Version,
     /// Print a shell completion script, or install kubectl's completer for `kubectl feast`
@@ -83,6 +86,10 @@ pub async fn run(command: &Command, global: &GlobalArgs) -> Result<()> {
         Command::History(args) => {
             one("history")?;
             history::run(args, global).await
+        }
+        Command::Recommend(args) => {
+            one("recommend")?;
+            recommend::run(args, global).await
         }
         Command::Validate(args) => validate::run(args, global).await,
         Command::Status(args) => status::run(args, global).await,
