@@ -403,6 +403,57 @@ fn assert_announced(stdout: &str, before: &Snapshot, after: &Snapshot) {
     );
 }
 
+/// `history NAME -o json` on the living cluster, with `extra` flags.
+fn history(ns: &str, name: &str, extra: &[&str]) -> Value {
+    let out = living()
+        .plugin()
+        .args(["-n", ns, "history", name, "-o", "json"])
+        .args(extra)
+        .output()
+        .expect("run kubectl-feast history");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("history JSON")
+}
+
+/// The entries of a history of one kind.
+fn entries<'a>(h: &'a Value, kind: &str) -> Vec<&'a Value> {
+    h["events"]
+        .as_array()
+        .map(|e| e.iter().filter(|e| e["kind"] == kind).collect())
+        .unwrap_or_default()
+}
+
+/// An entry's time, read.
+fn entry_time(e: &Value) -> k8s_openapi::jiff::Timestamp {
+    e["time"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("an RFC 3339 time: {e}"))
+}
+
+/// The living cluster's Prometheus (`scripts/dev-cluster up --full` writes its URL beside the
+/// kubeconfig).
+fn prometheus_url() -> String {
+    let file = living()
+        .kubeconfig()
+        .parent()
+        .expect("the state directory")
+        .join("prometheus.url");
+    std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (is Prometheus started by up --full?)",
+                file.display()
+            )
+        })
+        .trim()
+        .to_string()
+}
+
 fn nodes_of(ns: &str, name: &str) -> BTreeSet<String> {
     ready_current_pods(ns, name)
         .iter()
@@ -586,6 +637,35 @@ async fn scale_wait_on_a_stuck_rollout_says_why_the_new_pods_are_not_ready() {
     assert!(
         detail.contains("didn't match Pod's node affinity/selector"),
         "{detail}"
+    );
+
+    // history tells it from events alone: the new template's rollout, then the scheduler's
+    // refusal of its pods, with its reason; each at or after the write that caused it.
+    let h = history(&ns, "pinned", &["--since", "30m"]);
+    let rollouts = entries(&h, "rollout");
+    let newest = rollouts.last().expect("the new template's rollout");
+    let failed: Vec<&Value> = entries(&h, "scheduling")
+        .into_iter()
+        .filter(|e| e["reason"] == "FailedScheduling")
+        .collect();
+    assert!(!failed.is_empty(), "{h:#}");
+    assert!(
+        failed.iter().all(|e| e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("didn't match Pod's node affinity/selector"))
+            && entry_time(e) >= entry_time(newest)),
+        "{h:#}"
+    );
+    assert_eq!(failed[0]["warning"], true, "{h:#}");
+    // Who wrote: the user's kubectl patch of the nodeSelector, and the plugin's scale.
+    let writers: Vec<&str> = entries(&h, "write")
+        .iter()
+        .filter_map(|e| e["by"].as_str())
+        .collect();
+    assert!(writers.contains(&"kubectl-feast"), "{writers:?}");
+    assert!(
+        writers.iter().any(|w| w.starts_with("kubectl")),
+        "{writers:?}"
     );
 }
 
@@ -913,6 +993,138 @@ async fn raising_cpu_load_makes_the_hpa_scale_up_to_its_max_and_status_watch_sho
         )),
         "{detail}"
     );
+
+    // history: the HPA's rescales up to 4, by the HPA, for CPU above target, the last at the
+    // HPA's lastScaleTime.
+    let h = history(&ns, "busy", &["--since", "30m"]);
+    let rescales: Vec<&Value> = entries(&h, "rescale")
+        .into_iter()
+        .filter(|e| e["by"] == "horizontal-pod-autoscaler")
+        .collect();
+    let last = rescales.last().expect("the HPA's rescales");
+    assert_eq!(
+        (&last["to"], &rescales[0]["from"]),
+        (&json!(4), &json!(2)),
+        "{h:#}"
+    );
+    assert!(
+        last["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cpu resource utilization") && m.contains("above target")),
+        "{last}"
+    );
+    let scaled: k8s_openapi::jiff::Timestamp = hpa["status"]["lastScaleTime"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("lastScaleTime");
+    let gap = entry_time(last).duration_since(scaled).abs();
+    assert!(gap.as_secs() <= 2, "{last} against lastScaleTime {scaled}");
+
+    // With Prometheus, the record Prometheus really scraped: desired replicas from 2 to 4,
+    // held at max; recommend advises from it (a record of minutes: --min-record lets it).
+    let url = prometheus_url();
+    let desired_reached_max = || {
+        let h = history(&ns, "busy", &["--since", "30m", "--prometheus", &url]);
+        let desired: Vec<f64> = h["series"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["name"] == "desiredReplicas"))
+            .and_then(|s| s["points"].as_array())
+            .map(|p| p.iter().filter_map(|p| p["value"].as_f64()).collect())
+            .unwrap_or_default();
+        (desired.first() == Some(&2.0) && desired.last() == Some(&4.0)).then_some(h)
+    };
+    let h = wait_for(
+        "Prometheus to have scraped the scale-up",
+        SETTLE,
+        desired_reached_max,
+        || {
+            format!(
+                "{:#}",
+                history(&ns, "busy", &["--since", "30m", "--prometheus", &url])
+            )
+        },
+    );
+    assert_eq!(h["prometheus"], json!(url));
+    let limited = h["series"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "scalingLimited"))
+        .and_then(|s| s["points"].as_array())
+        .and_then(|p| p.last())
+        .map(|p| p["value"].clone());
+    assert_eq!(limited, Some(json!(1.0)), "{h:#}");
+    let shown = living()
+        .plugin()
+        .args([
+            "-n",
+            &ns,
+            "history",
+            "busy",
+            "--since",
+            "30m",
+            "--prometheus",
+            &url,
+        ])
+        .output()
+        .expect("history");
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains("desiredReplicas") && shown.contains("2..4  now 4"),
+        "{shown}"
+    );
+
+    let out = living()
+        .plugin()
+        .args([
+            "-n",
+            &ns,
+            "recommend",
+            "busy",
+            "--since",
+            "30m",
+            "--min-record",
+            "30s",
+            "-o",
+            "json",
+        ])
+        .env("KUBECTL_FEAST_PROMETHEUS", &url)
+        .output()
+        .expect("recommend");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let advice: Value = serde_json::from_slice(&out.stdout).expect("recommend JSON");
+    assert!(
+        advice["facts"]["samplesAtMax"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "{advice:#}"
+    );
+    assert_eq!(advice["facts"]["peakDesired"], 4, "{advice:#}");
+    assert!(
+        advice["max"].as_i64().is_some_and(|m| m > 4),
+        "held at max: more room: {advice:#}"
+    );
+    let command = advice["commands"][0]
+        .as_str()
+        .expect("the autoscale command")
+        .to_string();
+    assert!(
+        command.starts_with(&format!("kubectl feast autoscale busy -n {ns} --min")),
+        "{command}"
+    );
+    // Too short a record for the default --min-record: said plainly, no advice.
+    let out = living()
+        .plugin()
+        .args(["-n", &ns, "recommend", "busy", "--prometheus", &url])
+        .output()
+        .expect("recommend");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("No advice: the record covers"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -977,6 +1189,17 @@ async fn drain_goes_through_the_real_pdb() {
             !nodes_of(&ns, "edge").contains(&node),
             "{}",
             describe(&ns, "edge")
+        );
+        // history: the drained pod gone without its ReplicaSet deleting it, on that node.
+        let h = history(&ns, "edge", &["--since", "30m"]);
+        let gone = entries(&h, "eviction");
+        assert_eq!(gone.len(), 1, "{h:#}");
+        assert_eq!(gone[0]["object"], json!(format!("Pod/{victim}")), "{h:#}");
+        assert!(
+            gone[0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(&format!("(on {node})"))),
+            "{h:#}"
         );
     }
 
