@@ -97,13 +97,13 @@ pub fn advise(record: &[Series], current: Current, needed: Duration) -> Advice {
     };
     let desired = series(record, "desiredReplicas").map_or(&[][..], |s| s.points.as_slice());
     let covered = span(record);
-    if desired.len() < 2 {
+    if desired.is_empty() {
         advice.too_short = Some(
             "the record holds no desired replicas of this store's HPA: kube-state-metrics' kube_horizontalpodautoscaler_status_desired_replicas is not scraped, or the store has had no HPA in this window".into(),
         );
         return advice;
     }
-    if covered < needed {
+    if covered < needed || desired.len() < 2 {
         advice.too_short = Some(format!(
             "the record covers {} of this store, less than the {} needed to advise (--min-record): a peak it has not seen would be missed",
             show(covered),

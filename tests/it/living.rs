@@ -997,11 +997,17 @@ async fn raising_cpu_load_makes_the_hpa_scale_up_to_its_max_and_status_watch_sho
     // history: the HPA's rescales up to 4, by the HPA, for CPU above target, the last at the
     // HPA's lastScaleTime.
     let h = history(&ns, "busy", &["--since", "30m"]);
+    // (Its first rescale, 1 → 2, is the HPA lifting the Deployment to its min.)
     let rescales: Vec<&Value> = entries(&h, "rescale")
         .into_iter()
         .filter(|e| e["by"] == "horizontal-pod-autoscaler")
+        .filter(|e| {
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("cpu resource utilization"))
+        })
         .collect();
-    let last = rescales.last().expect("the HPA's rescales");
+    let last = rescales.last().expect("the HPA's rescales for CPU");
     assert_eq!(
         (&last["to"], &rescales[0]["from"]),
         (&json!(4), &json!(2)),
@@ -1113,6 +1119,20 @@ async fn raising_cpu_load_makes_the_hpa_scale_up_to_its_max_and_status_watch_sho
     assert!(
         command.starts_with(&format!("kubectl feast autoscale busy -n {ns} --min")),
         "{command}"
+    );
+    // With no URL, the Prometheus Service the cluster has is found and read through the API
+    // server's service proxy, with the caller's credentials.
+    let found = history(&ns, "busy", &["--since", "30m"]);
+    assert_eq!(
+        found["prometheus"],
+        "service monitoring/prometheus (through the API server)",
+        "{found:#}"
+    );
+    assert!(
+        found["series"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["name"] == "desiredReplicas")),
+        "{found:#}"
     );
     // Too short a record for the default --min-record: said plainly, no advice.
     let out = living()
