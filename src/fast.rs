@@ -9,9 +9,7 @@
 //!   parsed in one piece;
 //! - `protobuf`: `status`'s pods listed as protobuf (`commands::status::proto`) → as JSON;
 //! - `slim`: `status`'s slim shapes of each kind (`commands::status::wire`) → kube's and
-//!   k8s-openapi's full types;
-//! - `threads`: a view over several clusters on every core (a multi-threaded runtime) → on
-//!   one thread, as one cluster is read.
+//!   k8s-openapi's full types.
 //!
 //! The outcome never depends on the switch (the tests compare the two where a cluster or a
 //! text can tell), only the time and memory it takes.
@@ -25,7 +23,6 @@ pub enum Fast {
     Cut,
     Protobuf,
     Slim,
-    Threads,
 }
 
 impl Fast {
@@ -35,7 +32,6 @@ impl Fast {
             Fast::Cut => "cut",
             Fast::Protobuf => "protobuf",
             Fast::Slim => "slim",
-            Fast::Threads => "threads",
         }
     }
 

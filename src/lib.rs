@@ -79,26 +79,11 @@ use error::Result;
 /// SIGPIPE stays ignored (Rust's default), so a socket whose peer went away is an error the
 /// client reports, never a silent death; the binary turns a write to a closed stdout into the
 /// quiet end kubectl's users expect (src/main.rs).
-///
-/// A view over several clusters is the exception: each cluster's answers are read and derived on
-/// a core of their own (a multi-threaded runtime), so that three clusters take about as long as
-/// the slowest, not the sum of their decoding (docs/performance.md).
 pub fn run(cli: &Cli) -> Result<()> {
-    let several = cli
-        .command
-        .fleet()
-        .is_some_and(|f| commands::fleet::several(&cli.global, f))
-        && fast::Fast::Threads.on();
-    let runtime = if several {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    }
-    .map_err(|e| error::Error::incomplete(format!("cannot start the async runtime: {e}")))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| error::Error::incomplete(format!("cannot start the async runtime: {e}")))?;
     if cli.global.color_enabled() {
         // The tables colour their cells through crossterm, which would otherwise honour
         // NO_COLOR on its own and leave bare reset codes behind under --color always.

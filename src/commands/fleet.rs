@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use clap::Args;
+use futures::StreamExt;
 
 use crate::cli::GlobalArgs;
 use crate::error::{Error, ErrorKind, Result};
@@ -157,55 +158,27 @@ pub struct Answer<T> {
 impl Fleet {
     /// Runs `job` once per context, each with the global flags aimed at that context (and a
     /// request timeout, [`DEFAULT_REQUEST_TIMEOUT`] unless one was given), at most
-    /// `max_concurrent` at once, each as a task of its own (on the multi-threaded runtime a
-    /// view over several contexts gets, [`several`], clusters are read and derived on every
-    /// core); the answers come back in the contexts' order. Interrupted (Ctrl-C), the process
-    /// ends with every request at once, as kubectl does.
+    /// `max_concurrent` at once; the answers come back in the contexts' order. Interrupted
+    /// (Ctrl-C), the process ends with every request at once, as kubectl does.
     pub async fn ask<T, F, Fut>(&self, global: &GlobalArgs, job: F) -> Vec<Answer<T>>
     where
         F: Fn(String, GlobalArgs) -> Fut,
-        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
-        T: Send + 'static,
+        Fut: std::future::Future<Output = Result<T>>,
     {
-        let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(self.max_concurrent));
-        let tasks: Vec<_> = self
-            .contexts
-            .iter()
+        let job = &job;
+        futures::stream::iter(self.contexts.iter().cloned())
             .map(|context| {
-                let mut g = global.for_context(context);
+                let mut g = global.for_context(&context);
                 g.request_timeout = g.request_timeout.or(Some(DEFAULT_REQUEST_TIMEOUT));
-                let work = job(context.clone(), g);
-                let gate = std::sync::Arc::clone(&gate);
-                tokio::spawn(async move {
-                    // The gate is never closed: a permit always comes.
-                    let _permit = gate.acquire_owned().await;
-                    work.await
-                })
+                async move {
+                    let result = job(context.clone(), g).await;
+                    Answer { context, result }
+                }
             })
-            .collect();
-        let mut answers = Vec::new();
-        for (context, task) in self.contexts.iter().zip(tasks) {
-            let result = task.await.unwrap_or_else(|e| {
-                Err(Error::incomplete(format!(
-                    "reading the cluster stopped: {e}"
-                )))
-            });
-            answers.push(Answer {
-                context: context.clone(),
-                result,
-            });
-        }
-        answers
+            .buffered(self.max_concurrent)
+            .collect()
+            .await
     }
-}
-
-/// Whether these flags ask for several clusters, before the kubeconfig is read: the runtime is
-/// chosen from it (one thread for one cluster; every core for several).
-pub fn several(global: &GlobalArgs, args: &FleetArgs) -> bool {
-    args.all_contexts
-        || args.contexts_matching.is_some()
-        || global.context.len() > 1
-        || global.context.iter().any(|c| c.contains(','))
 }
 
 /// A failed context's error as the fleet reports it: the context first in its message, and its

@@ -63,18 +63,6 @@ pub(crate) fn parse_args<A: clap::Args + clap::FromArgMatches>(
     A::from_arg_matches(&matches)
 }
 
-impl Command {
-    /// The several-clusters flags of the commands that take them.
-    pub fn fleet(&self) -> Option<&fleet::FleetArgs> {
-        match self {
-            Command::Status(a) => Some(&a.fleet),
-            Command::Doctor(a) => Some(&a.fleet),
-            Command::Validate(a) => Some(&a.fleet),
-            _ => None,
-        }
-    }
-}
-
 pub async fn run(command: &Command, global: &GlobalArgs) -> Result<()> {
     // The changes and `history` act on one cluster: several contexts are refused there.
     let one = |name| fleet::single(global, name);

@@ -314,17 +314,17 @@ async fn run_fleet(
     let answers = fleet
         .ask(global, |context, g| {
             let names = view.names.clone();
-            let (selector, sort_by) = (args.selector.clone(), args.sort_by.clone());
             async move {
                 let cluster = Cluster::connect(&g).await?;
                 let scope = Scope {
                     namespace: (!g.all_namespaces).then(|| cluster.namespace.clone()),
                     names,
-                    selector,
+                    selector: args.selector.clone(),
                 };
                 let inventory = fetch(&cluster, &scope).await?;
                 let report = status::derive(&inventory).of_context(&context);
-                let keys = sort_by
+                let keys = args
+                    .sort_by
                     .as_ref()
                     .map(|sort| sort_keys(&inventory, sort, &context));
                 // Each cluster's objects are freed once derived: memory holds the stores

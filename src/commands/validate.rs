@@ -23,7 +23,7 @@ use crate::render::{self, style::Style};
 use crate::report::{ObjectResult, Outcome, Report, Unreadable, is_featurestore};
 use crate::rules::{self, crd::CrdRules, keda};
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
   # every manifest under a directory
@@ -553,13 +553,10 @@ async fn fleet_report(
     fleet: &fleet::Fleet,
 ) -> Result<(Report, Vec<Error>)> {
     let answers = fleet
-        .ask(global, |context, g| {
-            let (args, what_if) = (args.clone(), what_if.cloned());
-            async move {
-                let in_context = format!(" in context {context:?}");
-                let report = live_report(&args, &g, what_if.as_ref(), &in_context).await?;
-                Ok(report.with_context(Some(&context)))
-            }
+        .ask(global, |context, g| async move {
+            let in_context = format!(" in context {context:?}");
+            let report = live_report(args, &g, what_if, &in_context).await?;
+            Ok(report.with_context(Some(&context)))
         })
         .await;
     let mut results = Vec::new();
