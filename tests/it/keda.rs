@@ -701,6 +701,48 @@ async fn with_real_keda_the_scaled_object_scales_the_featurestore_under_load() {
         .unwrap_or(v);
     assert_eq!(s["mode"], "external", "{s}");
     feast(c, &ns, &["validate", "busy"]).success();
+
+    // history's record: the desired replicas of KEDA's HPA, as the living cluster's Prometheus
+    // scraped them from kube-state-metrics, reach the count KEDA set.
+    let url = std::fs::read_to_string(
+        c.kubeconfig()
+            .parent()
+            .expect("the state directory")
+            .join("prometheus.url"),
+    )
+    .expect("the living cluster's Prometheus");
+    let desired_peak = || {
+        let out = feast(
+            c,
+            &ns,
+            &[
+                "history",
+                "busy",
+                "--since",
+                "30m",
+                "--prometheus",
+                url.trim(),
+                "-o",
+                "json",
+            ],
+        )
+        .success();
+        let h: Value = serde_json::from_str(&stdout(&out)).ok()?;
+        let peak = h["series"]
+            .as_array()?
+            .iter()
+            .find(|s| s["name"] == "desiredReplicas")?["points"]
+            .as_array()?
+            .iter()
+            .filter_map(|p| p["value"].as_f64())
+            .fold(0.0, f64::max);
+        (peak >= 2.0).then_some(peak)
+    };
+    wait_for(
+        "Prometheus to record KEDA's HPA at 2 or more",
+        desired_peak,
+        describe,
+    );
 }
 
 /// With real KEDA, a ScaledObject on the Deployment gets KEDA's HPA on the Deployment: `status`
