@@ -60,7 +60,7 @@ pub(crate) fn parse_since(s: &str) -> std::result::Result<Duration, String> {
     }
 }
 
-fn parse_name(s: &str) -> std::result::Result<String, String> {
+pub(crate) fn parse_name(s: &str) -> std::result::Result<String, String> {
     resource_name(s).map(str::to_string)
 }
 

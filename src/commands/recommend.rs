@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::cluster::Cluster;
 use crate::error::{Error, Result};
-use crate::featurestore::{FeatureStore, resource_name};
+use crate::featurestore::FeatureStore;
 use crate::hint::Hint;
 use crate::prometheus::{Prometheus, PrometheusArgs};
 use crate::recommend::{Advice, Current, advise};
@@ -39,7 +39,7 @@ plainly); 1 --apply refused; 2 bad usage; 3 no Prometheus, the store
 not found, or the cluster or Prometheus unreachable.")]
 pub struct RecommendArgs {
     /// The FeatureStore: NAME, featurestore/NAME or feast/NAME
-    #[arg(id = "names", value_name = "NAME", value_parser = parse_name)]
+    #[arg(id = "names", value_name = "NAME", value_parser = super::history::parse_name)]
     pub name: String,
     /// How much of the record to read (e.g. 7d, 24h)
     #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = super::history::parse_since)]
@@ -56,10 +56,6 @@ pub struct RecommendArgs {
     pub yes: bool,
     #[command(flatten)]
     pub prometheus: PrometheusArgs,
-}
-
-fn parse_name(s: &str) -> std::result::Result<String, String> {
-    resource_name(s).map(str::to_string)
 }
 
 /// `-o json`: the advice, where it came from, and its commands.

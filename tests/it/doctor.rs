@@ -262,9 +262,10 @@ async fn a_stopped_operator_is_blocking_in_doctor_and_a_risk_for_every_change() 
         "lagging's pods to be ready",
         Duration::from_secs(120),
         || {
-            kubectl(
-                &c,
-                &[
+            // Not there yet is "not ready yet": the operator makes it after reconciling web.
+            let out = c
+                .kubectl()
+                .args([
                     "get",
                     "deployment",
                     "feast-lagging",
@@ -272,8 +273,10 @@ async fn a_stopped_operator_is_blocking_in_doctor_and_a_risk_for_every_change() 
                     &ns,
                     "-o",
                     "jsonpath={.status.readyReplicas}",
-                ],
-            ) == applied_text
+                ])
+                .output()
+                .expect("run kubectl");
+            String::from_utf8_lossy(&out.stdout) == applied_text
         },
     );
     // ...and the operator to have written what it saw of them (its scalingStatus follows the

@@ -537,13 +537,23 @@ async fn a_silent_cluster_ends_at_its_deadline_and_ctrl_c_ends_everything() {
 
     // Interrupted while the silent one has 30 s left on its default deadline: gone at once,
     // as a signal ends kubectl.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-feast"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kubectl-feast"));
+    command
         .env("KUBECONFIG", &kubeconfig)
         .args(["status", "-n", &ns, "--context", "a,silent"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+        .stderr(Stdio::piped());
+    // As a shell on a terminal starts it: SIGINT at its default. (A test run in the
+    // background inherits it ignored, as every background job of a shell does.)
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("spawn");
     std::thread::sleep(Duration::from_secs(1));
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -704,13 +704,7 @@ async fn with_real_keda_the_scaled_object_scales_the_featurestore_under_load() {
 
     // history's record: the desired replicas of KEDA's HPA, as the living cluster's Prometheus
     // scraped them from kube-state-metrics, reach the count KEDA set.
-    let url = std::fs::read_to_string(
-        c.kubeconfig()
-            .parent()
-            .expect("the state directory")
-            .join("prometheus.url"),
-    )
-    .expect("the living cluster's Prometheus");
+    let url = c.prometheus_url();
     let desired_peak = || {
         let out = feast(
             c,
@@ -721,7 +715,7 @@ async fn with_real_keda_the_scaled_object_scales_the_featurestore_under_load() {
                 "--since",
                 "30m",
                 "--prometheus",
-                url.trim(),
+                &url,
                 "-o",
                 "json",
             ],

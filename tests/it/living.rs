@@ -435,25 +435,6 @@ fn entry_time(e: &Value) -> k8s_openapi::jiff::Timestamp {
         .unwrap_or_else(|| panic!("an RFC 3339 time: {e}"))
 }
 
-/// The living cluster's Prometheus (`scripts/dev-cluster up --full` writes its URL beside the
-/// kubeconfig).
-fn prometheus_url() -> String {
-    let file = living()
-        .kubeconfig()
-        .parent()
-        .expect("the state directory")
-        .join("prometheus.url");
-    std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (is Prometheus started by up --full?)",
-                file.display()
-            )
-        })
-        .trim()
-        .to_string()
-}
-
 fn nodes_of(ns: &str, name: &str) -> BTreeSet<String> {
     ready_current_pods(ns, name)
         .iter()
@@ -1028,7 +1009,7 @@ async fn raising_cpu_load_makes_the_hpa_scale_up_to_its_max_and_status_watch_sho
 
     // With Prometheus, the record Prometheus really scraped: desired replicas from 2 to 4,
     // held at max; recommend advises from it (a record of minutes: --min-record lets it).
-    let url = prometheus_url();
+    let url = living().prometheus_url();
     let desired_reached_max = || {
         let h = history(&ns, "busy", &["--since", "30m", "--prometheus", &url]);
         let desired: Vec<f64> = h["series"]
@@ -1124,8 +1105,7 @@ async fn raising_cpu_load_makes_the_hpa_scale_up_to_its_max_and_status_watch_sho
     // server's service proxy, with the caller's credentials.
     let found = history(&ns, "busy", &["--since", "30m"]);
     assert_eq!(
-        found["prometheus"],
-        "service monitoring/prometheus (through the API server)",
+        found["prometheus"], "service monitoring/prometheus (through the API server)",
         "{found:#}"
     );
     assert!(

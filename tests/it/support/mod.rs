@@ -269,6 +269,25 @@ impl TestCluster {
         assert!(status.success(), "kill {name} ({})", pid.trim());
     }
 
+    /// The Prometheus of a living cluster (`scripts/dev-cluster up --full` writes its URL beside
+    /// the kubeconfig).
+    pub fn prometheus_url(&self) -> String {
+        let file = self
+            .kubeconfig
+            .parent()
+            .map(|d| d.join("prometheus.url"))
+            .unwrap_or_default();
+        std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e} (is Prometheus started by up --full?)",
+                    file.display()
+                )
+            })
+            .trim()
+            .to_string()
+    }
+
     /// The kubectl binary itself, for commands that take no flags before their plugin name
     /// (`kubectl feast ...`, `kubectl __complete feast ...`, `kubectl krew ...`).
     pub fn kubectl_path(&self) -> &Path {
