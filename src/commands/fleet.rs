@@ -193,6 +193,9 @@ pub fn failed(context: &str, e: Error) -> Error {
     }
     for m in &mut e.more {
         m.message = format!("context {context:?}: {}", m.message.replace(&named, ""));
+        for h in &mut m.hints {
+            h.set_context(Some(context));
+        }
     }
     e
 }
