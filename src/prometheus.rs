@@ -85,20 +85,26 @@ impl Prometheus {
 
     /// The URL given, else a Service the cluster has labelled `app.kubernetes.io/name=prometheus`
     /// (the label the Prometheus Operator and the community chart put on theirs), the one in
-    /// the store's namespace first; `None` when there is none or Services may not be listed.
+    /// the store's namespace first; `Err` with why when there is none, or Services may not be
+    /// listed (the API server's answer).
     pub async fn find(
         args: &PrometheusArgs,
         cluster: &Cluster,
         timeout: Duration,
-    ) -> Result<Option<Prometheus>> {
+    ) -> Result<std::result::Result<Prometheus, String>> {
         if let Some(url) = &args.prometheus {
-            return Prometheus::at(url, timeout).map(Some);
+            return Prometheus::at(url, timeout).map(Ok);
         }
         let api: Api<Service> = Api::all(cluster.client.clone());
         let lp = ListParams::default().labels("app.kubernetes.io/name=prometheus");
         let services = match api.list(&lp).await {
             Ok(list) => list.items,
-            Err(e) if Failure::of(&e).answered() => return Ok(None),
+            Err(e) if Failure::of(&e).answered() => {
+                return Ok(Err(format!(
+                    "services could not be listed to find one ({})",
+                    crate::cluster::reason(&e)
+                )));
+            }
             Err(e) => {
                 return Err(cluster.read_error(
                     e,
@@ -123,7 +129,8 @@ impl Prometheus {
         found.sort();
         Ok(found
             .first()
-            .map(|(_, ns, name, port)| Prometheus::through(cluster, ns, name, port)))
+            .map(|(_, ns, name, port)| Prometheus::through(cluster, ns, name, port))
+            .ok_or_else(|| "no Service is labelled app.kubernetes.io/name=prometheus".to_string()))
     }
 
     /// Each query over `[start, end]` at `step`: the series it gave (their labels, their
@@ -176,7 +183,7 @@ impl Prometheus {
             Error::incomplete(format!(
                 "cannot read the record from Prometheus at {}: {}",
                 self.shown,
-                crate::cluster::reason(&e)
+                why(&e)
             ))
             .with_hint("check the URL with `curl URL/api/v1/status/buildinfo`, or pass another with --prometheus")
         })?;
@@ -187,6 +194,24 @@ impl Prometheus {
             ))
         })
     }
+}
+
+/// What went wrong, by its real cause: an answer (its status), or below HTTP (refused, timed
+/// out, TLS, DNS), with the most specific message of the chain.
+fn why(e: &kube::Error) -> String {
+    use crate::cluster::Cause;
+    if let kube::Error::Api(s) = e {
+        return format!("it answered {} ({})", s.message, s.code);
+    }
+    let (cause, detail) = Cause::of(e);
+    let said = match cause {
+        Cause::Refused => format!("it refused the connection ({detail})"),
+        Cause::Timeout => format!("it did not answer in time ({detail})"),
+        Cause::Tls => format!("the TLS connection failed ({detail})"),
+        Cause::Dns => format!("its host name did not resolve ({detail})"),
+        _ => detail,
+    };
+    crate::redact::text(&said).into_owned()
 }
 
 /// `application/x-www-form-urlencoded`, as a query string.

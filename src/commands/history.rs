@@ -82,7 +82,7 @@ pub async fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<()> {
     let mut history = timeline(&record, since);
     let timeout = global.request_timeout.unwrap_or(Duration::from_secs(30));
     match Prometheus::find(&args.prometheus, &cluster, timeout).await? {
-        Some(prometheus) => {
+        Ok(prometheus) => {
             let subject = crate::record::Subject {
                 namespace: &cluster.namespace,
                 name: &args.name,
@@ -97,13 +97,22 @@ pub async fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<()> {
                     now,
                     crate::record::step_for(args.since),
                 )
-                .await?;
-            history = history.with_record(&prometheus.shown, series);
+                .await;
+            match series {
+                Ok(series) => history = history.with_record(&prometheus.shown, series),
+                // One asked for by URL must answer; one found in the cluster that does not is
+                // said, and the events are shown.
+                Err(e) if args.prometheus.prometheus.is_some() => return Err(e),
+                Err(e) => eprintln!(
+                    "note: {}; the history reaches as far back as the events",
+                    crate::render::term::safe(&e.message, false)
+                ),
+            }
         }
-        None if output.is_none() => eprintln!(
-            "note: no Prometheus found (a Service labelled app.kubernetes.io/name=prometheus): the history reaches as far back as the events; pass --prometheus URL for the record"
+        Err(why) if output.is_none() => eprintln!(
+            "note: no Prometheus: {why}; the history reaches as far back as the events; pass --prometheus URL (or set KUBECTL_FEAST_PROMETHEUS) for the record"
         ),
-        None => {}
+        Err(_) => {}
     }
     let text = match output {
         Some(OutputFormat::Json) => crate::render::json(&history)?,

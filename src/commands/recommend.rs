@@ -85,11 +85,14 @@ pub async fn run(args: &RecommendArgs, global: &GlobalArgs) -> Result<()> {
     let store = super::change::get(&cluster, &api, &args.name).await?;
     let fs = FeatureStore::new(&store);
     let timeout = global.request_timeout.unwrap_or(Duration::from_secs(30));
-    let Some(prometheus) = Prometheus::find(&args.prometheus, &cluster, timeout).await? else {
-        return Err(Error::incomplete(
-            "no Prometheus to read the store's record from: none given, and no Service labelled app.kubernetes.io/name=prometheus",
-        )
-        .with_hint("pass --prometheus URL (or set KUBECTL_FEAST_PROMETHEUS)"));
+    let prometheus = match Prometheus::find(&args.prometheus, &cluster, timeout).await? {
+        Ok(prometheus) => prometheus,
+        Err(why) => {
+            return Err(Error::incomplete(format!(
+                "no Prometheus to read the store's record from: none given, and {why}"
+            ))
+            .with_hint("pass --prometheus URL (or set KUBECTL_FEAST_PROMETHEUS)"));
+        }
     };
     let config = fs.autoscaling_config();
     let autoscalers = super::history::autoscalers(&cluster, &args.name).await?;

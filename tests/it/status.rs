@@ -812,3 +812,48 @@ async fn history_reads_writes_and_conditions_and_refuses_like_kubectl() {
             .stderr(predicates::str::contains(says));
     }
 }
+
+/// Without a Prometheus, `history` says why there is no record (none labelled, or Services not
+/// listable) and shows the events; one asked for by URL that does not answer is an error with
+/// its real cause (exit 3), and `recommend` without one says so.
+#[tokio::test]
+async fn history_without_a_prometheus_says_why_and_a_dead_one_is_named_with_its_cause() {
+    let ns = seeded("history-no-prometheus", &["hpa"]).await;
+    let out = support::feast(&ns, &["history", "hpa"]).success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(
+            "note: no Prometheus: no Service is labelled app.kubernetes.io/name=prometheus"
+        ),
+        "{stderr}"
+    );
+    let out = support::feast_as("viewer", &ns, &["history", "hpa"]).success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("services could not be listed to find one") && stderr.contains("403"),
+        "{stderr}"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let url = format!("http://127.0.0.1:{port}");
+    let out = support::feast(&ns, &["history", "hpa", "--prometheus", &url]).code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(&format!("Prometheus at {url}: it refused the connection")),
+        "{stderr}"
+    );
+    let out = support::feast(&ns, &["recommend", "hpa"]).code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("no Prometheus to read the store's record from"),
+        "{stderr}"
+    );
+    // A URL that is not one: bad usage.
+    support::feast(
+        &ns,
+        &["recommend", "hpa", "--prometheus", "prometheus:9090"],
+    )
+    .code(2);
+}
