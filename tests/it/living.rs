@@ -1751,3 +1751,106 @@ fn kubectl_path() -> String {
         .expect("scripts/dev-cluster bin-dir");
     format!("{}/kubectl", String::from_utf8_lossy(&out.stdout).trim())
 }
+
+/// Beyond the events' hour: the record of three hours ago cannot be produced in a test run, so
+/// it is backfilled (promtool, into the living cluster's own Prometheus, as an operator imports
+/// history) beside what Prometheus scrapes now; `history` then tells the rescale of then from
+/// the record, and today's from the events.
+#[tokio::test]
+async fn history_reaches_past_the_events_hour_through_the_record() {
+    let ns = living().namespace("living-record").await;
+    create_store(
+        &ns,
+        "old",
+        None,
+        json!({"scaling": {"autoscaling": {"minReplicas": 2, "maxReplicas": 4}}}),
+        "50m",
+    );
+    wait_rolled_out(&ns, "old", 2);
+    // The HPA's desired replicas three to two hours ago: 2, then 3 from 2h30m ago.
+    let state = living()
+        .kubeconfig()
+        .parent()
+        .expect("the state directory")
+        .to_path_buf();
+    let pid = std::fs::read_to_string(state.join("prometheus.pid")).expect("prometheus.pid");
+    let promtool = std::fs::read_link(format!("/proc/{}/exe", pid.trim()))
+        .expect("the running Prometheus's binary")
+        .with_file_name("promtool");
+    let now = k8s_openapi::jiff::Timestamp::now().as_second();
+    let (start, change) = (now - 3 * 3600, now - 9000);
+    let mut om =
+        String::from("# TYPE kube_horizontalpodautoscaler_status_desired_replicas gauge\n");
+    for t in (start..now - 7200).step_by(60) {
+        let value = if t < change { 2 } else { 3 };
+        om.push_str(&format!(
+            "kube_horizontalpodautoscaler_status_desired_replicas{{namespace=\"{ns}\",horizontalpodautoscaler=\"feast-old\"}} {value} {t}\n"
+        ));
+    }
+    om.push_str("# EOF\n");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("record.om");
+    std::fs::write(&file, om).expect("write the record");
+    let out = Command::new(&promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(&file)
+        .arg(state.join("prometheus").join("data"))
+        .output()
+        .expect("run promtool");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let url = living().prometheus_url();
+    let h = wait_for(
+        "Prometheus to load the backfilled block",
+        Duration::from_secs(180),
+        || {
+            let h = history(&ns, "old", &["--since", "4h", "--prometheus", &url]);
+            entries(&h, "rescale")
+                .iter()
+                .any(|e| e["reason"] == "Recorded" && entry_time(e).as_second() < now - 3600)
+                .then_some(h)
+        },
+        || {
+            format!(
+                "{:#}",
+                history(&ns, "old", &["--since", "4h", "--prometheus", &url])
+            )
+        },
+    );
+    // (The step from the record's end to the first real scrape may be one too.)
+    let recorded: Vec<&Value> = entries(&h, "rescale")
+        .into_iter()
+        .filter(|e| e["reason"] == "Recorded" && entry_time(e).as_second() < now - 3600)
+        .collect();
+    assert_eq!(recorded.len(), 1, "{h:#}");
+    assert_eq!(
+        (&recorded[0]["from"], &recorded[0]["to"]),
+        (&json!(2), &json!(3))
+    );
+    let when = entry_time(recorded[0]).as_second();
+    assert!(
+        (when - change).abs() <= 60,
+        "{} against {change}",
+        recorded[0]
+    );
+    // Today's rescale (the HPA lifting the Deployment to its min) still comes from its event.
+    assert!(
+        entries(&h, "rescale")
+            .iter()
+            .any(|e| e["reason"] == "SuccessfulRescale" && entry_time(e).as_second() > now - 3600),
+        "{h:#}"
+    );
+    // The series reach back past the events' hour, and up to now from the real scrapes.
+    let desired = h["series"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "desiredReplicas"))
+        .and_then(|s| s["points"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    let first = desired.first().map(entry_time).expect("points").as_second();
+    assert!(first < now - 2 * 3600, "{first}");
+}
