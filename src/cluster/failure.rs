@@ -95,9 +95,16 @@ impl Cluster {
             Cause::Tls => Error::incomplete(format!(
                 "cannot {doing}: TLS with the API server {server} failed: {detail}"
             ))
-            .with_hint(format!(
-                "the server's certificate is not trusted by the certificate-authority of context {context:?}: fix certificate-authority(-data) in the kubeconfig, or pick the right --context"
-            )),
+            .with_hint(if detail.contains("received corrupt message") {
+                // A TLS client reading a plain-HTTP answer: not a certificate matter.
+                format!(
+                    "{server} answers in plain HTTP, not TLS: check the server's scheme and port in context {context:?} (or --server)"
+                )
+            } else {
+                format!(
+                    "the server's certificate is not trusted by the certificate-authority of context {context:?}: fix certificate-authority(-data) in the kubeconfig, or pick the right --context"
+                )
+            }),
             Cause::Refused => Error::incomplete(format!(
                 "cannot {doing}: the API server {server} (context {context:?}) refused the connection ({detail})"
             ))
@@ -170,6 +177,8 @@ impl Cause {
             } else if text.contains("certificate")
                 || text.contains("tls")
                 || text.contains("handshake")
+                // rustls reading a plain-HTTP answer where a TLS record was due.
+                || text.contains("received corrupt message")
             {
                 Some(Cause::Tls)
             } else if text.contains("end of file before message length reached")

@@ -790,3 +790,42 @@ echo '{"kind":"ExecCredential","status":{"token":"tok-LEAKED-0002"}}'"#,
         );
     }
 }
+
+/// A plain-HTTP server behind an https URL is named as such, not as a certificate to trust:
+/// for the API server and for a Prometheus alike.
+#[test]
+fn plain_http_behind_an_https_url_is_said_to_be_plain_http() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let mut hello = [0u8; 512];
+            let _ = stream.read(&mut hello);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            r#"{{"apiVersion":"v1","kind":"Config","current-context":"c",
+            "clusters":[{{"name":"c","cluster":{{"server":"https://127.0.0.1:{port}","insecure-skip-tls-verify":true}}}}],
+            "users":[{{"name":"u","user":{{"token":"t"}}}}],
+            "contexts":[{{"name":"c","context":{{"cluster":"c","user":"u"}}}}]}}"#
+        ),
+    )
+    .expect("write the kubeconfig");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-feast"))
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .arg("status")
+        .output()
+        .expect("run the plugin");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("answers in plain HTTP, not TLS"),
+        "{stderr}"
+    );
+}
