@@ -86,13 +86,15 @@ impl Prometheus {
     /// The URL given, else a Service the cluster has labelled `app.kubernetes.io/name=prometheus`
     /// (the label the Prometheus Operator and the community chart put on theirs), the one in
     /// the store's namespace first; `Err` with why when there is none, or Services may not be
-    /// listed (the API server's answer).
+    /// listed (the API server's answer). A URL's requests end at `timeout` (`--request-timeout`),
+    /// else after 30 s; the service proxy's are the cluster client's.
     pub async fn find(
         args: &PrometheusArgs,
         cluster: &Cluster,
-        timeout: Duration,
+        timeout: Option<Duration>,
     ) -> Result<std::result::Result<Prometheus, String>> {
         if let Some(url) = &args.prometheus {
+            let timeout = timeout.unwrap_or(Duration::from_secs(30));
             return Prometheus::at(url, timeout).map(Ok);
         }
         let api: Api<Service> = Api::all(cluster.client.clone());

@@ -55,6 +55,20 @@ pub fn step_for(window: Duration) -> Duration {
     Duration::from_secs((window.as_secs() / POINTS).max(5))
 }
 
+/// The start of a window reaching `back` from `now`; a window longer than time itself starts
+/// at the Unix epoch (nothing a cluster or Prometheus holds is older).
+pub fn window_start(
+    now: k8s_openapi::jiff::Timestamp,
+    back: Duration,
+) -> k8s_openapi::jiff::Timestamp {
+    k8s_openapi::jiff::SignedDuration::try_from(back)
+        .ok()
+        .and_then(|d| now.checked_sub(d).ok())
+        .map_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH, |t| {
+            t.max(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)
+        })
+}
+
 /// What the record is read for: the store, its HPAs (the operator's, KEDA's) and KEDA's
 /// ScaledObjects aimed at it.
 pub struct Subject<'a> {
@@ -238,6 +252,20 @@ mod tests {
             scaled_objects: &[],
         });
         assert_eq!(plain.len(), 2);
+    }
+
+    #[test]
+    fn a_window_longer_than_time_starts_at_the_epoch() {
+        use k8s_openapi::jiff::Timestamp;
+        let now = Timestamp::from_second(1_800_000_000).expect("time");
+        let day = window_start(now, Duration::from_secs(86_400));
+        assert_eq!(day.as_second(), 1_800_000_000 - 86_400);
+        assert_eq!(
+            window_start(now, Duration::from_secs(u64::MAX)),
+            Timestamp::UNIX_EPOCH
+        );
+        let ages = Duration::from_secs(100 * 365 * 86_400);
+        assert_eq!(window_start(now, ages), Timestamp::UNIX_EPOCH);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use clap::Args;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::events::v1::Event;
-use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ListParams};
 use serde::de::DeserializeOwned;
 
@@ -75,13 +75,9 @@ pub async fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<()> {
     let cluster = Cluster::connect(global).await?;
     let (record, autoscalers) = read(&cluster, &args.name).await?;
     let now = Timestamp::now();
-    let since = SignedDuration::try_from(args.since)
-        .ok()
-        .and_then(|d| now.checked_sub(d).ok())
-        .unwrap_or(Timestamp::MIN);
+    let since = crate::record::window_start(now, args.since);
     let mut history = timeline(&record, since);
-    let timeout = global.request_timeout.unwrap_or(Duration::from_secs(30));
-    match Prometheus::find(&args.prometheus, &cluster, timeout).await? {
+    match Prometheus::find(&args.prometheus, &cluster, global.request_timeout).await? {
         Ok(prometheus) => {
             let subject = crate::record::Subject {
                 namespace: &cluster.namespace,
@@ -91,12 +87,7 @@ pub async fn run(args: &HistoryArgs, global: &GlobalArgs) -> Result<()> {
             };
             let queries = crate::record::queries(&subject);
             let series = prometheus
-                .ranges(
-                    &queries,
-                    since.max(now - SignedDuration::from_hours(24 * 400)),
-                    now,
-                    crate::record::step_for(args.since),
-                )
+                .ranges(&queries, since, now, crate::record::step_for(args.since))
                 .await;
             match series {
                 Ok(series) => history = history.with_record(&prometheus.shown, series),

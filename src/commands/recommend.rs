@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use k8s_openapi::api::autoscaling::v2::MetricSpec;
-use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
 use crate::cli::{GlobalArgs, OutputFormat};
@@ -84,23 +84,20 @@ pub async fn run(args: &RecommendArgs, global: &GlobalArgs) -> Result<()> {
     let api = cluster.featurestores(Some(&ns));
     let store = super::change::get(&cluster, &api, &args.name).await?;
     let fs = FeatureStore::new(&store);
-    let timeout = global.request_timeout.unwrap_or(Duration::from_secs(30));
-    let prometheus = match Prometheus::find(&args.prometheus, &cluster, timeout).await? {
-        Ok(prometheus) => prometheus,
-        Err(why) => {
-            return Err(Error::incomplete(format!(
-                "no Prometheus to read the store's record from: none given, and {why}"
-            ))
-            .with_hint("pass --prometheus URL (or set KUBECTL_FEAST_PROMETHEUS)"));
-        }
-    };
+    let prometheus =
+        match Prometheus::find(&args.prometheus, &cluster, global.request_timeout).await? {
+            Ok(prometheus) => prometheus,
+            Err(why) => {
+                return Err(Error::incomplete(format!(
+                    "no Prometheus to read the store's record from: none given, and {why}"
+                ))
+                .with_hint("pass --prometheus URL (or set KUBECTL_FEAST_PROMETHEUS)"));
+            }
+        };
     let config = fs.autoscaling_config();
     let autoscalers = super::history::autoscalers(&cluster, &args.name).await?;
     let now = Timestamp::now();
-    let since = SignedDuration::try_from(args.since)
-        .ok()
-        .and_then(|d| now.checked_sub(d).ok())
-        .unwrap_or(now);
+    let since = record::window_start(now, args.since);
     let queries = record::queries(&Subject {
         namespace: &ns,
         name: &args.name,
