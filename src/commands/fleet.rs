@@ -226,6 +226,8 @@ pub fn outcome(failures: Vec<Error>, answered: usize, shown: Result<()>) -> Resu
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ContextFailure {
     pub context: String,
+    /// `failed`, as status's `contexts` say it.
+    pub state: &'static str,
     pub error: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hints: Vec<String>,
@@ -237,6 +239,7 @@ impl ContextFailure {
         let prefix = format!("context {context:?}: ");
         ContextFailure {
             context: context.to_string(),
+            state: "failed",
             error: e
                 .message
                 .strip_prefix(&prefix)

@@ -350,6 +350,7 @@ async fn run_fleet(
                     context: answer.context,
                     state: "read",
                     error: None,
+                    hints: Vec::new(),
                 });
                 members.push(member);
                 parts.push(report);
@@ -357,10 +358,13 @@ async fn run_fleet(
             }
             Err(e) => {
                 let e = fleet::failed(&answer.context, e);
+                // The same entry as doctor's for a failed context.
+                let failure = fleet::ContextFailure::of(&answer.context, &e);
                 view.contexts.push(status::ContextState {
-                    error: Some(fleet::ContextFailure::of(&answer.context, &e).error),
-                    context: answer.context,
-                    state: "failed",
+                    context: failure.context,
+                    state: failure.state,
+                    error: Some(failure.error),
+                    hints: failure.hints,
                 });
                 failures.push(e);
             }

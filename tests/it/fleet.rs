@@ -272,6 +272,12 @@ async fn three_clusters_and_an_unreachable_one_in_one_view() {
             .is_some_and(|e| e.contains("refused the connection") && !e.starts_with("context")),
         "{report:#}"
     );
+    assert!(
+        report["contexts"][3]["hints"]
+            .as_array()
+            .is_some_and(|h| !h.is_empty()),
+        "{report:#}"
+    );
     let stores = report["stores"].as_array().expect("stores");
     assert_eq!(
         stores
@@ -392,6 +398,9 @@ async fn three_clusters_and_an_unreachable_one_in_one_view() {
         [("a", true), ("b", true), ("c", true), ("down", false)]
     );
     assert!(doctor["contexts"][3]["error"].is_string(), "{doctor:#}");
+    // A failed context reads the same in doctor's JSON as in status's: state, error, hints.
+    assert_eq!(doctor["contexts"][3]["state"], "failed", "{doctor:#}");
+    assert!(doctor["contexts"][3]["hints"].is_array(), "{doctor:#}");
     // The viewer may not list nodes in c: unknown there, and only there.
     let zones = |i: usize| {
         doctor["contexts"][i]["checks"]
